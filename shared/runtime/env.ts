@@ -1,0 +1,50 @@
+/**
+ * The environment contract between the deployment (CDK Lambda environment, or the local cloud's
+ * per-PCE process) and the handlers. Read once at cold start; a missing variable fails loudly.
+ * AWS SDK endpoints come from the SDK's own variables (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS),
+ * so the handlers build the same clients in Lambda and locally.
+ */
+import { parseSuperclusterConfig, requirePceByRegion, type PceConfig, type SuperclusterConfig } from '../supercluster/config.ts';
+
+export const ENV = {
+  region: 'AWS_REGION',
+  config: 'SUPERCLUSTER_CONFIG',
+  globalTable: 'GLOBAL_TABLE_NAME',
+  localTable: 'LOCAL_TABLE_NAME',
+  computeQueueUrl: 'COMPUTE_QUEUE_URL',
+} as const;
+
+export interface PceRuntime {
+  readonly config: SuperclusterConfig;
+  readonly region: string;
+  readonly pce: PceConfig;
+  readonly globalTableName: string;
+  readonly localTableName: string;
+  readonly computeQueueUrl: string | undefined;
+}
+
+export class MissingEnvironmentError extends Error {
+  override readonly name = 'MissingEnvironmentError';
+  constructor(variable: string) {
+    super(`environment variable ${variable} is not set`);
+  }
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new MissingEnvironmentError(name);
+  return value;
+}
+
+export function pceRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): PceRuntime {
+  const config = parseSuperclusterConfig(JSON.parse(required(env, ENV.config)));
+  const region = required(env, ENV.region);
+  return {
+    config,
+    region,
+    pce: requirePceByRegion(config, region),
+    globalTableName: required(env, ENV.globalTable),
+    localTableName: required(env, ENV.localTable),
+    computeQueueUrl: env[ENV.computeQueueUrl],
+  };
+}

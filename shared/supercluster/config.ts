@@ -1,0 +1,125 @@
+/**
+ * The one supercluster configuration: validated once, used by the CDK app, the local cloud,
+ * the Lambda handlers (as the SUPERCLUSTER_CONFIG environment variable) and pce-ctl.
+ */
+import { z } from 'zod';
+
+export const MIN_PCES = 2;
+export const MAX_PCES = 8;
+
+/** Route 53 geolocation continent codes. */
+export const CONTINENTS = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'] as const;
+export type Continent = (typeof CONTINENTS)[number];
+
+const fqdn = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/, 'must be a lower-case DNS name');
+
+const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as us-east-1');
+
+const pceSchema = z.strictObject({
+  fqdn,
+  region: awsRegion,
+  continents: z.array(z.enum(CONTINENTS)).min(1, 'list at least one continent this PCE serves'),
+  buddy: fqdn,
+});
+
+const configSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{1,20}$/, 'must be 2-21 lower-case letters, digits or dashes, starting with a letter').default('pce'),
+  supercluster_fqdn: fqdn,
+  leader_fqdn: fqdn,
+  leader: fqdn,
+  org_id: z.number().int().positive(),
+  object_limits: z.strictObject({
+    active_agents_per_pce: z.number().int().positive(),
+  }),
+  hosted_zone: z.strictObject({
+    id: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ'),
+    name: fqdn,
+  }),
+  /** Seconds between replication probes each PCE writes (health: lag_seconds). */
+  probe_interval_seconds: z.number().int().min(1).max(300).default(5),
+  pces: z.array(pceSchema).min(MIN_PCES, `a supercluster has at least ${MIN_PCES} PCEs`).max(MAX_PCES, `a supercluster has at most ${MAX_PCES} PCEs`),
+});
+
+export type SuperclusterConfig = z.infer<typeof configSchema>;
+export type PceConfig = SuperclusterConfig['pces'][number];
+
+export class SuperclusterConfigError extends Error {
+  override readonly name = 'SuperclusterConfigError';
+  constructor(
+    readonly issues: readonly string[],
+    options?: ErrorOptions,
+  ) {
+    super(`invalid supercluster config:\n  - ${issues.join('\n  - ')}`, options);
+  }
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '') || '(root)';
+}
+
+/** Cross-field rules zod cannot express per field. Each message names the field. */
+function crossFieldIssues(config: SuperclusterConfig): string[] {
+  const issues: string[] = [];
+  const fqdns = new Set<string>();
+  const regions = new Set<string>();
+  config.pces.forEach((pce, i) => {
+    if (regions.has(pce.region)) issues.push(`pces[${i}].region: duplicate region ${pce.region} (one PCE per region)`);
+    if (fqdns.has(pce.fqdn)) issues.push(`pces[${i}].fqdn: duplicate FQDN ${pce.fqdn}`);
+    regions.add(pce.region);
+    fqdns.add(pce.fqdn);
+  });
+  config.pces.forEach((pce, i) => {
+    if (!fqdns.has(pce.buddy)) issues.push(`pces[${i}].buddy: ${pce.buddy} is not a PCE of this supercluster`);
+    else if (pce.buddy === pce.fqdn) issues.push(`pces[${i}].buddy: a PCE cannot be its own buddy`);
+  });
+  if (!fqdns.has(config.leader)) issues.push(`leader: ${config.leader} is not a PCE of this supercluster`);
+  const reserved = [config.supercluster_fqdn, config.leader_fqdn];
+  config.pces.forEach((pce, i) => {
+    if (reserved.includes(pce.fqdn)) issues.push(`pces[${i}].fqdn: ${pce.fqdn} is also the supercluster or leader FQDN`);
+  });
+  if (config.supercluster_fqdn === config.leader_fqdn) issues.push('leader_fqdn: must differ from supercluster_fqdn');
+  const zone = config.hosted_zone.name;
+  const inZone = (name: string) => name === zone || name.endsWith(`.${zone}`);
+  if (!inZone(config.supercluster_fqdn)) issues.push(`supercluster_fqdn: ${config.supercluster_fqdn} is not in hosted zone ${zone}`);
+  if (!inZone(config.leader_fqdn)) issues.push(`leader_fqdn: ${config.leader_fqdn} is not in hosted zone ${zone}`);
+  config.pces.forEach((pce, i) => {
+    if (!inZone(pce.fqdn)) issues.push(`pces[${i}].fqdn: ${pce.fqdn} is not in hosted zone ${zone}`);
+  });
+  return issues;
+}
+
+/** Validates raw input (parsed JSON) into a config, or throws SuperclusterConfigError naming every bad field. */
+export function parseSuperclusterConfig(input: unknown): SuperclusterConfig {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    throw new SuperclusterConfigError(result.error.issues.map((issue) => `${fieldPath(issue.path)}: ${issue.message}`));
+  }
+  const issues = crossFieldIssues(result.data);
+  if (issues.length > 0) throw new SuperclusterConfigError(issues);
+  return result.data;
+}
+
+export function pceByFqdn(config: SuperclusterConfig, fqdnValue: string): PceConfig | undefined {
+  return config.pces.find((pce) => pce.fqdn === fqdnValue);
+}
+
+export function pceByRegion(config: SuperclusterConfig, region: string): PceConfig | undefined {
+  return config.pces.find((pce) => pce.region === region);
+}
+
+/** The PCE in `region`, or an error naming the regions that exist. */
+export function requirePceByRegion(config: SuperclusterConfig, region: string): PceConfig {
+  const pce = pceByRegion(config, region);
+  if (!pce) throw new SuperclusterConfigError([`region ${region} has no PCE (PCE regions: ${config.pces.map((p) => p.region).join(', ')})`]);
+  return pce;
+}
+
+export function initialLeader(config: SuperclusterConfig): PceConfig {
+  const leader = pceByFqdn(config, config.leader);
+  if (!leader) throw new SuperclusterConfigError([`leader: ${config.leader} is not a PCE of this supercluster`]);
+  return leader;
+}
