@@ -1,0 +1,53 @@
+/**
+ * The API Lambda as a function of its dependencies: the same middy handler runs in Lambda
+ * (lambdas/api.ts wires real clients) and in the local cloud's HTTP gateway.
+ */
+import middy from '@middy/core';
+import httpRouterHandler from '@middy/http-router';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MethodNotAllowedError, NotFoundError } from '../../shared/api/errors.ts';
+import type { ApiKeyStore } from '../../shared/auth/api-keys.ts';
+import type { LabelService } from '../../shared/labels/label-service.ts';
+import type { LeaderView } from '../../shared/supercluster/leader.ts';
+import type { DirectoryStore } from '../../shared/supercluster/membership.ts';
+import type { SuperclusterService } from '../../shared/supercluster/supercluster-service.ts';
+import type { ApiContext, HttpEvent, HttpResult } from './http.ts';
+import { apiKeyAuth } from './middleware/authenticate.ts';
+import { illumioErrors } from './middleware/error-handler.ts';
+import { leaderGate } from './middleware/leader-gate.ts';
+import { labelRoutes } from './routes/labels.ts';
+import type { ApiRoute } from './routes/route.ts';
+import { PUBLIC_PATHS, superclusterRoutes } from './routes/supercluster.ts';
+
+export interface ApiDeps {
+  readonly logger: Logger;
+  readonly apiKeys: ApiKeyStore;
+  readonly leader: LeaderView;
+  readonly directory: DirectoryStore;
+  readonly supercluster: SuperclusterService;
+  readonly labels: LabelService;
+}
+
+function routePattern(path: string): RegExp {
+  return new RegExp(`^${path.replace(/\{[^/]+\}/g, '[^/]+')}/?$`);
+}
+
+export function createApiHandler(deps: ApiDeps) {
+  const routes: ApiRoute[] = [...superclusterRoutes(deps), ...labelRoutes(deps.labels)];
+  const patterns = routes.map((r) => ({ method: r.method, pattern: routePattern(r.path) }));
+
+  const router = httpRouterHandler<HttpEvent, HttpResult>({
+    routes: routes.map((r) => ({ method: r.method, path: r.path, handler: r.handler })),
+    notFoundResponse: ({ method, path }) => {
+      const allowed = patterns.filter((p) => p.pattern.test(path)).map((p) => p.method);
+      if (allowed.length > 0) throw new MethodNotAllowedError([{ token: 'method_not_allowed', message: `${method} is not allowed on ${path} (allowed: ${allowed.join(', ')})` }]);
+      throw new NotFoundError([{ token: 'not_found', message: `no API route ${method} ${path}` }]);
+    },
+  });
+
+  return middy<HttpEvent, HttpResult, Error, ApiContext>()
+    .use(illumioErrors(deps.logger))
+    .use(apiKeyAuth(deps.apiKeys, (path) => PUBLIC_PATHS.has(path.replace(/\/$/, ''))))
+    .use(leaderGate(deps.leader))
+    .handler((event, context) => router(event, context, { signal: new AbortController().signal }) as Promise<HttpResult>);
+}

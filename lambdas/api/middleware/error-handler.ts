@@ -1,0 +1,23 @@
+/**
+ * The one place errors become HTTP responses: ApiErrors give their status and Illumio-style
+ * `[{token, message}]` body; anything else is logged and answered with a generic 500.
+ */
+import type { MiddlewareObj } from '@middy/core';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { ApiError } from '../../../shared/api/errors.ts';
+import { json, type ApiContext, type HttpEvent, type HttpResult } from '../http.ts';
+
+export function illumioErrors(logger: Logger): MiddlewareObj<HttpEvent, HttpResult, Error, ApiContext> {
+  return {
+    onError: async (request) => {
+      const err = request.error;
+      if (err instanceof ApiError) {
+        if (err.statusCode >= 500) logger.warn('request failed', { status: err.statusCode, errors: err.errors });
+        request.response = json(err.statusCode, err.errors);
+        return;
+      }
+      logger.error('unhandled error', { error: err ?? undefined, path: request.event.rawPath, method: request.event.requestContext.http.method });
+      request.response = json(500, [{ token: 'internal_server_error', message: 'The PCE could not complete the request' }]);
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/** /api/v2/orgs/{org}/labels: readable on every PCE, writable on the leader. */
+import { labelToJson } from '../../../shared/labels/label.ts';
+import type { LabelService } from '../../../shared/labels/label-service.ts';
+import { empty, idParam, json, jsonBody, maxResults, orgOf, queryParam } from '../http.ts';
+import type { ApiRoute } from './route.ts';
+
+const BASE = '/api/v2/orgs/{org}/labels';
+
+export function labelRoutes(labels: LabelService): ApiRoute[] {
+  return [
+    {
+      method: 'GET',
+      path: BASE,
+      handler: async (event, context) => {
+        const { orgId } = orgOf(event, context);
+        const { items, total } = await labels.list(
+          orgId,
+          {
+            key: queryParam(event, 'key'),
+            value: queryParam(event, 'value'),
+            externalDataSet: queryParam(event, 'external_data_set'),
+            externalDataReference: queryParam(event, 'external_data_reference'),
+          },
+          maxResults(event),
+        );
+        return json(200, items.map(labelToJson), { 'x-total-count': String(total) });
+      },
+    },
+    {
+      method: 'GET',
+      path: `${BASE}/{id}`,
+      handler: async (event, context) => json(200, labelToJson(await labels.get(orgOf(event, context).orgId, idParam(event, 'id')))),
+    },
+    {
+      method: 'POST',
+      path: BASE,
+      handler: async (event, context) => json(201, labelToJson(await labels.create(orgOf(event, context), jsonBody(event)))),
+    },
+    {
+      method: 'PUT',
+      path: `${BASE}/{id}`,
+      handler: async (event, context) => {
+        await labels.update(orgOf(event, context), idParam(event, 'id'), jsonBody(event));
+        return empty(204);
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${BASE}/{id}`,
+      handler: async (event, context) => {
+        await labels.delete(orgOf(event, context), idParam(event, 'id'));
+        return empty(204);
+      },
+    },
+  ];
+}

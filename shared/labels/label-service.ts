@@ -1,0 +1,116 @@
+/** Label use cases: what the API does with labels, independent of HTTP and DynamoDB. */
+import { NotLeaderError, ValidationError, notFound } from '../api/errors.ts';
+import { parseInput } from '../api/validation.ts';
+import { FenceFailedError, type LeaderView, type WriteFence } from '../supercluster/leader.ts';
+import {
+  DuplicateLabelError,
+  LabelChangedError,
+  createLabelSchema,
+  matchesFilter,
+  updateLabelSchema,
+  type Label,
+  type LabelFilter,
+  type LabelStore,
+} from './label.ts';
+
+export interface Actor {
+  readonly userId: number;
+  readonly orgId: number;
+}
+
+export interface LabelServiceDeps {
+  readonly labels: LabelStore;
+  readonly leader: LeaderView;
+  readonly now?: () => number;
+}
+
+const CREATE_ATTEMPTS = 3;
+
+export class LabelService {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: LabelServiceDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async list(orgId: number, filter: LabelFilter, maxResults: number): Promise<{ items: Label[]; total: number }> {
+    const all = (await this.deps.labels.list(orgId)).filter((l) => matchesFilter(l, filter)).sort((a, b) => a.id - b.id);
+    return { items: all.slice(0, maxResults), total: all.length };
+  }
+
+  async get(orgId: number, id: number): Promise<Label> {
+    const label = await this.deps.labels.get(orgId, id);
+    if (!label) throw notFound(`label ${id}`);
+    return label;
+  }
+
+  async create(actor: Actor, body: unknown): Promise<Label> {
+    const input = parseInput(createLabelSchema, body);
+    for (let attempt = 1; ; attempt++) {
+      const fence = await this.fence();
+      try {
+        return await this.deps.labels.create(
+          {
+            orgId: actor.orgId,
+            key: input.key,
+            value: input.value,
+            externalDataSet: input.external_data_set ?? null,
+            externalDataReference: input.external_data_reference ?? null,
+            userId: actor.userId,
+            now: this.now(),
+          },
+          fence,
+        );
+      } catch (err) {
+        if (err instanceof LabelChangedError && attempt < CREATE_ATTEMPTS) continue;
+        throw await this.translate(err);
+      }
+    }
+  }
+
+  async update(actor: Actor, id: number, body: unknown): Promise<void> {
+    const input = parseInput(updateLabelSchema, body);
+    const fence = await this.fence();
+    const current = await this.get(actor.orgId, id);
+    const next: Label = {
+      ...current,
+      value: input.value ?? current.value,
+      externalDataSet: input.external_data_set === undefined ? current.externalDataSet : input.external_data_set,
+      externalDataReference: input.external_data_reference === undefined ? current.externalDataReference : input.external_data_reference,
+      updatedAt: Math.max(this.now(), current.updatedAt + 1),
+      updatedBy: actor.userId,
+    };
+    try {
+      await this.deps.labels.update(current, next, fence);
+    } catch (err) {
+      throw await this.translate(err);
+    }
+  }
+
+  async delete(actor: Actor, id: number): Promise<void> {
+    const fence = await this.fence();
+    const label = await this.get(actor.orgId, id);
+    try {
+      await this.deps.labels.delete(label, fence);
+    } catch (err) {
+      if (err instanceof LabelChangedError) throw notFound(`label ${id}`);
+      throw await this.translate(err);
+    }
+  }
+
+  private async fence(): Promise<WriteFence> {
+    const fence = await this.deps.leader.fence();
+    if (!fence) throw new NotLeaderError((await this.deps.leader.current())?.leaderFqdn ?? null);
+    return fence;
+  }
+
+  private async translate(err: unknown): Promise<unknown> {
+    if (err instanceof FenceFailedError) {
+      this.deps.leader.invalidate();
+      return new NotLeaderError((await this.deps.leader.current())?.leaderFqdn ?? null, { cause: err });
+    }
+    if (err instanceof DuplicateLabelError) return new ValidationError([{ token: 'label_duplicate', message: err.message }], { cause: err });
+    if (err instanceof LabelChangedError) return new ValidationError([{ token: 'label_conflict', message: err.message }], { cause: err });
+    return err;
+  }
+}

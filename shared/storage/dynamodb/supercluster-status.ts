@@ -1,0 +1,119 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { PceStatusReport, PceStatusStore, PeerLag, ReplicationLagStore } from '../../supercluster/health.ts';
+import type { PceRuntimeState, RuntimeStateStore } from '../../supercluster/runtime-state.ts';
+import { keys, stamp } from '../keys.ts';
+import { isConditionalCheckFailed, type DynamoDBDocumentClient } from './client.ts';
+
+async function queryPrefix(client: DynamoDBDocumentClient, tableName: string, pk: string, skPrefix: string): Promise<Record<string, unknown>[]> {
+  const out = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+    }),
+  );
+  return out.Items ?? [];
+}
+
+/** STATUS#<region> items in the global table; each written only by the PCE it names. */
+export class DynamoDbPceStatusStore implements PceStatusStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async put(report: PceStatusReport): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.status(report.region),
+          region: report.region,
+          fqdn: report.fqdn,
+          written_at: report.writtenAt,
+          started_at: report.startedAt,
+          runlevel: report.runlevel,
+          lags: report.lags.map((l) => ({ peer_region: l.peerRegion, lag_ms: l.lagMs, received_at: l.receivedAt })),
+          ...stamp(report.region, report.writtenAt),
+        },
+      }),
+    );
+  }
+
+  async list(): Promise<PceStatusReport[]> {
+    const { pk, skPrefix } = keys.statusPrefix();
+    const items = await queryPrefix(this.client, this.tableName, pk, skPrefix);
+    return items.map((item) => ({
+      region: String(item.region),
+      fqdn: String(item.fqdn),
+      writtenAt: Number(item.written_at),
+      startedAt: Number(item.started_at),
+      runlevel: Number(item.runlevel),
+      lags: ((item.lags as { peer_region: string; lag_ms: number; received_at: number }[] | undefined) ?? []).map((l) => ({
+        peerRegion: l.peer_region,
+        lagMs: Number(l.lag_ms),
+        receivedAt: Number(l.received_at),
+      })),
+    }));
+  }
+}
+
+/** LAG#<peer> items in this PCE's local table. */
+export class DynamoDbReplicationLagStore implements ReplicationLagStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async record(lag: PeerLag & { peerWrittenAt: number }): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.replicationLag(lag.peerRegion), peer_region: lag.peerRegion, lag_ms: lag.lagMs, received_at: lag.receivedAt, peer_written_at: lag.peerWrittenAt },
+          ConditionExpression: 'attribute_not_exists(pk) OR peer_written_at < :w',
+          ExpressionAttributeValues: { ':w': lag.peerWrittenAt },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err; // an older probe arriving late: keep the newer reading
+    }
+  }
+
+  async list(): Promise<PeerLag[]> {
+    const { pk, skPrefix } = keys.replicationLagPrefix();
+    const items = await queryPrefix(this.client, this.tableName, pk, skPrefix);
+    return items.map((item) => ({ peerRegion: String(item.peer_region), lagMs: Number(item.lag_ms), receivedAt: Number(item.received_at) }));
+  }
+}
+
+export class DynamoDbRuntimeStateStore implements RuntimeStateStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getOrCreate(initial: PceRuntimeState): Promise<PceRuntimeState> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.runtime() }));
+    if (out.Item) return { startedAt: Number(out.Item.started_at), runlevel: Number(out.Item.runlevel) };
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.runtime(), started_at: initial.startedAt, runlevel: initial.runlevel },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return initial;
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      return this.getOrCreate(initial);
+    }
+  }
+
+  async setRunlevel(runlevel: number): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({ TableName: this.tableName, Key: keys.runtime(), UpdateExpression: 'SET runlevel = :r', ExpressionAttributeValues: { ':r': runlevel } }),
+    );
+  }
+}

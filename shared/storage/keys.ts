@@ -1,0 +1,34 @@
+/**
+ * Item keys of the global and local tables, in one place. Every replicated item has one writer region:
+ * - leader-written: ORG, PCE membership, LEADER, API keys and users, labels and their counters;
+ * - written by the PCE it names: STATUS#<region> (replication probes).
+ */
+export const keys = {
+  org: (orgId: number) => ({ pk: `ORG#${orgId}`, sk: 'ORG' }),
+  leader: () => ({ pk: 'SUPERCLUSTER', sk: 'LEADER' }),
+  pce: (region: string) => ({ pk: 'SUPERCLUSTER', sk: `PCE#${region}` }),
+  pcePrefix: () => ({ pk: 'SUPERCLUSTER', skPrefix: 'PCE#' }),
+  status: (region: string) => ({ pk: 'SUPERCLUSTER', sk: `STATUS#${region}` }),
+  statusPrefix: () => ({ pk: 'SUPERCLUSTER', skPrefix: 'STATUS#' }),
+  apiKey: (authUsername: string) => ({ pk: `APIKEY#${authUsername}`, sk: 'APIKEY' }),
+  user: (userId: number) => ({ pk: `USER#${userId}`, sk: 'USER' }),
+  label: (orgId: number, id: number) => ({ pk: `ORG#${orgId}#LABELS`, sk: `LABEL#${String(id).padStart(16, '0')}` }),
+  labelPartition: (orgId: number) => `ORG#${orgId}#LABELS`,
+  labelUnique: (orgId: number, key: string, value: string) => ({ pk: `ORG#${orgId}#LABEL_UNIQUE`, sk: `${key}=${value.toLowerCase()}` }),
+  counter: (orgId: number, name: string, epoch: number) => ({ pk: `ORG#${orgId}#COUNTERS`, sk: `${name}#E${epoch}` }),
+  /** local table: what this PCE last measured of a peer's replication lag. */
+  replicationLag: (peerRegion: string) => ({ pk: 'REPLICATION', sk: `LAG#${peerRegion}` }),
+  replicationLagPrefix: () => ({ pk: 'REPLICATION', skPrefix: 'LAG#' }),
+  /** local table: this PCE's runtime facts (start time, runlevel). */
+  runtime: () => ({ pk: 'PCE', sk: 'RUNTIME' }),
+} as const;
+
+/** Attributes every global-table item carries (ARCHITECTURE.md: origin region and update time). */
+export interface Stamp {
+  readonly origin_region: string;
+  readonly updated_at: number;
+}
+
+export function stamp(region: string, now: number): Stamp {
+  return { origin_region: region, updated_at: now };
+}

@@ -1,0 +1,45 @@
+/**
+ * Initialises a supercluster in the leader's region (the seed's supercluster-init-leader and
+ * supercluster-join rolled into one, since membership here comes from the config): the org, the
+ * membership items, the leader record at epoch 1 and a bootstrap admin API key. Re-runnable:
+ * whatever exists is kept, and a key is only created when none was created before.
+ */
+import { generateApiKey, type ApiKeyStore } from '../auth/api-keys.ts';
+import { initialLeader, type SuperclusterConfig } from './config.ts';
+import type { LeaderRecord, LeaderRecordStore } from './leader.ts';
+import type { DirectoryStore, MembershipStore } from './membership.ts';
+
+export const BOOTSTRAP_ADMIN_USER_ID = 1;
+
+export interface BootstrapDeps {
+  readonly config: SuperclusterConfig;
+  readonly leader: LeaderRecordStore;
+  readonly membership: MembershipStore;
+  readonly directory: DirectoryStore;
+  readonly apiKeys: ApiKeyStore;
+  readonly now: () => number;
+}
+
+export interface BootstrapResult {
+  readonly leader: LeaderRecord;
+  /** present only when this run created the admin key (the secret cannot be recovered later) */
+  readonly createdApiKey: { readonly authUsername: string; readonly secret: string } | null;
+}
+
+export async function initializeSupercluster(deps: BootstrapDeps, options: { createApiKey: boolean }): Promise<BootstrapResult> {
+  const { config } = deps;
+  const now = deps.now();
+  await deps.directory.putOrgIfAbsent({ id: config.org_id, name: `${config.name} organization`, createdAt: now });
+  await deps.directory.putUserIfAbsent({ id: BOOTSTRAP_ADMIN_USER_ID, orgId: config.org_id, username: 'admin', fullName: 'Supercluster administrator' });
+  for (const pce of config.pces) {
+    await deps.membership.addIfAbsent({ fqdn: pce.fqdn, region: pce.region, buddy: pce.buddy, continents: pce.continents, joinedAt: now });
+  }
+  const first = initialLeader(config);
+  const leader = await deps.leader.createIfAbsent({ leaderRegion: first.region, leaderFqdn: first.fqdn, epoch: 1, assignedAt: now, previousLeaderFqdn: null });
+  let createdApiKey: BootstrapResult['createdApiKey'] = null;
+  if (options.createApiKey) {
+    const key = generateApiKey({ userId: BOOTSTRAP_ADMIN_USER_ID, orgId: config.org_id, now });
+    if (await deps.apiKeys.put(key.record)) createdApiKey = { authUsername: key.record.authUsername, secret: key.secret };
+  }
+  return { leader, createdApiKey };
+}

@@ -1,0 +1,34 @@
+/**
+ * Replication probes. Each PCE periodically writes its STATUS item (with the lags it has measured);
+ * each PCE's stream consumer turns a peer's STATUS arriving through replication into a lag reading.
+ */
+import type { PceConfig } from './config.ts';
+import type { PceStatusStore, ReplicationLagStore } from './health.ts';
+import type { RuntimeStateStore } from './runtime-state.ts';
+
+export interface ProbeDeps {
+  readonly pce: PceConfig;
+  readonly statuses: PceStatusStore;
+  readonly lags: ReplicationLagStore;
+  readonly runtime: RuntimeStateStore;
+  readonly now: () => number;
+}
+
+/** Writes this PCE's probe/status item into the global table. */
+export async function writeProbe(deps: ProbeDeps): Promise<void> {
+  const now = deps.now();
+  const state = await deps.runtime.getOrCreate({ startedAt: now, runlevel: 5 });
+  const lags = await deps.lags.list();
+  await deps.statuses.put({ region: deps.pce.region, fqdn: deps.pce.fqdn, writtenAt: deps.now(), startedAt: state.startedAt, runlevel: state.runlevel, lags });
+}
+
+/** A peer's status item seen on this region's stream: record how long it took to get here. */
+export async function recordProbeArrival(
+  deps: { readonly selfRegion: string; readonly lags: ReplicationLagStore; readonly now: () => number },
+  probe: { readonly region: string; readonly writtenAt: number },
+): Promise<boolean> {
+  if (probe.region === deps.selfRegion) return false;
+  const receivedAt = deps.now();
+  await deps.lags.record({ peerRegion: probe.region, lagMs: Math.max(0, receivedAt - probe.writtenAt), receivedAt, peerWrittenAt: probe.writtenAt });
+  return true;
+}

@@ -1,0 +1,58 @@
+/** Supercluster queries the API answers on every PCE: leadership, availability, health. */
+import type { PceConfig, SuperclusterConfig } from './config.ts';
+import { computeHealth, NORMAL_RUNLEVEL, type PceHealth, type PceStatusStore, type ReplicationLagStore } from './health.ts';
+import type { LeaderView } from './leader.ts';
+import type { RuntimeStateStore } from './runtime-state.ts';
+
+export interface SuperclusterServiceDeps {
+  readonly config: SuperclusterConfig;
+  readonly pce: PceConfig;
+  readonly leader: LeaderView;
+  readonly statuses: PceStatusStore;
+  readonly lags: ReplicationLagStore;
+  readonly runtime: RuntimeStateStore;
+  readonly now?: () => number;
+}
+
+export class SuperclusterService {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: SuperclusterServiceDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  isLeader(): Promise<boolean> {
+    return this.deps.leader.isLeader();
+  }
+
+  async clusterType(): Promise<'leader' | 'member'> {
+    return (await this.isLeader()) ? 'leader' : 'member';
+  }
+
+  /** True when this PCE can serve: both tables answer and it is at runlevel 5. Never throws. */
+  async nodeAvailable(): Promise<boolean> {
+    try {
+      const [state, leader] = await Promise.all([this.deps.runtime.getOrCreate({ startedAt: this.now(), runlevel: NORMAL_RUNLEVEL }), this.deps.leader.current()]);
+      return state.runlevel >= NORMAL_RUNLEVEL && leader !== null;
+    } catch {
+      return false;
+    }
+  }
+
+  async health(): Promise<PceHealth[]> {
+    const now = this.now();
+    const [leader, reports, lags, state] = await Promise.all([
+      this.deps.leader.current(),
+      this.deps.statuses.list(),
+      this.deps.lags.list(),
+      this.deps.runtime.getOrCreate({ startedAt: now, runlevel: NORMAL_RUNLEVEL }),
+    ]);
+    return computeHealth({
+      config: this.deps.config,
+      leader,
+      reports,
+      self: { region: this.deps.pce.region, startedAt: state.startedAt, runlevel: state.runlevel, lags },
+      now,
+    });
+  }
+}

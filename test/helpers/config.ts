@@ -1,0 +1,24 @@
+import { parseSuperclusterConfig, type SuperclusterConfig } from '../../shared/supercluster/config.ts';
+
+/** A raw (unvalidated) three-PCE config, for tests that break one field. */
+export function rawConfig(): Record<string, unknown> & { pces: Record<string, unknown>[] } {
+  return {
+    name: 'pce',
+    supercluster_fqdn: 'pce.sc.example.com',
+    leader_fqdn: 'leader.sc.example.com',
+    leader: 'us.sc.example.com',
+    org_id: 1,
+    object_limits: { active_agents_per_pce: 100 },
+    hosted_zone: { id: 'Z123EXAMPLE', name: 'sc.example.com' },
+    probe_interval_seconds: 5,
+    pces: [
+      { fqdn: 'us.sc.example.com', region: 'us-east-1', continents: ['NA'], buddy: 'eu.sc.example.com' },
+      { fqdn: 'eu.sc.example.com', region: 'eu-west-1', continents: ['EU'], buddy: 'us.sc.example.com' },
+      { fqdn: 'ap.sc.example.com', region: 'ap-southeast-1', continents: ['AS'], buddy: 'eu.sc.example.com' },
+    ],
+  };
+}
+
+export function testConfig(): SuperclusterConfig {
+  return parseSuperclusterConfig(rawConfig());
+}

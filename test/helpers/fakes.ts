@@ -1,0 +1,114 @@
+/** Small hand-written fakes of the domain ports, for unit tests of use cases and the API handler. */
+import type { ApiKeyRecord, ApiKeyStore } from '../../shared/auth/api-keys.ts';
+import { DuplicateLabelError, type Label, type LabelStore } from '../../shared/labels/label.ts';
+import type { PceStatusReport, PceStatusStore, PeerLag, ReplicationLagStore } from '../../shared/supercluster/health.ts';
+import { FenceFailedError, LeaderChangedError, type LeaderRecord, type LeaderRecordStore, type WriteFence } from '../../shared/supercluster/leader.ts';
+import type { DirectoryStore, Org, User } from '../../shared/supercluster/membership.ts';
+import type { PceRuntimeState, RuntimeStateStore } from '../../shared/supercluster/runtime-state.ts';
+
+export class FakeLeaderStore implements LeaderRecordStore {
+  constructor(public record: LeaderRecord | null = null) {}
+  async get() {
+    return this.record;
+  }
+  async createIfAbsent(record: LeaderRecord) {
+    this.record ??= record;
+    return this.record;
+  }
+  async replace(current: LeaderRecord, next: LeaderRecord) {
+    if (this.record?.epoch !== current.epoch || this.record.leaderRegion !== current.leaderRegion) throw new LeaderChangedError();
+    this.record = next;
+  }
+  checkFence(fence: WriteFence) {
+    if (this.record?.leaderRegion !== fence.region || this.record.epoch !== fence.epoch) throw new FenceFailedError('fence');
+  }
+}
+
+export class FakeLabelStore implements LabelStore {
+  readonly labels = new Map<number, Label>();
+  private next = 0;
+  constructor(private readonly leader: FakeLeaderStore) {}
+  async list(orgId: number) {
+    return [...this.labels.values()].filter((l) => l.orgId === orgId);
+  }
+  async get(orgId: number, id: number) {
+    const l = this.labels.get(id);
+    return l && l.orgId === orgId ? l : null;
+  }
+  async create(input: Parameters<LabelStore['create']>[0], fence: WriteFence) {
+    this.leader.checkFence(fence);
+    if ([...this.labels.values()].some((l) => l.key === input.key && l.value.toLowerCase() === input.value.toLowerCase())) throw new DuplicateLabelError('duplicate');
+    const label: Label = { ...input, id: ++this.next, createdAt: input.now, updatedAt: input.now, createdBy: input.userId, updatedBy: input.userId };
+    this.labels.set(label.id, label);
+    return label;
+  }
+  async update(_current: Label, next: Label, fence: WriteFence) {
+    this.leader.checkFence(fence);
+    this.labels.set(next.id, next);
+  }
+  async delete(label: Label, fence: WriteFence) {
+    this.leader.checkFence(fence);
+    this.labels.delete(label.id);
+  }
+}
+
+export class FakeApiKeyStore implements ApiKeyStore {
+  readonly keys = new Map<string, ApiKeyRecord>();
+  async get(u: string) {
+    return this.keys.get(u) ?? null;
+  }
+  async put(r: ApiKeyRecord) {
+    if (this.keys.has(r.authUsername)) return false;
+    this.keys.set(r.authUsername, r);
+    return true;
+  }
+}
+
+export class FakeDirectory implements DirectoryStore {
+  orgs = new Map<number, Org>();
+  users = new Map<number, User>();
+  async getOrg(id: number) {
+    return this.orgs.get(id) ?? null;
+  }
+  async putOrgIfAbsent(org: Org) {
+    if (!this.orgs.has(org.id)) this.orgs.set(org.id, org);
+  }
+  async getUser(id: number) {
+    return this.users.get(id) ?? null;
+  }
+  async putUserIfAbsent(user: User) {
+    if (!this.users.has(user.id)) this.users.set(user.id, user);
+  }
+}
+
+export class FakeStatusStore implements PceStatusStore {
+  reports = new Map<string, PceStatusReport>();
+  async put(r: PceStatusReport) {
+    this.reports.set(r.region, r);
+  }
+  async list() {
+    return [...this.reports.values()];
+  }
+}
+
+export class FakeLagStore implements ReplicationLagStore {
+  lags = new Map<string, PeerLag & { peerWrittenAt: number }>();
+  async record(lag: PeerLag & { peerWrittenAt: number }) {
+    const cur = this.lags.get(lag.peerRegion);
+    if (!cur || cur.peerWrittenAt < lag.peerWrittenAt) this.lags.set(lag.peerRegion, lag);
+  }
+  async list() {
+    return [...this.lags.values()].map(({ peerRegion, lagMs, receivedAt }) => ({ peerRegion, lagMs, receivedAt }));
+  }
+}
+
+export class FakeRuntimeState implements RuntimeStateStore {
+  state: PceRuntimeState | null = null;
+  async getOrCreate(initial: PceRuntimeState) {
+    this.state ??= initial;
+    return this.state;
+  }
+  async setRunlevel(runlevel: number) {
+    if (this.state) this.state = { ...this.state, runlevel };
+  }
+}

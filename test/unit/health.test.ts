@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { computeHealth, effectiveLagMs, type PceStatusReport } from '../../shared/supercluster/health.ts';
+import { testConfig } from '../helpers/config.ts';
+
+const config = testConfig();
+const now = 1_000_000_000;
+const leader = { leaderRegion: 'us-east-1', leaderFqdn: 'us.sc.example.com', epoch: 1, assignedAt: 0, previousLeaderFqdn: null };
+
+function report(region: string, lagMs: number, writtenAt = now - 1000): PceStatusReport {
+  const fqdn = config.pces.find((p) => p.region === region)?.fqdn ?? '';
+  const peers = config.pces.filter((p) => p.region !== region);
+  return { region, fqdn, writtenAt, startedAt: now - 60_000, runlevel: 5, lags: peers.map((p) => ({ peerRegion: p.region, lagMs, receivedAt: writtenAt - 100 })) };
+}
+
+const selfLags = (lagMs: number) => [
+  { peerRegion: 'eu-west-1', lagMs, receivedAt: now - 500 },
+  { peerRegion: 'ap-southeast-1', lagMs, receivedAt: now - 500 },
+];
+
+describe('computeHealth', () => {
+  it('lists every PCE with its type and normal status when lag is small', () => {
+    const health = computeHealth({
+      config,
+      leader,
+      reports: [report('us-east-1', 40), report('eu-west-1', 50), report('ap-southeast-1', 60)],
+      self: { region: 'us-east-1', startedAt: now - 10_000, runlevel: 5, lags: selfLags(40) },
+      now,
+    });
+    expect(health.map((h) => [h.fqdn, h.type, h.status])).toEqual([
+      ['us.sc.example.com', 'leader', 'normal'],
+      ['eu.sc.example.com', 'member', 'normal'],
+      ['ap.sc.example.com', 'member', 'normal'],
+    ]);
+    expect(health[0]?.network.replication[0]?.value.lag_seconds).toBe(0);
+    expect(health[1]?.network.replication[0]?.value.lag_seconds).toBe(0.1);
+    expect(health[0]?.available_seconds).toBe(10);
+  });
+
+  it('warns when a PCE reports lag over 30 s', () => {
+    const health = computeHealth({
+      config,
+      leader,
+      reports: [report('us-east-1', 40), report('eu-west-1', 31_000), report('ap-southeast-1', 60)],
+      self: { region: 'us-east-1', startedAt: now, runlevel: 5, lags: selfLags(40) },
+      now,
+    });
+    expect(health[1]?.status).toBe('warning');
+    expect(health[1]?.notifications[0]?.token).toBe('replication_lag');
+  });
+
+  it('counts silence as lag: a partitioned peer makes this PCE warn', () => {
+    const lags = [
+      { peerRegion: 'eu-west-1', lagMs: 40, receivedAt: now - 60_000 },
+      { peerRegion: 'ap-southeast-1', lagMs: 40, receivedAt: now - 500 },
+    ];
+    const health = computeHealth({ config, leader, reports: [report('eu-west-1', 40), report('ap-southeast-1', 40)], self: { region: 'us-east-1', startedAt: now, runlevel: 5, lags }, now });
+    expect(health[0]?.status).toBe('warning');
+    expect(health[0]?.network.replication[0]?.value.lag_seconds).toBe(55);
+  });
+
+  it('marks a PCE that never reported as critical and a silent one as unreachable', () => {
+    const health = computeHealth({
+      config,
+      leader,
+      reports: [report('eu-west-1', 40, now - 120_000)],
+      self: { region: 'us-east-1', startedAt: now, runlevel: 5, lags: selfLags(40) },
+      now,
+    });
+    expect(health[1]?.status).toBe('warning');
+    expect(health[1]?.notifications.map((n) => n.token)).toContain('pce_unreachable');
+    expect(health[2]?.status).toBe('critical');
+  });
+
+  it('effective lag is the measured lag until the peer has been silent for more than one interval', () => {
+    expect(effectiveLagMs({ peerRegion: 'x', lagMs: 200, receivedAt: 0 }, 4_000, 5_000)).toBe(200);
+    expect(effectiveLagMs({ peerRegion: 'x', lagMs: 200, receivedAt: 0 }, 15_000, 5_000)).toBe(10_000);
+    expect(effectiveLagMs(undefined, 0, 5_000)).toBeNull();
+  });
+});
