@@ -1,0 +1,38 @@
+/**
+ * pce-ctl: the operations CLI, after the supercluster sub-commands of illumio-pce-ctl.
+ * Each sub-command lives in cli/commands/ and registers itself on the program; add new ones there.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerAssignLeader } from './commands/assign-leader.ts';
+import { registerConfig } from './commands/config.ts';
+import { registerInitLeader } from './commands/init-leader.ts';
+import { registerMembers } from './commands/members.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('pce-ctl')
+    .description('Operate a PCE Supercluster (the local cloud from `npm start`, or AWS with --aws)')
+    .option('-c, --config <path>', 'supercluster config file (default: infra/config/supercluster.json)')
+    .option('--aws', 'act on the AWS deployment (default: the local cloud started by `npm start`)')
+    .option('--state <file>', 'state file of the local cloud (default: .local/supercluster.json)')
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: true });
+  registerMembers(program);
+  registerConfig(program);
+  registerAssignLeader(program);
+  registerInitLeader(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    console.error(`pce-ctl: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await main(process.argv);

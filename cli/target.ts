@@ -1,0 +1,67 @@
+/**
+ * Where pce-ctl acts: the local cloud started by `npm start` (its endpoints are in .local/supercluster.json)
+ * or AWS (the SDK's default credential chain; the same config file names the regions and tables).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_CONFIG_PATH, loadSuperclusterConfig } from '../infra/config/load.ts';
+import { documentClient, type DynamoDBDocumentClient } from '../shared/storage/dynamodb/client.ts';
+import { globalTableName, localTableName } from '../shared/storage/tables.ts';
+import type { SuperclusterConfig } from '../shared/supercluster/config.ts';
+
+export const LOCAL_STATE_FILE = resolve('.local', 'supercluster.json');
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export interface GlobalOptions {
+  readonly config?: string;
+  readonly aws?: boolean;
+  /** the local cloud's state file (default .local/supercluster.json) */
+  readonly state?: string;
+}
+
+export interface Target {
+  readonly config: SuperclusterConfig;
+  readonly where: string;
+  readonly globalTable: string;
+  localTable(region: string): string;
+  client(region: string): DynamoDBDocumentClient;
+  destroy(): void;
+}
+
+interface LocalState {
+  local?: { dynamodb?: string };
+}
+
+export class TargetError extends Error {
+  override readonly name = 'TargetError';
+}
+
+export function resolveTarget(options: GlobalOptions): Target {
+  const config = loadSuperclusterConfig(options.config ? resolve(options.config) : DEFAULT_CONFIG_PATH);
+  let endpoint: string | undefined;
+  if (!options.aws) {
+    const stateFile = options.state ? resolve(options.state) : LOCAL_STATE_FILE;
+    if (!existsSync(stateFile)) throw new TargetError(`no local supercluster found (${stateFile} is missing): run \`npm start\` first, or pass --aws to act on AWS`);
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as LocalState;
+    endpoint = state.local?.dynamodb;
+    if (!endpoint) throw new TargetError(`${stateFile} has no local.dynamodb endpoint; restart \`npm start\``);
+  }
+  const clients = new Map<string, DynamoDBDocumentClient>();
+  return {
+    config,
+    where: endpoint ? `local cloud (${endpoint})` : 'AWS',
+    globalTable: globalTableName(config),
+    localTable: (region) => localTableName(config, region),
+    client(region) {
+      let c = clients.get(region);
+      if (!c) {
+        c = documentClient(endpoint ? { region, endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 } : { region });
+        clients.set(region, c);
+      }
+      return c;
+    },
+    destroy() {
+      for (const c of clients.values()) c.destroy();
+    },
+  };
+}

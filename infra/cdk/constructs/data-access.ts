@@ -1,0 +1,51 @@
+/**
+ * Grant helpers: each PCE function declares the data access it uses, and gets only that.
+ *
+ * - `global`: this region's replica of the global table.
+ *   `probe-write` is PutItem/UpdateItem only (the scheduled function writes its PCE's probe/status item).
+ * - `local`: this PCE's local table.
+ * - `computeQueue: 'send'`: may enqueue compute jobs.
+ * Consuming a queue or a stream is granted by the event source itself, not here.
+ */
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+
+export type TableAccess = 'none' | 'read' | 'read-write' | 'probe-write';
+
+export interface DataAccess {
+  readonly global: TableAccess;
+  readonly local: TableAccess;
+  readonly computeQueue?: 'send';
+}
+
+export interface PceDataResources {
+  readonly globalReplica: dynamodb.ITable;
+  readonly localTable: dynamodb.ITable;
+  readonly computeQueue: sqs.IQueue;
+}
+
+/** Item-level writes without reads or deletes: enough to upsert one's own status item. */
+export const PROBE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+
+function grantTable(table: dynamodb.ITable, grantee: iam.IGrantable, access: TableAccess): void {
+  switch (access) {
+    case 'none':
+      return;
+    case 'read':
+      table.grantReadData(grantee);
+      return;
+    case 'read-write':
+      table.grantReadWriteData(grantee);
+      return;
+    case 'probe-write':
+      table.grant(grantee, ...PROBE_WRITE_ACTIONS);
+      return;
+  }
+}
+
+export function grantDataAccess(grantee: iam.IGrantable, access: DataAccess, resources: PceDataResources): void {
+  grantTable(resources.globalReplica, grantee, access.global);
+  grantTable(resources.localTable, grantee, access.local);
+  if (access.computeQueue === 'send') resources.computeQueue.grantSendMessages(grantee);
+}

@@ -1,0 +1,121 @@
+/**
+ * The regional API of one PCE: an HTTP API in front of the api function, served on three custom
+ * domains (the PCE's own FQDN, the supercluster FQDN and the leader FQDN, so GSLB answers for the
+ * shared names land on an endpoint that holds their certificate), plus the A-alias record that
+ * points the PCE's own FQDN at its regional custom domain.
+ */
+import { Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
+import { Construct } from 'constructs';
+
+export interface RegionalApiProps {
+  readonly handler: lambda.IFunction;
+  /** The hosted zone that holds every name below (imported by attributes, no lookup). */
+  readonly zone: route53.IHostedZone;
+  readonly pceFqdn: string;
+  readonly superclusterFqdn: string;
+  readonly leaderFqdn: string;
+  /** @default { rateLimit: 1000, burstLimit: 2000 } */
+  readonly throttle?: apigwv2.ThrottleSettings;
+}
+
+/** HTTP API ($context variables of HTTP APIs) access log line, JSON. */
+export const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    ip: '$context.identity.sourceIp',
+    requestTime: '$context.requestTime',
+    domainName: '$context.domainName',
+    httpMethod: '$context.httpMethod',
+    path: '$context.path',
+    routeKey: '$context.routeKey',
+    status: '$context.status',
+    protocol: '$context.protocol',
+    responseLength: '$context.responseLength',
+    latencyMs: '$context.responseLatency',
+    integrationError: '$context.integrationErrorMessage',
+  }),
+);
+
+export class RegionalApi extends Construct {
+  readonly httpApi: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  readonly accessLogs: logs.LogGroup;
+  readonly certificate: acm.Certificate;
+  readonly pceDomain: apigwv2.DomainName;
+  readonly superclusterDomain: apigwv2.DomainName;
+  readonly leaderDomain: apigwv2.DomainName;
+  readonly pceRecord: route53.ARecord;
+
+  constructor(scope: Construct, id: string, props: RegionalApiProps) {
+    super(scope, id);
+    const names = [props.pceFqdn, props.superclusterFqdn, props.leaderFqdn];
+    if (new Set(names).size !== names.length) {
+      throw new Error(`RegionalApi: PCE, supercluster and leader FQDNs must differ, got ${names.join(', ')}`);
+    }
+
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: `PCE API for ${props.pceFqdn}`,
+      createDefaultStage: false,
+      // Clients and health checks use the custom domains; the certificate covers only those.
+      disableExecuteApiEndpoint: true,
+    });
+    const integration = new HttpLambdaIntegration('ApiIntegration', props.handler);
+    this.httpApi.addRoutes({ path: '/{proxy+}', methods: [apigwv2.HttpMethod.ANY], integration });
+    this.httpApi.addRoutes({ path: '/', methods: [apigwv2.HttpMethod.ANY], integration });
+
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    this.stage = this.httpApi.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle ?? { rateLimit: 1000, burstLimit: 2000 },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogs),
+        format: ACCESS_LOG_FORMAT,
+      },
+    });
+
+    this.certificate = new acm.Certificate(this, 'Certificate', {
+      domainName: props.pceFqdn,
+      subjectAlternativeNames: [props.superclusterFqdn, props.leaderFqdn],
+      validation: acm.CertificateValidation.fromDns(props.zone),
+    });
+
+    this.pceDomain = this.customDomain('PceDomain', props.pceFqdn);
+    this.superclusterDomain = this.customDomain('SuperclusterDomain', props.superclusterFqdn);
+    this.leaderDomain = this.customDomain('LeaderDomain', props.leaderFqdn);
+
+    this.pceRecord = new route53.ARecord(this, 'PceRecord', {
+      zone: props.zone,
+      recordName: props.pceFqdn,
+      comment: `PCE ${props.pceFqdn} -> its regional API custom domain`,
+      target: route53.RecordTarget.fromAlias(
+        new route53Targets.ApiGatewayv2DomainProperties(this.pceDomain.regionalDomainName, this.pceDomain.regionalHostedZoneId),
+      ),
+    });
+
+    Validations.of(this.httpApi).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Authentication is part of the PCE API contract and happens in the api function: API keys for users and scripts, agent credentials for VENs; the health-check routes (/api/v2/node_available, /api/v2/supercluster/leader) must stay anonymous for Route 53.',
+    });
+  }
+
+  private customDomain(id: string, domainName: string): apigwv2.DomainName {
+    const domain = new apigwv2.DomainName(this, id, {
+      domainName,
+      certificate: this.certificate,
+      endpointType: apigwv2.EndpointType.REGIONAL,
+      securityPolicy: apigwv2.SecurityPolicy.TLS_1_2,
+    });
+    new apigwv2.ApiMapping(this, `${id}Mapping`, { api: this.httpApi, domainName: domain, stage: this.stage });
+    return domain;
+  }
+}

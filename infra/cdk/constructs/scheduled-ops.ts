@@ -1,0 +1,26 @@
+/** Runs the scheduled operations function of a PCE (replication probe, status item) every minute. */
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+
+export interface ScheduledOpsProps {
+  readonly handler: lambda.IFunction;
+  /** @default Duration.minutes(1) */
+  readonly every?: Duration;
+}
+
+export class ScheduledOps extends Construct {
+  readonly rule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: ScheduledOpsProps) {
+    super(scope, id);
+    this.rule = new events.Rule(this, 'Schedule', {
+      description: 'PCE scheduled operations: replication probe and status',
+      schedule: events.Schedule.rate(props.every ?? Duration.minutes(1)),
+    });
+    // A missed minute is replaced by the next one: no retries pile up behind a slow run.
+    this.rule.addTarget(new targets.LambdaFunction(props.handler, { retryAttempts: 0, maxEventAge: Duration.minutes(1) }));
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The local cloud's control surface, on 127.0.0.1 only: replication stats and the partition switch.
+ *   GET  /replication                      status: per-link lag p50/p99, pending, paused links
+ *   POST /replication/pause   {"regions"?: [...]}   pause all links, or isolate the listed regions
+ *   POST /replication/resume  {"regions"?: [...]}   resume all, or the listed regions' links
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { GlobalTableReplicator } from './replicator.ts';
+
+export interface ControlServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const body = z.strictObject({ regions: z.array(z.string()).min(1).optional() });
+
+function reply(res: ServerResponse, status: number, payload: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(payload));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let text = '';
+  for await (const chunk of req) text += String(chunk);
+  return text.trim() ? JSON.parse(text) : {};
+}
+
+export async function startControlServer(options: { replicator: GlobalTableReplicator; host?: string; port?: number }): Promise<ControlServer> {
+  const { replicator } = options;
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://control').pathname.replace(/\/$/, '');
+    const handle = async () => {
+      if (req.method === 'GET' && path === '/replication') return reply(res, 200, replicator.status());
+      if (req.method === 'POST' && (path === '/replication/pause' || path === '/replication/resume')) {
+        let parsed;
+        try {
+          parsed = body.safeParse(await readJson(req));
+        } catch {
+          return reply(res, 400, [{ token: 'json_parse_error', message: 'the body is not JSON' }]);
+        }
+        if (!parsed.success) return reply(res, 406, [{ token: 'input_validation_error', message: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') }]);
+        const unknown = (parsed.data.regions ?? []).filter((r) => !replicator.regions.includes(r));
+        if (unknown.length > 0) return reply(res, 406, [{ token: 'unknown_region', message: `not a supercluster region: ${unknown.join(', ')} (regions: ${replicator.regions.join(', ')})` }]);
+        if (path.endsWith('pause')) replicator.pause(parsed.data.regions);
+        else replicator.resume(parsed.data.regions);
+        return reply(res, 200, replicator.status());
+      }
+      return reply(res, 404, [{ token: 'not_found', message: `no control route ${req.method} ${path}` }]);
+    };
+    handle().catch((err: unknown) => reply(res, 500, [{ token: 'internal_error', message: (err as Error).message }]));
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { url: `http://${host}:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}

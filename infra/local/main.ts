@@ -1,0 +1,98 @@
+/**
+ * `npm start`: runs a whole supercluster on this machine, in the foreground; Ctrl-C stops everything.
+ *   npm start -- --fresh                 start empty (deletes .local/)
+ *   npm start -- --config <file>         another supercluster config
+ *   npm start -- --data-dir <dir> --first-address 127.0.1.11 --port 8443
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_CONFIG_PATH, loadSuperclusterConfig } from '../config/load.ts';
+import { SuperclusterConfigError } from '../../shared/supercluster/config.ts';
+import { startLocalSupercluster, type LocalSupercluster } from './supercluster.ts';
+
+const USAGE = `usage: npm start -- [--fresh] [--config <file>] [--data-dir <dir>] [--first-address <127.x.y.z>] [--port <n>] [--quiet]`;
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        fresh: { type: 'boolean', default: false },
+        config: { type: 'string', default: DEFAULT_CONFIG_PATH },
+        'data-dir': { type: 'string', default: '.local' },
+        'first-address': { type: 'string', default: '127.0.0.11' },
+        port: { type: 'string', default: '8443' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const port = Number(args.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    console.error(`--port must be a TCP port, got "${args.port}"\n${USAGE}`);
+    return 2;
+  }
+
+  let config;
+  try {
+    config = loadSuperclusterConfig(args.config);
+  } catch (err) {
+    if (err instanceof SuperclusterConfigError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+
+  const log = args.quiet ? () => undefined : (line: string) => console.log(`${new Date().toISOString().slice(11, 23)} ${line}`);
+  console.log(`Starting a ${config.pces.length}-PCE supercluster on loopback${args.fresh ? ' (fresh)' : ''} ...`);
+  let cluster: LocalSupercluster;
+  try {
+    cluster = await startLocalSupercluster({ config, dataDir: args['data-dir'], fresh: args.fresh, firstAddress: args['first-address'], port, log });
+  } catch (err) {
+    console.error(`npm start failed: ${(err as Error).message}`);
+    return 1;
+  }
+
+  const { state } = cluster;
+  const rows = state.pces.map((p) => `  ${p.role.padEnd(6)}  ${p.fqdn.padEnd(36)} ${p.region.padEnd(15)} ${p.url}  (buddy ${p.buddy})`);
+  console.log(
+    [
+      '',
+      `Supercluster ready in ${(state.local.ready_ms / 1000).toFixed(1)} s: ${state.supercluster_fqdn}, org ${state.org_id}`,
+      ...rows,
+      '',
+      `API key:      ${state.api_key.username} (secret in ${state.local.data_dir}/supercluster.json)`,
+      `Try:          curl -u "${state.api_key.username}:<secret>" ${state.pces[0]?.url}/api/v2/health`,
+      `Operate:      npx pce-ctl supercluster-members`,
+      `Replication:  ${state.local.control}/replication (GET stats, POST /pause, POST /resume)`,
+      `State file:   ${state.local.data_dir}/supercluster.json`,
+      '',
+      'Ctrl-C stops the supercluster; data persists in the data dir (npm start -- --fresh starts empty).',
+    ].join('\n'),
+  );
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`\n${signal}: stopping the supercluster ...`);
+      cluster
+        .stop()
+        .then(() => console.log('stopped'))
+        .finally(resolve);
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+process.exitCode = await main();

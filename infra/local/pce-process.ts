@@ -1,0 +1,89 @@
+/**
+ * One PCE of the local cloud, in its own Node process, as Lambda would run it: the environment is the
+ * Lambda environment contract (shared/runtime/env.ts) plus the SDK endpoint variables pointing at the
+ * local DynamoDB and SQS; the entry points are the unmodified files of lambdas/.
+ *   API Gateway HTTP API  -> infra/local/http-gateway.ts  -> lambdas/api.ts
+ *   replica stream        -> infra/local/stream-poller.ts -> lambdas/stream-router.ts
+ *   SQS compute queue     -> infra/local/sqs-poller.ts    -> lambdas/compute.ts
+ *   EventBridge schedule  -> a timer                      -> lambdas/scheduled.ts
+ * The parent (infra/local/main.ts) forks it with IPC and stops it with SIGTERM.
+ */
+import { pceRuntimeFromEnv } from '../../shared/runtime/env.ts';
+import { dynamoDbStreamsClient, sqsClient } from './clients.ts';
+import { startHttpGateway } from './http-gateway.ts';
+import { LOCAL_PCE_ENV, type PceProcessMessage } from './pce-protocol.ts';
+import { pollQueue } from './sqs-poller.ts';
+import { pollTableStream } from './stream-poller.ts';
+
+
+function send(message: PceProcessMessage): void {
+  process.send?.(message);
+}
+
+async function run(): Promise<void> {
+  const runtime = pceRuntimeFromEnv();
+  const host = process.env[LOCAL_PCE_ENV.host] ?? '127.0.0.1';
+  const port = Number(process.env[LOCAL_PCE_ENV.port] ?? '8443');
+  const dynamodbEndpoint = process.env[LOCAL_PCE_ENV.dynamodbEndpoint];
+  const sqsEndpoint = process.env[LOCAL_PCE_ENV.sqsEndpoint];
+  if (!dynamodbEndpoint || !sqsEndpoint) throw new Error('the local PCE process needs AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS');
+  const tag = `[${runtime.pce.fqdn}]`;
+
+  const [api, streamRouter, compute, scheduled] = await Promise.all([
+    import('../../lambdas/api.ts'),
+    import('../../lambdas/stream-router.ts'),
+    import('../../lambdas/compute.ts'),
+    import('../../lambdas/scheduled.ts'),
+  ]);
+
+  const gateway = await startHttpGateway({ host, port, domainName: runtime.pce.fqdn, functionName: `api-${runtime.region}`, handler: api.handler });
+
+  const stream = pollTableStream({
+    client: dynamoDbStreamsClient(dynamodbEndpoint, runtime.region),
+    tableName: runtime.globalTableName,
+    region: runtime.region,
+    handler: streamRouter.handler,
+    batchSize: 100,
+    onFailure: (failure) => console.error(`${tag} stream records sent to the on-failure destination:`, JSON.stringify(failure).slice(0, 500)),
+  });
+
+  const queue = runtime.computeQueueUrl
+    ? pollQueue({ client: sqsClient(sqsEndpoint, runtime.region), queueUrl: runtime.computeQueueUrl, handler: compute.handler, batchSize: 10, waitTimeSeconds: 1, visibilityTimeout: 30 })
+    : null;
+
+  let probing = false;
+  const probe = async () => {
+    if (probing) return;
+    probing = true;
+    try {
+      await scheduled.handler();
+    } catch (err) {
+      console.error(`${tag} scheduled probe failed: ${(err as Error).message}`);
+    } finally {
+      probing = false;
+    }
+  };
+  await probe();
+  const timer = setInterval(() => void probe(), runtime.config.probe_interval_seconds * 1000);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(timer);
+    await Promise.allSettled([gateway.close(), stream.stop(), queue?.stop()]);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => undefined); // the parent decides when PCEs stop
+  process.on('disconnect', () => void stop()); // parent gone
+
+  send({ type: 'ready', url: gateway.url });
+}
+
+run().catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  send({ type: 'failed', error: message });
+  console.error(`[pce-process] failed to start: ${message}`);
+  process.exit(1);
+});

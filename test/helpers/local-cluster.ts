@@ -1,0 +1,90 @@
+/**
+ * Starts the local supercluster the way `npm start` does (a child process running infra/local/main.ts),
+ * on its own loopback addresses and data dir, and talks to it as a user would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { LocalSuperclusterState } from '../../infra/local/supercluster.ts';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+export interface RunningCluster {
+  readonly state: LocalSuperclusterState;
+  readonly stateFile: string;
+  readonly dataDir: string;
+  readonly output: () => string;
+  api(pceIndex: number, method: string, path: string, body?: unknown, auth?: { username: string; secret: string } | null): Promise<{ status: number; headers: Headers; json: unknown }>;
+  stop(): Promise<number | null>;
+}
+
+export async function startCluster(options: { firstAddress: string; port?: number; timeoutMs?: number }): Promise<RunningCluster> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pce-e2e-'));
+  const stateFile = join(dataDir, 'supercluster.json');
+  let output = '';
+  const child: ChildProcess = spawn(TSX, ['infra/local/main.ts', '--fresh', '--data-dir', dataDir, '--first-address', options.firstAddress, '--port', String(options.port ?? 8443)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env },
+  });
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
+  while (!existsSync(stateFile)) {
+    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGINT');
+      throw new Error(`supercluster not ready in time:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as LocalSuperclusterState;
+  return {
+    state,
+    stateFile,
+    dataDir,
+    output: () => output,
+    async api(pceIndex, method, path, body, auth = state.api_key) {
+      const pce = state.pces[pceIndex];
+      if (!pce) throw new Error(`no PCE ${pceIndex}`);
+      const headers: Record<string, string> = {};
+      if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.secret}`).toString('base64')}`;
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(`${pce.url}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+      const text = await res.text();
+      return { status: res.status, headers: res.headers, json: text ? (JSON.parse(text) as unknown) : null };
+    },
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGINT');
+      const code = await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+/** Polls `check` until it returns a value or the time is up. */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function runCtl(args: string[], stateFile: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'pce-ctl.mjs'), '--state', stateFile, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}

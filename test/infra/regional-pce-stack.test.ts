@@ -1,0 +1,313 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { COMPUTE_MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../infra/cdk/constructs/compute-pipeline.ts';
+import { PROBE_WRITE_ACTIONS } from '../../infra/cdk/constructs/data-access.ts';
+import type { RegionalPceStack } from '../../infra/cdk/stacks/regional-pce-stack.ts';
+import { ENV } from '../../shared/runtime/env.ts';
+import { globalTableName, LOCAL_TABLE, localTableName } from '../../shared/storage/tables.ts';
+import type { SuperclusterConfig } from '../../shared/supercluster/config.ts';
+import { propertiesOfType, resourcesOfType, synthSupercluster, type SynthesizedSupercluster } from './supercluster-fixture.ts';
+
+interface Statement {
+  Action: string | string[];
+  Effect: string;
+  Resource: unknown;
+}
+
+const actionsOf = (statement: Statement): string[] => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
+
+/** Logical id of the PceFunction's Lambda whose construct id is `constructId` (e.g. ComputeFunction). */
+function functionLogicalId(template: Template, constructId: string): string {
+  const ids = Object.keys(resourcesOfType(template, 'AWS::Lambda::Function')).filter((id) => id.startsWith(constructId));
+  expect(ids, `one Lambda function for ${constructId}`).toHaveLength(1);
+  return ids[0] as string;
+}
+
+/** All statements of the inline policies attached to the role of a PceFunction. */
+function statementsOf(template: Template, constructId: string): Statement[] {
+  const functionId = functionLogicalId(template, constructId);
+  const fn = resourcesOfType(template, 'AWS::Lambda::Function')[functionId];
+  const roleId = ((fn?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'])[0];
+  return Object.values(resourcesOfType(template, 'AWS::IAM::Policy'))
+    .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
+    .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+/** The replica ARN in `region`, as the regional stack writes it (no cross-stack reference). */
+function replicaArn(config: SuperclusterConfig, region: string): unknown {
+  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:dynamodb:${region}:`, { Ref: 'AWS::AccountId' }, `:table/${globalTableName(config)}`]] };
+}
+
+function actionsOn(statements: Statement[], resource: unknown): string[] {
+  const json = JSON.stringify(resource);
+  return statements
+    .filter((statement) => {
+      const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+      return resources.some((r) => JSON.stringify(r) === json);
+    })
+    .flatMap(actionsOf);
+}
+
+const FUNCTIONS = ['ApiFunction', 'StreamRouterFunction', 'ComputeFunction', 'ScheduledFunction'] as const;
+
+let synthesized: SynthesizedSupercluster;
+beforeAll(() => {
+  synthesized = synthSupercluster();
+});
+
+describe('regional PCE stacks', () => {
+  it('one per PCE, each in its PCE region, deployed after the global data stack', () => {
+    const { stacks, config } = synthesized;
+    expect(stacks.regional.map((stack) => stack.region)).toEqual(config.pces.map((pce) => pce.region));
+    for (const stack of stacks.regional) expect(stack.dependencies).toContain(stacks.globalData);
+  });
+});
+
+describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack in %s', (region) => {
+  let stack: RegionalPceStack;
+  let template: Template;
+  let config: SuperclusterConfig;
+
+  beforeAll(() => {
+    config = synthesized.config;
+    const found = synthesized.stacks.regional.find((candidate) => candidate.region === region);
+    if (!found) throw new Error(`no regional stack for ${region}`);
+    stack = found;
+    template = Template.fromStack(stack);
+  });
+
+  it('runs the four PCE functions on nodejs24.x, arm64, with active tracing and the runtime environment', () => {
+    for (const id of FUNCTIONS) functionLogicalId(template, id);
+    const functions = propertiesOfType(template, 'AWS::Lambda::Function').filter((fn) => fn.Handler === 'index.handler' && fn.Environment);
+    expect(functions).toHaveLength(4);
+    for (const fn of functions) {
+      expect(fn).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: expect.anything() },
+      });
+      const variables = (fn.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables[ENV.globalTable]).toBe(globalTableName(config));
+      expect(variables[ENV.localTable]).toBe(localTableName(config, region));
+      expect(JSON.parse(variables[ENV.config] as string)).toEqual(config);
+      expect(variables).not.toHaveProperty(ENV.region);
+    }
+  });
+
+  it('gives each function a log group with retention', () => {
+    const logGroups = propertiesOfType(template, 'AWS::Logs::LogGroup');
+    expect(logGroups.length).toBeGreaterThanOrEqual(4);
+    for (const logGroup of logGroups) expect(logGroup.RetentionInDays).toBe(30);
+  });
+
+  it('only the stream router gets the compute queue URL', () => {
+    const fns = resourcesOfType(template, 'AWS::Lambda::Function');
+    for (const id of FUNCTIONS) {
+      const variables = (fns[functionLogicalId(template, id)]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      if (id === 'StreamRouterFunction') expect(variables[ENV.computeQueueUrl]).toEqual({ Ref: expect.stringMatching(/^ComputePipelineQueue/) });
+      else expect(variables).not.toHaveProperty(ENV.computeQueueUrl);
+    }
+  });
+
+  it('has a local table with the shared keys, TTL and PITR, and no replica elsewhere', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: localTableName(config, region),
+      KeySchema: [
+        { AttributeName: LOCAL_TABLE.partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: LOCAL_TABLE.sortKey.name, KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: LOCAL_TABLE.timeToLiveAttribute, Enabled: true },
+      Replicas: [Match.objectLike({ Region: region, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+    });
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+  });
+
+  it('has the compute queue with a DLQ redrive, SSE, and a visibility timeout of at least 6x the compute timeout', () => {
+    const queues = resourcesOfType(template, 'AWS::SQS::Queue');
+    const computeQueue = Object.entries(queues).find(([id]) => id.startsWith('ComputePipelineQueue'))?.[1];
+    const dlqId = Object.keys(queues).find((id) => id.startsWith('ComputePipelineDeadLetterQueue'));
+    expect(computeQueue?.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
+      maxReceiveCount: COMPUTE_MAX_RECEIVE_COUNT,
+    });
+    const compute = resourcesOfType(template, 'AWS::Lambda::Function')[functionLogicalId(template, 'ComputeFunction')];
+    expect(computeQueue?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(VISIBILITY_TIMEOUT_FACTOR * (compute?.Properties.Timeout as number));
+    for (const queue of Object.values(queues)) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+  });
+
+  it('enforces TLS on every queue', () => {
+    const policies = propertiesOfType(template, 'AWS::SQS::QueuePolicy');
+    expect(policies).toHaveLength(Object.keys(resourcesOfType(template, 'AWS::SQS::Queue')).length);
+    for (const policy of policies) {
+      expect(policy.PolicyDocument).toMatchObject({
+        Statement: expect.arrayContaining([
+          expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      });
+    }
+  });
+
+  it('feeds the compute function from the queue with partial batch failures', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionLogicalId(template, 'ComputeFunction') },
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ComputePipelineQueue'), 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it("reads the replica's stream ARN with a DescribeTable custom resource in this region", () => {
+    const [resource] = propertiesOfType(template, 'Custom::AWS');
+    const create = JSON.parse(resource?.Create as string);
+    expect(create).toMatchObject({
+      service: 'DynamoDB',
+      action: 'DescribeTable',
+      parameters: { TableName: globalTableName(config) },
+      region,
+      outputPaths: ['Table.LatestStreamArn'],
+    });
+    expect(JSON.parse(resource?.Update as string)).toEqual(create);
+    const providerPolicy = propertiesOfType(template, 'AWS::IAM::Policy').find((policy) =>
+      JSON.stringify(policy.PolicyDocument).includes('dynamodb:DescribeTable') && JSON.stringify(policy.PolicyName).includes('CustomResourcePolicy'),
+    );
+    expect((providerPolicy?.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
+      { Action: 'dynamodb:DescribeTable', Effect: 'Allow', Resource: replicaArn(config, region) },
+    ]);
+  });
+
+  it('routes the replica stream to the stream router: partial failures, bisect, bounded retries, SQS on-failure destination', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionLogicalId(template, 'StreamRouterFunction') },
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^GlobalReplicaDescribeTable'), 'Table.LatestStreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: Match.anyValue(),
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReplicaStreamFailureQueue'), 'Arn'] } } },
+    });
+  });
+
+  it('runs the scheduled function every minute', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(template, 'ScheduledFunction'), 'Arn'] } })],
+    });
+  });
+
+  it('serves the api function on ANY / and ANY /{proxy+} with access logs on the $default stage', () => {
+    const routes = propertiesOfType(template, 'AWS::ApiGatewayV2::Route').map((route) => route.RouteKey);
+    expect(routes.sort()).toEqual(['ANY /', 'ANY /{proxy+}']);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: { 'Fn::GetAtt': [functionLogicalId(template, 'ApiFunction'), 'Arn'] },
+      PayloadFormatVersion: '2.0',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('\\$context.requestId') },
+    });
+  });
+
+  it('has a DNS-validated certificate and custom domains for the PCE, supercluster and leader FQDNs', () => {
+    const pce = config.pces.find((candidate) => candidate.region === region);
+    const names = [pce?.fqdn, config.supercluster_fqdn, config.leader_fqdn];
+    template.hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainName: pce?.fqdn,
+      SubjectAlternativeNames: [config.supercluster_fqdn, config.leader_fqdn],
+      ValidationMethod: 'DNS',
+      DomainValidationOptions: names.map((name) => ({ DomainName: name, HostedZoneId: config.hosted_zone.id })),
+    });
+    const domains = propertiesOfType(template, 'AWS::ApiGatewayV2::DomainName');
+    expect(domains.map((domain) => domain.DomainName).sort()).toEqual([...names].sort());
+    for (const domain of domains) {
+      expect(domain.DomainNameConfigurations).toEqual([
+        expect.objectContaining({ EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }),
+      ]);
+    }
+    template.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 3);
+  });
+
+  it("owns the A-alias record of the PCE's own FQDN, pointing at its regional custom domain", () => {
+    const pce = config.pces.find((candidate) => candidate.region === region);
+    template.resourceCountIs('AWS::Route53::RecordSet', 1);
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: `${pce?.fqdn}.`,
+      Type: 'A',
+      HostedZoneId: config.hosted_zone.id,
+      AliasTarget: {
+        DNSName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RegionalApiPceDomain'), 'RegionalDomainName'] },
+        HostedZoneId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RegionalApiPceDomain'), 'RegionalHostedZoneId'] },
+      },
+    });
+  });
+
+  it('has no cross-stack or cross-region references', () => {
+    const json = JSON.stringify(template.toJSON());
+    expect(json).not.toContain('Fn::ImportValue');
+    for (const other of config.pces.filter((pce) => pce.region !== region)) expect(json).not.toContain(`:dynamodb:${other.region}:`);
+  });
+
+  describe('least privilege', () => {
+    it('no function holds a wildcard action or any table/stream management action', () => {
+      for (const id of FUNCTIONS) {
+        const actions = statementsOf(template, id).flatMap(actionsOf);
+        expect(actions.filter((action) => action.includes('*')), id).toEqual([]);
+        expect(actions.filter((action) => /^dynamodb:(Create|Delete|Update)(Table|GlobalTable)|^dynamodb:(Restore|Export|Import)/.test(action)), id).toEqual([]);
+        expect(actions.filter((action) => !/^(dynamodb|sqs|logs|xray):/.test(action)), id).toEqual([]);
+      }
+    });
+
+    it("grants only Resource '*' to actions that cannot be scoped (X-Ray, ListStreams)", () => {
+      for (const id of FUNCTIONS) {
+        const unscoped = statementsOf(template, id).filter((statement) => statement.Resource === '*').flatMap(actionsOf);
+        expect(unscoped.every((action) => ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams'].includes(action)), `${id}: ${unscoped.join(', ')}`).toBe(true);
+      }
+    });
+
+    it('compute reads the global replica, reads/writes the local table, consumes its queue, and cannot send or delete tables', () => {
+      const statements = statementsOf(template, 'ComputeFunction');
+      const onGlobal = actionsOn(statements, replicaArn(config, region));
+      expect(onGlobal).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+      expect(onGlobal.filter((action) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(action))).toEqual([]);
+      const actions = statements.flatMap(actionsOf);
+      expect(actions).toContain('sqs:ReceiveMessage');
+      expect(actions).toContain('sqs:DeleteMessage');
+      expect(actions).not.toContain('sqs:SendMessage');
+      expect(actions).not.toContain('dynamodb:DeleteTable');
+    });
+
+    it('scheduled may only PutItem/UpdateItem on the global replica', () => {
+      const statements = statementsOf(template, 'ScheduledFunction');
+      expect(actionsOn(statements, replicaArn(config, region)).sort()).toEqual([...PROBE_WRITE_ACTIONS].sort());
+      expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('sqs:'))).toEqual([]);
+    });
+
+    it('api reads and writes the global replica and the local table, and touches no queue', () => {
+      const statements = statementsOf(template, 'ApiFunction');
+      expect(actionsOn(statements, replicaArn(config, region))).toEqual(
+        expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
+      );
+      expect(actionsOn(statements, { 'Fn::GetAtt': [Object.keys(resourcesOfType(template, 'AWS::DynamoDB::GlobalTable'))[0], 'Arn'] })).toEqual(
+        expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']),
+      );
+      expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('sqs:'))).toEqual([]);
+    });
+
+    it('stream router reads the stream and the global replica (no writes there), and sends to the compute queue', () => {
+      const statements = statementsOf(template, 'StreamRouterFunction');
+      const actions = statements.flatMap(actionsOf);
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'sqs:SendMessage']));
+      const onGlobal = actionsOn(statements, replicaArn(config, region));
+      expect(onGlobal.filter((action) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(action))).toEqual([]);
+      const sendTargets = statements
+        .filter((statement) => actionsOf(statement).includes('sqs:SendMessage'))
+        .map((statement) => JSON.stringify(statement.Resource));
+      // Jobs to the compute queue; failed stream batches to the event source's on-failure queue.
+      expect(sendTargets).toHaveLength(2);
+      expect(sendTargets.some((target) => target.includes('ReplicaStreamFailureQueue'))).toBe(true);
+      expect(sendTargets.some((target) => target.includes('ComputePipelineQueue'))).toBe(true);
+      expect(sendTargets.some((target) => target.includes('ComputePipelineDeadLetterQueue'))).toBe(false);
+    });
+  });
+});
