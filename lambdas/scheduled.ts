@@ -4,11 +4,12 @@
  * probe interval, so probes keep the configured rhythm in AWS as in the local cloud (which invokes it
  * once per interval).
  */
+import { ENV } from '../shared/runtime/env.ts';
 import { writeProbe } from '../shared/supercluster/probe.ts';
 import { buildPce } from './wiring.ts';
 
 const pce = buildPce();
-const probesPerInvocation = Math.max(1, Number(process.env.PROBES_PER_INVOCATION ?? '1'));
+const probesPerInvocation = Math.max(1, Number(process.env[ENV.probesPerInvocation] ?? '1'));
 const intervalMs = pce.runtime.config.probe_interval_seconds * 1000;
 
 export const handler = async (): Promise<void> => {

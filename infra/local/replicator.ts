@@ -54,6 +54,8 @@ export interface ReplicatorOptions {
   readonly partitionKey?: string;
   /** Idle pause between stream polls (default 50 ms). */
   readonly pollIntervalMs?: number;
+  /** Changes (to distinct items) a link applies at once (default 8). */
+  readonly linkConcurrency?: number;
   /** Lag samples kept per pair (default 1024). */
   readonly lagWindowSize?: number;
   /** How long start() waits for every region's stream (default 30 s). */
@@ -178,11 +180,20 @@ class ChangeQueue {
   push(change: Change): void {
     this.#items.push(change);
   }
-  peek(): Change | undefined {
-    return this.#items[this.#head];
+  /** The leading changes (at most `max`) that all touch different items: safe to apply concurrently. */
+  peekDistinct(max: number): Change[] {
+    const out: Change[] = [];
+    const keys = new Set<string>();
+    for (let i = this.#head; i < this.#items.length && out.length < max; i++) {
+      const change = this.#items[i];
+      if (!change || keys.has(change.keyString)) break;
+      keys.add(change.keyString);
+      out.push(change);
+    }
+    return out;
   }
-  shift(): void {
-    this.#head++;
+  shift(count = 1): void {
+    this.#head = Math.min(this.#items.length, this.#head + count);
     if (this.#head > 1_024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
@@ -542,31 +553,39 @@ export class GlobalTableReplicator {
     const signal = this.#abort.signal;
     const target = this.#regions.get(link.target);
     if (!target) return;
-    let failures = 0;
+    const concurrency = Math.max(1, this.#options.linkConcurrency ?? 8);
     while (!signal.aborted) {
-      const change = link.queue.peek();
-      if (!change || this.#linkPaused(link)) {
+      // Changes to different items are applied concurrently (global tables keep no order across items);
+      // changes to one item stay in stream order.
+      const window = this.#linkPaused(link) ? [] : link.queue.peekDistinct(concurrency);
+      if (window.length === 0) {
         await link.wake.wait(signal, 1_000);
         continue;
       }
+      const done = await Promise.all(window.map((change) => this.#applyWithRetry(link, target, change, signal)));
+      if (done.every(Boolean)) link.queue.shift(window.length);
+    }
+  }
+
+  /** Applies one change, retrying transient errors; false only when stopped first. */
+  async #applyWithRetry(link: Link, target: RegionState, change: Change, signal: AbortSignal): Promise<boolean> {
+    for (let failures = 0; !signal.aborted; ) {
       try {
         await this.#apply(link, target, change, signal);
-        link.queue.shift();
-        failures = 0;
         link.lastError = null;
+        return true;
       } catch (err) {
-        if (signal.aborted && isAbortError(err)) return;
+        if (signal.aborted && isAbortError(err)) return false;
         link.lastError = errorMessage(err);
         if (errorName(err) === 'ValidationException') {
           link.dropped++;
-          link.queue.shift();
           this.#emit({
             level: 'error',
             region: link.target,
             message: `dropping change of ${change.keyString} ${link.source} -> ${link.target}: DynamoDB rejected it: ${link.lastError}`,
             error: err instanceof Error ? err : undefined,
           });
-          continue;
+          return true;
         }
         failures++;
         link.retries++;
@@ -576,6 +595,7 @@ export class GlobalTableReplicator {
         await sleep(backoffMs(failures, 50, 2_000), signal);
       }
     }
+    return false;
   }
 
   async #apply(link: Link, target: RegionState, change: Change, signal: AbortSignal): Promise<void> {

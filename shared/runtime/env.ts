@@ -12,7 +12,14 @@ export const ENV = {
   globalTable: 'GLOBAL_TABLE_NAME',
   localTable: 'LOCAL_TABLE_NAME',
   computeQueueUrl: 'COMPUTE_QUEUE_URL',
+  /** scheduled function: probes per invocation (EventBridge fires each minute; probes keep the config's interval) */
+  probesPerInvocation: 'PROBES_PER_INVOCATION',
 } as const;
+
+/** How many probes one per-minute scheduled invocation writes so that probes come every `intervalSeconds`. */
+export function probesPerMinute(intervalSeconds: number): number {
+  return Math.max(1, Math.floor(45 / intervalSeconds));
+}
 
 export interface PceRuntime {
   readonly config: SuperclusterConfig;

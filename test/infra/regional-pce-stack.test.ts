@@ -194,6 +194,13 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
     });
   });
 
+  it('has the scheduled function write probes at the configured interval within each minute', () => {
+    const fn = resourcesOfType(template, 'AWS::Lambda::Function')[functionLogicalId(template, 'ScheduledFunction')];
+    const variables = (fn?.Properties.Environment as { Variables: Record<string, string> }).Variables;
+    // default config: a probe every 5 s -> 9 probes per per-minute invocation (the last starts at 40 s, within the 50 s timeout)
+    expect(variables[ENV.probesPerInvocation]).toBe('9');
+  });
+
   it('serves the api function on ANY / and ANY /{proxy+} with access logs on the $default stage', () => {
     const routes = propertiesOfType(template, 'AWS::ApiGatewayV2::Route').map((route) => route.RouteKey);
     expect(routes.sort()).toEqual(['ANY /', 'ANY /{proxy+}']);

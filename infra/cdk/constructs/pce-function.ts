@@ -48,6 +48,8 @@ export interface PceFunctionProps {
   readonly memorySize?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** Variables this function needs beyond the PCE runtime contract. */
+  readonly extraEnvironment?: Readonly<Record<string, string>>;
 }
 
 export function pceEnvironmentVariables(env: PceRuntimeEnvironment): Record<string, string> {
@@ -96,6 +98,7 @@ export class PceFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: {
         ...pceEnvironmentVariables(props.runtimeEnvironment),
+        ...props.extraEnvironment,
         NODE_OPTIONS: '--enable-source-maps',
       },
       projectRoot: REPO_ROOT,

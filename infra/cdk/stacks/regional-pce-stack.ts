@@ -6,6 +6,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
+import { ENV, probesPerMinute } from '../../../shared/runtime/env.ts';
 import { globalTableName, localTableName } from '../../../shared/storage/tables.ts';
 import type { PceConfig, SuperclusterConfig } from '../../../shared/supercluster/config.ts';
 import { ComputePipeline } from '../constructs/compute-pipeline.ts';
@@ -90,6 +91,7 @@ export class RegionalPceStack extends Stack {
       runtimeEnvironment,
       timeout: Duration.seconds(50),
       memorySize: 256,
+      extraEnvironment: { [ENV.probesPerInvocation]: String(probesPerMinute(props.config.probe_interval_seconds)) },
     });
     this.scheduledOps = new ScheduledOps(this, 'ScheduledOps', { handler: this.scheduledFunction.function });
 

@@ -1,0 +1,73 @@
+/** Shared setup for the local-cloud integration tests: a real DynamoDB Local (in memory, random port). */
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { parseSuperclusterConfig, type SuperclusterConfig } from '../../../shared/supercluster/config.ts';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../../infra/local/dynamodb-local.ts';
+
+export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-1'] as const;
+export type TestRegion = (typeof REGIONS)[number];
+
+/** A 3-PCE supercluster config (us-east-1 leader, eu-west-1, ap-southeast-1). */
+export function testConfig(name = 'lc'): SuperclusterConfig {
+  return parseSuperclusterConfig({
+    name,
+    supercluster_fqdn: 'pce.sc.example.com',
+    leader_fqdn: 'leader.sc.example.com',
+    leader: 'pce-us.sc.example.com',
+    org_id: 1,
+    object_limits: { active_agents_per_pce: 100 },
+    hosted_zone: { id: 'Z0123456789TEST', name: 'sc.example.com' },
+    pces: [
+      { fqdn: 'pce-us.sc.example.com', region: 'us-east-1', continents: ['NA'], buddy: 'pce-eu.sc.example.com' },
+      { fqdn: 'pce-eu.sc.example.com', region: 'eu-west-1', continents: ['EU'], buddy: 'pce-us.sc.example.com' },
+      { fqdn: 'pce-ap.sc.example.com', region: 'ap-southeast-1', continents: ['AS'], buddy: 'pce-eu.sc.example.com' },
+    ],
+  });
+}
+
+export function startTestDynamoDb(): Promise<DynamoDbLocal> {
+  return startDynamoDbLocal({ inMemory: true });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` until it returns something other than undefined; fails after timeoutMs naming `what`. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5_000, intervalMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    await sleep(intervalMs);
+  }
+}
+
+export type Item = Record<string, AttributeValue>;
+
+/** A global-table item stamped as the design requires (origin_region, updated_at). */
+export function stamped(region: string, pk: string, updatedAt: number, extra: Item = {}): Item {
+  return { pk: { S: pk }, sk: { S: 'ITEM' }, origin_region: { S: region }, updated_at: { N: String(updatedAt) }, ...extra };
+}
+
+export async function put(client: DynamoDBClient, table: string, item: Item): Promise<void> {
+  await client.send(new PutItemCommand({ TableName: table, Item: item }));
+}
+
+export async function get(client: DynamoDBClient, table: string, pk: string, sk = 'ITEM'): Promise<Item | undefined> {
+  return (await client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }))).Item;
+}
+
+export async function remove(client: DynamoDBClient, table: string, pk: string, sk = 'ITEM'): Promise<void> {
+  await client.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: pk }, sk: { S: sk } } }));
+}
+
+let counter = 0;
+/** A key unique within the test run. */
+export function uniqueKey(prefix: string): string {
+  counter++;
+  return `${prefix}#${Date.now().toString(36)}#${counter}`;
+}
