@@ -163,7 +163,7 @@ async function launch(options: LaunchOptions): Promise<DynamoDbLocal> {
   let child: ChildProcess;
   try {
     child = spawn('sh', ['-c', WATCHDOG_SCRIPT, 'dynamodb-local-watchdog', java, ...javaArgs], {
-      cwd: options.installDir,
+      cwd: dataDir ?? options.installDir, // it writes dynamodb-local-metadata.json into its working directory
       detached: false,
       stdio: ['pipe', logFd ?? 'pipe', logFd ?? 'pipe'],
     });

@@ -14,6 +14,8 @@ import { startHttpGateway } from './http-gateway.ts';
 import { LOCAL_PCE_ENV, type PceProcessMessage } from './pce-protocol.ts';
 import { pollQueue } from './sqs-poller.ts';
 import { pollTableStream } from './stream-poller.ts';
+import { fileCheckpointStore } from './stream-reader.ts';
+import { join } from 'node:path';
 
 
 function send(message: PceProcessMessage): void {
@@ -44,6 +46,8 @@ async function run(): Promise<void> {
     region: runtime.region,
     handler: streamRouter.handler,
     batchSize: 100,
+    // like a Lambda event source mapping, resume where the last run stopped instead of replaying the stream
+    checkpoints: process.env[LOCAL_PCE_ENV.dataDir] ? fileCheckpointStore(join(process.env[LOCAL_PCE_ENV.dataDir] ?? '', `stream-checkpoints-${runtime.region}.json`)) : undefined,
     onFailure: (failure) => console.error(`${tag} stream records sent to the on-failure destination:`, JSON.stringify(failure).slice(0, 500)),
   });
 

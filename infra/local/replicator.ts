@@ -429,6 +429,7 @@ export class GlobalTableReplicator {
     const since = Date.now();
     const deadline = since + timeoutMs;
     for (;;) {
+      if (this.#state !== 'running') throw new Error('GlobalTableReplicator.waitForIdle: replicator stopped while waiting');
       const lagging = [...this.#regions.values()].filter((s) => (s.reader?.caughtUpAt() ?? 0) < since).map((s) => s.region);
       const busy = this.#links.filter((l) => !this.#linkPaused(l) && l.queue.length > 0);
       if (lagging.length === 0 && busy.length === 0) return;

@@ -211,6 +211,7 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
           [ENV.computeQueueUrl]: queues.get(pce.region) ?? '',
           [LOCAL_PCE_ENV.host]: addresses[i] ?? '',
           [LOCAL_PCE_ENV.port]: String(port),
+          [LOCAL_PCE_ENV.dataDir]: dataDir,
         };
         const forked = await forkPce(env, log, pce.fqdn);
         stops.push(() => stopChild(forked.child));

@@ -1,0 +1,109 @@
+/**
+ * The policy model as the compiler sees it: normalised, id-based, no HTTP shapes.
+ * The API layer (shared/policy/objects, shared/workloads) converts Illumio JSON to and from these types;
+ * a provisioned policy version is an immutable PolicySnapshot.
+ *
+ * Rule semantics (Illumio):
+ * - A rule set applies within its scopes: `scopes` is a list (OR) of scopes; a scope is a set of labels /
+ *   label groups (AND across keys). An empty scopes list (`[[]]` or `[]`) means "all workloads".
+ * - An actor list (providers or consumers) selects: the workloads matching its label expression
+ *   (labels of the same key OR'ed, different keys AND'ed, label groups expand to their labels of one key),
+ *   OR the listed workloads, OR all workloads (`ams`), plus the IP ranges of listed IP lists.
+ * - Providers are always intersected with the rule set's scope. Consumers are intersected with the scope
+ *   unless `unscopedConsumers` is true (extra-scope rule).
+ * - A provider workload gets an inbound allow from the consumers' IP set on `ingressServices`;
+ *   a consumer workload gets an outbound allow to the providers' IP set on the same services.
+ * - Disabled rules and disabled rule sets contribute nothing.
+ */
+
+export type LabelId = number;
+export type ObjectId = number;
+/** Workload ids are UUIDs. */
+export type WorkloadId = string;
+
+export const ENFORCEMENT_MODES = ['idle', 'visibility_only', 'selective', 'full'] as const;
+export type EnforcementMode = (typeof ENFORCEMENT_MODES)[number];
+
+export interface PolicyLabel {
+  readonly id: LabelId;
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface PolicyLabelGroup {
+  readonly id: ObjectId;
+  readonly key: string;
+  readonly labels: readonly LabelId[];
+  readonly subGroups: readonly ObjectId[];
+}
+
+/** proto: IANA protocol number (6 tcp, 17 udp, 1 icmp, ...). No port = every port of the protocol. */
+export interface ServicePort {
+  readonly proto: number;
+  readonly port?: number;
+  readonly toPort?: number;
+}
+
+export interface PolicyService {
+  readonly id: ObjectId;
+  readonly servicePorts: readonly ServicePort[];
+}
+
+/** An inclusive IPv4/IPv6 range; `toIp` absent = a single address or a CIDR in `fromIp`. */
+export interface IpRange {
+  readonly fromIp: string;
+  readonly toIp?: string;
+  readonly exclusion: boolean;
+}
+
+export interface PolicyIpList {
+  readonly id: ObjectId;
+  readonly ipRanges: readonly IpRange[];
+}
+
+export type ScopeEntry = { readonly kind: 'label'; readonly id: LabelId } | { readonly kind: 'label_group'; readonly id: ObjectId };
+
+export type Actor =
+  | { readonly kind: 'label'; readonly id: LabelId }
+  | { readonly kind: 'label_group'; readonly id: ObjectId }
+  | { readonly kind: 'ip_list'; readonly id: ObjectId }
+  | { readonly kind: 'workload'; readonly id: WorkloadId }
+  | { readonly kind: 'ams' };
+
+export type IngressService = { readonly kind: 'service'; readonly id: ObjectId } | ({ readonly kind: 'port' } & ServicePort);
+
+export interface PolicyRule {
+  readonly id: ObjectId;
+  readonly enabled: boolean;
+  readonly providers: readonly Actor[];
+  readonly consumers: readonly Actor[];
+  readonly ingressServices: readonly IngressService[];
+  readonly unscopedConsumers: boolean;
+}
+
+export interface PolicyRuleSet {
+  readonly id: ObjectId;
+  readonly enabled: boolean;
+  /** OR of scopes; each scope an AND of entries. [] or [[]] = all workloads. */
+  readonly scopes: readonly (readonly ScopeEntry[])[];
+  readonly rules: readonly PolicyRule[];
+}
+
+/** One provisioned (active) policy version: immutable. */
+export interface PolicySnapshot {
+  readonly version: number;
+  readonly labels: readonly PolicyLabel[];
+  readonly labelGroups: readonly PolicyLabelGroup[];
+  readonly services: readonly PolicyService[];
+  readonly ipLists: readonly PolicyIpList[];
+  readonly ruleSets: readonly PolicyRuleSet[];
+}
+
+/** What the compiler needs of a workload: its labels, addresses and mode. */
+export interface WorkloadFacts {
+  readonly id: WorkloadId;
+  readonly labels: readonly LabelId[];
+  /** interface addresses (IPv4/IPv6, no prefix) */
+  readonly ips: readonly string[];
+  readonly enforcementMode: EnforcementMode;
+}
