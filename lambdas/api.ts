@@ -2,4 +2,6 @@
 import { createApiHandler } from './api/app.ts';
 import { buildPce } from './wiring.ts';
 
-export const handler = createApiHandler(buildPce());
+const pce = buildPce();
+
+export const handler = createApiHandler({ ...pce, compiled: { store: pce.compiled, pceFqdn: pce.runtime.pce.fqdn } });

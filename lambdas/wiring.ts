@@ -4,16 +4,26 @@
  * entry points in one process per PCE with the same environment, pointed at local endpoints.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { JobService } from '../shared/jobs/job-service.ts';
 import { LabelService } from '../shared/labels/label-service.ts';
+import { PolicyObjectService } from '../shared/policy/objects/policy-object-service.ts';
+import { ProvisioningService } from '../shared/policy/objects/provisioning-service.ts';
 import { pceRuntimeFromEnv, type PceRuntime } from '../shared/runtime/env.ts';
 import { DynamoDbApiKeyStore } from '../shared/storage/dynamodb/api-keys.ts';
 import { documentClient } from '../shared/storage/dynamodb/client.ts';
 import { DynamoDbDirectoryStore, DynamoDbMembershipStore } from '../shared/storage/dynamodb/directory.ts';
+import { DynamoDbJobStore } from '../shared/storage/dynamodb/jobs.ts';
 import { DynamoDbLabelStore } from '../shared/storage/dynamodb/labels.ts';
 import { DynamoDbLeaderRecordStore } from '../shared/storage/dynamodb/leader-record.ts';
+import { dynamoDbPolicyAdapters } from '../shared/storage/dynamodb/policy.ts';
 import { DynamoDbPceStatusStore, DynamoDbReplicationLagStore, DynamoDbRuntimeStateStore } from '../shared/storage/dynamodb/supercluster-status.ts';
+import { DynamoDbWorkloadStore } from '../shared/storage/dynamodb/workloads.ts';
+import { DynamoDbCompiledPolicyStore } from '../shared/storage/dynamodb/compiled-policy.ts';
+import { approximateQueueDepth, SqsComputeQueue } from '../shared/storage/sqs/compute-queue.ts';
 import { LeaderView } from '../shared/supercluster/leader.ts';
 import { SuperclusterService } from '../shared/supercluster/supercluster-service.ts';
+import { WorkloadService } from '../shared/workloads/workload-service.ts';
 
 export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
   const logger = new Logger({ serviceName: 'pce', persistentKeys: { pce: runtime.pce.fqdn, region: runtime.region } });
@@ -24,6 +34,13 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
   const statuses = new DynamoDbPceStatusStore(ddb, g);
   const lags = new DynamoDbReplicationLagStore(ddb, l);
   const runtimeState = new DynamoDbRuntimeStateStore(ddb, l);
+  const labelStore = new DynamoDbLabelStore(ddb, g, region);
+  /** policy.snapshots is also the compute pipeline's ActivePolicySource (getActive/getVersion) */
+  const policy = { ...dynamoDbPolicyAdapters(ddb, g, region), leader };
+  /** also the compute pipeline's WorkloadFactsSource (listFacts) */
+  const workloadStore = new DynamoDbWorkloadStore(ddb, g, region);
+  const sqs = new SQSClient({ region });
+  const { computeQueueUrl, computeDlqUrl } = runtime;
   return {
     runtime,
     logger,
@@ -34,8 +51,23 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     apiKeys: new DynamoDbApiKeyStore(ddb, g, region),
     membership: new DynamoDbMembershipStore(ddb, g, region),
     directory: new DynamoDbDirectoryStore(ddb, g, region),
-    labels: new LabelService({ labels: new DynamoDbLabelStore(ddb, g, region), leader }),
-    supercluster: new SuperclusterService({ config: runtime.config, pce: runtime.pce, leader, statuses, lags, runtime: runtimeState }),
+    labels: new LabelService({ labels: labelStore, leader }),
+    policySnapshots: policy.snapshots,
+    policy: { objects: new PolicyObjectService(policy), provisioning: new ProvisioningService(policy) },
+    workloadStore,
+    workloads: new WorkloadService({ workloads: workloadStore, labels: labelStore, leader, pceFqdns: runtime.config.pces.map((p) => p.fqdn) }),
+    jobs: new JobService({ jobs: new DynamoDbJobStore(ddb, l), onFailure: (job, error) => logger.error('async job failed', { job: job.id, jobType: job.jobType, error: error as Error }) }),
+    compiled: new DynamoDbCompiledPolicyStore(ddb, l),
+    computeQueue: computeQueueUrl ? new SqsComputeQueue(sqs, computeQueueUrl) : null,
+    supercluster: new SuperclusterService({
+      config: runtime.config,
+      pce: runtime.pce,
+      leader,
+      statuses,
+      lags,
+      runtime: runtimeState,
+      deadLetters: computeDlqUrl ? () => approximateQueueDepth(sqs, computeDlqUrl) : undefined,
+    }),
   };
 }
 

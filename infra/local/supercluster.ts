@@ -163,10 +163,10 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
     stops.push(() => sqs.stop());
 
     await ensureTables({ endpoint: ddb.endpoint, config });
-    const queues = new Map<string, string>();
+    const queues = new Map<string, { computeQueueUrl: string; dlqUrl: string }>();
     for (const pce of config.pces) {
       const q = await ensureQueues(sqs.endpoint, pce.region, { compute: `${config.name}-compute-${pce.region}`, dlq: `${config.name}-compute-dlq-${pce.region}` });
-      queues.set(pce.region, q.computeQueueUrl);
+      queues.set(pce.region, q);
     }
 
     // first start: org, members, leader record and the bootstrap admin key (stored hashed in DynamoDB;
@@ -208,7 +208,8 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
           [ENV.config]: JSON.stringify(config),
           [ENV.globalTable]: g,
           [ENV.localTable]: localTableName(config, pce.region),
-          [ENV.computeQueueUrl]: queues.get(pce.region) ?? '',
+          [ENV.computeQueueUrl]: queues.get(pce.region)?.computeQueueUrl ?? '',
+          [ENV.computeDlqUrl]: queues.get(pce.region)?.dlqUrl ?? '',
           [LOCAL_PCE_ENV.host]: addresses[i] ?? '',
           [LOCAL_PCE_ENV.port]: String(port),
           [LOCAL_PCE_ENV.dataDir]: dataDir,

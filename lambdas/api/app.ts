@@ -7,17 +7,24 @@ import httpRouterHandler from '@middy/http-router';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MethodNotAllowedError, NotFoundError } from '../../shared/api/errors.ts';
 import type { ApiKeyStore } from '../../shared/auth/api-keys.ts';
+import type { JobService } from '../../shared/jobs/job-service.ts';
 import type { LabelService } from '../../shared/labels/label-service.ts';
 import type { LeaderView } from '../../shared/supercluster/leader.ts';
 import type { DirectoryStore } from '../../shared/supercluster/membership.ts';
 import type { SuperclusterService } from '../../shared/supercluster/supercluster-service.ts';
+import type { WorkloadService } from '../../shared/workloads/workload-service.ts';
 import type { ApiContext, HttpEvent, HttpResult } from './http.ts';
 import { apiKeyAuth } from './middleware/authenticate.ts';
 import { illumioErrors } from './middleware/error-handler.ts';
 import { leaderGate } from './middleware/leader-gate.ts';
+import { jobRoutes } from './routes/jobs.ts';
 import { labelRoutes } from './routes/labels.ts';
+import { policyRoutes, type PolicyApi } from './routes/policy.ts';
 import type { ApiRoute } from './routes/route.ts';
+import { compiledPolicyRoutes } from './routes/compiled-policy.ts';
+import type { CompiledPolicyStore } from '../../shared/compute/ports.ts';
 import { PUBLIC_PATHS, superclusterRoutes } from './routes/supercluster.ts';
+import { workloadRoutes } from './routes/workloads.ts';
 
 export interface ApiDeps {
   readonly logger: Logger;
@@ -26,6 +33,12 @@ export interface ApiDeps {
   readonly directory: DirectoryStore;
   readonly supercluster: SuperclusterService;
   readonly labels: LabelService;
+  /** versioned policy routes (optional only so that API tests of other areas need not build it) */
+  readonly policy?: PolicyApi;
+  readonly workloads: WorkloadService;
+  readonly jobs: JobService;
+  /** compiled policy of the workloads this PCE manages (read-only operator view) */
+  readonly compiled?: { readonly store: CompiledPolicyStore; readonly pceFqdn: string };
 }
 
 function routePattern(path: string): RegExp {
@@ -33,7 +46,7 @@ function routePattern(path: string): RegExp {
 }
 
 export function createApiHandler(deps: ApiDeps) {
-  const routes: ApiRoute[] = [...superclusterRoutes(deps), ...labelRoutes(deps.labels)];
+  const routes: ApiRoute[] = [...superclusterRoutes(deps), ...labelRoutes(deps.labels), ...(deps.policy ? policyRoutes(deps.policy) : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, pceFqdn: deps.compiled.pceFqdn }) : [])];
   const patterns = routes.map((r) => ({ method: r.method, pattern: routePattern(r.path) }));
 
   const router = httpRouterHandler<HttpEvent, HttpResult>({

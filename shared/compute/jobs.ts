@@ -1,20 +1,37 @@
 /**
  * Messages on a PCE's compute queue: versioned contracts, validated where they enter.
- * The stream router produces them; the compute Lambda consumes them. Job kinds arrive with the
- * policy compute engine (issue 3); a message this version does not understand fails and, after the
- * queue's maxReceiveCount, lands in the DLQ, where /health reports it.
+ * The stream router produces them from changes on this region's replica; the compute Lambda consumes them.
+ * Every job is idempotent: it recomputes from the current replicated state and writes only what changed.
  */
 import { z } from 'zod';
 
-export const computeJobV1 = z.strictObject({
+const base = {
   version: z.literal(1),
-  kind: z.enum(['recompute_all']),
   org_id: z.number().int().positive(),
-  reason: z.string().max(200),
   requested_at: z.number().int().nonnegative(),
+};
+
+/** A provision: recompute slice `slice` of `slices` of the workloads this PCE manages. */
+export const recomputeAllJobV1 = z.strictObject({
+  ...base,
+  kind: z.literal('recompute_all'),
+  policy_version: z.number().int().positive(),
+  slice: z.number().int().nonnegative(),
+  slices: z.number().int().positive(),
 });
 
+/** A workload's labels, mode or addresses changed (anywhere in the supercluster). */
+export const workloadChangedJobV1 = z.strictObject({
+  ...base,
+  kind: z.literal('workload_changed'),
+  workload_id: z.string().min(1).max(64),
+});
+
+export const computeJobV1 = z.discriminatedUnion('kind', [recomputeAllJobV1, workloadChangedJobV1]);
+
 export type ComputeJobV1 = z.infer<typeof computeJobV1>;
+export type RecomputeAllJobV1 = z.infer<typeof recomputeAllJobV1>;
+export type WorkloadChangedJobV1 = z.infer<typeof workloadChangedJobV1>;
 
 export class InvalidComputeJobError extends Error {
   override readonly name = 'InvalidComputeJobError';
@@ -30,4 +47,14 @@ export function parseComputeJob(body: string): ComputeJobV1 {
   const result = computeJobV1.safeParse(json);
   if (!result.success) throw new InvalidComputeJobError(`not a ComputeJobV1: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return result.data;
+}
+
+/** Workloads per recompute_all slice: one SQS message covers this many managed workloads. */
+export const WORKLOADS_PER_SLICE = 250;
+
+/** The slice a workload belongs to: stable, so redelivered slices cover the same workloads. */
+export function sliceOf(workloadId: string, slices: number): number {
+  let h = 2166136261;
+  for (let i = 0; i < workloadId.length; i++) h = Math.imul(h ^ workloadId.charCodeAt(i), 16777619);
+  return (h >>> 0) % slices;
 }

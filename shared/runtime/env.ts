@@ -12,6 +12,7 @@ export const ENV = {
   globalTable: 'GLOBAL_TABLE_NAME',
   localTable: 'LOCAL_TABLE_NAME',
   computeQueueUrl: 'COMPUTE_QUEUE_URL',
+  computeDlqUrl: 'COMPUTE_DLQ_URL',
   /** scheduled function: probes per invocation (EventBridge fires each minute; probes keep the config's interval) */
   probesPerInvocation: 'PROBES_PER_INVOCATION',
 } as const;
@@ -28,6 +29,7 @@ export interface PceRuntime {
   readonly globalTableName: string;
   readonly localTableName: string;
   readonly computeQueueUrl: string | undefined;
+  readonly computeDlqUrl: string | undefined;
 }
 
 export class MissingEnvironmentError extends Error {
@@ -53,5 +55,6 @@ export function pceRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): PceRunt
     globalTableName: required(env, ENV.globalTable),
     localTableName: required(env, ENV.localTable),
     computeQueueUrl: env[ENV.computeQueueUrl],
+    computeDlqUrl: env[ENV.computeDlqUrl],
   };
 }

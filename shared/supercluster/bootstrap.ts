@@ -5,6 +5,7 @@
  * whatever exists is kept, and a key is only created when none was created before.
  */
 import { generateApiKey, type ApiKeyStore } from '../auth/api-keys.ts';
+import type { DefaultPolicyInitializer } from '../policy/objects/defaults.ts';
 import { initialLeader, type SuperclusterConfig } from './config.ts';
 import type { LeaderRecord, LeaderRecordStore } from './leader.ts';
 import type { DirectoryStore, MembershipStore } from './membership.ts';
@@ -17,6 +18,8 @@ export interface BootstrapDeps {
   readonly membership: MembershipStore;
   readonly directory: DirectoryStore;
   readonly apiKeys: ApiKeyStore;
+  /** the org's default IP list and service, provisioned as policy version 1 (stores of the initial leader's region) */
+  readonly policy?: DefaultPolicyInitializer;
   readonly now: () => number;
 }
 
@@ -36,6 +39,10 @@ export async function initializeSupercluster(deps: BootstrapDeps, options: { cre
   }
   const first = initialLeader(config);
   const leader = await deps.leader.createIfAbsent({ leaderRegion: first.region, leaderFqdn: first.fqdn, epoch: 1, assignedAt: now, previousLeaderFqdn: null });
+  // only while the leader is still the region these stores write in (one writer region per item)
+  if (deps.policy && leader.leaderRegion === first.region) {
+    await deps.policy.ensureDefaultPolicy({ orgId: config.org_id, fence: { region: leader.leaderRegion, epoch: leader.epoch }, now });
+  }
   let createdApiKey: BootstrapResult['createdApiKey'] = null;
   if (options.createApiKey) {
     const key = generateApiKey({ userId: BOOTSTRAP_ADMIN_USER_ID, orgId: config.org_id, now });

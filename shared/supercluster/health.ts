@@ -85,7 +85,7 @@ export interface HealthInput {
   readonly leader: LeaderRecord | null;
   readonly reports: readonly PceStatusReport[];
   /** the PCE answering the request, whose own readings are fresher than its last report */
-  readonly self: { readonly region: string; readonly startedAt: number; readonly runlevel: number; readonly lags: readonly PeerLag[] };
+  readonly self: { readonly region: string; readonly startedAt: number; readonly runlevel: number; readonly lags: readonly PeerLag[]; readonly deadLetters?: number | null };
   readonly now: number;
 }
 
@@ -140,6 +140,11 @@ export function computeHealth(input: HealthInput): PceHealth[] {
           message: `no status from ${pce.fqdn} for ${Math.round((now - report.writtenAt) / 1000)} s (unreachable or partitioned)`,
         });
       }
+    }
+    const deadLetters = isSelf ? (input.self.deadLetters ?? 0) : 0;
+    if (deadLetters > 0) {
+      status = worse(status, 'warning');
+      notifications.push({ token: 'compute_dead_letters', severity: 'warning', message: `${deadLetters} policy compute job(s) failed repeatedly and wait in the dead-letter queue` });
     }
     if (runlevel !== null && runlevel < NORMAL_RUNLEVEL) {
       status = 'critical';

@@ -11,6 +11,8 @@ export interface SuperclusterServiceDeps {
   readonly statuses: PceStatusStore;
   readonly lags: ReplicationLagStore;
   readonly runtime: RuntimeStateStore;
+  /** messages in this PCE's compute dead-letter queue (null when unknown) */
+  readonly deadLetters?: () => Promise<number | null>;
   readonly now?: () => number;
 }
 
@@ -41,17 +43,18 @@ export class SuperclusterService {
 
   async health(): Promise<PceHealth[]> {
     const now = this.now();
-    const [leader, reports, lags, state] = await Promise.all([
+    const [leader, reports, lags, state, deadLetters] = await Promise.all([
       this.deps.leader.current(),
       this.deps.statuses.list(),
       this.deps.lags.list(),
       this.deps.runtime.getOrCreate({ startedAt: now, runlevel: NORMAL_RUNLEVEL }),
+      this.deps.deadLetters ? this.deps.deadLetters().catch(() => null) : Promise.resolve(null),
     ]);
     return computeHealth({
       config: this.deps.config,
       leader,
       reports,
-      self: { region: this.deps.pce.region, startedAt: state.startedAt, runlevel: state.runlevel, lags },
+      self: { region: this.deps.pce.region, startedAt: state.startedAt, runlevel: state.runlevel, lags, deadLetters },
       now,
     });
   }

@@ -3,12 +3,15 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../lambdas/api/app.ts';
 import { isMemberWriteExempt } from '../../lambdas/api/middleware/leader-gate.ts';
 import { generateApiKey } from '../../shared/auth/api-keys.ts';
+import { JobService } from '../../shared/jobs/job-service.ts';
 import { LabelService } from '../../shared/labels/label-service.ts';
 import { LeaderView } from '../../shared/supercluster/leader.ts';
 import { SuperclusterService } from '../../shared/supercluster/supercluster-service.ts';
+import { WorkloadService } from '../../shared/workloads/workload-service.ts';
 import { testConfig } from '../helpers/config.ts';
 import { httpEvent, lambdaContext } from '../helpers/events.ts';
 import { FakeApiKeyStore, FakeDirectory, FakeLabelStore, FakeLagStore, FakeLeaderStore, FakeRuntimeState, FakeStatusStore } from '../helpers/fakes.ts';
+import { FakeJobStore, FakeWorkloadStore } from '../helpers/workload-fakes.ts';
 
 const config = testConfig();
 const [us, eu] = config.pces;
@@ -23,6 +26,8 @@ function pceApi(region: string, leaderStore: FakeLeaderStore, labelStore: FakeLa
     leader,
     directory: new FakeDirectory(),
     labels: new LabelService({ labels: labelStore, leader }),
+    workloads: new WorkloadService({ workloads: new FakeWorkloadStore(leaderStore), labels: labelStore, leader, pceFqdns: config.pces.map((p) => p.fqdn) }),
+    jobs: new JobService({ jobs: new FakeJobStore() }),
     supercluster: new SuperclusterService({ config, pce, leader, statuses: new FakeStatusStore(), lags: new FakeLagStore(), runtime: new FakeRuntimeState() }),
   });
   return (event: ReturnType<typeof httpEvent>) => handler(event, lambdaContext());

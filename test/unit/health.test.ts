@@ -77,3 +77,18 @@ describe('computeHealth', () => {
     expect(effectiveLagMs(undefined, 0, 5_000)).toBeNull();
   });
 });
+
+describe('computeHealth: compute dead letters', () => {
+  it('warns on this PCE when compute jobs wait in the dead-letter queue', () => {
+    const health = computeHealth({
+      config,
+      leader,
+      reports: [report('eu-west-1', 40), report('ap-southeast-1', 40)],
+      self: { region: 'us-east-1', startedAt: now, runlevel: 5, lags: selfLags(40), deadLetters: 2 },
+      now,
+    });
+    expect(health[0]?.status).toBe('warning');
+    expect(health[0]?.notifications.map((n) => n.token)).toEqual(['compute_dead_letters']);
+    expect(health[1]?.status).toBe('normal');
+  });
+});

@@ -5,6 +5,7 @@
  *   `probe-write` is PutItem/UpdateItem only (the scheduled function writes its PCE's probe/status item).
  * - `local`: this PCE's local table.
  * - `computeQueue: 'send'`: may enqueue compute jobs.
+ * - `deadLetters: 'inspect'`: may read the compute DLQ's depth (GetQueueAttributes), for /health.
  * Consuming a queue or a stream is granted by the event source itself, not here.
  */
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -17,12 +18,14 @@ export interface DataAccess {
   readonly global: TableAccess;
   readonly local: TableAccess;
   readonly computeQueue?: 'send';
+  readonly deadLetters?: 'inspect';
 }
 
 export interface PceDataResources {
   readonly globalReplica: dynamodb.ITable;
   readonly localTable: dynamodb.ITable;
   readonly computeQueue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
 }
 
 /** Item-level writes without reads or deletes: enough to upsert one's own status item. */
@@ -48,4 +51,5 @@ export function grantDataAccess(grantee: iam.IGrantable, access: DataAccess, res
   grantTable(resources.globalReplica, grantee, access.global);
   grantTable(resources.localTable, grantee, access.local);
   if (access.computeQueue === 'send') resources.computeQueue.grantSendMessages(grantee);
+  if (access.deadLetters === 'inspect') resources.deadLetterQueue.grant(grantee, 'sqs:GetQueueAttributes');
 }

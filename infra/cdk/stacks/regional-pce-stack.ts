@@ -20,7 +20,7 @@ import { ScheduledOps } from '../constructs/scheduled-ops.ts';
 
 /** What each function may touch; everything else is denied. */
 export const PCE_FUNCTION_ACCESS = {
-  api: { global: 'read-write', local: 'read-write' },
+  api: { global: 'read-write', local: 'read-write', deadLetters: 'inspect' },
   streamRouter: { global: 'read', local: 'read-write', computeQueue: 'send' },
   compute: { global: 'read', local: 'read-write' },
   scheduled: { global: 'probe-write', local: 'read-write' },
@@ -99,7 +99,9 @@ export class RegionalPceStack extends Stack {
       globalReplica: this.globalReplica.table,
       localTable: this.localData.table,
       computeQueue: this.computePipeline.queue,
+      deadLetterQueue: this.computePipeline.deadLetterQueue,
     };
+    this.apiFunction.function.addEnvironment(ENV.computeDlqUrl, this.computePipeline.deadLetterQueue.queueUrl);
     grantDataAccess(this.apiFunction.function, PCE_FUNCTION_ACCESS.api, data);
     grantDataAccess(this.streamRouterFunction.function, PCE_FUNCTION_ACCESS.streamRouter, data);
     grantDataAccess(this.computeFunction.function, PCE_FUNCTION_ACCESS.compute, data);

@@ -1,9 +1,9 @@
-import { GetCommand, QueryCommand, TransactWriteCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { DuplicateLabelError, LabelChangedError, type Label, type LabelKey, type LabelStore } from '../../labels/label.ts';
-import { FenceFailedError, type WriteFence } from '../../supercluster/leader.ts';
+import type { WriteFence } from '../../supercluster/leader.ts';
 import { keys, stamp } from '../keys.ts';
 import { cancellationCodes, type DynamoDBDocumentClient } from './client.ts';
-import { leaderFenceCheck } from './leader-record.ts';
+import { fencedTransactWrite } from './fenced-write.ts';
 
 /** Ids are allocated per leadership epoch so that two leaders in sequence never hand out the same id. */
 export const IDS_PER_EPOCH = 1_000_000_000;
@@ -75,12 +75,22 @@ export class DynamoDbLabelStore implements LabelStore {
     input: { orgId: number; key: LabelKey; value: string; externalDataSet: string | null; externalDataReference: string | null; userId: number; now: number },
     fence: WriteFence,
   ): Promise<Label> {
-    const counterKey = keys.counter(input.orgId, 'LABEL', fence.epoch);
-    const counter = await this.client.send(new GetCommand({ TableName: this.tableName, Key: counterKey, ConsistentRead: true }));
-    const last = Number(counter.Item?.last ?? 0);
+    // Ids come from an atomic counter per leadership epoch, outside the transaction: concurrent creates
+    // never contend for the same counter value; an id whose transaction then fails is simply skipped.
+    const allocated = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.counter(input.orgId, 'LABEL', fence.epoch),
+        UpdateExpression: 'ADD #last :one SET origin_region = :region, updated_at = :now',
+        ExpressionAttributeNames: { '#last': 'last' },
+        ExpressionAttributeValues: { ':one': 1, ':region': this.region, ':now': input.now },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const next = Number(allocated.Attributes?.last);
     const label: Label = {
       orgId: input.orgId,
-      id: fence.epoch * IDS_PER_EPOCH + last + 1,
+      id: fence.epoch * IDS_PER_EPOCH + next,
       key: input.key,
       value: input.value,
       externalDataSet: input.externalDataSet,
@@ -91,38 +101,22 @@ export class DynamoDbLabelStore implements LabelStore {
       updatedBy: input.userId,
     };
     try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            leaderFenceCheck(this.tableName, fence),
-            {
-              // optimistic id allocation: the counter must still hold the value we read
-              Put: {
-                TableName: this.tableName,
-                Item: { ...counterKey, last: last + 1, ...stamp(this.region, input.now) },
-                ConditionExpression: counter.Item ? '#last = :last' : 'attribute_not_exists(pk)',
-                ExpressionAttributeNames: counter.Item ? { '#last': 'last' } : undefined,
-                ExpressionAttributeValues: counter.Item ? { ':last': last } : undefined,
-              },
-            },
-            { Put: { TableName: this.tableName, Item: toItem(label, this.region), ConditionExpression: 'attribute_not_exists(pk)' } },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...keys.labelUnique(label.orgId, label.key, label.value), label_id: label.id, ...stamp(this.region, input.now) },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
+      await fencedTransactWrite(this.client, this.tableName, fence, [
+        { Put: { TableName: this.tableName, Item: toItem(label, this.region), ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...keys.labelUnique(label.orgId, label.key, label.value), label_id: label.id, ...stamp(this.region, input.now) },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      ]);
       return label;
     } catch (err) {
       const codes = cancellationCodes(err);
       if (!codes) throw err;
-      if (codes[0]) throw new FenceFailedError('leader fence failed', { cause: err });
-      if (codes[3] === 'ConditionalCheckFailed') throw new DuplicateLabelError(`a ${label.key} label with value "${label.value}" already exists`, { cause: err });
-      if (codes[1] || codes[2]) throw new LabelChangedError('label id allocation raced with another write; retry', { cause: err });
+      if (codes[2] === 'ConditionalCheckFailed') throw new DuplicateLabelError(`a ${label.key} label with value "${label.value}" already exists`, { cause: err });
+      if (codes[1]) throw new LabelChangedError('label id already taken; retry', { cause: err });
       throw err;
     }
   }
@@ -130,37 +124,31 @@ export class DynamoDbLabelStore implements LabelStore {
   async update(current: Label, next: Label, fence: WriteFence): Promise<void> {
     const valueChanged = current.value.toLowerCase() !== next.value.toLowerCase();
     try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            leaderFenceCheck(this.tableName, fence),
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: toItem(next, this.region),
-                ConditionExpression: 'updated_at = :seen',
-                ExpressionAttributeValues: { ':seen': current.updatedAt },
+      await fencedTransactWrite(this.client, this.tableName, fence, [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: toItem(next, this.region),
+            ConditionExpression: 'updated_at = :seen',
+            ExpressionAttributeValues: { ':seen': current.updatedAt },
+          },
+        },
+        ...(valueChanged
+          ? [
+              { Delete: { TableName: this.tableName, Key: keys.labelUnique(current.orgId, current.key, current.value) } },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { ...keys.labelUnique(next.orgId, next.key, next.value), label_id: next.id, ...stamp(this.region, next.updatedAt) },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
               },
-            },
-            ...(valueChanged
-              ? [
-                  { Delete: { TableName: this.tableName, Key: keys.labelUnique(current.orgId, current.key, current.value) } },
-                  {
-                    Put: {
-                      TableName: this.tableName,
-                      Item: { ...keys.labelUnique(next.orgId, next.key, next.value), label_id: next.id, ...stamp(this.region, next.updatedAt) },
-                      ConditionExpression: 'attribute_not_exists(pk)',
-                    },
-                  },
-                ]
-              : []),
-          ],
-        }),
-      );
+            ]
+          : []),
+      ]);
     } catch (err) {
       const codes = cancellationCodes(err);
       if (!codes) throw err;
-      if (codes[0]) throw new FenceFailedError('leader fence failed', { cause: err });
       if (codes[3] === 'ConditionalCheckFailed') throw new DuplicateLabelError(`a ${next.key} label with value "${next.value}" already exists`, { cause: err });
       if (codes[1]) throw new LabelChangedError('the label changed while being updated; retry', { cause: err });
       throw err;
@@ -169,19 +157,13 @@ export class DynamoDbLabelStore implements LabelStore {
 
   async delete(label: Label, fence: WriteFence): Promise<void> {
     try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            leaderFenceCheck(this.tableName, fence),
-            { Delete: { TableName: this.tableName, Key: keys.label(label.orgId, label.id), ConditionExpression: 'attribute_exists(pk)' } },
-            { Delete: { TableName: this.tableName, Key: keys.labelUnique(label.orgId, label.key, label.value) } },
-          ],
-        }),
-      );
+      await fencedTransactWrite(this.client, this.tableName, fence, [
+        { Delete: { TableName: this.tableName, Key: keys.label(label.orgId, label.id), ConditionExpression: 'attribute_exists(pk)' } },
+        { Delete: { TableName: this.tableName, Key: keys.labelUnique(label.orgId, label.key, label.value) } },
+      ]);
     } catch (err) {
       const codes = cancellationCodes(err);
       if (!codes) throw err;
-      if (codes[0]) throw new FenceFailedError('leader fence failed', { cause: err });
       if (codes[1]) throw new LabelChangedError('the label was already deleted', { cause: err });
       throw err;
     }

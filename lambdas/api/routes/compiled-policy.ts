@@ -1,0 +1,50 @@
+/**
+ * GET /api/v2/orgs/{org}/workloads/{id}/compiled_policy: the firewall policy this PCE computed for a
+ * workload it manages (docs/compiled-policy.md). Read-only, for operators, until VENs fetch it themselves.
+ */
+import { NotFoundError, ValidationError } from '../../../shared/api/errors.ts';
+import type { CompiledPolicyStore } from '../../../shared/compute/ports.ts';
+import type { CompiledRule } from '../../../shared/policy/compiled.ts';
+import { json, orgOf, pathParam } from '../http.ts';
+import type { ApiRoute } from './route.ts';
+
+const ruleJson = (r: CompiledRule) => ({
+  rule_id: r.ruleId,
+  peers: r.peers,
+  services: r.services.map((s) => ({ proto: s.proto, port: s.port ?? null, to_port: s.toPort ?? null })),
+});
+
+export function compiledPolicyRoutes(deps: { compiled: CompiledPolicyStore; pceFqdn: string }): ApiRoute[] {
+  return [
+    {
+      method: 'GET',
+      path: '/api/v2/orgs/{org}/workloads/{id}/compiled_policy',
+      handler: async (event, context) => {
+        const { orgId } = orgOf(event, context);
+        const id = pathParam(event, 'id');
+        if (!/^[a-zA-Z0-9-]{1,64}$/.test(id)) throw new ValidationError([{ token: 'invalid_uri', message: `workload id must match [a-zA-Z0-9-], got "${id}"` }]);
+        const stored = await deps.compiled.getPolicy(id);
+        if (!stored) {
+          throw new NotFoundError([
+            { token: 'compiled_policy_not_found', message: `${deps.pceFqdn} holds no compiled policy for workload ${id}: policy is computed by the PCE that manages the workload (or nothing is provisioned yet)` },
+          ]);
+        }
+        const { policy } = stored;
+        const sets = await deps.compiled.getIpSets(policy.ipSetIds);
+        return json(200, {
+          workload: { href: `/orgs/${orgId}/workloads/${policy.workloadId}` },
+          pce_fqdn: deps.pceFqdn,
+          policy_version: policy.policyVersion,
+          enforcement_mode: policy.enforcementMode,
+          enforced: policy.enforced,
+          default_deny: policy.defaultDeny,
+          rules_hash: policy.rulesHash,
+          computed_at: new Date(stored.computedAt).toISOString(),
+          inbound: policy.inbound.map(ruleJson),
+          outbound: policy.outbound.map(ruleJson),
+          ip_sets: sets.map((s) => ({ id: s.id, members: s.members, hash: s.hash })),
+        });
+      },
+    },
+  ];
+}

@@ -1,0 +1,19 @@
+/**
+ * Versioned policy (Illumio sec_policy): draft objects and rules, their active versions, pending
+ * changes and provisioning. Readable on every PCE; every write is a leader write (the leader gate
+ * answers members with 403, the storage fence refuses a demoted leader).
+ */
+import type { PolicyObjectService } from '../../../shared/policy/objects/policy-object-service.ts';
+import type { ProvisioningService } from '../../../shared/policy/objects/provisioning-service.ts';
+import { policyObjectRoutes } from './policy/objects.ts';
+import { provisioningRoutes } from './policy/provisioning.ts';
+import type { ApiRoute } from './route.ts';
+
+export interface PolicyApi {
+  readonly objects: PolicyObjectService;
+  readonly provisioning: ProvisioningService;
+}
+
+export function policyRoutes(policy: PolicyApi): ApiRoute[] {
+  return [...policyObjectRoutes(policy.objects), ...provisioningRoutes(policy.provisioning)];
+}

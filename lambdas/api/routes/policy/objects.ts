@@ -1,0 +1,121 @@
+/**
+ * /api/v2/orgs/{org}/sec_policy/{draft|active}/{label_groups|services|ip_lists|rule_sets}[/{id}]
+ * and .../rule_sets/{id}/sec_rules[/{rule_id}]: reads on every PCE (draft and active), writes on the
+ * leader (draft only).
+ */
+import { POLICY_OBJECT_TYPES, type PolicyObjectType, type PolicyState } from '../../../../shared/policy/objects/common.ts';
+import { objectToJson, ruleToJson } from '../../../../shared/policy/objects/json.ts';
+import type { PolicyObjectService } from '../../../../shared/policy/objects/policy-object-service.ts';
+import { empty, idParam, json, jsonBody, maxResults, orgOf, queryParam, type HttpEvent } from '../../http.ts';
+import type { ApiRoute } from '../route.ts';
+
+export const SEC_POLICY = '/api/v2/orgs/{org}/sec_policy';
+
+const filterOf = (event: HttpEvent) => ({
+  name: queryParam(event, 'name'),
+  externalDataSet: queryParam(event, 'external_data_set'),
+  externalDataReference: queryParam(event, 'external_data_reference'),
+});
+
+function objectRoutes(objects: PolicyObjectService, type: PolicyObjectType): ApiRoute[] {
+  const reads = (['draft', 'active'] as const).flatMap((state: PolicyState): ApiRoute[] => [
+    {
+      method: 'GET',
+      path: `${SEC_POLICY}/${state}/${type}`,
+      handler: async (event, context) => {
+        const { orgId } = orgOf(event, context);
+        const { items, total } = await objects.list(orgId, state, type, filterOf(event), maxResults(event));
+        return json(200, items.map((v) => objectToJson(orgId, v)), { 'x-total-count': String(total) });
+      },
+    },
+    {
+      method: 'GET',
+      path: `${SEC_POLICY}/${state}/${type}/{id}`,
+      handler: async (event, context) => {
+        const { orgId } = orgOf(event, context);
+        return json(200, objectToJson(orgId, await objects.get(orgId, state, type, idParam(event, 'id'))));
+      },
+    },
+  ]);
+  return [
+    ...reads,
+    {
+      method: 'POST',
+      path: `${SEC_POLICY}/draft/${type}`,
+      handler: async (event, context) => {
+        const actor = orgOf(event, context);
+        return json(201, objectToJson(actor.orgId, await objects.create(actor, type, jsonBody(event))));
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${SEC_POLICY}/draft/${type}/{id}`,
+      handler: async (event, context) => {
+        await objects.update(orgOf(event, context), type, idParam(event, 'id'), jsonBody(event));
+        return empty(204);
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${SEC_POLICY}/draft/${type}/{id}`,
+      handler: async (event, context) => {
+        await objects.delete(orgOf(event, context), type, idParam(event, 'id'));
+        return empty(204);
+      },
+    },
+  ];
+}
+
+function ruleRoutes(objects: PolicyObjectService): ApiRoute[] {
+  const rules = (state: PolicyState) => `${SEC_POLICY}/${state}/rule_sets/{id}/sec_rules`;
+  const reads = (['draft', 'active'] as const).flatMap((state: PolicyState): ApiRoute[] => [
+    {
+      method: 'GET',
+      path: rules(state),
+      handler: async (event, context) => {
+        const { orgId } = orgOf(event, context);
+        const { items, total } = await objects.listRules(orgId, state, idParam(event, 'id'), maxResults(event));
+        return json(200, items.map((v) => ruleToJson(orgId, v)), { 'x-total-count': String(total) });
+      },
+    },
+    {
+      method: 'GET',
+      path: `${rules(state)}/{rule_id}`,
+      handler: async (event, context) => {
+        const { orgId } = orgOf(event, context);
+        return json(200, ruleToJson(orgId, await objects.getRule(orgId, state, idParam(event, 'id'), idParam(event, 'rule_id'))));
+      },
+    },
+  ]);
+  return [
+    ...reads,
+    {
+      method: 'POST',
+      path: rules('draft'),
+      handler: async (event, context) => {
+        const actor = orgOf(event, context);
+        return json(201, ruleToJson(actor.orgId, await objects.createRule(actor, idParam(event, 'id'), jsonBody(event))));
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${rules('draft')}/{rule_id}`,
+      handler: async (event, context) => {
+        await objects.updateRule(orgOf(event, context), idParam(event, 'id'), idParam(event, 'rule_id'), jsonBody(event));
+        return empty(204);
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${rules('draft')}/{rule_id}`,
+      handler: async (event, context) => {
+        await objects.deleteRule(orgOf(event, context), idParam(event, 'id'), idParam(event, 'rule_id'));
+        return empty(204);
+      },
+    },
+  ];
+}
+
+export function policyObjectRoutes(objects: PolicyObjectService): ApiRoute[] {
+  return [...POLICY_OBJECT_TYPES.flatMap((type) => objectRoutes(objects, type)), ...ruleRoutes(objects)];
+}

@@ -1,0 +1,77 @@
+/**
+ * /api/v2/orgs/{org}/workloads: readable on every PCE (also as an async collection), writable on the
+ * leader (the leader gate answers a member's write with 403; the storage fence catches a demoted leader).
+ */
+import type { JobService } from '../../../shared/jobs/job-service.ts';
+import { parseWorkloadFilter } from '../../../shared/workloads/filter.ts';
+import { workloadToJson } from '../../../shared/workloads/workload.ts';
+import type { WorkloadService } from '../../../shared/workloads/workload-service.ts';
+import { empty, json, jsonBody, maxResults, orgOf, pathParam } from '../http.ts';
+import { accepted, prefersAsync } from './jobs.ts';
+import type { ApiRoute } from './route.ts';
+
+const BASE = '/api/v2/orgs/{org}/workloads';
+
+export const WORKLOADS_JOB_TYPE = 'workloads:get';
+
+export function workloadRoutes(deps: { workloads: WorkloadService; jobs: JobService }): ApiRoute[] {
+  const { workloads, jobs } = deps;
+  return [
+    {
+      method: 'GET',
+      path: BASE,
+      handler: async (event, context) => {
+        const actor = orgOf(event, context);
+        const filter = parseWorkloadFilter(actor.orgId, event.queryStringParameters ?? {});
+        if (prefersAsync(event)) {
+          const description = `GET ${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`;
+          return accepted(await jobs.runNow(actor, WORKLOADS_JOB_TYPE, description, async () => (await workloads.listAll(actor.orgId, filter)).map(workloadToJson)));
+        }
+        const { items, total } = await workloads.list(actor.orgId, filter, maxResults(event));
+        return json(200, items.map(workloadToJson), { 'x-total-count': String(total) });
+      },
+    },
+    {
+      method: 'POST',
+      path: BASE,
+      handler: async (event, context) => json(201, workloadToJson(await workloads.create(orgOf(event, context), jsonBody(event)))),
+    },
+    // bulk routes before {id}: the router tries dynamic routes in order
+    {
+      method: 'PUT',
+      path: `${BASE}/bulk_create`,
+      handler: async (event, context) => json(200, await workloads.bulkCreate(orgOf(event, context), jsonBody(event))),
+    },
+    {
+      method: 'PUT',
+      path: `${BASE}/bulk_update`,
+      handler: async (event, context) => json(200, await workloads.bulkUpdate(orgOf(event, context), jsonBody(event))),
+    },
+    {
+      method: 'PUT',
+      path: `${BASE}/bulk_delete`,
+      handler: async (event, context) => json(200, await workloads.bulkDelete(orgOf(event, context), jsonBody(event))),
+    },
+    {
+      method: 'GET',
+      path: `${BASE}/{id}`,
+      handler: async (event, context) => json(200, workloadToJson(await workloads.get(orgOf(event, context).orgId, pathParam(event, 'id')))),
+    },
+    {
+      method: 'PUT',
+      path: `${BASE}/{id}`,
+      handler: async (event, context) => {
+        await workloads.update(orgOf(event, context), pathParam(event, 'id'), jsonBody(event));
+        return empty(204);
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${BASE}/{id}`,
+      handler: async (event, context) => {
+        await workloads.delete(orgOf(event, context), pathParam(event, 'id'));
+        return empty(204);
+      },
+    },
+  ];
+}

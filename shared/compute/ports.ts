@@ -1,0 +1,55 @@
+/** What the compute pipeline needs from the rest of the system, by role. */
+import type { CompiledIpSet, CompiledPolicy, IpSetId } from '../policy/compiled.ts';
+import type { PolicySnapshot, WorkloadFacts, WorkloadId } from '../policy/model.ts';
+import type { ComputeJobV1 } from './jobs.ts';
+
+export interface VersionedSnapshot {
+  readonly version: number;
+  readonly snapshot: PolicySnapshot;
+}
+
+/** Provisioned policy, as this region's replica holds it. getVersion throws while a version is still replicating. */
+export interface ActivePolicySource {
+  getActive(orgId: number): Promise<VersionedSnapshot | null>;
+  getVersion(orgId: number, version: number): Promise<VersionedSnapshot>;
+}
+
+export type ManagedWorkloadFacts = WorkloadFacts & { readonly managingPceFqdn: string | null };
+
+export interface WorkloadFactsSource {
+  listFacts(orgId: number): Promise<ManagedWorkloadFacts[]>;
+}
+
+/** The part of the policy compiler the pipeline uses (shared/policy/compiler). */
+export interface Compiler {
+  compile(workloadId: WorkloadId): CompiledPolicy | null;
+  ipSet(id: IpSetId): CompiledIpSet;
+  updateWorkload(facts: WorkloadFacts): { changedIpSets: IpSetId[]; rulesChanged: WorkloadId[] };
+  removeWorkload(id: WorkloadId): { changedIpSets: IpSetId[]; rulesChanged: WorkloadId[] };
+}
+
+export type CompilerFactory = (snapshot: PolicySnapshot, workloads: readonly WorkloadFacts[]) => Compiler;
+
+export interface StoredCompiledPolicy {
+  readonly policy: CompiledPolicy;
+  readonly computedAt: number;
+}
+
+/** Compiled policy and IP sets in this PCE's local table. Writes are no-ops when nothing changed. */
+export interface CompiledPolicyStore {
+  /** Stores the policies whose version or hash differ from what is stored; returns how many it wrote. */
+  putPolicies(policies: readonly CompiledPolicy[], computedAt: number): Promise<number>;
+  /** Stores the sets whose hash differs from what is stored; returns how many it wrote. */
+  putIpSets(sets: readonly CompiledIpSet[]): Promise<number>;
+  getPolicy(workloadId: WorkloadId): Promise<StoredCompiledPolicy | null>;
+  getIpSets(ids: readonly IpSetId[]): Promise<CompiledIpSet[]>;
+  deletePolicy(workloadId: WorkloadId): Promise<void>;
+  /** records that a provision slice finished (idempotent: a set of slice numbers) */
+  markSliceDone(orgId: number, version: number, slice: number, slices: number): Promise<void>;
+  /** the policy versions and counts of compiled workloads, for convergence checks */
+  summary(): Promise<{ workloads: number; byVersion: Record<string, number> }>;
+}
+
+export interface ComputeQueue {
+  send(jobs: readonly ComputeJobV1[]): Promise<void>;
+}

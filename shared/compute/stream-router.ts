@@ -1,0 +1,86 @@
+/**
+ * The stream router's decision: what a change on this region's replica of the global table means
+ * for this PCE. Replication probes become lag readings; a new active policy version fans out into
+ * recompute slices; a workload change becomes one workload_changed job. Jobs are collected per batch,
+ * de-duplicated and sent together; the whole batch is retried if sending fails (jobs are idempotent).
+ */
+import type { ReplicationLagStore } from '../supercluster/health.ts';
+import { recordProbeArrival } from '../supercluster/probe.ts';
+import { WORKLOADS_PER_SLICE, type ComputeJobV1 } from './jobs.ts';
+import type { ComputeQueue, WorkloadFactsSource } from './ports.ts';
+
+export type Item = Record<string, unknown>;
+
+export interface ChangeRecord {
+  readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  readonly newItem: Item | undefined;
+  readonly oldItem: Item | undefined;
+}
+
+/** How to recognise the items the router cares about (the storage modules own their keys). */
+export interface ItemRecognisers {
+  activePolicy(item: Item): { orgId: number; version: number } | null;
+  workload(item: Item): { orgId: number; workloadId: string } | null;
+}
+
+export interface StreamRouterDeps {
+  readonly selfRegion: string;
+  readonly selfFqdn: string;
+  readonly lags: ReplicationLagStore;
+  readonly queue: ComputeQueue;
+  readonly workloads: WorkloadFactsSource;
+  readonly recognise: ItemRecognisers;
+  readonly now: () => number;
+  /** told about each failure before the batch is handed back for retry */
+  readonly onError?: (error: unknown, recordIndex: number) => void;
+}
+
+function isProbe(item: Item): boolean {
+  return item.pk === 'SUPERCLUSTER' && typeof item.sk === 'string' && item.sk.startsWith('STATUS#');
+}
+
+/** Processes records in order; returns the index of the first record that failed, or -1. */
+export async function routeChanges(records: readonly ChangeRecord[], deps: StreamRouterDeps): Promise<number> {
+  const provisions = new Map<number, number>(); // org -> newest version
+  const changedWorkloads = new Map<string, number>(); // workload -> org
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    if (!record) continue;
+    try {
+      const item = record.newItem ?? record.oldItem;
+      if (!item) continue;
+      if (record.newItem && isProbe(record.newItem)) {
+        await recordProbeArrival(deps, { region: String(record.newItem.region), writtenAt: Number(record.newItem.written_at) });
+        continue;
+      }
+      const pointer = record.newItem ? deps.recognise.activePolicy(record.newItem) : null;
+      if (pointer) {
+        provisions.set(pointer.orgId, Math.max(pointer.version, provisions.get(pointer.orgId) ?? 0));
+        continue;
+      }
+      const workload = deps.recognise.workload(item);
+      if (workload) changedWorkloads.set(workload.workloadId, workload.orgId);
+    } catch (error) {
+      deps.onError?.(error, i);
+      return i;
+    }
+  }
+  const jobs: ComputeJobV1[] = [];
+  const requestedAt = deps.now();
+  try {
+    for (const [orgId, version] of provisions) {
+      const managed = (await deps.workloads.listFacts(orgId)).filter((w) => w.managingPceFqdn === deps.selfFqdn).length;
+      const slices = Math.max(1, Math.ceil(managed / WORKLOADS_PER_SLICE));
+      for (let slice = 0; slice < slices; slice++) jobs.push({ version: 1, kind: 'recompute_all', org_id: orgId, policy_version: version, slice, slices, requested_at: requestedAt });
+    }
+    for (const [workloadId, orgId] of changedWorkloads) {
+      // a provision in the same batch recomputes everything anyway
+      if (!provisions.has(orgId)) jobs.push({ version: 1, kind: 'workload_changed', org_id: orgId, workload_id: workloadId, requested_at: requestedAt });
+    }
+    if (jobs.length > 0) await deps.queue.send(jobs);
+  } catch (error) {
+    deps.onError?.(error, 0);
+    return 0;
+  }
+  return -1;
+}

@@ -1,0 +1,84 @@
+/**
+ * Runs async collection jobs. Today the result is computed synchronously while the request that
+ * started the job is being answered (a collection is one Query of this PCE's replica), stored in the
+ * local table, and the job is already `done` (or `failed`) when the client first polls it. The job
+ * record is written as `running` first, so a crash mid-way leaves a visible, expiring `running` job.
+ * Moving the work to a queue later changes nothing for clients: they poll until `done`.
+ */
+import { randomUUID } from 'node:crypto';
+import { notFound } from '../api/errors.ts';
+import type { Actor } from '../labels/label-service.ts';
+import type { Datafile, Job, JobStore } from './job.ts';
+
+/** How long jobs and their results are kept (DynamoDB TTL; reads treat expired items as gone). */
+export const JOB_TTL_SECONDS = 24 * 60 * 60;
+
+export interface JobServiceDeps {
+  readonly jobs: JobStore;
+  readonly now?: () => number;
+  readonly newId?: () => string;
+  readonly ttlSeconds?: number;
+  /** told about a job that failed (the failure is also visible as status `failed`) */
+  readonly onFailure?: (job: Job, err: unknown) => void;
+}
+
+export class JobService {
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  private readonly ttlSeconds: number;
+
+  constructor(private readonly deps: JobServiceDeps) {
+    this.now = deps.now ?? Date.now;
+    this.newId = deps.newId ?? randomUUID;
+    this.ttlSeconds = deps.ttlSeconds ?? JOB_TTL_SECONDS;
+  }
+
+  /** Creates a job, runs `produce` now and stores its JSON result; returns the job as stored last. */
+  async runNow(actor: Actor, jobType: string, description: string, produce: () => Promise<unknown>): Promise<Job> {
+    const requestedAt = this.now();
+    const expiresAt = Math.ceil(requestedAt / 1000) + this.ttlSeconds;
+    const running: Job = {
+      orgId: actor.orgId,
+      id: this.newId(),
+      jobType,
+      description,
+      status: 'running',
+      requestedAt,
+      terminatedAt: null,
+      requestedBy: actor.userId,
+      resultId: null,
+      expiresAt,
+    };
+    await this.deps.jobs.putJob(running);
+    let done: Job;
+    try {
+      const body = new TextEncoder().encode(JSON.stringify(await produce()));
+      const file: Datafile = { orgId: actor.orgId, id: this.newId(), contentType: 'application/json', body, createdAt: this.now(), expiresAt };
+      await this.deps.jobs.putDatafile(file);
+      done = { ...running, status: 'done', terminatedAt: this.now(), resultId: file.id };
+    } catch (err) {
+      const failed: Job = { ...running, status: 'failed', terminatedAt: this.now() };
+      this.deps.onFailure?.(failed, err);
+      await this.deps.jobs.putJob(failed);
+      return failed;
+    }
+    await this.deps.jobs.putJob(done);
+    return done;
+  }
+
+  async get(orgId: number, id: string): Promise<Job> {
+    const job = await this.deps.jobs.getJob(orgId, id);
+    if (!job || this.expired(job.expiresAt)) throw notFound(`job ${id}`);
+    return job;
+  }
+
+  async result(orgId: number, id: string): Promise<Datafile> {
+    const file = await this.deps.jobs.getDatafile(orgId, id);
+    if (!file || this.expired(file.expiresAt)) throw notFound(`datafile ${id}`);
+    return file;
+  }
+
+  private expired(expiresAt: number): boolean {
+    return expiresAt * 1000 <= this.now();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Async jobs (Illumio "async collections"): a client sends `Prefer: respond-async`, gets 202 with the job's
+ * href, polls the job and downloads its result (a datafile). Jobs and results belong to the PCE that ran
+ * them: they live in its local table (not replicated) and expire after a day.
+ */
+export const JOB_STATUSES = ['pending', 'running', 'done', 'failed'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export interface Job {
+  readonly orgId: number;
+  readonly id: string;
+  /** e.g. `workloads:get` */
+  readonly jobType: string;
+  readonly description: string;
+  readonly status: JobStatus;
+  readonly requestedAt: number;
+  readonly terminatedAt: number | null;
+  readonly requestedBy: number;
+  /** the datafile id once done */
+  readonly resultId: string | null;
+  /** epoch seconds (DynamoDB TTL) */
+  readonly expiresAt: number;
+}
+
+/** A job's result: an opaque body (JSON today), stored in chunks when large. */
+export interface Datafile {
+  readonly orgId: number;
+  readonly id: string;
+  readonly contentType: string;
+  readonly body: Uint8Array;
+  readonly createdAt: number;
+  /** epoch seconds (DynamoDB TTL) */
+  readonly expiresAt: number;
+}
+
+export interface JobStore {
+  putJob(job: Job): Promise<void>;
+  getJob(orgId: number, id: string): Promise<Job | null>;
+  putDatafile(file: Datafile): Promise<void>;
+  getDatafile(orgId: number, id: string): Promise<Datafile | null>;
+}
+
+export function jobHref(orgId: number, id: string): string {
+  return `/orgs/${orgId}/jobs/${id}`;
+}
+
+export function datafileHref(orgId: number, id: string): string {
+  return `/orgs/${orgId}/datafiles/${id}`;
+}
+
+export function jobToJson(job: Job) {
+  return {
+    href: jobHref(job.orgId, job.id),
+    job_type: job.jobType,
+    description: job.description,
+    status: job.status,
+    requested_at: new Date(job.requestedAt).toISOString(),
+    terminated_at: job.terminatedAt === null ? null : new Date(job.terminatedAt).toISOString(),
+    requested_by: { href: `/users/${job.requestedBy}` },
+    result: job.resultId === null ? null : { href: datafileHref(job.orgId, job.resultId) },
+  };
+}

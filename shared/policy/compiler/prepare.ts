@@ -1,0 +1,240 @@
+/**
+ * Snapshot preparation: validates references, expands label groups, turns scopes and actor lists into
+ * canonical label expressions, services into canonical port lists and IP lists into range sets.
+ * Disabled rule sets and rules are dropped here (they contribute nothing).
+ */
+import { IpRangeSet } from '../ip/ranges.ts';
+import type { Actor, IngressService, LabelId, ObjectId, PolicyIpList, PolicyLabelGroup, PolicySnapshot, ScopeEntry, ServicePort, WorkloadId } from '../model.ts';
+import { PolicyValidationError } from './errors.ts';
+import { MATCH_ALL, makeExpr, type LabelExpr } from './expr.ts';
+import { canonicalServices, validateServicePort } from './services.ts';
+
+/** One side of a rule (providers or consumers), normalised. */
+export interface ActorSide {
+  /** the AND/OR label expression of the label and label-group actors; null when there are none */
+  readonly expr: LabelExpr | null;
+  /** `ams`: every workload */
+  readonly ams: boolean;
+  /** workloads listed by id (empty when `ams`) */
+  readonly named: ReadonlySet<WorkloadId>;
+  readonly ipListIds: readonly ObjectId[];
+  /** the listed IP lists' contents (ranges minus exclusions) */
+  readonly ipRanges: IpRangeSet;
+  /** whether the side can select any workload at all */
+  readonly hasWorkloadPart: boolean;
+  /** canonical text of the workload-selecting part ('' when none) */
+  readonly workloadCanon: string;
+  /** canonical text of the IP-list part */
+  readonly ipListCanon: string;
+}
+
+/** An OR of scopes restricting the workloads of a side; `scopes: null` = no restriction. */
+export interface Restriction {
+  readonly scopes: readonly LabelExpr[] | null;
+  readonly canon: string;
+}
+
+export const UNRESTRICTED: Restriction = Object.freeze({ scopes: null, canon: '*' });
+
+export interface PreparedRule {
+  /** position in PreparedPolicy.rules */
+  readonly index: number;
+  readonly ruleId: number;
+  readonly ruleSet: PreparedRuleSet;
+  readonly providers: ActorSide;
+  readonly consumers: ActorSide;
+  readonly services: readonly ServicePort[];
+  readonly servicesCanon: string;
+  readonly unscopedConsumers: boolean;
+}
+
+export interface PreparedRuleSet {
+  /** position in PreparedPolicy.ruleSets */
+  readonly index: number;
+  readonly id: ObjectId;
+  /** at least one; MATCH_ALL for an unscoped rule set */
+  readonly scopes: readonly LabelExpr[];
+  readonly rules: PreparedRule[];
+  /** the OR of all scopes (what extra-scope consumers may reach) */
+  readonly allScopes: Restriction;
+  /** restriction per matched-scope subset, keyed by the matched indices */
+  readonly restrictionCache: Map<string, Restriction>;
+}
+
+export interface PreparedPolicy {
+  readonly version: number;
+  readonly ruleSets: readonly PreparedRuleSet[];
+  readonly rules: readonly PreparedRule[];
+  /** every label some scope or actor expression mentions: only these matter for matching */
+  readonly referencedLabels: ReadonlySet<LabelId>;
+  /** workloads listed by id in some actor */
+  readonly namedWorkloads: ReadonlySet<WorkloadId>;
+}
+
+/** The restriction "in one of these scopes" (canonical: sorted, de-duplicated; match-all absorbs the rest). */
+export function restrictionOf(scopes: readonly LabelExpr[]): Restriction {
+  if (scopes.length === 0) throw new Error('restrictionOf: no scope');
+  if (scopes.some((s) => s.clauses.length === 0)) return UNRESTRICTED;
+  const unique = new Map<string, LabelExpr>();
+  for (const s of scopes) unique.set(s.canon, s);
+  const sorted = [...unique.keys()].sort();
+  return { scopes: sorted.map((k) => unique.get(k) as LabelExpr), canon: sorted.map((k) => `[${k}]`).join('|') };
+}
+
+export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
+  if (!Number.isInteger(snapshot.version)) throw new PolicyValidationError(`policy version must be an integer, got ${String(snapshot.version)}`);
+  const labelKey = new Map<LabelId, string>();
+  for (const l of snapshot.labels) labelKey.set(l.id, l.key);
+  const groups = new Map<ObjectId, PolicyLabelGroup>();
+  for (const g of snapshot.labelGroups) groups.set(g.id, g);
+  const services = new Map<ObjectId, readonly ServicePort[]>();
+  for (const s of snapshot.services) {
+    s.servicePorts.forEach((p, i) => validateServicePort(p, `service ${s.id} port ${i}`));
+    services.set(s.id, s.servicePorts);
+  }
+  const ipListById = new Map<ObjectId, PolicyIpList>();
+  for (const l of snapshot.ipLists) ipListById.set(l.id, l);
+  const ipListRanges = new Map<ObjectId, IpRangeSet>();
+  const ipListSet = (id: ObjectId, where: string): IpRangeSet => {
+    let set = ipListRanges.get(id);
+    if (set) return set;
+    const list = ipListById.get(id);
+    if (!list) throw new PolicyValidationError(`${where}: unknown IP list ${id}`);
+    set = IpRangeSet.fromIpList(list.ipRanges);
+    ipListRanges.set(id, set);
+    return set;
+  };
+
+  const groupLabels = new Map<ObjectId, ReadonlySet<LabelId>>();
+  const expandGroup = (id: ObjectId, where: string): ReadonlySet<LabelId> => {
+    const done = groupLabels.get(id);
+    if (done) return done;
+    const out = new Set<LabelId>();
+    const seen = new Set<ObjectId>();
+    const visit = (gid: ObjectId): void => {
+      if (seen.has(gid)) return;
+      seen.add(gid);
+      const g = groups.get(gid);
+      if (!g) throw new PolicyValidationError(`${where}: unknown label group ${gid}`);
+      for (const l of g.labels) {
+        if (!labelKey.has(l)) throw new PolicyValidationError(`label group ${gid}: unknown label ${l}`);
+        out.add(l);
+      }
+      g.subGroups.forEach(visit);
+    };
+    visit(id);
+    groupLabels.set(id, out);
+    return out;
+  };
+
+  const referenced = new Set<LabelId>();
+  /** label and label-group entries -> expression (same key OR'ed, keys AND'ed) */
+  const exprOf = (entries: readonly ScopeEntry[], where: string): LabelExpr => {
+    const byKey = new Map<string, Set<LabelId>>();
+    for (const e of entries) {
+      let key: string;
+      let labels: Iterable<LabelId>;
+      if (e.kind === 'label') {
+        const k = labelKey.get(e.id);
+        if (k === undefined) throw new PolicyValidationError(`${where}: unknown label ${e.id}`);
+        key = k;
+        labels = [e.id];
+      } else {
+        const g = groups.get(e.id);
+        if (!g) throw new PolicyValidationError(`${where}: unknown label group ${e.id}`);
+        key = g.key;
+        labels = expandGroup(e.id, where);
+      }
+      let set = byKey.get(key);
+      if (!set) byKey.set(key, (set = new Set()));
+      for (const l of labels) {
+        set.add(l);
+        referenced.add(l);
+      }
+    }
+    return byKey.size === 0 ? MATCH_ALL : makeExpr(byKey);
+  };
+
+  const namedWorkloads = new Set<WorkloadId>();
+  const sideOf = (actors: readonly Actor[], where: string): ActorSide => {
+    const labelEntries: ScopeEntry[] = [];
+    const named = new Set<WorkloadId>();
+    const ipLists = new Set<ObjectId>();
+    let ams = false;
+    for (const a of actors) {
+      switch (a.kind) {
+        case 'label':
+        case 'label_group':
+          labelEntries.push(a);
+          break;
+        case 'ams':
+          ams = true;
+          break;
+        case 'workload':
+          if (typeof a.id !== 'string' || a.id === '') throw new PolicyValidationError(`${where}: bad workload id`);
+          named.add(a.id);
+          break;
+        case 'ip_list':
+          ipListSet(a.id, where);
+          ipLists.add(a.id);
+          break;
+        default:
+          throw new PolicyValidationError(`${where}: unknown actor kind ${JSON.stringify((a as { kind: unknown }).kind)}`);
+      }
+    }
+    const expr = labelEntries.length > 0 ? exprOf(labelEntries, where) : null;
+    if (ams) named.clear();
+    named.forEach((w) => namedWorkloads.add(w));
+    const ipListIds = [...ipLists].sort((a, b) => a - b);
+    const ipRanges = ipListIds.reduce((acc, id) => acc.union(ipListSet(id, where)), IpRangeSet.EMPTY);
+    const hasWorkloadPart = ams || expr !== null || named.size > 0;
+    const workloadCanon = ams ? 'ams' : hasWorkloadPart ? `e=${expr ? `{${expr.canon}}` : '-'};w=${[...named].sort().join(',')}` : '';
+    return { expr: ams ? null : expr, ams, named, ipListIds, ipRanges, hasWorkloadPart, workloadCanon, ipListCanon: ipListIds.join(',') };
+  };
+
+  const servicesOf = (ingress: readonly IngressService[], where: string): ServicePort[] => {
+    const out: ServicePort[] = [];
+    for (const s of ingress) {
+      if (s.kind === 'service') {
+        const ports = services.get(s.id);
+        if (!ports) throw new PolicyValidationError(`${where}: unknown service ${s.id}`);
+        out.push(...ports);
+      } else if (s.kind === 'port') {
+        const p: ServicePort = { proto: s.proto, ...(s.port !== undefined ? { port: s.port } : {}), ...(s.toPort !== undefined ? { toPort: s.toPort } : {}) };
+        validateServicePort(p, where);
+        out.push(p);
+      } else {
+        throw new PolicyValidationError(`${where}: unknown ingress service kind`);
+      }
+    }
+    return out;
+  };
+
+  const ruleSets: PreparedRuleSet[] = [];
+  const rules: PreparedRule[] = [];
+  for (const rs of snapshot.ruleSets) {
+    if (!rs.enabled) continue;
+    const where = `rule set ${rs.id}`;
+    const scopes = rs.scopes.length === 0 ? [MATCH_ALL] : rs.scopes.map((s, i) => exprOf(s, `${where} scope ${i}`));
+    const prepared: PreparedRuleSet = { index: ruleSets.length, id: rs.id, scopes, rules: [], allScopes: restrictionOf(scopes), restrictionCache: new Map() };
+    ruleSets.push(prepared);
+    for (const r of rs.rules) {
+      if (!r.enabled) continue;
+      const rw = `${where} rule ${r.id}`;
+      const svc = canonicalServices(servicesOf(r.ingressServices, rw));
+      const rule: PreparedRule = {
+        index: rules.length,
+        ruleId: r.id,
+        ruleSet: prepared,
+        providers: sideOf(r.providers, `${rw} providers`),
+        consumers: sideOf(r.consumers, `${rw} consumers`),
+        services: svc.ports,
+        servicesCanon: svc.canon,
+        unscopedConsumers: r.unscopedConsumers,
+      };
+      prepared.rules.push(rule);
+      rules.push(rule);
+    }
+  }
+  return { version: snapshot.version, ruleSets, rules, referencedLabels: referenced, namedWorkloads };
+}

@@ -1,0 +1,252 @@
+/**
+ * Policy object use cases: draft CRUD of label groups, services, IP lists, rule sets and rules (leader
+ * only, one fenced transaction per write, validated against all drafts), and reads of the draft and the
+ * active (provisioned) versions on every PCE.
+ */
+import { ValidationError, notFound } from '../../api/errors.ts';
+import { parseInput } from '../../api/validation.ts';
+import type { LeaderView, WriteFence } from '../../supercluster/leader.ts';
+import type { PolicySnapshotStore } from '../snapshot/ports.ts';
+import { Issues, OBJECT_NOUNS, policyObjectHref, type BuildContext, type ObjectMeta, type PolicyActor, type PolicyObjectType, type PolicyState } from './common.ts';
+import { isDefaultObject, readOnlyMessage } from './defaults.ts';
+import type { ObjectView, RuleView } from './json.ts';
+import { OBJECT_KINDS } from './kinds.ts';
+import { IdAllocator, LeaderWrites, translateRead } from './leader-writes.ts';
+import { dependenciesOf, emptyPolicyObjects, indexObjects, labelsOf, type PolicyObjectMap, type PolicyObjectRecord, type PolicyObjects } from './objects.ts';
+import { ruleUpdateType, updateTypeOf } from './pending.ts';
+import type { DraftPolicy, PolicyLabelSource, PolicyStore } from './ports.ts';
+import { ReferenceIndex, checkReferences, checkRule } from './references.ts';
+import { createRuleSchema, ruleFromCreate, ruleFromUpdate, updateRuleSchema, type Rule, type RuleSet } from './rule-set.ts';
+
+export interface PolicyServiceDeps {
+  readonly store: PolicyStore;
+  readonly snapshots: PolicySnapshotStore;
+  readonly labels: PolicyLabelSource;
+  readonly leader: LeaderView;
+  readonly now?: () => number;
+}
+
+export interface PolicyObjectFilter {
+  /** partial, case-insensitive */
+  readonly name?: string;
+  readonly externalDataSet?: string;
+  readonly externalDataReference?: string;
+}
+
+function matches(object: PolicyObjectRecord, filter: PolicyObjectFilter): boolean {
+  if (filter.name !== undefined && !object.name.toLowerCase().includes(filter.name.toLowerCase())) return false;
+  if (filter.externalDataSet !== undefined && object.externalDataSet !== filter.externalDataSet) return false;
+  if (filter.externalDataReference !== undefined && object.externalDataReference !== filter.externalDataReference) return false;
+  return true;
+}
+
+/** `objects` with `object` added or replacing the one with its id. */
+function withObject<K extends PolicyObjectType>(objects: PolicyObjects, type: K, object: PolicyObjectMap[K]): PolicyObjects {
+  const list = objects[type] as readonly PolicyObjectRecord[];
+  return { ...objects, [type]: [...list.filter((o) => o.id !== object.id), object] };
+}
+
+const touched = (meta: ObjectMeta, userId: number, now: number): ObjectMeta => ({ ...meta, updatedAt: Math.max(now, meta.updatedAt + 1), updatedBy: userId });
+
+export class PolicyObjectService {
+  private readonly now: () => number;
+  private readonly writes: LeaderWrites;
+
+  constructor(private readonly deps: PolicyServiceDeps) {
+    this.now = deps.now ?? Date.now;
+    this.writes = new LeaderWrites(deps.leader);
+  }
+
+  // ---- reads (every PCE) ----
+
+  private async activeObjects(orgId: number): Promise<PolicyObjects> {
+    try {
+      return (await this.deps.snapshots.readActive(orgId))?.document.objects ?? emptyPolicyObjects();
+    } catch (err) {
+      throw translateRead(err);
+    }
+  }
+
+  private draftView<K extends PolicyObjectType>(type: K, object: PolicyObjectMap[K], active: PolicyObjects): ObjectView<K> {
+    const activeIndex = indexObjects(active);
+    const view: ObjectView<K> = { type, state: 'draft', object, updateType: updateTypeOf(type, object, activeIndex) };
+    if (type !== 'rule_sets') return view;
+    const activeRuleSet = active.rule_sets.find((rs) => rs.id === object.id);
+    return { ...view, ruleUpdateTypes: new Map((object as RuleSet).rules.map((r) => [r.id, ruleUpdateType(r, activeRuleSet)])) };
+  }
+
+  async list<K extends PolicyObjectType>(orgId: number, state: PolicyState, type: K, filter: PolicyObjectFilter, maxResults: number): Promise<{ items: ObjectView<K>[]; total: number }> {
+    const active = await this.activeObjects(orgId);
+    const objects = state === 'draft' ? await this.deps.store.listDraft(orgId, type) : [...(active[type] as readonly PolicyObjectMap[K][])];
+    const all = objects.filter((o) => matches(o, filter)).sort((a, b) => a.id - b.id);
+    const items = all.slice(0, maxResults).map((o): ObjectView<K> => (state === 'draft' ? this.draftView(type, o, active) : { type, state, object: o, updateType: null }));
+    return { items, total: all.length };
+  }
+
+  async get<K extends PolicyObjectType>(orgId: number, state: PolicyState, type: K, id: number): Promise<ObjectView<K>> {
+    const active = await this.activeObjects(orgId);
+    if (state === 'active') {
+      const object = (active[type] as readonly PolicyObjectMap[K][]).find((o) => o.id === id);
+      if (!object) throw notFound(`active ${OBJECT_NOUNS[type]} ${id}`);
+      return { type, state, object, updateType: null };
+    }
+    const object = await this.deps.store.getDraft(orgId, type, id);
+    if (!object) throw notFound(`draft ${OBJECT_NOUNS[type]} ${id}`);
+    return this.draftView(type, object, active);
+  }
+
+  async listRules(orgId: number, state: PolicyState, ruleSetId: number, maxResults: number): Promise<{ items: RuleView[]; total: number }> {
+    const view = await this.get(orgId, state, 'rule_sets', ruleSetId);
+    const rules = [...view.object.rules].sort((a, b) => a.id - b.id);
+    const items = rules.slice(0, maxResults).map((rule): RuleView => ({ state, ruleSetId, rule, updateType: view.ruleUpdateTypes?.get(rule.id) ?? null }));
+    return { items, total: rules.length };
+  }
+
+  async getRule(orgId: number, state: PolicyState, ruleSetId: number, ruleId: number): Promise<RuleView> {
+    const view = await this.get(orgId, state, 'rule_sets', ruleSetId);
+    const rule = view.object.rules.find((r) => r.id === ruleId);
+    if (!rule) throw notFound(`${state} rule ${ruleId} of rule set ${ruleSetId}`);
+    return { state, ruleSetId, rule, updateType: view.ruleUpdateTypes?.get(rule.id) ?? null };
+  }
+
+  // ---- draft writes (leader) ----
+
+  async create<K extends PolicyObjectType>(actor: PolicyActor, type: K, body: unknown): Promise<ObjectView<K>> {
+    const build = OBJECT_KINDS[type].create(body);
+    return this.writes.run(async (fence) => {
+      const draft = await this.deps.store.loadDraft(actor.orgId);
+      const ids = new IdAllocator(draft.counters, fence.epoch);
+      const now = this.now();
+      const ctx = this.context(actor.orgId, ids);
+      const meta: ObjectMeta = { id: ids.next(), createdAt: now, updatedAt: now, createdBy: actor.userId, updatedBy: actor.userId };
+      const object = build(ctx, meta);
+      await this.validate(actor.orgId, draft, type, object, ctx.issues);
+      await this.deps.store.writeDraft({ orgId: actor.orgId, expectedHead: draft.head, ids: ids.change(), put: [{ type, object }], remove: [], now }, fence);
+      return { type, state: 'draft', object, updateType: 'create', ...(type === 'rule_sets' ? { ruleUpdateTypes: new Map((object as RuleSet).rules.map((r) => [r.id, 'create' as const])) } : {}) };
+    });
+  }
+
+  async update(actor: PolicyActor, type: PolicyObjectType, id: number, body: unknown): Promise<void> {
+    this.refuseDefault(type, id);
+    const build = OBJECT_KINDS[type].update(body) as (current: PolicyObjectRecord, ctx: BuildContext, meta: ObjectMeta) => PolicyObjectRecord;
+    await this.writes.run(async (fence) => {
+      const draft = await this.deps.store.loadDraft(actor.orgId);
+      const current = this.find(draft, type, id);
+      const now = this.now();
+      const ids = new IdAllocator(draft.counters, fence.epoch);
+      const ctx = this.context(actor.orgId, ids);
+      const object = build(current, ctx, touched(current, actor.userId, now));
+      await this.validate(actor.orgId, draft, type, object, ctx.issues);
+      await this.deps.store.writeDraft({ orgId: actor.orgId, expectedHead: draft.head, ids: ids.change(), put: [{ type, object }], remove: [], now }, fence);
+    });
+  }
+
+  async delete(actor: PolicyActor, type: PolicyObjectType, id: number): Promise<void> {
+    this.refuseDefault(type, id);
+    await this.writes.run(async (fence) => {
+      const draft = await this.deps.store.loadDraft(actor.orgId);
+      this.find(draft, type, id);
+      const users = [...indexObjects(draft.objects).values()].filter(({ type: t, object }) => dependenciesOf(t, object).some((d) => d.type === type && d.id === id));
+      if (users.length > 0) {
+        throw new ValidationError(
+          users.map(({ type: t, object }) => ({
+            token: 'object_in_use',
+            message: `${OBJECT_NOUNS[type]} ${policyObjectHref(actor.orgId, 'draft', type, id)} is used by ${OBJECT_NOUNS[t]} ${policyObjectHref(actor.orgId, 'draft', t, object.id)} ("${object.name}"); remove that reference first`,
+          })),
+        );
+      }
+      await this.deps.store.writeDraft({ orgId: actor.orgId, expectedHead: draft.head, ids: null, put: [], remove: [{ type, id }], now: this.now() }, fence);
+    });
+  }
+
+  async createRule(actor: PolicyActor, ruleSetId: number, body: unknown): Promise<RuleView> {
+    const input = parseInput(createRuleSchema, body);
+    return this.writes.run(async (fence) => {
+      const draft = await this.deps.store.loadDraft(actor.orgId);
+      const ruleSet = this.find(draft, 'rule_sets', ruleSetId);
+      const now = this.now();
+      const ids = new IdAllocator(draft.counters, fence.epoch);
+      const ctx = this.context(actor.orgId, ids);
+      const rule = ruleFromCreate(input, ctx, { id: ids.next(), createdAt: now, updatedAt: now, createdBy: actor.userId, updatedBy: actor.userId });
+      await this.writeRules(actor, draft, ruleSet, [...ruleSet.rules, rule], rule, ctx, ids, now, fence);
+      return { state: 'draft', ruleSetId, rule, updateType: 'create' };
+    });
+  }
+
+  async updateRule(actor: PolicyActor, ruleSetId: number, ruleId: number, body: unknown): Promise<void> {
+    const input = parseInput(updateRuleSchema, body);
+    await this.writes.run(async (fence) => {
+      const draft = await this.deps.store.loadDraft(actor.orgId);
+      const ruleSet = this.find(draft, 'rule_sets', ruleSetId);
+      const current = ruleSet.rules.find((r) => r.id === ruleId);
+      if (!current) throw notFound(`draft rule ${ruleId} of rule set ${ruleSetId}`);
+      const now = this.now();
+      const ids = new IdAllocator(draft.counters, fence.epoch);
+      const ctx = this.context(actor.orgId, ids);
+      const rule = ruleFromUpdate(current, input, ctx, touched(current, actor.userId, now));
+      await this.writeRules(actor, draft, ruleSet, ruleSet.rules.map((r) => (r.id === ruleId ? rule : r)), rule, ctx, ids, now, fence);
+    });
+  }
+
+  async deleteRule(actor: PolicyActor, ruleSetId: number, ruleId: number): Promise<void> {
+    await this.writes.run(async (fence) => {
+      const draft = await this.deps.store.loadDraft(actor.orgId);
+      const ruleSet = this.find(draft, 'rule_sets', ruleSetId);
+      if (!ruleSet.rules.some((r) => r.id === ruleId)) throw notFound(`draft rule ${ruleId} of rule set ${ruleSetId}`);
+      const now = this.now();
+      const next: RuleSet = { ...ruleSet, ...touched(ruleSet, actor.userId, now), rules: ruleSet.rules.filter((r) => r.id !== ruleId) };
+      await this.deps.store.writeDraft({ orgId: actor.orgId, expectedHead: draft.head, ids: null, put: [{ type: 'rule_sets', object: next }], remove: [], now }, fence);
+    });
+  }
+
+  /** Whether any draft or active policy object names the label (for whoever deletes labels). */
+  async isLabelInUse(orgId: number, labelId: number): Promise<boolean> {
+    const [draft, active] = await Promise.all([this.deps.store.loadDraft(orgId), this.activeObjects(orgId)]);
+    const uses = (objects: PolicyObjects) => [...indexObjects(objects).values()].some(({ type, object }) => labelsOf(type, object).includes(labelId));
+    return uses(draft.objects) || uses(active);
+  }
+
+  // ---- helpers ----
+
+  private context(orgId: number, ids: IdAllocator): BuildContext {
+    return { orgId, issues: new Issues(), allocateId: () => ids.next() };
+  }
+
+  private refuseDefault(type: PolicyObjectType, id: number): void {
+    if (isDefaultObject(type, id)) throw new ValidationError([{ token: 'object_read_only', message: readOnlyMessage(type, id) }]);
+  }
+
+  private find<K extends PolicyObjectType>(draft: DraftPolicy, type: K, id: number): PolicyObjectMap[K] {
+    const object = (draft.objects[type] as readonly PolicyObjectMap[K][]).find((o) => o.id === id);
+    if (!object) throw notFound(`draft ${OBJECT_NOUNS[type]} ${id}`);
+    return object;
+  }
+
+  /** Name unique per type (case-insensitive), every reference resolvable among the drafts with `object` in place. */
+  private async validate(orgId: number, draft: DraftPolicy, type: PolicyObjectType, object: PolicyObjectRecord, issues: Issues): Promise<void> {
+    const clash = (draft.objects[type] as readonly PolicyObjectRecord[]).find((o) => o.id !== object.id && o.name.toLowerCase() === object.name.toLowerCase());
+    if (clash) issues.add('name_in_use', `name: the ${OBJECT_NOUNS[type]} ${policyObjectHref(orgId, 'draft', type, clash.id)} is already named "${clash.name}"`);
+    const labels = await this.deps.labels.labels(orgId);
+    const objects = withObject(draft.objects, type, object as PolicyObjectMap[typeof type]);
+    checkReferences(type, object, new ReferenceIndex(orgId, 'draft', objects, labels), issues);
+    issues.throwIfAny();
+  }
+
+  private async writeRules(
+    actor: PolicyActor,
+    draft: DraftPolicy,
+    ruleSet: RuleSet,
+    rules: readonly Rule[],
+    changed: Rule,
+    ctx: BuildContext,
+    ids: IdAllocator,
+    now: number,
+    fence: WriteFence,
+  ): Promise<void> {
+    const labels = await this.deps.labels.labels(actor.orgId);
+    checkRule(changed, new ReferenceIndex(actor.orgId, 'draft', draft.objects, labels), ctx.issues);
+    ctx.issues.throwIfAny();
+    const next: RuleSet = { ...ruleSet, ...touched(ruleSet, actor.userId, now), rules };
+    await this.deps.store.writeDraft({ orgId: actor.orgId, expectedHead: draft.head, ids: ids.change(), put: [{ type: 'rule_sets', object: next }], remove: [], now }, fence);
+  }
+}

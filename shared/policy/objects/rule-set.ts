@@ -1,0 +1,233 @@
+/**
+ * Rule sets and their rules (`{rule_set_href}/sec_rules`). A rule set is provisioned as a whole, rules
+ * included, so rules live inside their rule set's record; each rule still has its own integer id and href.
+ */
+import { z } from 'zod';
+import type { Actor, IngressService, ScopeEntry } from '../model.ts';
+import {
+  descriptionSchema,
+  externalField,
+  labelRefSchema,
+  nameSchema,
+  objectRefSchema,
+  pick,
+  refId,
+  workloadRefSchema,
+  type BuildContext,
+  type ExternalRefs,
+  type ObjectMeta,
+} from './common.ts';
+import { checkServicePort, servicePortFields } from './service.ts';
+
+export const RESOLVE_AS = ['workloads'] as const;
+
+export interface ResolveLabelsAs {
+  readonly providers: readonly (typeof RESOLVE_AS)[number][];
+  readonly consumers: readonly (typeof RESOLVE_AS)[number][];
+}
+
+export interface Rule extends ObjectMeta {
+  readonly enabled: boolean;
+  readonly description: string | null;
+  readonly providers: readonly Actor[];
+  readonly consumers: readonly Actor[];
+  readonly ingressServices: readonly IngressService[];
+  readonly resolveLabelsAs: ResolveLabelsAs;
+  readonly unscopedConsumers: boolean;
+}
+
+export interface RuleSet extends ObjectMeta, ExternalRefs {
+  readonly name: string;
+  readonly description: string | null;
+  readonly enabled: boolean;
+  /** OR of scopes, each an AND of entries; [[]] = all workloads */
+  readonly scopes: readonly (readonly ScopeEntry[])[];
+  readonly rules: readonly Rule[];
+}
+
+const exactlyOne = (names: readonly string[]) => (o: Record<string, unknown>) => names.filter((n) => o[n] !== undefined).length === 1;
+
+// newer PCEs send `exclusion: false` on scope entries and actors; exclusions themselves are not supported
+const noExclusion = z.literal(false, { error: 'exclusions are not supported' }).optional();
+
+const scopeEntrySchema = z
+  .strictObject({ label: labelRefSchema.optional(), label_group: objectRefSchema('label_groups').optional(), exclusion: noExclusion })
+  .refine(exactlyOne(['label', 'label_group']), { message: 'a scope entry has exactly one of label, label_group' });
+
+const ACTOR_KINDS = ['label', 'label_group', 'ip_list', 'workload', 'actors'] as const;
+const actorSchema = z
+  .strictObject({
+    label: labelRefSchema.optional(),
+    label_group: objectRefSchema('label_groups').optional(),
+    ip_list: objectRefSchema('ip_lists').optional(),
+    workload: workloadRefSchema.optional(),
+    actors: z.literal('ams', { error: 'the only supported value is "ams" (all managed workloads)' }).optional(),
+    exclusion: noExclusion,
+  })
+  .refine(exactlyOne(ACTOR_KINDS), { message: `an actor has exactly one of ${ACTOR_KINDS.join(', ')}` });
+
+const ingressServiceSchema = z
+  .strictObject({ href: objectRefSchema('services').shape.href.optional(), ...servicePortFields, proto: servicePortFields.proto.optional() })
+  .refine((s) => (s.href === undefined) !== (s.proto === undefined), { message: 'an ingress service is either {href} of a service or {proto, port?, to_port?}' })
+  .refine((s) => s.href === undefined || (s.port === undefined && s.to_port === undefined), { message: 'an ingress service with an href takes no port' });
+
+const resolveAsField = z.array(z.enum(RESOLVE_AS, { error: 'only "workloads" is supported' })).min(1, 'must not be empty');
+
+const ruleFields = {
+  enabled: z.boolean(),
+  description: descriptionSchema,
+  providers: z.array(actorSchema).min(1, 'must list at least one actor').max(1000, 'at most 1000 actors'),
+  consumers: z.array(actorSchema).min(1, 'must list at least one actor').max(1000, 'at most 1000 actors'),
+  ingress_services: z.array(ingressServiceSchema).min(1, 'must list at least one service or port').max(1000, 'at most 1000 entries'),
+  resolve_labels_as: z.strictObject({ providers: resolveAsField, consumers: resolveAsField }),
+  unscoped_consumers: z.boolean(),
+  // Illumio fields clients echo back; only their default values are supported
+  sec_connect: z.literal(false, { error: 'SecureConnect rules are not supported' }).optional(),
+  stateless: z.literal(false, { error: 'stateless rules are not supported' }).optional(),
+  machine_auth: z.literal(false, { error: 'machine authentication rules are not supported' }).optional(),
+  network_type: z.literal('brn', { error: 'only "brn" is supported' }).optional(),
+  consuming_security_principals: z.array(z.unknown()).max(0, 'consuming security principals are not supported').optional(),
+};
+
+export const createRuleSchema = z.strictObject({
+  ...ruleFields,
+  enabled: ruleFields.enabled.default(true),
+  description: ruleFields.description.optional(),
+  resolve_labels_as: ruleFields.resolve_labels_as.default({ providers: ['workloads'], consumers: ['workloads'] }),
+  unscoped_consumers: ruleFields.unscoped_consumers.default(false),
+});
+
+export const updateRuleSchema = z
+  .strictObject({
+    enabled: ruleFields.enabled.optional(),
+    description: ruleFields.description.optional(),
+    providers: ruleFields.providers.optional(),
+    consumers: ruleFields.consumers.optional(),
+    ingress_services: ruleFields.ingress_services.optional(),
+    resolve_labels_as: ruleFields.resolve_labels_as.optional(),
+    unscoped_consumers: ruleFields.unscoped_consumers.optional(),
+    sec_connect: ruleFields.sec_connect,
+    stateless: ruleFields.stateless,
+    machine_auth: ruleFields.machine_auth,
+    network_type: ruleFields.network_type,
+    consuming_security_principals: ruleFields.consuming_security_principals,
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: 'send at least one property to change' });
+
+const scopesField = z.array(z.array(scopeEntrySchema).max(20, 'at most 20 entries per scope')).max(500, 'at most 500 scopes');
+
+export const createRuleSetSchema = z.strictObject({
+  name: nameSchema,
+  description: descriptionSchema.optional(),
+  enabled: z.boolean().default(true),
+  scopes: scopesField.default([[]]),
+  rules: z.array(createRuleSchema).max(500, 'at most 500 rules; add more with POST .../sec_rules').default([]),
+  external_data_set: externalField.optional(),
+  external_data_reference: externalField.optional(),
+});
+
+export const updateRuleSetSchema = z
+  .strictObject({
+    name: nameSchema.optional(),
+    description: descriptionSchema.optional(),
+    enabled: z.boolean().optional(),
+    scopes: scopesField.optional(),
+    external_data_set: externalField.optional(),
+    external_data_reference: externalField.optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: 'send at least one property to change (rules are changed under .../sec_rules)' });
+
+type ScopesInput = z.infer<typeof scopesField>;
+type ActorInput = z.infer<typeof actorSchema>;
+type IngressInput = z.infer<typeof ingressServiceSchema>;
+type CreateRuleInput = z.infer<typeof createRuleSchema>;
+type UpdateRuleInput = z.infer<typeof updateRuleSchema>;
+
+function scopes(input: ScopesInput, ctx: BuildContext): ScopeEntry[][] {
+  return input.map((scope, i) =>
+    scope.map((e, j): ScopeEntry => {
+      const field = `scopes[${i}][${j}]`;
+      if (e.label) return { kind: 'label', id: refId(e.label.href, ctx, `${field}.label.href`) };
+      if (e.label_group) return { kind: 'label_group', id: refId(e.label_group.href, ctx, `${field}.label_group.href`) };
+      throw new Error('unreachable: the schema requires label or label_group');
+    }),
+  );
+}
+
+function actors(input: readonly ActorInput[], ctx: BuildContext, field: string): Actor[] {
+  const out: Actor[] = input.map((a, i): Actor => {
+    const f = `${field}[${i}]`;
+    if (a.label) return { kind: 'label', id: refId(a.label.href, ctx, `${f}.label.href`) };
+    if (a.label_group) return { kind: 'label_group', id: refId(a.label_group.href, ctx, `${f}.label_group.href`) };
+    if (a.ip_list) return { kind: 'ip_list', id: refId(a.ip_list.href, ctx, `${f}.ip_list.href`) };
+    if (a.workload) return { kind: 'workload', id: refId(a.workload.href, ctx, `${f}.workload.href`) };
+    return { kind: 'ams' };
+  });
+  const seen = new Set<string>();
+  return out.filter((a) => {
+    const key = JSON.stringify(a);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function ingress(input: readonly IngressInput[], ctx: BuildContext, field: string): IngressService[] {
+  return input.map((s, i): IngressService => {
+    const f = `${field}[${i}]`;
+    if (s.href) return { kind: 'service', id: refId(s.href, ctx, `${f}.href`) };
+    return { kind: 'port', ...checkServicePort({ proto: s.proto ?? 0, port: s.port, to_port: s.to_port }, f, ctx.issues) };
+  });
+}
+
+export function ruleFromCreate(input: CreateRuleInput, ctx: BuildContext, meta: ObjectMeta, field = ''): Rule {
+  return {
+    ...meta,
+    enabled: input.enabled,
+    description: input.description ?? '',
+    providers: actors(input.providers, ctx, `${field}providers`),
+    consumers: actors(input.consumers, ctx, `${field}consumers`),
+    ingressServices: ingress(input.ingress_services, ctx, `${field}ingress_services`),
+    resolveLabelsAs: { providers: [...new Set(input.resolve_labels_as.providers)], consumers: [...new Set(input.resolve_labels_as.consumers)] },
+    unscopedConsumers: input.unscoped_consumers,
+  };
+}
+
+export function ruleFromUpdate(current: Rule, input: UpdateRuleInput, ctx: BuildContext, meta: ObjectMeta): Rule {
+  return {
+    ...meta,
+    enabled: pick(input.enabled, current.enabled),
+    description: pick(input.description, current.description),
+    providers: input.providers === undefined ? current.providers : actors(input.providers, ctx, 'providers'),
+    consumers: input.consumers === undefined ? current.consumers : actors(input.consumers, ctx, 'consumers'),
+    ingressServices: input.ingress_services === undefined ? current.ingressServices : ingress(input.ingress_services, ctx, 'ingress_services'),
+    resolveLabelsAs: input.resolve_labels_as ?? current.resolveLabelsAs,
+    unscopedConsumers: pick(input.unscoped_consumers, current.unscopedConsumers),
+  };
+}
+
+export function ruleSetFromCreate(input: z.infer<typeof createRuleSetSchema>, ctx: BuildContext, meta: ObjectMeta): RuleSet {
+  return {
+    ...meta,
+    name: input.name,
+    description: input.description ?? '',
+    enabled: input.enabled,
+    scopes: scopes(input.scopes, ctx),
+    rules: input.rules.map((r, i) => ruleFromCreate(r, ctx, { ...meta, id: ctx.allocateId() }, `rules[${i}].`)),
+    externalDataSet: input.external_data_set ?? null,
+    externalDataReference: input.external_data_reference ?? null,
+  };
+}
+
+export function ruleSetFromUpdate(current: RuleSet, input: z.infer<typeof updateRuleSetSchema>, ctx: BuildContext, meta: ObjectMeta): RuleSet {
+  return {
+    ...meta,
+    name: pick(input.name, current.name),
+    description: pick(input.description, current.description),
+    enabled: pick(input.enabled, current.enabled),
+    scopes: input.scopes === undefined ? current.scopes : scopes(input.scopes, ctx),
+    rules: current.rules,
+    externalDataSet: pick(input.external_data_set, current.externalDataSet),
+    externalDataReference: pick(input.external_data_reference, current.externalDataReference),
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * A normal form of a compiled policy that does not depend on how a compiler names or splits its IP sets:
+ * per direction, (ruleId, canonical services, expanded peer members), with entries of the same rule and
+ * services merged (allow rules are a union) and everything sorted. Used to compare PolicyCompiler with
+ * ReferenceCompiler.
+ */
+import type { CompiledIpSet, CompiledPolicy, CompiledRule, IpSetId } from '../compiled.ts';
+import { IpRangeSet } from '../ip/ranges.ts';
+import type { EnforcementMode, ServicePort, WorkloadId } from '../model.ts';
+
+export interface NormalisedRule {
+  readonly ruleId: number;
+  /** "proto" (every port) or "proto:port" / "proto:from-to", merged and sorted */
+  readonly services: readonly string[];
+  /** the peer set's members */
+  readonly peers: readonly string[];
+}
+
+export interface NormalisedPolicy {
+  readonly workloadId: WorkloadId;
+  readonly policyVersion: number;
+  readonly enforcementMode: EnforcementMode;
+  readonly enforced: boolean;
+  readonly defaultDeny: boolean;
+  readonly inbound: readonly NormalisedRule[];
+  readonly outbound: readonly NormalisedRule[];
+}
+
+/** Canonical service strings: per protocol, every port (no port, or 0-65535) or merged port ranges. */
+export function normaliseServices(ports: readonly ServicePort[]): string[] {
+  const protos = [...new Set(ports.map((p) => p.proto))].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (const proto of protos) {
+    const mine = ports.filter((p) => p.proto === proto);
+    if (mine.some((p) => p.port === undefined)) {
+      out.push(String(proto));
+      continue;
+    }
+    const ranges = mine.map((p) => [p.port ?? 0, p.toPort ?? p.port ?? 0] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const merged: [number, number][] = [];
+    for (const [s, e] of ranges) {
+      const last = merged[merged.length - 1];
+      if (last && s <= last[1] + 1) last[1] = Math.max(last[1], e);
+      else merged.push([s, e]);
+    }
+    if (merged.length === 1 && merged[0]?.[0] === 0 && merged[0][1] === 65535) out.push(String(proto));
+    else for (const [s, e] of merged) out.push(s === e ? `${proto}:${s}` : `${proto}:${s}-${e}`);
+  }
+  return out;
+}
+
+function normaliseRules(rules: readonly CompiledRule[], ipSet: (id: IpSetId) => CompiledIpSet): NormalisedRule[] {
+  const merged = new Map<string, { ruleId: number; services: string[]; peers: IpRangeSet }>();
+  for (const r of rules) {
+    const services = normaliseServices(r.services);
+    const key = `${r.ruleId} ${services.join(',')}`;
+    const peers = IpRangeSet.parse(ipSet(r.peers).members);
+    const cur = merged.get(key);
+    if (cur) cur.peers = cur.peers.union(peers);
+    else merged.set(key, { ruleId: r.ruleId, services, peers });
+  }
+  return [...merged.values()]
+    .map((m) => ({ ruleId: m.ruleId, services: m.services, peers: m.peers.toMembers() }))
+    .sort((a, b) => a.ruleId - b.ruleId || (a.services.join(',') < b.services.join(',') ? -1 : a.services.join(',') > b.services.join(',') ? 1 : 0));
+}
+
+export function normalisePolicy(policy: CompiledPolicy, ipSet: (id: IpSetId) => CompiledIpSet): NormalisedPolicy {
+  return {
+    workloadId: policy.workloadId,
+    policyVersion: policy.policyVersion,
+    enforcementMode: policy.enforcementMode,
+    enforced: policy.enforced,
+    defaultDeny: policy.defaultDeny,
+    inbound: normaliseRules(policy.inbound, ipSet),
+    outbound: normaliseRules(policy.outbound, ipSet),
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * The reference compiler: the rule semantics of shared/policy/model.ts evaluated literally and slowly,
+ * to check PolicyCompiler against. For one workload it loops over every rule set, every rule, every scope
+ * and every workload; no index, no sharing, no caching. Its IP set ids are its own (one set per compiled
+ * rule); compare outputs with normalisePolicy (./normalise.ts).
+ *
+ * Scopes: a rule set with several scopes applies within each scope separately: for scope S,
+ *   providers_S = workloads selected by the providers and in S,
+ *   consumers_S = workloads selected by the consumers, and in S unless the rule is extra-scope;
+ * a workload W gets, per rule, one inbound rule from the union over { S : W in providers_S } of consumers_S,
+ * and one outbound rule to the union over { S : W in consumers_S } of providers_S, plus (either way) the
+ * other side's IP-list ranges. An empty scope list is the single scope "all workloads".
+ */
+import { createHash } from 'node:crypto';
+import type { CompiledIpSet, CompiledPolicy, CompiledRule, IpSetId } from '../compiled.ts';
+import { parseIp } from '../ip/address.ts';
+import { IpRangeSet } from '../ip/ranges.ts';
+import type { Actor, IngressService, LabelId, ObjectId, PolicyRule, PolicySnapshot, ScopeEntry, ServicePort, WorkloadFacts, WorkloadId } from '../model.ts';
+
+export interface ReferenceResult {
+  readonly policy: CompiledPolicy;
+  readonly ipSets: ReadonlyMap<IpSetId, CompiledIpSet>;
+}
+
+export class ReferenceCompiler {
+  constructor(
+    private readonly snapshot: PolicySnapshot,
+    private readonly workloads: readonly WorkloadFacts[],
+  ) {}
+
+  compile(workloadId: WorkloadId): ReferenceResult | null {
+    const w = this.workloads.find((x) => x.id === workloadId);
+    if (!w) return null;
+    const mode = w.enforcementMode;
+    const inbound: CompiledRule[] = [];
+    const outbound: CompiledRule[] = [];
+    const ipSets = new Map<IpSetId, CompiledIpSet>();
+    if (mode !== 'idle') {
+      for (const rs of this.snapshot.ruleSets) {
+        if (!rs.enabled) continue;
+        const scopes: readonly (readonly ScopeEntry[])[] = rs.scopes.length === 0 ? [[]] : rs.scopes;
+        for (const rule of rs.rules) {
+          if (!rule.enabled) continue;
+          // inbound: w as a provider
+          let applies = false;
+          let peers: WorkloadFacts[] = [];
+          for (const scope of scopes) {
+            if (this.selects(rule.providers, w) && this.inScope(w, scope)) {
+              applies = true;
+              for (const v of this.workloads) {
+                if (this.selects(rule.consumers, v) && (rule.unscopedConsumers || this.inScope(v, scope))) peers.push(v);
+              }
+            }
+          }
+          if (applies) inbound.push(this.emit(rule, `in:${rs.id}:${rule.id}`, peers, rule.consumers, ipSets));
+          // outbound: w as a consumer
+          applies = false;
+          peers = [];
+          for (const scope of scopes) {
+            if (this.selects(rule.consumers, w) && (rule.unscopedConsumers || this.inScope(w, scope))) {
+              applies = true;
+              for (const v of this.workloads) {
+                if (this.selects(rule.providers, v) && this.inScope(v, scope)) peers.push(v);
+              }
+            }
+          }
+          if (applies) outbound.push(this.emit(rule, `out:${rs.id}:${rule.id}`, peers, rule.providers, ipSets));
+        }
+      }
+    }
+    const rulesText = JSON.stringify([mode, this.snapshot.version, inbound, outbound]);
+    const policy: CompiledPolicy = {
+      workloadId,
+      policyVersion: this.snapshot.version,
+      enforcementMode: mode,
+      enforced: mode === 'selective' || mode === 'full',
+      defaultDeny: mode === 'full',
+      inbound,
+      outbound,
+      ipSetIds: [...ipSets.keys()],
+      rulesHash: createHash('sha256').update(rulesText).digest('hex'),
+    };
+    return { policy, ipSets };
+  }
+
+  private emit(rule: PolicyRule, setId: string, peers: readonly WorkloadFacts[], actors: readonly Actor[], ipSets: Map<IpSetId, CompiledIpSet>): CompiledRule {
+    let members = IpRangeSet.fromIps(peers.flatMap((v) => v.ips.map((ip) => parseIp(ip))));
+    for (const a of actors) {
+      if (a.kind !== 'ip_list') continue;
+      const list = this.snapshot.ipLists.find((l) => l.id === a.id);
+      if (!list) throw new Error(`unknown IP list ${a.id}`);
+      members = members.union(IpRangeSet.fromIpList(list.ipRanges));
+    }
+    const m = members.toMembers();
+    ipSets.set(`ref:${setId}`, { id: `ref:${setId}`, members: m, hash: createHash('sha256').update(m.join('\n')).digest('hex') });
+    return { ruleId: rule.id, peers: `ref:${setId}`, services: this.servicesOf(rule.ingressServices) };
+  }
+
+  private servicesOf(ingress: readonly IngressService[]): ServicePort[] {
+    const out: ServicePort[] = [];
+    for (const s of ingress) {
+      if (s.kind === 'service') {
+        const svc = this.snapshot.services.find((x) => x.id === s.id);
+        if (!svc) throw new Error(`unknown service ${s.id}`);
+        out.push(...svc.servicePorts);
+      } else {
+        out.push({ proto: s.proto, port: s.port, toPort: s.toPort });
+      }
+    }
+    return out;
+  }
+
+  /** an actor list selects v: ams, or v listed, or v matching the label expression of the label actors */
+  private selects(actors: readonly Actor[], v: WorkloadFacts): boolean {
+    for (const a of actors) {
+      if (a.kind === 'ams') return true;
+      if (a.kind === 'workload' && a.id === v.id) return true;
+    }
+    const labelEntries: ScopeEntry[] = [];
+    for (const a of actors) if (a.kind === 'label' || a.kind === 'label_group') labelEntries.push(a);
+    if (labelEntries.length === 0) return false;
+    return this.matchesLabels(labelEntries, v);
+  }
+
+  private inScope(v: WorkloadFacts, scope: readonly ScopeEntry[]): boolean {
+    if (scope.length === 0) return true;
+    return this.matchesLabels(scope, v);
+  }
+
+  /** labels of the same key OR'ed, different keys AND'ed; a label group stands for its labels (recursively) */
+  private matchesLabels(entries: readonly ScopeEntry[], v: WorkloadFacts): boolean {
+    const allowedByKey = new Map<string, Set<LabelId>>();
+    for (const e of entries) {
+      let key: string;
+      let labels: LabelId[];
+      if (e.kind === 'label') {
+        const label = this.snapshot.labels.find((l) => l.id === e.id);
+        if (!label) throw new Error(`unknown label ${e.id}`);
+        key = label.key;
+        labels = [e.id];
+      } else {
+        const group = this.snapshot.labelGroups.find((g) => g.id === e.id);
+        if (!group) throw new Error(`unknown label group ${e.id}`);
+        key = group.key;
+        labels = this.groupLabels(e.id, new Set());
+      }
+      const allowed = allowedByKey.get(key) ?? new Set<LabelId>();
+      labels.forEach((l) => allowed.add(l));
+      allowedByKey.set(key, allowed);
+    }
+    for (const allowed of allowedByKey.values()) {
+      if (!v.labels.some((l) => allowed.has(l))) return false;
+    }
+    return true;
+  }
+
+  private groupLabels(id: ObjectId, visited: Set<ObjectId>): LabelId[] {
+    if (visited.has(id)) return [];
+    visited.add(id);
+    const group = this.snapshot.labelGroups.find((g) => g.id === id);
+    if (!group) throw new Error(`unknown label group ${id}`);
+    return [...group.labels, ...group.subGroups.flatMap((sub) => this.groupLabels(sub, visited))];
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The provisioned document in the compiler's normalised model (shared/policy/model.ts).
+ * Pure: the same document always gives the same snapshot, sorted by id.
+ * Dropped on the way: names, descriptions, external data, rule resolve_labels_as (always workloads),
+ * IP list FQDNs (not resolvable by the compiler) and range descriptions.
+ * Illumio's `proto: -1` ("All Services": every protocol) has no counterpart in the model, whose protocols
+ * are IANA numbers 0..255, so it becomes one port-less entry per protocol 0..255 (exactly "everything").
+ */
+import type { IngressService, PolicyRule, PolicySnapshot, ServicePort } from '../model.ts';
+import type { Rule } from '../objects/rule-set.ts';
+import { ANY_PROTOCOL, type ServicePortSpec } from '../objects/service.ts';
+import type { ActivePolicyDocument } from './document.ts';
+
+const byId = <T extends { readonly id: number }>(list: readonly T[]): T[] => [...list].sort((a, b) => a.id - b.id);
+
+const EVERY_PROTOCOL: readonly ServicePort[] = Array.from({ length: 256 }, (_, proto) => ({ proto }));
+
+function servicePorts(p: ServicePortSpec): ServicePort[] {
+  if (p.proto === ANY_PROTOCOL) return EVERY_PROTOCOL.map((e) => ({ ...e }));
+  return [{ proto: p.proto, ...(p.port === undefined ? {} : { port: p.port }), ...(p.toPort === undefined ? {} : { toPort: p.toPort }) }];
+}
+
+function ingressServices(s: IngressService): IngressService[] {
+  return s.kind === 'service' ? [{ kind: 'service', id: s.id }] : servicePorts(s).map((p): IngressService => ({ kind: 'port', ...p }));
+}
+
+function rule(r: Rule): PolicyRule {
+  return {
+    id: r.id,
+    enabled: r.enabled,
+    providers: r.providers.map((a) => ({ ...a })),
+    consumers: r.consumers.map((a) => ({ ...a })),
+    ingressServices: r.ingressServices.flatMap(ingressServices),
+    unscopedConsumers: r.unscopedConsumers,
+  };
+}
+
+export function toPolicySnapshot(document: ActivePolicyDocument): PolicySnapshot {
+  const { objects } = document;
+  return {
+    version: document.version,
+    labels: byId(document.labels).map((l) => ({ id: l.id, key: l.key, value: l.value })),
+    labelGroups: byId(objects.label_groups).map((g) => ({ id: g.id, key: g.key, labels: [...g.labels], subGroups: [...g.subGroups] })),
+    services: byId(objects.services).map((s) => ({ id: s.id, servicePorts: s.servicePorts.flatMap(servicePorts) })),
+    ipLists: byId(objects.ip_lists).map((l) => ({
+      id: l.id,
+      ipRanges: l.ipRanges.map((r) => ({ fromIp: r.fromIp, ...(r.toIp === undefined ? {} : { toIp: r.toIp }), exclusion: r.exclusion })),
+    })),
+    ruleSets: byId(objects.rule_sets).map((rs) => ({
+      id: rs.id,
+      enabled: rs.enabled,
+      scopes: rs.scopes.map((scope) => scope.map((e) => ({ ...e }))),
+      rules: byId(rs.rules).map(rule),
+    })),
+  };
+}

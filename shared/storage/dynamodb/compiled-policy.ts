@@ -1,0 +1,129 @@
+/**
+ * Compiled policy and IP sets in a PCE's local table (never replicated: each PCE computes its own).
+ *   COMPILED / <workloadId>  {policy, rules_hash, policy_version, computed_at}
+ *   IPSET    / <setId>       {members, hash}
+ *   COMPUTE  / PROGRESS#<org>#<version>  {slices, slices_done (number set)}
+ * Writes compare hashes first (BatchGet) and write only what differs (BatchWrite), so a redelivered
+ * job writes nothing; the content is deterministic, so a race between two writers is harmless.
+ */
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { CompiledPolicyStore, StoredCompiledPolicy } from '../../compute/ports.ts';
+import type { CompiledIpSet, CompiledPolicy } from '../../policy/compiled.ts';
+import type { DynamoDBDocumentClient } from './client.ts';
+
+export const compiledKeys = {
+  policy: (workloadId: string) => ({ pk: 'COMPILED', sk: workloadId }),
+  ipSet: (id: string) => ({ pk: 'IPSET', sk: id }),
+  progress: (orgId: number, version: number) => ({ pk: 'COMPUTE', sk: `PROGRESS#${orgId}#${version}` }),
+};
+
+const chunk = <T>(items: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+
+export class DynamoDbCompiledPolicyStore implements CompiledPolicyStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** The stored items for `keys`, projected to `attributes`, by sort key. */
+  private async existing(keys: { pk: string; sk: string }[], attributes: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+    const found = new Map<string, Record<string, unknown>>();
+    const names = Object.fromEntries(['sk', ...attributes].map((a, i) => [`#a${i}`, a]));
+    const projection = Object.keys(names).join(', ');
+    for (const part of chunk(keys, 100)) {
+      type Request = Record<string, { Keys: Record<string, unknown>[]; ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> }>;
+      let request: Request | undefined = { [this.tableName]: { Keys: part, ProjectionExpression: projection, ExpressionAttributeNames: names } };
+      while (request && Object.keys(request).length > 0) {
+        const out = await this.client.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of out.Responses?.[this.tableName] ?? []) found.set(String(item.sk), item);
+        request = out.UnprocessedKeys as Request | undefined;
+      }
+    }
+    return found;
+  }
+
+  private async writeAll(items: Record<string, unknown>[]): Promise<void> {
+    for (const part of chunk(items, 25)) {
+      let request: Record<string, { PutRequest: { Item: Record<string, unknown> } }[]> | undefined = { [this.tableName]: part.map((Item) => ({ PutRequest: { Item } })) };
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+        const out = await this.client.send(new BatchWriteCommand({ RequestItems: request }));
+        request = out.UnprocessedItems as typeof request;
+      }
+    }
+  }
+
+  async putPolicies(policies: readonly CompiledPolicy[], computedAt: number): Promise<number> {
+    if (policies.length === 0) return 0;
+    const stored = await this.existing(policies.map((p) => compiledKeys.policy(p.workloadId)), ['rules_hash', 'policy_version']);
+    const changed = policies.filter((p) => {
+      const s = stored.get(p.workloadId);
+      return !s || s.rules_hash !== p.rulesHash || s.policy_version !== p.policyVersion;
+    });
+    await this.writeAll(
+      changed.map((p) => ({ ...compiledKeys.policy(p.workloadId), policy: p, rules_hash: p.rulesHash, policy_version: p.policyVersion, computed_at: computedAt })),
+    );
+    return changed.length;
+  }
+
+  async putIpSets(sets: readonly CompiledIpSet[]): Promise<number> {
+    if (sets.length === 0) return 0;
+    const stored = await this.existing(sets.map((s) => compiledKeys.ipSet(s.id)), ['hash']);
+    const changed = sets.filter((s) => stored.get(s.id)?.hash !== s.hash);
+    await this.writeAll(changed.map((s) => ({ ...compiledKeys.ipSet(s.id), members: [...s.members], hash: s.hash })));
+    return changed.length;
+  }
+
+  async getPolicy(workloadId: string): Promise<StoredCompiledPolicy | null> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: compiledKeys.policy(workloadId) }));
+    if (!out.Item) return null;
+    return { policy: out.Item.policy as CompiledPolicy, computedAt: Number(out.Item.computed_at) };
+  }
+
+  async getIpSets(ids: readonly string[]): Promise<CompiledIpSet[]> {
+    const found = await this.existing(ids.map((id) => compiledKeys.ipSet(id)), ['members', 'hash']);
+    return ids.flatMap((id) => {
+      const item = found.get(id);
+      return item ? [{ id, members: (item.members as string[]) ?? [], hash: String(item.hash) }] : [];
+    });
+  }
+
+  async deletePolicy(workloadId: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: compiledKeys.policy(workloadId) }));
+  }
+
+  async markSliceDone(orgId: number, version: number, slice: number, slices: number): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: compiledKeys.progress(orgId, version),
+        UpdateExpression: 'SET slices = :n ADD slices_done :s',
+        ExpressionAttributeValues: { ':n': slices, ':s': new Set([slice]) },
+      }),
+    );
+  }
+
+  async summary(): Promise<{ workloads: number; byVersion: Record<string, number> }> {
+    const byVersion: Record<string, number> = {};
+    let workloads = 0;
+    let startKey: QueryCommandOutput['LastEvaluatedKey'];
+    do {
+      const out: QueryCommandOutput = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'COMPILED' },
+          ProjectionExpression: 'policy_version',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        workloads++;
+        const v = String(item.policy_version);
+        byVersion[v] = (byVersion[v] ?? 0) + 1;
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return { workloads, byVersion };
+  }
+}

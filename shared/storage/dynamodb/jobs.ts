@@ -1,0 +1,136 @@
+/**
+ * Async jobs and their results in this PCE's local table (not replicated; TTL attribute `expires_at`).
+ * A result body is split into chunks of at most `chunkBytes` (DynamoDB items are limited to 400 KB),
+ * written before the META item that lists them, so a datafile is either complete or absent.
+ */
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, type BatchWriteCommandOutput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { Datafile, Job, JobStatus, JobStore } from '../../jobs/job.ts';
+import { jobKeys } from '../workload-keys.ts';
+import type { DynamoDBDocumentClient } from './client.ts';
+
+/** Bytes of body per chunk item: below DynamoDB's 400 KB item limit with room for keys and attributes. */
+export const DATAFILE_CHUNK_BYTES = 350_000;
+const BATCH_WRITE_ITEMS = 25;
+const BATCH_WRITE_ATTEMPTS = 8;
+
+type Item = Record<string, unknown>;
+
+function toJob(item: Item): Job {
+  return {
+    orgId: Number(item.org_id),
+    id: String(item.job_id),
+    jobType: String(item.job_type),
+    description: String(item.description ?? ''),
+    status: item.status as JobStatus,
+    requestedAt: Number(item.requested_at),
+    terminatedAt: typeof item.terminated_at === 'number' ? item.terminated_at : null,
+    requestedBy: Number(item.requested_by),
+    resultId: typeof item.result_id === 'string' ? item.result_id : null,
+    expiresAt: Number(item.expires_at),
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class DynamoDbJobStore implements JobStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    /** this PCE's local table */
+    private readonly tableName: string,
+    private readonly chunkBytes = DATAFILE_CHUNK_BYTES,
+  ) {}
+
+  async putJob(job: Job): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...jobKeys.job(job.orgId, job.id),
+          org_id: job.orgId,
+          job_id: job.id,
+          job_type: job.jobType,
+          description: job.description,
+          status: job.status,
+          requested_at: job.requestedAt,
+          terminated_at: job.terminatedAt,
+          requested_by: job.requestedBy,
+          result_id: job.resultId,
+          expires_at: job.expiresAt,
+        },
+      }),
+    );
+  }
+
+  async getJob(orgId: number, id: string): Promise<Job | null> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: jobKeys.job(orgId, id), ConsistentRead: true }));
+    return out.Item ? toJob(out.Item) : null;
+  }
+
+  async putDatafile(file: Datafile): Promise<void> {
+    const chunks = Math.max(1, Math.ceil(file.body.byteLength / this.chunkBytes));
+    const items: Item[] = [];
+    for (let i = 0; i < chunks; i++) {
+      items.push({ ...jobKeys.datafileChunk(file.orgId, file.id, i), data: file.body.subarray(i * this.chunkBytes, (i + 1) * this.chunkBytes), expires_at: file.expiresAt });
+    }
+    for (let i = 0; i < items.length; i += BATCH_WRITE_ITEMS) await this.batchPut(items.slice(i, i + BATCH_WRITE_ITEMS));
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...jobKeys.datafileMeta(file.orgId, file.id),
+          org_id: file.orgId,
+          file_id: file.id,
+          content_type: file.contentType,
+          size: file.body.byteLength,
+          chunks,
+          created_at: file.createdAt,
+          expires_at: file.expiresAt,
+        },
+      }),
+    );
+  }
+
+  async getDatafile(orgId: number, id: string): Promise<Datafile | null> {
+    let meta: Item | undefined;
+    const parts = new Map<number, Uint8Array>();
+    let startKey: QueryCommandOutput['LastEvaluatedKey'];
+    do {
+      const out: QueryCommandOutput = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': jobKeys.datafilePartition(orgId, id) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const sk = String(item.sk);
+        if (sk === 'META') meta = item;
+        else if (sk.startsWith('CHUNK#') && item.data instanceof Uint8Array) parts.set(Number(sk.slice('CHUNK#'.length)), item.data);
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    if (!meta) return null;
+    const chunks = Number(meta.chunks);
+    const ordered: Uint8Array[] = [];
+    for (let i = 0; i < chunks; i++) {
+      const part = parts.get(i);
+      if (!part) return null; // expired chunk (TTL deletes items one by one)
+      ordered.push(part);
+    }
+    const body = Buffer.concat(ordered);
+    if (body.byteLength !== Number(meta.size)) return null;
+    return { orgId, id, contentType: String(meta.content_type), body, createdAt: Number(meta.created_at), expiresAt: Number(meta.expires_at) };
+  }
+
+  private async batchPut(items: Item[]): Promise<void> {
+    let requests = items.map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 1; requests.length > 0; attempt++) {
+      if (attempt > BATCH_WRITE_ATTEMPTS) throw new Error(`datafile write: ${requests.length} chunk(s) still unprocessed after ${BATCH_WRITE_ATTEMPTS} attempts`);
+      const out: BatchWriteCommandOutput = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
+      requests = (out.UnprocessedItems?.[this.tableName] ?? []).flatMap((r) => (r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : []));
+      if (requests.length > 0) await sleep(20 * 2 ** attempt);
+    }
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Draft policy objects and provisioning in the global table (layout: shared/storage/policy-keys.ts).
+ * Every write is one TransactWriteItems with the leader fence first and the draft head second, so a
+ * write either lands whole on the current leader's view of the drafts or not at all.
+ */
+import { GetCommand, QueryCommand, TransactWriteCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { OBJECT_NOUNS, type PolicyObjectType } from '../../policy/objects/common.ts';
+import { ActivePolicyChangedError, DraftChangedError, PolicyObjectTooLargeError } from '../../policy/objects/errors.ts';
+import type { PolicyObjectMap, PolicyObjectRecord } from '../../policy/objects/objects.ts';
+import type { DraftHead, DraftPolicy, DraftWrite, IdCounter, PolicyStore, ProvisionWrite } from '../../policy/objects/ports.ts';
+import { encodeSnapshot } from '../../policy/snapshot/codec.ts';
+import type { StoredPolicyVersion } from '../../policy/snapshot/document.ts';
+import { FenceFailedError, type WriteFence } from '../../supercluster/leader.ts';
+import { stamp } from '../keys.ts';
+import { draftTypeOfSk, policyKeys } from '../policy-keys.ts';
+import { cancellationCodes, type DynamoDBDocumentClient } from './client.ts';
+import { leaderFenceCheck } from './leader-record.ts';
+
+/** A draft item must stay below DynamoDB's 400 KB item limit with room to spare. */
+export const MAX_DRAFT_ITEM_BYTES = 350_000;
+/** Chunks per transaction: each chunk is at most ~240 KB and a transaction carries at most 4 MB. */
+export const CHUNKS_PER_TRANSACTION = 12;
+
+type Item = Record<string, unknown>;
+type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+
+function objectItem(orgId: number, type: PolicyObjectType, object: PolicyObjectRecord, region: string): Item {
+  return { ...policyKeys.draftObject(orgId, type, object.id), org_id: orgId, object_type: type, id: object.id, name: object.name, object, ...stamp(region, object.updatedAt) };
+}
+
+/** The stored version item / active pointer attributes. */
+export function versionAttributes(version: StoredPolicyVersion): Item {
+  return {
+    org_id: version.orgId,
+    version: version.version,
+    epoch: version.epoch,
+    created_at: version.createdAt,
+    created_by: version.createdBy,
+    commit_message: version.commitMessage,
+    object_counts: { ...version.objectCounts },
+    workloads_affected: version.workloadsAffected,
+    sha256: version.content.sha256,
+    chunks: version.content.chunks,
+    bytes: version.content.bytes,
+    encoding: 'gzip+base64',
+  };
+}
+
+export class DynamoDbPolicyStore implements PolicyStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    /** the region this client talks to; stamped as origin_region on writes */
+    private readonly region: string,
+    /** chunkChars: base64 characters per chunk item (codec default; smaller in tests) */
+    private readonly options: { readonly chunkChars?: number } = {},
+  ) {}
+
+  private async query(pk: string, skPrefix?: string): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: QueryCommandOutput['LastEvaluatedKey'];
+    do {
+      const out: QueryCommandOutput = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: skPrefix === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: skPrefix === undefined ? { ':pk': pk } : { ':pk': pk, ':prefix': skPrefix },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  async loadDraft(orgId: number): Promise<DraftPolicy> {
+    let head: DraftHead | null = null;
+    const counters: IdCounter[] = [];
+    const objects: { -readonly [K in PolicyObjectType]: PolicyObjectMap[K][] } = { label_groups: [], services: [], ip_lists: [], rule_sets: [] };
+    for (const item of await this.query(policyKeys.draftPartition(orgId))) {
+      const sk = String(item.sk);
+      if (sk === policyKeys.draftHead(orgId).sk) head = { revision: Number(item.revision), updatedAt: Number(item.updated_at) };
+      else if (sk.startsWith(policyKeys.idCounterPrefix)) counters.push({ epoch: Number(item.epoch), last: Number(item.last) });
+      else {
+        const type = draftTypeOfSk(sk);
+        if (type) (objects[type] as PolicyObjectRecord[]).push(item.object as PolicyObjectRecord);
+      }
+    }
+    return { head, counters, objects };
+  }
+
+  async listDraft<K extends PolicyObjectType>(orgId: number, type: K): Promise<PolicyObjectMap[K][]> {
+    return (await this.query(policyKeys.draftPartition(orgId), policyKeys.draftTypePrefix(type))).map((item) => item.object as PolicyObjectMap[K]);
+  }
+
+  async getDraft<K extends PolicyObjectType>(orgId: number, type: K, id: number): Promise<PolicyObjectMap[K] | null> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: policyKeys.draftObject(orgId, type, id), ConsistentRead: true }));
+    return out.Item ? (out.Item.object as PolicyObjectMap[K]) : null;
+  }
+
+  /** The ConditionCheck/Put pair that moves the head: fails when another write moved it first. */
+  private headPut(orgId: number, expected: DraftHead | null, now: number): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: { ...policyKeys.draftHead(orgId), org_id: orgId, revision: (expected?.revision ?? 0) + 1, ...stamp(this.region, Math.max(now, (expected?.updatedAt ?? 0) + 1)) },
+        ...headCondition(expected),
+      },
+    };
+  }
+
+  async writeDraft(write: DraftWrite, fence: WriteFence): Promise<void> {
+    const puts = write.put.map(({ type, object }) => {
+      const item = objectItem(write.orgId, type, object, this.region);
+      const size = Buffer.byteLength(JSON.stringify(item), 'utf8');
+      if (size > MAX_DRAFT_ITEM_BYTES) {
+        throw new PolicyObjectTooLargeError(`the ${OBJECT_NOUNS[type]} ${object.id} would take ${size} bytes, more than the ${MAX_DRAFT_ITEM_BYTES} one object may use; split it (e.g. rules into another rule set)`);
+      }
+      return item;
+    });
+    const counter: TransactItem[] = write.ids
+      ? [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { ...policyKeys.idCounter(write.orgId, fence.epoch), org_id: write.orgId, epoch: fence.epoch, last: write.ids.to, ...stamp(this.region, write.now) },
+              ConditionExpression: write.ids.from === null ? 'attribute_not_exists(pk)' : '#last = :from',
+              ExpressionAttributeNames: write.ids.from === null ? undefined : { '#last': 'last' },
+              ExpressionAttributeValues: write.ids.from === null ? undefined : { ':from': write.ids.from },
+            },
+          },
+        ]
+      : [];
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            leaderFenceCheck(this.tableName, fence),
+            this.headPut(write.orgId, write.expectedHead, write.now),
+            ...counter,
+            ...puts.map((Item): TransactItem => ({ Put: { TableName: this.tableName, Item } })),
+            ...write.remove.map(
+              (k): TransactItem => ({ Delete: { TableName: this.tableName, Key: policyKeys.draftObject(write.orgId, k.type, k.id), ConditionExpression: 'attribute_exists(pk)' } }),
+            ),
+          ],
+        }),
+      );
+    } catch (err) {
+      const codes = cancellationCodes(err);
+      if (!codes) throw err;
+      if (codes[0]) throw new FenceFailedError('leader fence failed', { cause: err });
+      throw new DraftChangedError(`the drafts of org ${write.orgId} changed since they were read`, { cause: err });
+    }
+  }
+
+  async provision(write: ProvisionWrite, fence: WriteFence): Promise<StoredPolicyVersion> {
+    const { orgId } = write;
+    const version = write.version.version;
+    const epoch = fence.epoch;
+    const encoded = encodeSnapshot(write.document, this.options.chunkChars);
+    const stored: StoredPolicyVersion = { ...write.version, epoch, content: encoded.content };
+    const chunkPut = (data: string, index: number): TransactItem => ({
+      Put: { TableName: this.tableName, Item: { ...policyKeys.chunk(orgId, version, epoch, index), org_id: orgId, version, epoch, index, data, ...stamp(this.region, write.now) } },
+    });
+    const chunks = encoded.chunks.map(chunkPut);
+    // Very large documents: chunks first, in fenced batches. They are invisible until the version
+    // item and pointer below exist, and they are keyed by this epoch, so a retry overwrites them.
+    const inline = chunks.length <= CHUNKS_PER_TRANSACTION ? chunks : [];
+    if (inline.length === 0) {
+      for (let i = 0; i < chunks.length; i += CHUNKS_PER_TRANSACTION) {
+        try {
+          await this.client.send(new TransactWriteCommand({ TransactItems: [leaderFenceCheck(this.tableName, fence), ...chunks.slice(i, i + CHUNKS_PER_TRANSACTION)] }));
+        } catch (err) {
+          if (cancellationCodes(err)?.[0]) throw new FenceFailedError('leader fence failed', { cause: err });
+          throw err;
+        }
+      }
+    }
+    const previous = write.previous;
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            leaderFenceCheck(this.tableName, fence),
+            { ConditionCheck: { TableName: this.tableName, Key: policyKeys.draftHead(orgId), ...headCondition(write.expectedHead) } },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...policyKeys.version(orgId, version, epoch), ...versionAttributes(stored), ...stamp(this.region, write.now) },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...policyKeys.activePointer(orgId), ...versionAttributes(stored), ...stamp(this.region, Math.max(write.now, (previous?.updatedAt ?? 0) + 1)) },
+                ConditionExpression: previous ? 'version = :v AND epoch = :e' : 'attribute_not_exists(pk)',
+                ExpressionAttributeValues: previous ? { ':v': previous.version, ':e': previous.epoch } : undefined,
+              },
+            },
+            ...inline,
+          ],
+        }),
+      );
+    } catch (err) {
+      const codes = cancellationCodes(err);
+      if (!codes) throw err;
+      if (codes[0]) throw new FenceFailedError('leader fence failed', { cause: err });
+      if (codes[1]) throw new DraftChangedError(`the drafts of org ${orgId} changed while provisioning`, { cause: err });
+      throw new ActivePolicyChangedError(`policy version ${version} of org ${orgId} was provisioned concurrently`, { cause: err });
+    }
+    return stored;
+  }
+}
+
+function headCondition(expected: DraftHead | null) {
+  return expected === null
+    ? { ConditionExpression: 'attribute_not_exists(pk)' }
+    : { ConditionExpression: 'revision = :r', ExpressionAttributeValues: { ':r': expected.revision } };
+}

@@ -1,0 +1,314 @@
+/**
+ * Workloads in the global table: two items per workload (workload-keys.ts), META and CONTEXT, each with
+ * one writer. Writes from the API are the leader's (unmanaged workloads: it writes both parts) and go in
+ * transactions fenced on the leader record, up to MAX_TRANSACTION_ACTIONS actions each.
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, TransactWriteCommand, type QueryCommandOutput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { EnforcementMode } from '../../policy/model.ts';
+import type { WriteFence } from '../../supercluster/leader.ts';
+import {
+  toFacts,
+  type ChangeOutcome,
+  type LinkState,
+  type ManagedWorkloadFacts,
+  type Workload,
+  type WorkloadChange,
+  type WorkloadContext,
+  type WorkloadInterface,
+  type WorkloadMeta,
+  type WorkloadStore,
+} from '../../workloads/workload.ts';
+import { stamp } from '../keys.ts';
+import { workloadItemOf, workloadKeys } from '../workload-keys.ts';
+import type { DynamoDBDocumentClient } from './client.ts';
+import { leaderFenceCheck } from './leader-record.ts';
+
+/** DynamoDB's limit on actions per TransactWriteItems (the fence check is one of them). */
+export const MAX_TRANSACTION_ACTIONS = 100;
+/** Stay well below DynamoDB's 4 MB per transaction (sizes are estimated from the JSON of the actions). */
+const MAX_TRANSACTION_BYTES = 3_000_000;
+const CONFLICT_RETRIES = 5;
+
+type Item = Record<string, unknown>;
+type Action = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+function toMeta(item: Item): WorkloadMeta {
+  return {
+    name: str(item.name),
+    hostname: str(item.hostname),
+    description: str(item.description),
+    labels: Array.isArray(item.labels) ? (item.labels as unknown[]).map(Number) : [],
+    enforcementMode: item.enforcement_mode as EnforcementMode,
+    osId: str(item.os_id),
+    externalDataSet: str(item.external_data_set),
+    externalDataReference: str(item.external_data_reference),
+    managingPceFqdn: str(item.managing_pce_fqdn),
+    createdAt: Number(item.created_at),
+    updatedAt: Number(item.updated_at),
+    createdBy: Number(item.created_by),
+    updatedBy: Number(item.updated_by),
+  };
+}
+
+function toInterface(raw: unknown): WorkloadInterface {
+  const i = (raw ?? {}) as Item;
+  return {
+    name: String(i.name),
+    address: String(i.address),
+    cidrBlock: typeof i.cidr_block === 'number' ? i.cidr_block : null,
+    defaultGatewayAddress: str(i.default_gateway_address),
+    linkState: str(i.link_state) as LinkState | null,
+  };
+}
+
+function toContext(item: Item): WorkloadContext {
+  return {
+    interfaces: Array.isArray(item.interfaces) ? (item.interfaces as unknown[]).map(toInterface) : [],
+    publicIp: str(item.public_ip),
+    online: item.online === true,
+    updatedAt: Number(item.updated_at),
+  };
+}
+
+function metaItem(w: Workload, region: string): Item {
+  const m = w.meta;
+  return {
+    ...workloadKeys.meta(w.orgId, w.id),
+    org_id: w.orgId,
+    workload_id: w.id,
+    name: m.name,
+    hostname: m.hostname,
+    description: m.description,
+    labels: [...m.labels],
+    enforcement_mode: m.enforcementMode,
+    os_id: m.osId,
+    external_data_set: m.externalDataSet,
+    external_data_reference: m.externalDataReference,
+    managing_pce_fqdn: m.managingPceFqdn,
+    created_at: m.createdAt,
+    created_by: m.createdBy,
+    updated_by: m.updatedBy,
+    ...stamp(region, m.updatedAt),
+  };
+}
+
+function contextItem(w: Workload, context: WorkloadContext, region: string): Item {
+  return {
+    ...workloadKeys.context(w.orgId, w.id),
+    org_id: w.orgId,
+    workload_id: w.id,
+    interfaces: context.interfaces.map((i) => ({
+      name: i.name,
+      address: i.address,
+      cidr_block: i.cidrBlock,
+      default_gateway_address: i.defaultGatewayAddress,
+      link_state: i.linkState,
+    })),
+    public_ip: context.publicIp,
+    online: context.online,
+    ...stamp(region, context.updatedAt),
+  };
+}
+
+/** Merges the items of one org partition into workloads; context items without meta are skipped. */
+export function mergeWorkloadItems(orgId: number, items: readonly Item[]): Workload[] {
+  const parts = new Map<string, { meta?: Item; context?: Item }>();
+  for (const item of items) {
+    const ref = workloadItemOf(item);
+    if (!ref || ref.orgId !== orgId) continue;
+    const entry = parts.get(ref.workloadId) ?? {};
+    entry[ref.part] = item;
+    parts.set(ref.workloadId, entry);
+  }
+  const workloads: Workload[] = [];
+  for (const [id, { meta, context }] of parts) {
+    if (meta) workloads.push({ orgId, id, meta: toMeta(meta), context: context ? toContext(context) : null });
+  }
+  return workloads;
+}
+
+const seen = (updatedAt: number) => ({ ConditionExpression: 'updated_at = :seen', ExpressionAttributeValues: { ':seen': updatedAt } });
+const absent = { ConditionExpression: 'attribute_not_exists(pk)' };
+const ALL_OLD = { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+interface Planned {
+  readonly index: number;
+  readonly change: WorkloadChange;
+  readonly actions: Action[];
+  readonly bytes: number;
+}
+
+export class DynamoDbWorkloadStore implements WorkloadStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly region: string,
+  ) {}
+
+  async list(orgId: number, options: { consistent?: boolean } = {}): Promise<Workload[]> {
+    return mergeWorkloadItems(orgId, await this.query(orgId, undefined, options.consistent ?? false));
+  }
+
+  async get(orgId: number, id: string, options: { consistent?: boolean } = {}): Promise<Workload | null> {
+    return mergeWorkloadItems(orgId, await this.query(orgId, workloadKeys.itemPrefix(id), options.consistent ?? false))[0] ?? null;
+  }
+
+  async listFacts(orgId: number): Promise<ManagedWorkloadFacts[]> {
+    return (await this.list(orgId, { consistent: true })).map(toFacts);
+  }
+
+  async apply(changes: readonly WorkloadChange[], fence: WriteFence): Promise<ChangeOutcome[]> {
+    const outcomes: ChangeOutcome[] = changes.map(() => 'ok');
+    const planned = changes.map((change, index): Planned => {
+      const actions = this.actionsFor(change);
+      return { index, change, actions, bytes: JSON.stringify(actions).length };
+    });
+    const batches = pack(planned.filter((p) => p.actions.length > 0));
+    for (let b = 0; b < batches.length; b++) {
+      const batch = batches[b] ?? [];
+      if (!(await this.runBatch(batch, fence, outcomes))) {
+        for (const later of batches.slice(b + 1).flat()) outcomes[later.index] = 'fence_failed';
+        break;
+      }
+    }
+    return outcomes;
+  }
+
+  /** Runs one transaction, dropping the changes whose conditions fail and retrying the rest; false when the fence failed. */
+  private async runBatch(batch: readonly Planned[], fence: WriteFence, outcomes: ChangeOutcome[]): Promise<boolean> {
+    let remaining = [...batch];
+    let conflicts = 0;
+    while (remaining.length > 0) {
+      try {
+        await this.client.send(new TransactWriteCommand({ TransactItems: [leaderFenceCheck(this.tableName, fence), ...remaining.flatMap((p) => p.actions)] }));
+        return true;
+      } catch (err) {
+        if (!(err instanceof TransactionCanceledException)) throw err;
+        const reasons = err.CancellationReasons ?? [];
+        const code = (i: number) => {
+          const c = reasons[i]?.Code;
+          return c === 'None' ? undefined : c;
+        };
+        if (code(0) === 'ConditionalCheckFailed') {
+          for (const p of remaining) outcomes[p.index] = 'fence_failed';
+          return false;
+        }
+        const failed = new Set<Planned>();
+        let conflicted = code(0) === 'TransactionConflict';
+        let position = 1;
+        for (const p of remaining) {
+          for (let a = 0; a < p.actions.length; a++, position++) {
+            const c = code(position);
+            if (c === 'ConditionalCheckFailed') {
+              failed.add(p);
+              outcomes[p.index] = p.change.kind === 'create' || reasons[position]?.Item ? 'conflict' : 'not_found';
+            } else if (c === 'TransactionConflict') {
+              conflicted = true;
+            } else if (c !== undefined) {
+              throw err;
+            }
+          }
+        }
+        if (failed.size === 0) {
+          if (!conflicted) throw err;
+          if (++conflicts > CONFLICT_RETRIES) {
+            // concurrent transactions kept touching these items: report them, do not fail the request
+            for (const p of remaining) outcomes[p.index] = 'conflict';
+            return true;
+          }
+          await sleep(10 * 2 ** conflicts + Math.random() * 20);
+        }
+        remaining = remaining.filter((p) => !failed.has(p));
+      }
+    }
+    return true;
+  }
+
+  private actionsFor(change: WorkloadChange): Action[] {
+    const t = this.tableName;
+    switch (change.kind) {
+      case 'create': {
+        const w = change.workload;
+        return [
+          { Put: { TableName: t, Item: metaItem(w, this.region), ...absent } },
+          ...(w.context ? [{ Put: { TableName: t, Item: contextItem(w, w.context, this.region), ...absent } }] : []),
+        ];
+      }
+      case 'update': {
+        const { current, next } = change;
+        const actions: Action[] = [];
+        if (next.meta.updatedAt !== current.meta.updatedAt) {
+          actions.push({ Put: { TableName: t, Item: metaItem(next, this.region), ...seen(current.meta.updatedAt), ...ALL_OLD } });
+        }
+        if (next.context && next.context.updatedAt !== current.context?.updatedAt) {
+          if (actions.length === 0) {
+            // a context-only change must not resurrect a workload deleted meanwhile
+            actions.push({ ConditionCheck: { TableName: t, Key: workloadKeys.meta(current.orgId, current.id), ConditionExpression: 'attribute_exists(pk)', ...ALL_OLD } });
+          }
+          const condition = current.context ? seen(current.context.updatedAt) : absent;
+          actions.push({ Put: { TableName: t, Item: contextItem(next, next.context, this.region), ...condition, ...ALL_OLD } });
+        }
+        return actions;
+      }
+      case 'delete': {
+        const w = change.workload;
+        return [
+          { Delete: { TableName: t, Key: workloadKeys.meta(w.orgId, w.id), ConditionExpression: 'attribute_exists(pk)', ...ALL_OLD } },
+          { Delete: { TableName: t, Key: workloadKeys.context(w.orgId, w.id) } },
+        ];
+      }
+    }
+  }
+
+  private async query(orgId: number, skPrefix: string | undefined, consistent: boolean): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: QueryCommandOutput['LastEvaluatedKey'];
+    do {
+      const out: QueryCommandOutput = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': workloadKeys.partition(orgId), ...(skPrefix ? { ':prefix': skPrefix } : {}) },
+          ConsistentRead: consistent,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+}
+
+/**
+ * Groups changes into transactions of at most MAX_TRANSACTION_ACTIONS - 1 actions (plus the fence) and
+ * MAX_TRANSACTION_BYTES, touching each item once (a transaction may not name an item twice).
+ */
+function pack(planned: readonly Planned[]): Planned[][] {
+  const batches: Planned[][] = [];
+  let batch: Planned[] = [];
+  let size = 0;
+  let bytes = 0;
+  let ids = new Set<string>();
+  for (const p of planned) {
+    const id = p.change.kind === 'update' ? p.change.next.id : p.change.workload.id;
+    if (batch.length > 0 && (size + p.actions.length > MAX_TRANSACTION_ACTIONS - 1 || bytes + p.bytes > MAX_TRANSACTION_BYTES || ids.has(id))) {
+      batches.push(batch);
+      batch = [];
+      size = 0;
+      bytes = 0;
+      ids = new Set();
+    }
+    batch.push(p);
+    size += p.actions.length;
+    bytes += p.bytes;
+    ids.add(id);
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}

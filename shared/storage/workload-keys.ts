@@ -1,0 +1,54 @@
+/**
+ * Item keys of workloads (global table) and of async collection jobs (local table).
+ *
+ * Global table: a workload is two items in its org's workload partition, so ONE Query on
+ * `pk = ORG#<org>#WORKLOADS` loads every workload of the org (both parts, adjacent by id):
+ * - `sk = <uuid>#META`: written by the leader (name, hostname, description, labels, enforcement mode,
+ *   external data, os_id, managing_pce_fqdn);
+ * - `sk = <uuid>#CONTEXT`: written by the PCE that manages the workload (interfaces, public IP, online).
+ *   For unmanaged workloads that is the leader, which manages unmanaged objects.
+ *
+ * Local table (per PCE, not replicated, TTL attribute `expires_at`):
+ * - `pk = ORG#<org>#JOB#<uuid>, sk = JOB`: an async job;
+ * - `pk = ORG#<org>#DATAFILE#<uuid>`: a job result, `sk = META` (size, chunk count) and
+ *   `sk = CHUNK#<nnnnnn>` (the body's bytes, in order, each <= ~350 KB).
+ */
+export type WorkloadPart = 'meta' | 'context';
+
+const WORKLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const PARTITION = /^ORG#(\d{1,15})#WORKLOADS$/;
+const SORT = /^([0-9a-f-]{36})#(META|CONTEXT)$/;
+
+export function isWorkloadId(value: string): boolean {
+  return WORKLOAD_ID.test(value);
+}
+
+export const workloadKeys = {
+  partition: (orgId: number) => `ORG#${orgId}#WORKLOADS`,
+  meta: (orgId: number, workloadId: string) => ({ pk: `ORG#${orgId}#WORKLOADS`, sk: `${workloadId}#META` }),
+  context: (orgId: number, workloadId: string) => ({ pk: `ORG#${orgId}#WORKLOADS`, sk: `${workloadId}#CONTEXT` }),
+  /** sort-key prefix of both items of one workload */
+  itemPrefix: (workloadId: string) => `${workloadId}#`,
+} as const;
+
+export interface WorkloadItemRef {
+  readonly orgId: number;
+  readonly workloadId: string;
+  readonly part: WorkloadPart;
+}
+
+/** Recognises a workload item (e.g. a stream image's keys); null for any other item. */
+export function workloadItemOf(item: Readonly<Record<string, unknown>>): WorkloadItemRef | null {
+  if (typeof item.pk !== 'string' || typeof item.sk !== 'string') return null;
+  const p = PARTITION.exec(item.pk);
+  const s = SORT.exec(item.sk);
+  if (!p?.[1] || !s?.[1] || !s[2] || !isWorkloadId(s[1])) return null;
+  return { orgId: Number(p[1]), workloadId: s[1], part: s[2] === 'META' ? 'meta' : 'context' };
+}
+
+export const jobKeys = {
+  job: (orgId: number, jobId: string) => ({ pk: `ORG#${orgId}#JOB#${jobId}`, sk: 'JOB' }),
+  datafilePartition: (orgId: number, fileId: string) => `ORG#${orgId}#DATAFILE#${fileId}`,
+  datafileMeta: (orgId: number, fileId: string) => ({ pk: `ORG#${orgId}#DATAFILE#${fileId}`, sk: 'META' }),
+  datafileChunk: (orgId: number, fileId: string, index: number) => ({ pk: `ORG#${orgId}#DATAFILE#${fileId}`, sk: `CHUNK#${String(index).padStart(6, '0')}` }),
+} as const;

@@ -1,0 +1,111 @@
+/**
+ * Workload list filters (API.md "Workloads and VENs"): parsed from the query string, applied in memory
+ * to the org's workloads (all of them come from one Query, see shared/storage/workload-keys.ts).
+ */
+import { ValidationError, type ErrorEntry } from '../api/errors.ts';
+import { ENFORCEMENT_MODES, type EnforcementMode, type LabelId } from '../policy/model.ts';
+import { EMPTY_CONTEXT, labelIdFromHref, type Workload } from './workload.ts';
+
+export interface WorkloadFilter {
+  /** partial, case-insensitive */
+  readonly name?: string;
+  /** partial, case-insensitive */
+  readonly hostname?: string;
+  /** partial match on interface addresses and the public IP */
+  readonly ipAddress?: string;
+  /** OR of AND-groups of label ids; absent or [] = no label filter */
+  readonly labels?: readonly (readonly LabelId[])[];
+  readonly managed?: boolean;
+  readonly online?: boolean;
+  readonly enforcementMode?: EnforcementMode;
+  readonly externalDataSet?: string;
+  readonly externalDataReference?: string;
+}
+
+export type QueryParams = Readonly<Record<string, string | undefined>>;
+
+function parseBoolean(name: string, raw: string | undefined, errors: ErrorEntry[]): boolean | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  errors.push({ token: 'input_validation_error', message: `${name} must be true or false, got "${raw}"` });
+  return undefined;
+}
+
+/** `labels`: a JSON list of lists of label hrefs of this org (inner AND, outer OR). */
+export function parseLabelsFilter(orgId: number, raw: string, errors: ErrorEntry[]): LabelId[][] | undefined {
+  const bad = (why: string) => {
+    errors.push({ token: 'invalid_labels_filter', message: `labels must be a JSON list of lists of label hrefs such as [["/orgs/${orgId}/labels/1","/orgs/${orgId}/labels/2"]]: ${why}` });
+    return undefined;
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    return bad(`not JSON (${(err as Error).message})`);
+  }
+  if (!Array.isArray(parsed)) return bad('not a list');
+  const groups: LabelId[][] = [];
+  for (const group of parsed as unknown[]) {
+    if (!Array.isArray(group)) return bad('an element is not a list');
+    const ids: LabelId[] = [];
+    for (const href of group as unknown[]) {
+      if (typeof href !== 'string') return bad('a label href is not a string');
+      const ref = labelIdFromHref(href);
+      if (!ref || ref.orgId !== orgId) return bad(`"${href}" is not a label href of org ${orgId}`);
+      ids.push(ref.id);
+    }
+    groups.push(ids);
+  }
+  return groups;
+}
+
+/** The filter from the query string; 406 naming each bad parameter. Unknown parameters are ignored. */
+export function parseWorkloadFilter(orgId: number, query: QueryParams): WorkloadFilter {
+  const errors: ErrorEntry[] = [];
+  const mode = query.enforcement_mode;
+  if (mode !== undefined && !(ENFORCEMENT_MODES as readonly string[]).includes(mode)) {
+    errors.push({ token: 'invalid_enforcement_mode', message: `enforcement_mode must be one of ${ENFORCEMENT_MODES.join(', ')}, got "${mode}"` });
+  }
+  const filter: WorkloadFilter = {
+    name: query.name,
+    hostname: query.hostname,
+    ipAddress: query.ip_address,
+    labels: query.labels === undefined ? undefined : parseLabelsFilter(orgId, query.labels, errors),
+    managed: parseBoolean('managed', query.managed, errors),
+    online: parseBoolean('online', query.online, errors),
+    enforcementMode: mode as EnforcementMode | undefined,
+    externalDataSet: query.external_data_set,
+    externalDataReference: query.external_data_reference,
+  };
+  if (errors.length > 0) throw new ValidationError(errors);
+  return filter;
+}
+
+const contains = (value: string | null, part: string) => value !== null && value.toLowerCase().includes(part.toLowerCase());
+
+/** Label groups: the workload matches when it carries every label of at least one group. */
+export function matchesLabels(workloadLabels: readonly LabelId[], groups: readonly (readonly LabelId[])[]): boolean {
+  if (groups.length === 0) return true;
+  const has = new Set(workloadLabels);
+  return groups.some((group) => group.every((id) => has.has(id)));
+}
+
+export function matchesWorkloadFilter(w: Workload, f: WorkloadFilter): boolean {
+  const context = w.context ?? EMPTY_CONTEXT;
+  if (f.name !== undefined && !contains(w.meta.name, f.name)) return false;
+  if (f.hostname !== undefined && !contains(w.meta.hostname, f.hostname)) return false;
+  if (f.ipAddress !== undefined) {
+    const part = f.ipAddress.toLowerCase();
+    const addresses = [...context.interfaces.map((i) => i.address), ...(context.publicIp ? [context.publicIp] : [])];
+    if (!addresses.some((a) => a.toLowerCase().includes(part))) return false;
+  }
+  if (f.labels !== undefined && !matchesLabels(w.meta.labels, f.labels)) return false;
+  // every workload is unmanaged until VENs exist
+  if (f.managed === true) return false;
+  if (f.online !== undefined && context.online !== f.online) return false;
+  if (f.enforcementMode !== undefined && w.meta.enforcementMode !== f.enforcementMode) return false;
+  if (f.externalDataSet !== undefined && w.meta.externalDataSet !== f.externalDataSet) return false;
+  if (f.externalDataReference !== undefined && w.meta.externalDataReference !== f.externalDataReference) return false;
+  return true;
+}

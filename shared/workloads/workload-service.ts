@@ -1,0 +1,393 @@
+/**
+ * Workload use cases: what the API does with (unmanaged) workloads, independent of HTTP and DynamoDB.
+ * Writes happen on the leader only and are fenced on the leader record; label references are checked
+ * against the labels this replica holds.
+ */
+import { randomUUID } from 'node:crypto';
+import { NotLeaderError, ValidationError, notFound, type ErrorEntry } from '../api/errors.ts';
+import type { Label, LabelStore } from '../labels/label.ts';
+import type { Actor } from '../labels/label-service.ts';
+import type { LabelId, WorkloadId } from '../policy/model.ts';
+import { isWorkloadId } from '../storage/workload-keys.ts';
+import type { LeaderView, WriteFence } from '../supercluster/leader.ts';
+import { matchesWorkloadFilter, type WorkloadFilter } from './filter.ts';
+import {
+  interfaceFromInput,
+  labelIdFromHref,
+  parseOrThrow,
+  tryParse,
+  workloadHref,
+  workloadIdFromHref,
+  workloadSchemas,
+  type ChangeOutcome,
+  type CreateWorkloadInput,
+  type UpdateWorkloadInput,
+  type Workload,
+  type WorkloadChange,
+  type WorkloadContext,
+  type WorkloadMeta,
+  type WorkloadSchemas,
+  type WorkloadStore,
+} from './workload.ts';
+
+export const MAX_BULK_ITEMS = 1000;
+
+export type BulkStatus = 'created' | 'updated' | 'deleted' | 'validation_failure' | 'not_found';
+
+export interface BulkItemResult {
+  readonly href: string | null;
+  readonly status: BulkStatus;
+  readonly errors?: readonly ErrorEntry[];
+}
+
+export interface WorkloadServiceDeps {
+  readonly workloads: WorkloadStore;
+  /** read-only use: label references must exist */
+  readonly labels: Pick<LabelStore, 'list'>;
+  readonly leader: LeaderView;
+  /** the PCE FQDNs of the supercluster config (valid values of managing_pce_fqdn) */
+  readonly pceFqdns: readonly string[];
+  readonly now?: () => number;
+  readonly newId?: () => WorkloadId;
+}
+
+const UPDATE_ATTEMPTS = 3;
+const CONFLICT: ErrorEntry = { token: 'workload_conflict', message: 'the workload changed while being written; retry' };
+
+type LabelIndex = ReadonlyMap<LabelId, Label>;
+type Checked<T> = { ok: true; value: T } | { ok: false; errors: ErrorEntry[] };
+
+export class WorkloadService {
+  private readonly now: () => number;
+  private readonly newId: () => WorkloadId;
+  private readonly schemas: WorkloadSchemas;
+
+  constructor(private readonly deps: WorkloadServiceDeps) {
+    this.now = deps.now ?? Date.now;
+    this.newId = deps.newId ?? randomUUID;
+    this.schemas = workloadSchemas(deps.pceFqdns);
+  }
+
+  /** Matching workloads, oldest first, at most `maxResults`, and how many matched. */
+  async list(orgId: number, filter: WorkloadFilter, maxResults: number): Promise<{ items: Workload[]; total: number }> {
+    const all = await this.listAll(orgId, filter);
+    return { items: all.slice(0, maxResults), total: all.length };
+  }
+
+  /** Every matching workload (async collections have no cap). */
+  async listAll(orgId: number, filter: WorkloadFilter): Promise<Workload[]> {
+    return (await this.deps.workloads.list(orgId)).filter((w) => matchesWorkloadFilter(w, filter)).sort(byCreation);
+  }
+
+  async get(orgId: number, id: string): Promise<Workload> {
+    const workload = isWorkloadId(id) ? await this.deps.workloads.get(orgId, id) : null;
+    if (!workload) throw notFound(`workload ${id}`);
+    return workload;
+  }
+
+  async create(actor: Actor, body: unknown): Promise<Workload> {
+    const input = parseOrThrow(this.schemas.create, body);
+    const index = await this.labelIndex(actor.orgId, [input]);
+    const built = this.build(actor, input, index);
+    if (!built.ok) throw new ValidationError(built.errors);
+    const fence = await this.fence();
+    await this.expectOk((await this.deps.workloads.apply([{ kind: 'create', workload: built.value }], fence))[0], built.value.id);
+    return built.value;
+  }
+
+  async update(actor: Actor, id: string, body: unknown): Promise<void> {
+    const input = parseOrThrow(this.schemas.update, body);
+    const index = await this.labelIndex(actor.orgId, [input]);
+    const labels = this.resolveLabels(actor.orgId, input.labels, index);
+    if (!labels.ok) throw new ValidationError(labels.errors);
+    for (let attempt = 1; ; attempt++) {
+      const fence = await this.fence();
+      const current = isWorkloadId(id) ? await this.deps.workloads.get(actor.orgId, id, { consistent: true }) : null;
+      if (!current) throw notFound(`workload ${id}`);
+      const next = this.patch(actor, current, input, labels.value);
+      if (next === current) return;
+      const outcome = (await this.deps.workloads.apply([{ kind: 'update', current, next }], fence))[0];
+      if (outcome === 'conflict' && attempt < UPDATE_ATTEMPTS) continue;
+      await this.expectOk(outcome, id);
+      return;
+    }
+  }
+
+  async delete(actor: Actor, id: string): Promise<void> {
+    const fence = await this.fence();
+    const workload = await this.get(actor.orgId, id);
+    await this.expectOk((await this.deps.workloads.apply([{ kind: 'delete', workload }], fence))[0], id);
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Bulk: items are independent; one bad item does not stop the others.
+
+  async bulkCreate(actor: Actor, body: unknown): Promise<BulkItemResult[]> {
+    const items = bulkItems(body);
+    const parsed = items.map((item) => tryParse(this.schemas.create, item));
+    const index = await this.labelIndex(actor.orgId, parsed.flatMap((p) => (p.ok ? [p.value] : [])));
+    const results: (BulkItemResult | null)[] = [];
+    const changes: { at: number; change: WorkloadChange }[] = [];
+    for (const p of parsed) {
+      const built = p.ok ? this.build(actor, p.value, index) : p;
+      if (!built.ok) {
+        results.push({ href: null, status: 'validation_failure', errors: built.errors });
+        continue;
+      }
+      changes.push({ at: results.length, change: { kind: 'create', workload: built.value } });
+      results.push(null);
+    }
+    return this.applyBulk(actor, changes, results, 'created');
+  }
+
+  async bulkUpdate(actor: Actor, body: unknown): Promise<BulkItemResult[]> {
+    const items = bulkItems(body);
+    const parsed = items.map((item) => {
+      const { href, rest } = splitHref(item);
+      return { href, parsed: tryParse(this.schemas.update, rest) };
+    });
+    const index = await this.labelIndex(actor.orgId, parsed.flatMap((p) => (p.parsed.ok ? [p.parsed.value] : [])));
+    const fence = await this.fence();
+    const current = await this.byId(actor.orgId, parsed.length);
+    const seen = new Set<string>();
+    const results: (BulkItemResult | null)[] = [];
+    const changes: { at: number; change: WorkloadChange }[] = [];
+    for (const { href, parsed: p } of parsed) {
+      const target = this.target(actor.orgId, href, seen);
+      const labels = p.ok ? this.resolveLabels(actor.orgId, p.value.labels, index) : null;
+      if (!target.ok || !p.ok || !labels?.ok) {
+        const errors = [...(target.ok ? [] : target.errors), ...(p.ok ? [] : p.errors), ...(labels && !labels.ok ? labels.errors : [])];
+        results.push({ href: typeof href === 'string' ? href : null, status: 'validation_failure', errors });
+        continue;
+      }
+      const workload = current.get(target.value);
+      if (!workload) {
+        results.push({ href: workloadHref(actor.orgId, target.value), status: 'not_found' });
+        continue;
+      }
+      const next = this.patch(actor, workload, p.value, labels.value);
+      if (next === workload) {
+        results.push({ href: workloadHref(actor.orgId, workload.id), status: 'updated' });
+        continue;
+      }
+      changes.push({ at: results.length, change: { kind: 'update', current: workload, next } });
+      results.push(null);
+    }
+    return this.applyBulk(actor, changes, results, 'updated', fence);
+  }
+
+  async bulkDelete(actor: Actor, body: unknown): Promise<BulkItemResult[]> {
+    const items = bulkItems(body);
+    const fence = await this.fence();
+    const current = await this.byId(actor.orgId, items.length);
+    const seen = new Set<string>();
+    const results: (BulkItemResult | null)[] = [];
+    const changes: { at: number; change: WorkloadChange }[] = [];
+    for (const item of items) {
+      const { href, rest } = splitHref(item);
+      const target = this.target(actor.orgId, href, seen);
+      const extra = Object.keys(rest).map((key) => ({ token: 'unexpected_property', message: `${key} is not a recognised property` }));
+      if (!target.ok || extra.length > 0) {
+        results.push({ href: typeof href === 'string' ? href : null, status: 'validation_failure', errors: [...(target.ok ? [] : target.errors), ...extra] });
+        continue;
+      }
+      const workload = current.get(target.value);
+      if (!workload) {
+        results.push({ href: workloadHref(actor.orgId, target.value), status: 'not_found' });
+        continue;
+      }
+      changes.push({ at: results.length, change: { kind: 'delete', workload } });
+      results.push(null);
+    }
+    return this.applyBulk(actor, changes, results, 'deleted', fence);
+  }
+
+  private async applyBulk(
+    actor: Actor,
+    changes: readonly { at: number; change: WorkloadChange }[],
+    results: (BulkItemResult | null)[],
+    done: 'created' | 'updated' | 'deleted',
+    fence?: WriteFence,
+  ): Promise<BulkItemResult[]> {
+    if (changes.length > 0) {
+      const outcomes = await this.deps.workloads.apply(
+        changes.map((c) => c.change),
+        fence ?? (await this.fence()),
+      );
+      if (outcomes.includes('fence_failed') && !outcomes.includes('ok')) throw await this.notLeader();
+      const leaderFqdn = outcomes.includes('fence_failed') ? await this.leaderFqdnAfterFenceFailure() : null;
+      changes.forEach(({ at, change }, i) => {
+        const href = workloadHref(actor.orgId, change.kind === 'update' ? change.next.id : change.workload.id);
+        results[at] = bulkResult(href, outcomes[i] ?? 'fence_failed', done, leaderFqdn);
+      });
+    }
+    return results.map((r) => r ?? { href: null, status: 'validation_failure', errors: [{ token: 'internal_error', message: 'no outcome' }] });
+  }
+
+  /** The org's workloads by id, read consistently (bulk update/delete read them all at once). */
+  private async byId(orgId: number, itemCount: number): Promise<Map<string, Workload>> {
+    if (itemCount === 0) return new Map();
+    return new Map((await this.deps.workloads.list(orgId, { consistent: true })).map((w) => [w.id, w]));
+  }
+
+  private target(orgId: number, href: unknown, seen: Set<string>): Checked<WorkloadId> {
+    if (typeof href !== 'string') return { ok: false, errors: [{ token: 'required_property_missing', message: 'href is required (a workload href)' }] };
+    const id = workloadIdFromHref(orgId, href);
+    if (!id || !isWorkloadId(id)) return { ok: false, errors: [{ token: 'invalid_uri', message: `href: "${href}" is not a workload href of org ${orgId}` }] };
+    if (seen.has(id)) return { ok: false, errors: [{ token: 'duplicate_href', message: `href: ${href} appears more than once in this request` }] };
+    seen.add(id);
+    return { ok: true, value: id };
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+
+  /** The labels of the org, fetched only when an input references labels. */
+  private async labelIndex(orgId: number, inputs: readonly { labels?: readonly unknown[] | undefined }[]): Promise<LabelIndex> {
+    if (!inputs.some((i) => i.labels && i.labels.length > 0)) return new Map();
+    return new Map((await this.deps.labels.list(orgId)).map((l) => [l.id, l]));
+  }
+
+  /** Label refs to ids: every label must exist in the org, at most one label per key. */
+  private resolveLabels(orgId: number, refs: readonly { href: string }[] | undefined, index: LabelIndex): Checked<LabelId[] | undefined> {
+    if (refs === undefined) return { ok: true, value: undefined };
+    const errors: ErrorEntry[] = [];
+    const ids: LabelId[] = [];
+    const byKey = new Map<string, string>();
+    refs.forEach((ref, i) => {
+      const parsed = labelIdFromHref(ref.href);
+      const label = parsed && parsed.orgId === orgId ? index.get(parsed.id) : undefined;
+      if (!parsed || !label) {
+        errors.push({ token: 'label_not_found', message: `labels[${i}].href: label ${ref.href} does not exist` });
+        return;
+      }
+      if (ids.includes(label.id)) return;
+      const other = byKey.get(label.key);
+      if (other !== undefined) {
+        errors.push({ token: 'duplicate_label_key', message: `labels[${i}].href: a workload has at most one ${label.key} label (${other} and ${ref.href})` });
+        return;
+      }
+      byKey.set(label.key, ref.href);
+      ids.push(label.id);
+    });
+    return errors.length > 0 ? { ok: false, errors } : { ok: true, value: ids };
+  }
+
+  private build(actor: Actor, input: CreateWorkloadInput, index: LabelIndex): Checked<Workload> {
+    const labels = this.resolveLabels(actor.orgId, input.labels, index);
+    if (!labels.ok) return labels;
+    const now = this.now();
+    const meta: WorkloadMeta = {
+      name: input.name ?? null,
+      hostname: input.hostname ?? null,
+      description: input.description ?? null,
+      labels: labels.value ?? [],
+      enforcementMode: input.enforcement_mode ?? 'idle',
+      osId: input.os_id ?? null,
+      externalDataSet: input.external_data_set ?? null,
+      externalDataReference: input.external_data_reference ?? null,
+      managingPceFqdn: input.managing_pce_fqdn ?? null,
+      createdAt: now,
+      updatedAt: now,
+      createdBy: actor.userId,
+      updatedBy: actor.userId,
+    };
+    const context: WorkloadContext = {
+      interfaces: (input.interfaces ?? []).map(interfaceFromInput),
+      publicIp: input.public_ip ?? null,
+      // an unmanaged workload has no agent to report it offline
+      online: input.online ?? true,
+      updatedAt: now,
+    };
+    return { ok: true, value: { orgId: actor.orgId, id: this.newId(), meta, context } };
+  }
+
+  /** `current` with the input applied; the same object when nothing changes. Only changed parts get a new updatedAt. */
+  private patch(actor: Actor, current: Workload, input: UpdateWorkloadInput, labels: LabelId[] | undefined): Workload {
+    const pick = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value);
+    const m = current.meta;
+    const metaFields = {
+      name: pick(input.name, m.name),
+      hostname: pick(input.hostname, m.hostname),
+      description: pick(input.description, m.description),
+      labels: labels ?? m.labels,
+      enforcementMode: pick(input.enforcement_mode, m.enforcementMode),
+      osId: pick(input.os_id, m.osId),
+      externalDataSet: pick(input.external_data_set, m.externalDataSet),
+      externalDataReference: pick(input.external_data_reference, m.externalDataReference),
+      managingPceFqdn: pick(input.managing_pce_fqdn, m.managingPceFqdn),
+    };
+    const c = current.context;
+    const contextFields = {
+      interfaces: input.interfaces ? input.interfaces.map(interfaceFromInput) : (c?.interfaces ?? []),
+      publicIp: pick(input.public_ip, c?.publicIp ?? null),
+      online: pick(input.online, c?.online ?? true),
+    };
+    const metaChanged = !sameJson(metaFields, m, Object.keys(metaFields));
+    const contextChanged = !c || !sameJson(contextFields, c, Object.keys(contextFields));
+    const contextTouched = input.interfaces !== undefined || input.public_ip !== undefined || input.online !== undefined;
+    if (!metaChanged && !(contextChanged && contextTouched)) return current;
+    const now = this.now();
+    return {
+      ...current,
+      meta: metaChanged ? { ...m, ...metaFields, updatedAt: Math.max(now, m.updatedAt + 1), updatedBy: actor.userId } : m,
+      context: contextChanged && contextTouched ? { ...contextFields, updatedAt: Math.max(now, (c?.updatedAt ?? 0) + 1) } : c,
+    };
+  }
+
+  private async fence(): Promise<WriteFence> {
+    const fence = await this.deps.leader.fence();
+    if (!fence) throw new NotLeaderError((await this.deps.leader.current())?.leaderFqdn ?? null);
+    return fence;
+  }
+
+  private async leaderFqdnAfterFenceFailure(): Promise<string | null> {
+    this.deps.leader.invalidate();
+    return (await this.deps.leader.current())?.leaderFqdn ?? null;
+  }
+
+  private async notLeader(): Promise<NotLeaderError> {
+    return new NotLeaderError(await this.leaderFqdnAfterFenceFailure());
+  }
+
+  private async expectOk(outcome: ChangeOutcome | undefined, id: string): Promise<void> {
+    if (outcome === 'ok') return;
+    if (outcome === 'not_found') throw notFound(`workload ${id}`);
+    if (outcome === 'conflict') throw new ValidationError([CONFLICT]);
+    throw await this.notLeader();
+  }
+}
+
+function byCreation(a: Workload, b: Workload): number {
+  return a.meta.createdAt - b.meta.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function sameJson(a: Record<string, unknown>, b: object, fields: readonly string[]): boolean {
+  const rb = b as Record<string, unknown>;
+  return fields.every((f) => JSON.stringify(a[f]) === JSON.stringify(rb[f]));
+}
+
+/** A bulk body: a JSON array of at most MAX_BULK_ITEMS items; 406 otherwise. */
+function bulkItems(body: unknown): unknown[] {
+  if (!Array.isArray(body)) throw new ValidationError([{ token: 'input_validation_error', message: 'the body must be a JSON array of workloads' }]);
+  if (body.length > MAX_BULK_ITEMS) throw new ValidationError([{ token: 'too_many_items', message: `a bulk request takes at most ${MAX_BULK_ITEMS} items, got ${body.length}` }]);
+  return body as unknown[];
+}
+
+function splitHref(item: unknown): { href: unknown; rest: Record<string, unknown> } {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return { href: undefined, rest: {} };
+  const { href, ...rest } = item as Record<string, unknown>;
+  return { href, rest };
+}
+
+function bulkResult(href: string, outcome: ChangeOutcome, done: 'created' | 'updated' | 'deleted', leaderFqdn: string | null): BulkItemResult {
+  switch (outcome) {
+    case 'ok':
+      return { href, status: done };
+    case 'not_found':
+      return { href, status: 'not_found' };
+    case 'conflict':
+      return { href: done === 'created' ? null : href, status: 'validation_failure', errors: [CONFLICT] };
+    case 'fence_failed':
+      return { href: done === 'created' ? null : href, status: 'validation_failure', errors: new NotLeaderError(leaderFqdn).errors };
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * Workloads: the domain model, the request schemas and the public JSON view.
+ *
+ * A workload is stored as two replicated items with one writer each (ADR 0001, shared/storage/workload-keys.ts):
+ * `meta` (leader-written: names, labels, enforcement mode, external data, managing PCE) and `context`
+ * (written by the managing PCE: interfaces, public IP, online; the leader for unmanaged workloads).
+ * The API shows them merged. Today every workload is unmanaged (`agent` and `ven` are null).
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { ValidationError, type ErrorEntry } from '../api/errors.ts';
+import { issuesToEntries } from '../api/validation.ts';
+import { ENFORCEMENT_MODES, type EnforcementMode, type LabelId, type WorkloadFacts, type WorkloadId } from '../policy/model.ts';
+import type { WriteFence } from '../supercluster/leader.ts';
+
+export const LINK_STATES = ['up', 'down', 'unknown'] as const;
+export type LinkState = (typeof LINK_STATES)[number];
+
+export interface WorkloadInterface {
+  readonly name: string;
+  readonly address: string;
+  readonly cidrBlock: number | null;
+  readonly defaultGatewayAddress: string | null;
+  readonly linkState: LinkState | null;
+}
+
+/** The leader-written part. */
+export interface WorkloadMeta {
+  readonly name: string | null;
+  readonly hostname: string | null;
+  readonly description: string | null;
+  readonly labels: readonly LabelId[];
+  readonly enforcementMode: EnforcementMode;
+  readonly osId: string | null;
+  readonly externalDataSet: string | null;
+  readonly externalDataReference: string | null;
+  /** The PCE that computes this workload's policy (a PCE FQDN of the config), null = none. */
+  readonly managingPceFqdn: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly createdBy: number;
+  readonly updatedBy: number;
+}
+
+/** The part written by the managing PCE (the leader for unmanaged workloads). */
+export interface WorkloadContext {
+  readonly interfaces: readonly WorkloadInterface[];
+  readonly publicIp: string | null;
+  readonly online: boolean;
+  readonly updatedAt: number;
+}
+
+export interface Workload {
+  readonly orgId: number;
+  readonly id: WorkloadId;
+  readonly meta: WorkloadMeta;
+  /** null while the context item has not reached this replica (or was never written) */
+  readonly context: WorkloadContext | null;
+}
+
+export type ManagedWorkloadFacts = WorkloadFacts & { readonly managingPceFqdn: string | null };
+
+// ---------------------------------------------------------------------------------------------------------
+// Request schemas
+
+const TOKEN_INVALID_IP = 'invalid_ip_address';
+
+const ipAddress = z.string().refine((v) => isIP(v) !== 0, { message: 'must be an IPv4 or IPv6 address', params: { token: TOKEN_INVALID_IP } });
+const text = (max: number) => z.string().max(max, `must be at most ${max} characters`).nullable();
+
+export const interfaceSchema = z
+  .strictObject({
+    name: z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters'),
+    address: ipAddress,
+    cidr_block: z.number().int().min(0).max(128).nullable().optional(),
+    default_gateway_address: ipAddress.nullable().optional(),
+    link_state: z.enum(LINK_STATES, { error: `must be one of ${LINK_STATES.join(', ')}` }).nullable().optional(),
+  })
+  .superRefine((i, ctx) => {
+    const family = isIP(i.address);
+    if (family === 4 && i.cidr_block != null && i.cidr_block > 32) {
+      ctx.addIssue({ code: 'custom', path: ['cidr_block'], message: 'must be at most 32 for an IPv4 address', params: { token: 'invalid_cidr_block' } });
+    }
+    if (i.default_gateway_address != null && isIP(i.default_gateway_address) !== family) {
+      ctx.addIssue({ code: 'custom', path: ['default_gateway_address'], message: 'must be of the same IP family as address', params: { token: TOKEN_INVALID_IP } });
+    }
+  });
+
+const labelRef = z.strictObject({ href: z.string().regex(/^\/orgs\/\d{1,15}\/labels\/\d{1,15}$/, 'must be a label href such as /orgs/1/labels/7') });
+
+/** The writable fields; `pceFqdns` are the PCE FQDNs of the supercluster config (managing_pce_fqdn). */
+function fields(pceFqdns: readonly string[]) {
+  return {
+    name: text(255),
+    hostname: text(255),
+    description: text(4096),
+    labels: z.array(labelRef).max(100, 'at most 100 labels'),
+    public_ip: ipAddress.nullable(),
+    interfaces: z.array(interfaceSchema).max(256, 'at most 256 interfaces'),
+    online: z.boolean(),
+    enforcement_mode: z.enum(ENFORCEMENT_MODES, { error: `must be one of ${ENFORCEMENT_MODES.join(', ')}` }),
+    os_id: text(255),
+    external_data_set: text(255),
+    external_data_reference: text(255),
+    managing_pce_fqdn: z
+      .string()
+      .refine((v) => pceFqdns.includes(v), { message: `must be the FQDN of a PCE of this supercluster (${pceFqdns.join(', ')}) or null`, params: { token: 'unknown_managing_pce_fqdn' } })
+      .nullable(),
+  };
+}
+
+type Fields = ReturnType<typeof fields>;
+type OptionalFields = { [K in keyof Fields]: z.ZodOptional<Fields[K]> };
+
+function optionalFields(pceFqdns: readonly string[]): OptionalFields {
+  const f = fields(pceFqdns);
+  return {
+    name: f.name.optional(),
+    hostname: f.hostname.optional(),
+    description: f.description.optional(),
+    labels: f.labels.optional(),
+    public_ip: f.public_ip.optional(),
+    interfaces: f.interfaces.optional(),
+    online: f.online.optional(),
+    enforcement_mode: f.enforcement_mode.optional(),
+    os_id: f.os_id.optional(),
+    external_data_set: f.external_data_set.optional(),
+    external_data_reference: f.external_data_reference.optional(),
+    managing_pce_fqdn: f.managing_pce_fqdn.optional(),
+  };
+}
+
+export function workloadSchemas(pceFqdns: readonly string[]) {
+  const create = z.strictObject(optionalFields(pceFqdns)).refine((b) => Boolean(b.name?.trim() || b.hostname?.trim()), {
+    message: 'a workload needs a name or a hostname',
+    params: { token: 'name_or_hostname_required' },
+  });
+  const update = z
+    .strictObject(optionalFields(pceFqdns))
+    .refine((b) => Object.keys(b).length > 0, { message: 'send at least one workload property', params: { token: 'empty_update' } });
+  return { create, update };
+}
+
+export type WorkloadSchemas = ReturnType<typeof workloadSchemas>;
+export type CreateWorkloadInput = z.infer<WorkloadSchemas['create']>;
+export type UpdateWorkloadInput = z.infer<WorkloadSchemas['update']>;
+
+function tokenOf(issue: z.core.$ZodIssue): string | undefined {
+  if (issue.code === 'custom' && issue.params && typeof issue.params.token === 'string') return issue.params.token;
+  if (issue.path[0] === 'enforcement_mode' && issue.code === 'invalid_value') return 'invalid_enforcement_mode';
+  return undefined;
+}
+
+/** zod issues as Illumio-style entries, with a specific token for the workload rules. */
+export function workloadIssueEntries(issues: readonly z.core.$ZodIssue[]): ErrorEntry[] {
+  return issues.flatMap((issue) => {
+    const entries = issuesToEntries([issue]);
+    const token = tokenOf(issue);
+    return token ? entries.map((e) => ({ ...e, token })) : entries;
+  });
+}
+
+/** Parses with `schema` or returns the error entries (for bulk, where errors are per item). */
+export function tryParse<S extends z.ZodType>(schema: S, input: unknown): { ok: true; value: z.infer<S> } | { ok: false; errors: ErrorEntry[] } {
+  const result = schema.safeParse(input);
+  return result.success ? { ok: true, value: result.data } : { ok: false, errors: workloadIssueEntries(result.error.issues) };
+}
+
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = tryParse(schema, input);
+  if (!result.ok) throw new ValidationError(result.errors);
+  return result.value;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Hrefs and the public view
+
+export function workloadHref(orgId: number, id: WorkloadId): string {
+  return `/orgs/${orgId}/workloads/${id}`;
+}
+
+const WORKLOAD_HREF = /^\/orgs\/(\d{1,15})\/workloads\/([a-zA-Z0-9-]{1,64})$/;
+
+/** The workload id of an href of org `orgId`, or null. */
+export function workloadIdFromHref(orgId: number, href: string): string | null {
+  const m = WORKLOAD_HREF.exec(href);
+  return m?.[2] && Number(m[1]) === orgId ? m[2] : null;
+}
+
+const LABEL_HREF = /^\/orgs\/(\d{1,15})\/labels\/(\d{1,15})$/;
+
+export function labelIdFromHref(href: string): { orgId: number; id: LabelId } | null {
+  const m = LABEL_HREF.exec(href);
+  return m?.[1] && m[2] ? { orgId: Number(m[1]), id: Number(m[2]) } : null;
+}
+
+export function interfaceFromInput(i: z.infer<typeof interfaceSchema>): WorkloadInterface {
+  return { name: i.name, address: i.address, cidrBlock: i.cidr_block ?? null, defaultGatewayAddress: i.default_gateway_address ?? null, linkState: i.link_state ?? null };
+}
+
+/** The context a workload shows while none is stored. */
+export const EMPTY_CONTEXT: Omit<WorkloadContext, 'updatedAt'> = { interfaces: [], publicIp: null, online: false };
+
+export function workloadUpdatedAt(w: Workload): number {
+  return Math.max(w.meta.updatedAt, w.context?.updatedAt ?? 0);
+}
+
+/** The addresses of the workload's interfaces, without duplicates, in interface order. */
+export function workloadIps(w: Workload): string[] {
+  return [...new Set((w.context ?? EMPTY_CONTEXT).interfaces.map((i) => i.address))];
+}
+
+export function toFacts(w: Workload): ManagedWorkloadFacts {
+  return { id: w.id, labels: [...w.meta.labels], ips: workloadIps(w), enforcementMode: w.meta.enforcementMode, managingPceFqdn: w.meta.managingPceFqdn };
+}
+
+/** The public JSON shape: META and CONTEXT merged. */
+export function workloadToJson(w: Workload) {
+  const context = w.context ?? EMPTY_CONTEXT;
+  return {
+    href: workloadHref(w.orgId, w.id),
+    name: w.meta.name,
+    hostname: w.meta.hostname,
+    description: w.meta.description,
+    labels: w.meta.labels.map((id) => ({ href: `/orgs/${w.orgId}/labels/${id}` })),
+    public_ip: context.publicIp,
+    interfaces: context.interfaces.map((i) => ({
+      name: i.name,
+      address: i.address,
+      cidr_block: i.cidrBlock,
+      default_gateway_address: i.defaultGatewayAddress,
+      link_state: i.linkState,
+    })),
+    online: context.online,
+    enforcement_mode: w.meta.enforcementMode,
+    os_id: w.meta.osId,
+    external_data_set: w.meta.externalDataSet,
+    external_data_reference: w.meta.externalDataReference,
+    managing_pce_fqdn: w.meta.managingPceFqdn,
+    created_at: new Date(w.meta.createdAt).toISOString(),
+    updated_at: new Date(workloadUpdatedAt(w)).toISOString(),
+    created_by: { href: `/users/${w.meta.createdBy}` },
+    updated_by: { href: `/users/${w.meta.updatedBy}` },
+    agent: null,
+    ven: null,
+  };
+}
+
+export type WorkloadJson = ReturnType<typeof workloadToJson>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Storage port
+
+export type WorkloadChange =
+  | { readonly kind: 'create'; readonly workload: Workload }
+  /** writes the parts of `next` that differ from `current`, each conditional on `current`'s updatedAt */
+  | { readonly kind: 'update'; readonly current: Workload; readonly next: Workload }
+  | { readonly kind: 'delete'; readonly workload: Workload };
+
+/**
+ * What became of one change: written; the workload is gone (update/delete); it changed since it was read
+ * (or, for a create, the id exists); not written because the leader fence failed (this PCE is no longer
+ * the leader: nothing after the failure is written either).
+ */
+export type ChangeOutcome = 'ok' | 'not_found' | 'conflict' | 'fence_failed';
+
+export interface WorkloadStore {
+  /** Every workload of the org (one Query), merged; an orphaned context item (no meta) is skipped. */
+  list(orgId: number, options?: { consistent?: boolean }): Promise<Workload[]>;
+  get(orgId: number, id: WorkloadId, options?: { consistent?: boolean }): Promise<Workload | null>;
+  /** The compute pipeline's view (strongly consistent read of this region's replica). */
+  listFacts(orgId: number): Promise<ManagedWorkloadFacts[]>;
+  /**
+   * Applies independent changes, fenced on the leader record, batched into transactions; one outcome per
+   * change, in order. A failing change does not stop the others, except a fence failure, which stops all.
+   */
+  apply(changes: readonly WorkloadChange[], fence: WriteFence): Promise<ChangeOutcome[]>;
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import type { ComputeJobV1 } from '../../../shared/compute/jobs.ts';
+import { WORKLOADS_PER_SLICE, parseComputeJob, sliceOf } from '../../../shared/compute/jobs.ts';
+import type { ComputeQueue, ManagedWorkloadFacts } from '../../../shared/compute/ports.ts';
+import { routeChanges, type ChangeRecord, type Item } from '../../../shared/compute/stream-router.ts';
+import { FakeLagStore } from '../../helpers/fakes.ts';
+
+class FakeQueue implements ComputeQueue {
+  sent: ComputeJobV1[] = [];
+  failNext = false;
+  async send(jobs: readonly ComputeJobV1[]) {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('queue down');
+    }
+    this.sent.push(...jobs);
+  }
+}
+
+const recognise = {
+  activePolicy: (item: Item) => (item.pk === 'ORG#1#POLICY' && item.sk === 'ACTIVE' ? { orgId: 1, version: Number(item.version) } : null),
+  workload: (item: Item) => (item.pk === 'ORG#1#WORKLOADS' ? { orgId: 1, workloadId: String(item.sk).split('#')[0] ?? '' } : null),
+};
+
+function facts(n: number, fqdn: string): ManagedWorkloadFacts[] {
+  return Array.from({ length: n }, (_, i) => ({ id: `w${i}`, labels: [], ips: [], enforcementMode: 'full', managingPceFqdn: fqdn }));
+}
+
+function deps(queue: FakeQueue, managed: number) {
+  return {
+    selfRegion: 'eu-west-1',
+    selfFqdn: 'eu.example.com',
+    lags: new FakeLagStore(),
+    queue,
+    workloads: { listFacts: async () => [...facts(managed, 'eu.example.com'), ...facts(10, 'us.example.com').map((f) => ({ ...f, id: `us-${f.id}` }))] },
+    recognise,
+    now: () => 1000,
+  };
+}
+
+const put = (item: Item): ChangeRecord => ({ eventName: 'MODIFY', newItem: item, oldItem: item });
+
+describe('stream router', () => {
+  it('fans a provision out into slices of the workloads this PCE manages, newest version only', async () => {
+    const queue = new FakeQueue();
+    const failed = await routeChanges([put({ pk: 'ORG#1#POLICY', sk: 'ACTIVE', version: 3 }), put({ pk: 'ORG#1#POLICY', sk: 'ACTIVE', version: 4 })], deps(queue, WORKLOADS_PER_SLICE * 2 + 1));
+    expect(failed).toBe(-1);
+    expect(queue.sent.map((j) => (j.kind === 'recompute_all' ? [j.policy_version, j.slice, j.slices] : null))).toEqual([
+      [4, 0, 3],
+      [4, 1, 3],
+      [4, 2, 3],
+    ]);
+  });
+
+  it('turns workload changes into one job per workload, and none when a provision covers them', async () => {
+    const queue = new FakeQueue();
+    await routeChanges([put({ pk: 'ORG#1#WORKLOADS', sk: 'a#META' }), put({ pk: 'ORG#1#WORKLOADS', sk: 'a#CONTEXT' }), put({ pk: 'ORG#1#WORKLOADS', sk: 'b#META' })], deps(queue, 1));
+    expect(queue.sent.map((j) => (j.kind === 'workload_changed' ? j.workload_id : j.kind))).toEqual(['a', 'b']);
+    const q2 = new FakeQueue();
+    await routeChanges([put({ pk: 'ORG#1#WORKLOADS', sk: 'a#META' }), put({ pk: 'ORG#1#POLICY', sk: 'ACTIVE', version: 2 })], deps(q2, 1));
+    expect(q2.sent.map((j) => j.kind)).toEqual(['recompute_all']);
+  });
+
+  it('records replication probes from peers and ignores its own', async () => {
+    const d = deps(new FakeQueue(), 0);
+    await routeChanges([put({ pk: 'SUPERCLUSTER', sk: 'STATUS#us-east-1', region: 'us-east-1', written_at: 900 }), put({ pk: 'SUPERCLUSTER', sk: 'STATUS#eu-west-1', region: 'eu-west-1', written_at: 950 })], d);
+    expect(await d.lags.list()).toEqual([{ peerRegion: 'us-east-1', lagMs: 100, receivedAt: 1000 }]);
+  });
+
+  it('asks for the whole batch again when the queue refuses the jobs', async () => {
+    const queue = new FakeQueue();
+    queue.failNext = true;
+    expect(await routeChanges([put({ pk: 'ORG#1#WORKLOADS', sk: 'a#META' })], deps(queue, 1))).toBe(0);
+  });
+
+  it('validates job messages against the versioned contract and keeps slices stable', () => {
+    expect(() => parseComputeJob('{"version":2,"kind":"recompute_all"}')).toThrow(/not a ComputeJobV1/);
+    expect(() => parseComputeJob('nope')).toThrow(/not JSON/);
+    expect(parseComputeJob(JSON.stringify({ version: 1, kind: 'workload_changed', org_id: 1, workload_id: 'x', requested_at: 1 })).kind).toBe('workload_changed');
+    expect(sliceOf('abc', 7)).toBe(sliceOf('abc', 7));
+  });
+});

@@ -1,0 +1,286 @@
+/** The versioned policy API through the real middy handler (auth, leader gate, router, errors) over fakes. */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createApiHandler } from '../../../lambdas/api/app.ts';
+import { generateApiKey } from '../../../shared/auth/api-keys.ts';
+import { JobService } from '../../../shared/jobs/job-service.ts';
+import { LabelService } from '../../../shared/labels/label-service.ts';
+import { DEFAULT_IP_LIST_NAME, DEFAULT_SERVICE_NAME } from '../../../shared/policy/objects/defaults.ts';
+import { initializeSupercluster } from '../../../shared/supercluster/bootstrap.ts';
+import { LeaderView } from '../../../shared/supercluster/leader.ts';
+import type { MembershipStore, PceMember } from '../../../shared/supercluster/membership.ts';
+import { SuperclusterService } from '../../../shared/supercluster/supercluster-service.ts';
+import { WorkloadService } from '../../../shared/workloads/workload-service.ts';
+import { testConfig } from '../../helpers/config.ts';
+import { httpEvent, lambdaContext } from '../../helpers/events.ts';
+import { FakeApiKeyStore, FakeDirectory, FakeLabelStore, FakeLagStore, FakeLeaderStore, FakeRuntimeState, FakeStatusStore } from '../../helpers/fakes.ts';
+import { FakePolicyStore, fakePolicyApi } from '../../helpers/policy-fakes.ts';
+import { FakeJobStore, FakeWorkloadStore } from '../../helpers/workload-fakes.ts';
+
+const config = testConfig();
+const [us, eu] = config.pces;
+const P = '/api/v2/orgs/1/sec_policy';
+
+type Body = Record<string, unknown> & { href: string };
+interface Answer {
+  status: number;
+  body: unknown;
+  headers: Record<string, string | number | boolean>;
+}
+
+class FakeMembership implements MembershipStore {
+  members: PceMember[] = [];
+  async list() {
+    return this.members;
+  }
+  async addIfAbsent(m: PceMember) {
+    if (!this.members.some((x) => x.fqdn === m.fqdn)) this.members.push(m);
+  }
+}
+
+describe('policy API (fakes)', () => {
+  let leaderStore: FakeLeaderStore;
+  let labels: FakeLabelStore;
+  let policyStore: FakePolicyStore;
+  let keys: FakeApiKeyStore;
+  let auth: { username: string; secret: string };
+  let clock: number;
+
+  function pce(region: string) {
+    const p = config.pces.find((x) => x.region === region);
+    if (!p) throw new Error(region);
+    const leader = new LeaderView(leaderStore, region, 0);
+    const policy = fakePolicyApi(leader, policyStore, labels, () => ++clock);
+    const handler = createApiHandler({
+      logger: new Logger({ logLevel: 'SILENT' }),
+      apiKeys: keys,
+      leader,
+      directory: new FakeDirectory(),
+      labels: new LabelService({ labels, leader }),
+      workloads: new WorkloadService({ workloads: new FakeWorkloadStore(leaderStore), labels, leader, pceFqdns: config.pces.map((x) => x.fqdn) }),
+      jobs: new JobService({ jobs: new FakeJobStore() }),
+      supercluster: new SuperclusterService({ config, pce: p, leader, statuses: new FakeStatusStore(), lags: new FakeLagStore(), runtime: new FakeRuntimeState() }),
+      policy,
+    });
+    const call = async (method: string, path: string, body?: unknown): Promise<Answer> => {
+      const res = await handler(httpEvent(method, path, { auth, ...(body === undefined ? {} : { body }) }), lambdaContext());
+      return { status: res.statusCode ?? 0, body: res.body ? (JSON.parse(res.body) as unknown) : null, headers: res.headers ?? {} };
+    };
+    return { call, policy, leader };
+  }
+
+  let leaderPce: ReturnType<typeof pce>;
+  let memberPce: ReturnType<typeof pce>;
+  const onLeader = (method: string, path: string, body?: unknown) => leaderPce.call(method, path, body);
+  const onMember = (method: string, path: string, body?: unknown) => memberPce.call(method, path, body);
+  const created = async (path: string, body: unknown): Promise<Body> => {
+    const res = await onLeader('POST', path, body);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body as Body;
+  };
+  const tokens = (res: Answer) => (res.body as { token: string }[]).map((e) => e.token);
+  const api = (href: string) => `/api/v2${href}`;
+
+  beforeEach(async () => {
+    clock = 1_700_000_000_000;
+    leaderStore = new FakeLeaderStore({ leaderRegion: 'us-east-1', leaderFqdn: us?.fqdn ?? '', epoch: 1, assignedAt: 0, previousLeaderFqdn: null });
+    labels = new FakeLabelStore(leaderStore);
+    policyStore = new FakePolicyStore(leaderStore);
+    keys = new FakeApiKeyStore();
+    const key = generateApiKey({ userId: 1, orgId: 1, now: 0 });
+    await keys.put(key.record);
+    auth = { username: key.record.authUsername, secret: key.secret };
+    leaderPce = pce('us-east-1');
+    memberPce = pce('eu-west-1');
+    await leaderPce.policy.provisioning.ensureDefaultPolicy({ orgId: 1, fence: { region: 'us-east-1', epoch: 1 }, now: clock });
+  });
+
+  async function label(key: string, value: string): Promise<string> {
+    return (await created('/api/v2/orgs/1/labels', { key, value })).href;
+  }
+
+  it('bootstrap provisions the default IP list and service as version 1, once', async () => {
+    const ipl = await onMember('GET', `${P}/active/ip_lists?name=${encodeURIComponent('Any (0.0.0.0')}`);
+    expect(ipl.body).toMatchObject([{ href: '/orgs/1/sec_policy/active/ip_lists/1', name: DEFAULT_IP_LIST_NAME, ip_ranges: [{ from_ip: '0.0.0.0/0', exclusion: false }, { from_ip: '::/0', exclusion: false }] }]);
+    const svc = await onMember('GET', `${P}/draft/services?name=All%20Services`);
+    expect(svc.body).toMatchObject([{ href: '/orgs/1/sec_policy/draft/services/1', name: DEFAULT_SERVICE_NAME, service_ports: [{ proto: -1 }], update_type: null }]);
+    const versions = await onMember('GET', P);
+    expect(versions.headers['x-total-count']).toBe('1');
+    expect(versions.body).toMatchObject([{ href: '/orgs/1/sec_policy/1', version: 1, commit_message: 'Default policy objects', object_counts: { ip_lists: 1, services: 1, label_groups: 0, rule_sets: 0 }, workloads_affected: null }]);
+    expect(await leaderPce.policy.provisioning.ensureDefaultPolicy({ orgId: 1, fence: { region: 'us-east-1', epoch: 1 }, now: clock })).toEqual({ version: 1, created: false });
+    expect((await onLeader('GET', `${P}/pending`)).body).toEqual({ label_groups: [], services: [], ip_lists: [], rule_sets: [] });
+    for (const [method, path] of [['PUT', `${P}/draft/ip_lists/1`], ['DELETE', `${P}/draft/services/1`]] as const) {
+      const res = await onLeader(method, path, method === 'PUT' ? { name: 'mine' } : undefined);
+      expect(res.status).toBe(406);
+      expect(tokens(res)).toEqual(['object_read_only']);
+    }
+  });
+
+  it('initializeSupercluster creates the default policy (and re-runs as a no-op)', async () => {
+    const freshLeader = new FakeLeaderStore();
+    const freshPolicy = new FakePolicyStore(freshLeader);
+    const provisioning = fakePolicyApi(new LeaderView(freshLeader, 'us-east-1', 0), freshPolicy, new FakeLabelStore(freshLeader)).provisioning;
+    const deps = { config, leader: freshLeader, membership: new FakeMembership(), directory: new FakeDirectory(), apiKeys: new FakeApiKeyStore(), policy: provisioning, now: () => 5 };
+    await initializeSupercluster(deps, { createApiKey: false });
+    await initializeSupercluster(deps, { createApiKey: false });
+    expect((await freshPolicy.listVersions(config.org_id)).map((v) => v.version)).toEqual([1]);
+    expect((await freshPolicy.getActive(config.org_id))?.snapshot.ipLists).toEqual([{ id: 1, ipRanges: [{ fromIp: '0.0.0.0/0', exclusion: false }, { fromIp: '::/0', exclusion: false }] }]);
+  });
+
+  it('refuses every policy write on a member with 403 naming the leader, and writes nothing', async () => {
+    const web = await label('role', 'web');
+    const lg = await created(`${P}/draft/label_groups`, { name: 'lg', key: 'role', labels: [{ href: web }] });
+    const rs = await created(`${P}/draft/rule_sets`, { name: 'rs' });
+    const rule = await created(`${api(rs.href)}/sec_rules`, { providers: [{ actors: 'ams' }], consumers: [{ actors: 'ams' }], ingress_services: [{ proto: 6, port: 22 }] });
+    await onLeader('POST', P, {});
+    const writes: [string, string, unknown][] = [];
+    for (const type of ['label_groups', 'services', 'ip_lists', 'rule_sets']) {
+      writes.push(['POST', `${P}/draft/${type}`, { name: 'x' }], ['PUT', `${P}/draft/${type}/1`, { name: 'y' }], ['DELETE', `${P}/draft/${type}/1`, undefined]);
+    }
+    writes.push(['PUT', api(lg.href), { name: 'z' }], ['POST', `${api(rs.href)}/sec_rules`, {}], ['PUT', api(rule.href), { enabled: false }], ['DELETE', api(rule.href), undefined], ['POST', P, {}]);
+    for (const [method, path, body] of writes) {
+      const res = await onMember(method, path, body);
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect(res.body).toMatchObject([{ token: 'supercluster_member_read_only', message: expect.stringContaining(us?.fqdn ?? '?') }]);
+    }
+    expect((await onLeader('GET', `${P}/pending`)).body).toEqual({ label_groups: [], services: [], ip_lists: [], rule_sets: [] });
+    expect((await onMember('GET', P)).headers['x-total-count']).toBe('2');
+  });
+
+  it('drafts, pending, provision, active: the whole cycle, readable on a member', async () => {
+    const web = await label('role', 'web');
+    const prod = await label('env', 'prod');
+    const lg = await created(`${P}/draft/label_groups`, { name: 'LG web', key: 'role', labels: [{ href: web, key: 'role', value: 'web' }], external_data_set: 'tf', external_data_reference: 'lg1' });
+    expect(lg).toMatchObject({ href: expect.stringMatching(/^\/orgs\/1\/sec_policy\/draft\/label_groups\/\d+$/), key: 'role', labels: [{ href: web }], sub_groups: [], update_type: 'create' });
+    const svc = await created(`${P}/draft/services`, { name: 'S-HTTPS', service_ports: [{ port: 443, proto: 6 }, { port: 8000, to_port: 8080, proto: 6 }] });
+    const ipl = await created(`${P}/draft/ip_lists`, { name: 'Corp', ip_ranges: [{ from_ip: '10.0.0.0/8' }, { from_ip: '192.168.0.1', to_ip: '192.168.0.9', description: 'lab', exclusion: true }], fqdns: [{ fqdn: 'corp.example.com' }] });
+    const rs = await created(`${P}/draft/rule_sets`, { name: 'RS web', scopes: [[{ label: { href: prod } }]] });
+    const rule = await created(`${api(rs.href)}/sec_rules`, {
+      providers: [{ label_group: { href: lg.href } }],
+      consumers: [{ ip_list: { href: ipl.href } }, { actors: 'ams' }],
+      ingress_services: [{ href: svc.href }, { proto: 17, port: 53 }],
+      sec_connect: false,
+      network_type: 'brn',
+    });
+    expect(rule).toMatchObject({ href: expect.stringMatching(new RegExp(`^${rs.href}/sec_rules/\\d+$`)), update_type: 'create', resolve_labels_as: { providers: ['workloads'], consumers: ['workloads'] }, unscoped_consumers: false });
+
+    const draftRs = await onMember('GET', api(rs.href));
+    expect(draftRs.body).toMatchObject({ name: 'RS web', enabled: true, scopes: [[{ label: { href: prod } }]], rules: [{ href: rule.href, ingress_services: [{ href: svc.href }, { port: 53, proto: 17 }] }] });
+    expect((await onMember('GET', api(rs.href.replace('/draft/', '/active/')))).status).toBe(404);
+    const pending = (await onMember('GET', `${P}/pending`)).body as Record<string, { href: string; update_type: string }[]>;
+    expect(Object.fromEntries(Object.entries(pending).map(([k, v]) => [k, v.map((c) => c.update_type)]))).toEqual({ label_groups: ['create'], services: ['create'], ip_lists: ['create'], rule_sets: ['create'] });
+
+    const provisioned = await onLeader('POST', P, { update_description: 'first rules' });
+    expect(provisioned.status).toBe(201);
+    expect(provisioned.body).toMatchObject({ href: '/orgs/1/sec_policy/2', version: 2, commit_message: 'first rules', object_counts: { label_groups: 1, services: 2, ip_lists: 2, rule_sets: 1 }, workloads_affected: null });
+    expect((await onLeader('POST', P, { update_description: 'again' })).body).toMatchObject([{ token: 'nothing_to_provision' }]);
+
+    const activeRs = (await onMember('GET', api(rs.href.replace('/draft/', '/active/')))).body as Body;
+    expect(activeRs).not.toHaveProperty('update_type');
+    expect(activeRs).toMatchObject({ rules: [{ href: rule.href.replace('/draft/', '/active/'), providers: [{ label_group: { href: lg.href.replace('/draft/', '/active/') } }] }] });
+    expect((await onMember('GET', `${api(rs.href.replace('/draft/', '/active/'))}/sec_rules`)).headers['x-total-count']).toBe('1');
+    expect((await onMember('GET', `${P}/draft/label_groups?external_data_set=tf`)).body).toMatchObject([{ href: lg.href, update_type: null }]);
+    expect((await onMember('GET', `${P}/2`)).body).toMatchObject({ version: 2 });
+    expect((await onMember('GET', `${P}/9`)).status).toBe(404);
+    const snapshot = await policyStore.getActive(1);
+    expect(snapshot?.snapshot.ruleSets[0]?.rules[0]?.consumers).toEqual([{ kind: 'ip_list', id: Number(ipl.href.split('/').pop()) }, { kind: 'ams' }]);
+
+    // update (204) and delete (204) show as pending until provisioned
+    expect((await onLeader('PUT', api(svc.href), { service_ports: [{ port: 8443, proto: 6 }] })).status).toBe(204);
+    expect((await onLeader('PUT', api(rule.href), { enabled: false })).status).toBe(204);
+    expect((await onMember('GET', api(rule.href))).body).toMatchObject({ enabled: false, update_type: 'update' });
+    expect((await onLeader('DELETE', api(rule.href))).status).toBe(204);
+    expect((await onLeader('GET', api(rule.href))).status).toBe(404);
+    expect((await onLeader('DELETE', api(ipl.href))).status).toBe(204);
+    expect((await onLeader('GET', api(ipl.href))).status).toBe(404);
+    expect((await onLeader('GET', api(ipl.href.replace('/draft/', '/active/')))).status).toBe(200);
+    const pending2 = (await onLeader('GET', `${P}/pending`)).body as Record<string, { href: string; update_type: string }[]>;
+    expect(pending2.services).toMatchObject([{ href: svc.href, update_type: 'update' }]);
+    expect(pending2.ip_lists).toMatchObject([{ href: ipl.href, update_type: 'delete' }]);
+    expect(pending2.rule_sets).toMatchObject([{ href: rs.href, update_type: 'update' }]);
+    expect((await onLeader('POST', P, {})).status).toBe(201);
+    expect((await onLeader('GET', api(ipl.href.replace('/draft/', '/active/')))).status).toBe(404);
+  });
+
+  it('answers 406 with a token per bad input', async () => {
+    const web = await label('role', 'web');
+    const prod = await label('env', 'prod');
+    const expect406 = async (path: string, body: unknown, expected: string[], method = 'POST') => {
+      const res = await onLeader(method, path, body);
+      expect(res.status, JSON.stringify(res.body)).toBe(406);
+      expect(tokens(res).sort()).toEqual([...expected].sort());
+    };
+    await expect406(`${P}/draft/label_groups`, { name: 'lg', key: 'role', labels: [{ href: '/orgs/1/labels/424242' }, { href: prod }] }, ['label_not_found', 'label_key_mismatch']);
+    await expect406(`${P}/draft/label_groups`, { name: 'lg', key: 'colour' }, ['input_validation_error']);
+    // shape errors first: the semantic checks run once the body parses
+    await expect406(`${P}/draft/services`, { name: 's', service_ports: [{ proto: 6, port: 90, to_port: 80 }, { proto: 999 }] }, ['input_validation_error']);
+    await expect406(`${P}/draft/services`, { name: 's', service_ports: [{ proto: 6, port: 90, to_port: 80 }, { proto: 1, port: 8 }] }, ['invalid_service_port', 'invalid_service_port']);
+    await expect406(`${P}/draft/ip_lists`, { name: 'i', ip_ranges: [{ from_ip: '10.0.0.256' }, { from_ip: '10.0.0.0/33' }, { from_ip: '10.0.0.9', to_ip: '10.0.0.1' }] }, ['invalid_ip_address', 'invalid_ip_address', 'invalid_ip_range']);
+    await expect406(`${P}/draft/rule_sets`, { name: 'r', scopes: [[{ label: { href: web } }, { label: { href: web } }]] }, ['scope_key_conflict']);
+    const rs = await created(`${P}/draft/rule_sets`, { name: 'r' });
+    await expect406(`${api(rs.href)}/sec_rules`, { providers: [], consumers: [{ actors: 'ams' }], ingress_services: [{ proto: 6, port: 22 }] }, ['input_validation_error']);
+    await expect406(`${api(rs.href)}/sec_rules`, { providers: [{ actors: 'ams' }], consumers: [{ label_group: { href: `${P.slice(7)}/draft/label_groups/77` } }], ingress_services: [{ href: '/orgs/1/sec_policy/draft/services/78' }] }, [
+      'label_group_not_found',
+      'service_not_found',
+    ]);
+    await expect406(`${P}/draft/rule_sets`, { name: 'R' }, ['name_in_use']);
+    const shape = await onLeader('POST', `${P}/draft/rule_sets`, { name: 'x', enabled: 'yes', colour: 1 });
+    expect(shape.status).toBe(406);
+    expect((shape.body as { message: string }[]).map((e) => e.message.split(' ')[0]).sort()).toEqual(['colour', 'enabled']);
+
+    // delete of an object a draft rule uses
+    const svc = await created(`${P}/draft/services`, { name: 'ssh', service_ports: [{ proto: 6, port: 22 }] });
+    await created(`${api(rs.href)}/sec_rules`, { providers: [{ actors: 'ams' }], consumers: [{ actors: 'ams' }], ingress_services: [{ href: svc.href }] });
+    const inUse = await onLeader('DELETE', api(svc.href));
+    expect(inUse.status).toBe(406);
+    expect(inUse.body).toMatchObject([{ token: 'object_in_use', message: expect.stringContaining(rs.href) }]);
+
+    // provisioning a rule set without the service it uses
+    await expect406(P, { update_description: 'partial', change_subset: { rule_sets: [{ href: rs.href }] } }, ['unprovisioned_dependency']);
+    await expect406(P, { change_subset: { services: [{ href: rs.href }, { href: '/orgs/1/sec_policy/draft/services/5555' }] } }, ['invalid_href', 'object_not_found']);
+    await expect406(P, { change_subset: { virtual_services: [] } }, ['unexpected_property']);
+    const ok = await onLeader('POST', P, { change_subset: { rule_sets: [{ href: rs.href }], services: [{ href: svc.href }] } });
+    expect(ok.status).toBe(201);
+    expect((await onLeader('GET', `${P}/pending`)).body).toEqual({ label_groups: [], services: [], ip_lists: [], rule_sets: [] });
+  });
+
+  it('change_subset provisions only the listed objects', async () => {
+    const a = await created(`${P}/draft/services`, { name: 'a', service_ports: [{ proto: 6, port: 1 }] });
+    await created(`${P}/draft/services`, { name: 'b', service_ports: [{ proto: 6, port: 2 }] });
+    const res = await onLeader('POST', P, { update_description: 'only a', change_subset: { services: [{ href: a.href }] } });
+    expect(res.body).toMatchObject({ version: 2, object_counts: { services: 2 } });
+    expect(((await onLeader('GET', `${P}/active/services`)).body as Body[]).map((s) => s.name)).toEqual(['All Services', 'a']);
+    expect(((await onLeader('GET', `${P}/pending`)).body as { services: Body[] }).services.map((s) => s.name)).toEqual(['b']);
+    expect((await onLeader('POST', P, { change_subset: {} })).body).toMatchObject([{ token: 'nothing_to_provision' }]);
+  });
+
+  it('lists with filters, max_results and X-Total-Count', async () => {
+    for (const name of ['web-1', 'web-2', 'db']) await created(`${P}/draft/services`, { name, service_ports: [{ proto: 6 }], external_data_set: name.startsWith('web') ? 'set-a' : null });
+    const res = await onMember('GET', `${P}/draft/services?name=WEB&max_results=1`);
+    expect(res.headers['x-total-count']).toBe('2');
+    expect(res.body).toHaveLength(1);
+    expect((await onMember('GET', `${P}/draft/services?external_data_set=set-a&max_results=0`)).headers['x-total-count']).toBe('2');
+    expect((await onMember('GET', `${P}/active/services`)).headers['x-total-count']).toBe('1');
+    expect((await onLeader('PATCH', `${P}/draft/services`)).status).toBe(405);
+    expect((await onLeader('POST', `${P}/active/services`, {})).status).toBe(405);
+    expect((await onMember('GET', `${P}/draft/services/abc`)).status).toBe(406);
+  });
+
+  it('a leader demoted between the gate and the write is refused by the fence', async () => {
+    leaderStore.record = { leaderRegion: 'eu-west-1', leaderFqdn: eu?.fqdn ?? '', epoch: 2, assignedAt: 1, previousLeaderFqdn: us?.fqdn ?? null };
+    const res = await onLeader('POST', `${P}/draft/services`, { name: 's', service_ports: [{ proto: 6 }] });
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject([{ token: 'supercluster_member_read_only', message: expect.stringContaining(eu?.fqdn ?? '?') }]);
+    // the new leader allocates ids of its own epoch
+    const onNew = await onMember('POST', `${P}/draft/services`, { name: 's', service_ports: [{ proto: 6 }] });
+    expect((onNew.body as Body).href).toBe('/orgs/1/sec_policy/draft/services/2000000001');
+  });
+
+  it('answers 503 while the active version is still replicating to this PCE', async () => {
+    policyStore.replicating.add('1/1');
+    const res = await onMember('GET', `${P}/active/services`);
+    expect(res.status).toBe(503);
+    expect(tokens(res)).toEqual(['policy_version_replicating']);
+    await expect(policyStore.getVersion(1, 1)).rejects.toThrow('not complete');
+  });
+});

@@ -1,0 +1,264 @@
+import { describe, expect, it } from 'vitest';
+import type { CompiledPolicy } from '../../../shared/policy/compiled.ts';
+import { PolicyCompiler, PolicyValidationError, UnknownIpSetError } from '../../../shared/policy/compiler/index.ts';
+import { InvalidIpError } from '../../../shared/policy/ip/index.ts';
+import type { Actor, EnforcementMode, PolicyRule, PolicyRuleSet, PolicySnapshot, ScopeEntry, WorkloadFacts } from '../../../shared/policy/model.ts';
+import { assertEngineMatchesReference } from './helpers.ts';
+
+const L = { web: 1, app: 2, db: 3, mon: 4, crm: 11, erp: 12, prod: 21, dev: 22, test: 23, us: 31 } as const;
+const G = { nonprod: 101, testEnvs: 102 } as const;
+const lab = (id: number): ScopeEntry & Actor => ({ kind: 'label', id });
+const grp = (id: number): ScopeEntry & Actor => ({ kind: 'label_group', id });
+
+function snapshot(ruleSets: PolicyRuleSet[], version = 7): PolicySnapshot {
+  return {
+    version,
+    labels: [
+      { id: L.web, key: 'role', value: 'web' },
+      { id: L.app, key: 'role', value: 'app' },
+      { id: L.db, key: 'role', value: 'db' },
+      { id: L.mon, key: 'role', value: 'monitoring' },
+      { id: L.crm, key: 'app', value: 'crm' },
+      { id: L.erp, key: 'app', value: 'erp' },
+      { id: L.prod, key: 'env', value: 'prod' },
+      { id: L.dev, key: 'env', value: 'dev' },
+      { id: L.test, key: 'env', value: 'test' },
+      { id: L.us, key: 'loc', value: 'us' },
+    ],
+    labelGroups: [
+      { id: G.nonprod, key: 'env', labels: [L.dev], subGroups: [G.testEnvs] },
+      { id: G.testEnvs, key: 'env', labels: [L.test], subGroups: [] },
+    ],
+    services: [{ id: 501, servicePorts: [{ proto: 6, port: 5432 }] }],
+    ipLists: [
+      {
+        id: 601,
+        ipRanges: [
+          { fromIp: '10.1.0.0/16', exclusion: false },
+          { fromIp: '10.1.5.0/24', exclusion: true },
+        ],
+      },
+    ],
+    ruleSets,
+  };
+}
+
+let nextRule = 1;
+function rule(providers: Actor[], consumers: Actor[], extra: Partial<PolicyRule> = {}): PolicyRule {
+  return { id: nextRule++, enabled: true, providers, consumers, ingressServices: [{ kind: 'service', id: 501 }], unscopedConsumers: false, ...extra };
+}
+function ruleSet(id: number, scopes: ScopeEntry[][], rules: PolicyRule[], enabled = true): PolicyRuleSet {
+  return { id, enabled, scopes, rules };
+}
+
+const wl = (id: string, labels: number[], ips: string[], enforcementMode: EnforcementMode = 'full'): WorkloadFacts => ({ id, labels, ips, enforcementMode });
+const WORKLOADS: WorkloadFacts[] = [
+  wl('web-prod', [L.web, L.crm, L.prod, L.us], ['10.0.1.1']),
+  wl('db-prod', [L.db, L.crm, L.prod], ['10.0.1.2']),
+  wl('web-dev', [L.web, L.crm, L.dev], ['10.0.2.1']),
+  wl('db-dev', [L.db, L.crm, L.dev], ['10.0.2.2', '2001:db8::22']),
+  wl('web-test', [L.web, L.crm, L.test], ['10.0.3.1']),
+  wl('mon', [L.mon], ['10.9.0.1']),
+  wl('erp-web', [L.web, L.erp, L.prod], ['10.0.4.1']),
+];
+
+function peers(engine: PolicyCompiler, p: CompiledPolicy | null, dir: 'inbound' | 'outbound'): Record<number, readonly string[]> {
+  return Object.fromEntries((p?.[dir] ?? []).map((r) => [r.ruleId, engine.ipSet(r.peers).members]));
+}
+
+describe('rule semantics, by example', () => {
+  it('scopes: providers and consumers are intersected with the scope, each scope on its own', () => {
+    const r = rule([lab(L.db)], [lab(L.web)]);
+    const snap = snapshot([ruleSet(1, [[lab(L.crm), lab(L.prod)], [lab(L.crm), lab(L.dev)]], [r])]);
+    const e = new PolicyCompiler(snap, WORKLOADS);
+    expect(peers(e, e.compile('db-prod'), 'inbound')).toEqual({ [r.id]: ['10.0.1.1'] });
+    expect(peers(e, e.compile('db-dev'), 'inbound')).toEqual({ [r.id]: ['10.0.2.1'] });
+    expect(peers(e, e.compile('web-prod'), 'outbound')).toEqual({ [r.id]: ['10.0.1.2'] });
+    expect(peers(e, e.compile('web-dev'), 'outbound')).toEqual({ [r.id]: ['10.0.2.2', '2001:db8::22'] });
+    expect(e.compile('db-prod')?.inbound[0]?.services).toEqual([{ proto: 6, port: 5432 }]);
+    for (const id of ['web-test', 'erp-web', 'mon']) expect(e.compile(id)).toMatchObject({ inbound: [], outbound: [], ipSetIds: [] });
+    assertEngineMatchesReference(snap, WORKLOADS, e);
+  });
+
+  it('an empty scope list means all workloads', () => {
+    const r = rule([lab(L.db)], [lab(L.web)]);
+    for (const scopes of [[], [[]]]) {
+      const e = new PolicyCompiler(snapshot([ruleSet(1, scopes, [r])]), WORKLOADS);
+      expect(peers(e, e.compile('db-prod'), 'inbound')).toEqual({ [r.id]: ['10.0.1.1', '10.0.2.1', '10.0.3.1', '10.0.4.1'] });
+    }
+  });
+
+  it('extra-scope (unscoped) consumers reach the providers in scope from anywhere', () => {
+    const extra = rule([lab(L.db)], [lab(L.mon)], { unscopedConsumers: true });
+    const scoped = rule([lab(L.db)], [lab(L.mon)]);
+    const snap = snapshot([ruleSet(1, [[lab(L.crm), lab(L.prod)]], [extra, scoped])]);
+    const e = new PolicyCompiler(snap, WORKLOADS);
+    expect(peers(e, e.compile('db-prod'), 'inbound')).toEqual({ [extra.id]: ['10.9.0.1'], [scoped.id]: [] });
+    expect(peers(e, e.compile('mon'), 'outbound')).toEqual({ [extra.id]: ['10.0.1.2'] });
+    expect(e.compile('db-dev')?.inbound).toEqual([]);
+    assertEngineMatchesReference(snap, WORKLOADS, e);
+  });
+
+  it('label groups expand to their labels, nested sub-groups included; same key OR, keys AND', () => {
+    const r = rule([lab(L.db)], [lab(L.web), lab(L.app)]);
+    const snap = snapshot([ruleSet(1, [[lab(L.crm), grp(G.nonprod)]], [r])]);
+    const e = new PolicyCompiler(snap, WORKLOADS);
+    expect(peers(e, e.compile('db-dev'), 'inbound')).toEqual({ [r.id]: ['10.0.2.1', '10.0.3.1'] });
+    expect(e.compile('db-prod')?.inbound).toEqual([]);
+    assertEngineMatchesReference(snap, WORKLOADS, e);
+  });
+
+  it('IP lists are added as their ranges minus their exclusions', () => {
+    const r = rule([lab(L.web), lab(L.prod)], [{ kind: 'ip_list', id: 601 }, lab(L.mon)]);
+    const snap = snapshot([ruleSet(1, [], [r])]);
+    const e = new PolicyCompiler(snap, WORKLOADS);
+    expect(peers(e, e.compile('web-prod'), 'inbound')).toEqual({ [r.id]: ['10.1.0.0-10.1.4.255', '10.1.6.0-10.1.255.255', '10.9.0.1'] });
+    expect(peers(e, e.compile('erp-web'), 'inbound')).toEqual({ [r.id]: ['10.1.0.0-10.1.4.255', '10.1.6.0-10.1.255.255', '10.9.0.1'] });
+    assertEngineMatchesReference(snap, WORKLOADS, e);
+  });
+
+  it('ams, named workloads, disabled rules and rule sets', () => {
+    const all = rule([{ kind: 'workload', id: 'mon' }], [{ kind: 'ams' }], { ingressServices: [{ kind: 'port', proto: 17, port: 161 }] });
+    const off = rule([{ kind: 'ams' }], [{ kind: 'ams' }], { enabled: false });
+    const offSet = rule([{ kind: 'ams' }], [{ kind: 'ams' }]);
+    const snap = snapshot([ruleSet(1, [], [all, off]), ruleSet(2, [], [offSet], false)]);
+    const e = new PolicyCompiler(snap, WORKLOADS);
+    expect(peers(e, e.compile('mon'), 'inbound')).toEqual({ [all.id]: ['10.0.1.1-10.0.1.2', '10.0.2.1-10.0.2.2', '10.0.3.1', '10.0.4.1', '10.9.0.1', '2001:db8::22'] });
+    expect(peers(e, e.compile('web-prod'), 'outbound')).toEqual({ [all.id]: ['10.9.0.1'] });
+    expect(e.compile('web-prod')?.inbound).toEqual([]);
+    assertEngineMatchesReference(snap, WORKLOADS, e);
+  });
+
+  it('enforcement modes: idle has no rules; visibility_only computes without enforcing; selective enforces; full also denies by default', () => {
+    const r = rule([lab(L.db)], [lab(L.web)]);
+    const snap = snapshot([ruleSet(1, [], [r])]);
+    const modes = ['idle', 'visibility_only', 'selective', 'full'] as const;
+    const e = new PolicyCompiler(
+      snap,
+      modes.map((m) => wl(`db-${m}`, [L.db], ['10.0.0.1'], m)),
+    );
+    const p = Object.fromEntries(modes.map((m) => [m, e.compile(`db-${m}`)]));
+    expect(p.idle).toMatchObject({ enforcementMode: 'idle', enforced: false, defaultDeny: false, inbound: [], outbound: [], ipSetIds: [], policyVersion: 7 });
+    expect(p.visibility_only).toMatchObject({ enforced: false, defaultDeny: false });
+    expect(p.visibility_only?.inbound).toHaveLength(1);
+    expect(p.selective).toMatchObject({ enforced: true, defaultDeny: false });
+    expect(p.full).toMatchObject({ enforced: true, defaultDeny: true });
+    expect(p.selective?.inbound).toBe(p.full?.inbound); // one shared frozen list
+    expect(Object.isFrozen(p.full?.inbound)).toBe(true);
+    expect(new Set(modes.map((m) => p[m]?.rulesHash)).size).toBe(4);
+  });
+
+  it('identical expressions share one set; set ids do not depend on addresses', () => {
+    const a = rule([lab(L.db)], [lab(L.web), lab(L.crm)]);
+    const b = rule([lab(L.db)], [lab(L.crm), lab(L.web)], { ingressServices: [{ kind: 'port', proto: 6, port: 80 }] });
+    const snap = snapshot([ruleSet(1, [], [a, b])]);
+    const e = new PolicyCompiler(snap, WORKLOADS);
+    const p = e.compile('db-prod');
+    expect(p?.inbound.map((r) => r.peers)).toEqual([p?.ipSetIds[0], p?.ipSetIds[0]]);
+    expect(p?.ipSetIds).toHaveLength(1);
+    expect(p?.ipSetIds[0]).toMatch(/^ls:[0-9a-f]{32}$/);
+    const moved = new PolicyCompiler(snap, WORKLOADS.map((w) => ({ ...w, ips: ['192.168.0.9'] })));
+    expect(moved.compile('db-prod')).toEqual(p);
+  });
+});
+
+describe('incremental updates, by example', () => {
+  const r = rule([lab(L.db)], [lab(L.web)]);
+  const snap = snapshot([ruleSet(1, [[lab(L.crm), lab(L.prod)], [lab(L.crm), lab(L.dev)]], [r])]);
+
+  it('an IP change updates the sets holding the workload and no rules', () => {
+    const e = new PolicyCompiler(snap, WORKLOADS);
+    const before = e.compileAll();
+    const setId = e.compile('db-prod')?.inbound[0]?.peers ?? '';
+    const delta = e.updateWorkload(wl('web-prod', [L.web, L.crm, L.prod, L.us], ['10.0.1.9']));
+    expect(delta).toEqual({ changedIpSets: [setId], rulesChanged: [] });
+    expect(e.ipSet(setId).members).toEqual(['10.0.1.9']);
+    expect(e.compileAll()).toEqual(before);
+  });
+
+  it('a label change recompiles only the workload itself and moves it between sets', () => {
+    const e = new PolicyCompiler(snap, WORKLOADS);
+    const prodWeb = e.compile('db-prod')?.inbound[0]?.peers ?? '';
+    const devWeb = e.compile('db-dev')?.inbound[0]?.peers ?? '';
+    const delta = e.updateWorkload(wl('web-dev', [L.web, L.crm, L.prod], ['10.0.2.1']));
+    expect(delta).toEqual({ changedIpSets: [prodWeb, devWeb].sort(), rulesChanged: ['web-dev'] });
+    expect(e.ipSet(prodWeb).members).toEqual(['10.0.1.1', '10.0.2.1']);
+    expect(e.ipSet(devWeb).members).toEqual([]);
+    const now = WORKLOADS.map((w) => (w.id === 'web-dev' ? wl('web-dev', [L.web, L.crm, L.prod], ['10.0.2.1']) : w));
+    assertEngineMatchesReference(snap, now, e);
+  });
+
+  it('a mode change reports the workload; removal and re-adding work', () => {
+    const e = new PolicyCompiler(snap, WORKLOADS);
+    expect(e.updateWorkload(wl('db-prod', [L.db, L.crm, L.prod], ['10.0.1.2'], 'idle'))).toEqual({ changedIpSets: [], rulesChanged: ['db-prod'] });
+    const set = e.compile('web-prod')?.outbound[0]?.peers ?? '';
+    expect(e.removeWorkload('db-prod')).toEqual({ changedIpSets: [set], rulesChanged: ['db-prod'] });
+    expect(e.compile('db-prod')).toBeNull();
+    expect(e.removeWorkload('db-prod')).toEqual({ changedIpSets: [], rulesChanged: [] });
+    expect(e.updateWorkload(wl('db-prod', [L.db, L.crm, L.prod], ['10.0.1.2'])).rulesChanged).toEqual(['db-prod']);
+    expect(e.ipSet(set).members).toEqual(['10.0.1.2']);
+  });
+
+  it('bad input is rejected before anything changes', () => {
+    const e = new PolicyCompiler(snap, WORKLOADS);
+    const before = e.compileAll();
+    expect(() => e.updateWorkload(wl('web-prod', [L.web], ['10.0.0.300']))).toThrow(InvalidIpError);
+    expect(() => e.updateWorkload({ ...wl('web-prod', [L.web], []), enforcementMode: 'bogus' as EnforcementMode })).toThrow(PolicyValidationError);
+    expect(e.compileAll()).toEqual(before);
+    expect(() => e.ipSet('ls:nope')).toThrow(UnknownIpSetError);
+    expect(() => new PolicyCompiler(snapshot([ruleSet(1, [[lab(999)]], [])]), [])).toThrow(PolicyValidationError);
+    expect(() => new PolicyCompiler(snap, [WORKLOADS[0] as WorkloadFacts, WORKLOADS[0] as WorkloadFacts])).toThrow(PolicyValidationError);
+  });
+});
+
+describe('stable identifiers', () => {
+  it('set ids and hashes of the documented example do not change by accident (docs/compiled-policy.md)', () => {
+    const snap: PolicySnapshot = {
+      version: 12,
+      labels: [
+        { id: 1, key: 'role', value: 'web' },
+        { id: 2, key: 'role', value: 'db' },
+        { id: 3, key: 'role', value: 'monitoring' },
+        { id: 11, key: 'app', value: 'crm' },
+        { id: 21, key: 'env', value: 'prod' },
+      ],
+      labelGroups: [],
+      services: [{ id: 5, servicePorts: [{ proto: 6, port: 5432 }] }],
+      ipLists: [
+        {
+          id: 7,
+          ipRanges: [
+            { fromIp: '192.168.0.0/24', exclusion: false },
+            { fromIp: '192.168.0.128/25', exclusion: true },
+          ],
+        },
+      ],
+      ruleSets: [
+        {
+          id: 100,
+          enabled: true,
+          scopes: [[lab(11), lab(21)]],
+          rules: [
+            { id: 1001, enabled: true, providers: [lab(2)], consumers: [lab(1), { kind: 'ip_list', id: 7 }], ingressServices: [{ kind: 'service', id: 5 }], unscopedConsumers: false },
+            { id: 1002, enabled: true, providers: [{ kind: 'ams' }], consumers: [lab(3)], ingressServices: [{ kind: 'port', proto: 6, port: 9100 }], unscopedConsumers: true },
+          ],
+        },
+      ],
+    };
+    const id = (n: number): string => `a1b2c3d4-0000-4000-8000-00000000000${n}`;
+    const e = new PolicyCompiler(snap, [
+      wl(id(1), [2, 11, 21], ['10.0.1.5', '10.0.1.6']),
+      wl(id(2), [1, 11, 21], ['10.0.1.10'], 'selective'),
+      wl(id(3), [1, 11, 21], ['10.0.1.11', '2001:db8::11']),
+      wl(id(9), [3], ['10.9.0.1']),
+    ]);
+    const p = e.compile(id(1));
+    expect(p?.ipSetIds).toEqual(['ls:3c670c0c205918897b29402322c6efd5', 'ls:f87e7feb75b180c25ad85add456a267b']);
+    expect(p?.rulesHash).toBe('3b42ec45eac2ce956e6953bf35811f88c48bcf7bd64114e77675574516fba3a6');
+    expect(e.ipSet('ls:3c670c0c205918897b29402322c6efd5')).toEqual({
+      id: 'ls:3c670c0c205918897b29402322c6efd5',
+      members: ['10.0.1.10-10.0.1.11', '192.168.0.0-192.168.0.127', '2001:db8::11'],
+      hash: '7d4b861043f01c248a3cf8926dac836fcd9aade70a5423b121aa3b39a8813c2d',
+    });
+  });
+});

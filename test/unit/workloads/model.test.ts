@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { mergeWorkloadItems } from '../../../shared/storage/dynamodb/workloads.ts';
+import { isWorkloadId, jobKeys, workloadItemOf, workloadKeys } from '../../../shared/storage/workload-keys.ts';
+import { toFacts, tryParse, workloadSchemas, workloadToJson, type Workload } from '../../../shared/workloads/workload.ts';
+
+const FQDNS = ['us.sc.example.com', 'eu.sc.example.com'];
+const { create, update } = workloadSchemas(FQDNS);
+const ID = '0b5a5bb8-8d3e-4b36-9a0f-6c1f0a1b2c3d';
+
+function tokens(schema: typeof create | typeof update, input: unknown): string[] {
+  const r = tryParse(schema, input);
+  return r.ok ? [] : r.errors.map((e) => e.token);
+}
+
+describe('workload request validation', () => {
+  it('accepts a full unmanaged workload', () => {
+    const r = tryParse(create, {
+      name: 'web-1',
+      hostname: 'web-1.example.com',
+      description: null,
+      labels: [{ href: '/orgs/1/labels/7' }],
+      public_ip: '203.0.113.9',
+      interfaces: [
+        { name: 'eth0', address: '10.0.0.5', cidr_block: 24, default_gateway_address: '10.0.0.1', link_state: 'up' },
+        { name: 'eth0', address: 'fd00::5', cidr_block: 64 },
+      ],
+      online: true,
+      enforcement_mode: 'full',
+      os_id: 'ubuntu-x86_64',
+      external_data_set: 'cmdb',
+      external_data_reference: 'ci-42',
+      managing_pce_fqdn: 'eu.sc.example.com',
+    });
+    expect(r.ok).toBe(true);
+  });
+
+  it('names each bad field with its own token', () => {
+    expect(tokens(create, { name: 'x', interfaces: [{ name: 'eth0', address: '10.0.0.300' }] })).toEqual(['invalid_ip_address']);
+    expect(tokens(create, { name: 'x', public_ip: 'example.com' })).toEqual(['invalid_ip_address']);
+    expect(tokens(create, { name: 'x', interfaces: [{ name: 'eth0', address: '10.0.0.1', default_gateway_address: 'fe80::1' }] })).toEqual(['invalid_ip_address']);
+    expect(tokens(create, { name: 'x', interfaces: [{ name: 'eth0', address: '10.0.0.1', cidr_block: 33 }] })).toEqual(['invalid_cidr_block']);
+    expect(tokens(create, { name: 'x', enforcement_mode: 'enforced' })).toEqual(['invalid_enforcement_mode']);
+    expect(tokens(create, { name: 'x', managing_pce_fqdn: 'ap.sc.example.com' })).toEqual(['unknown_managing_pce_fqdn']);
+    expect(tokens(create, { name: 'x', colour: 'red' })).toEqual(['unexpected_property']);
+    expect(tokens(create, { name: 'x', interfaces: [{ name: 'eth0', address: '10.0.0.1', mtu: 1500 }] })).toEqual(['unexpected_property']);
+    expect(tokens(create, { name: 'x', labels: [{ href: '/orgs/1/label_groups/3' }] })).toEqual(['input_validation_error']);
+    expect(tokens(create, {})).toEqual(['name_or_hostname_required']);
+    expect(tokens(update, {})).toEqual(['empty_update']);
+  });
+
+  it('reports several bad fields at once', () => {
+    expect(tokens(create, { name: 'x', enforcement_mode: 'on', public_ip: 'nope', extra: 1 }).sort()).toEqual(['invalid_enforcement_mode', 'invalid_ip_address', 'unexpected_property']);
+  });
+
+  it('lets PUT clear nullable fields', () => {
+    const r = tryParse(update, { description: null, managing_pce_fqdn: null, public_ip: null });
+    expect(r).toEqual({ ok: true, value: { description: null, managing_pce_fqdn: null, public_ip: null } });
+  });
+});
+
+describe('workload storage keys', () => {
+  it('puts both parts of every workload of an org in one partition', () => {
+    expect(workloadKeys.meta(1, ID)).toEqual({ pk: 'ORG#1#WORKLOADS', sk: `${ID}#META` });
+    expect(workloadKeys.context(1, ID)).toEqual({ pk: 'ORG#1#WORKLOADS', sk: `${ID}#CONTEXT` });
+    expect(workloadKeys.partition(1)).toBe('ORG#1#WORKLOADS');
+  });
+
+  it('recognises workload items in stream images and nothing else', () => {
+    expect(workloadItemOf(workloadKeys.meta(3, ID))).toEqual({ orgId: 3, workloadId: ID, part: 'meta' });
+    expect(workloadItemOf({ ...workloadKeys.context(3, ID), online: true })).toEqual({ orgId: 3, workloadId: ID, part: 'context' });
+    expect(workloadItemOf({ pk: 'ORG#1#LABELS', sk: 'LABEL#0000000000000001' })).toBeNull();
+    expect(workloadItemOf({ pk: 'ORG#1#WORKLOADS', sk: `${ID}#OTHER` })).toBeNull();
+    expect(workloadItemOf({ pk: 'ORG#1#WORKLOADS', sk: 'not-a-uuid-but-36-characters-long-xx#META' })).toBeNull();
+    expect(workloadItemOf({ pk: 'SUPERCLUSTER', sk: 'LEADER' })).toBeNull();
+    expect(workloadItemOf({})).toBeNull();
+    expect(isWorkloadId(ID)).toBe(true);
+    expect(isWorkloadId('bulk_create')).toBe(false);
+    expect(jobKeys.datafileChunk(1, 'f', 12)).toEqual({ pk: 'ORG#1#DATAFILE#f', sk: 'CHUNK#000012' });
+  });
+});
+
+describe('merging META and CONTEXT', () => {
+  const meta = {
+    ...workloadKeys.meta(1, ID),
+    name: 'db-1',
+    hostname: 'db-1.example.com',
+    description: null,
+    labels: [5, 9],
+    enforcement_mode: 'selective',
+    os_id: null,
+    external_data_set: 'cmdb',
+    external_data_reference: 'ci-1',
+    managing_pce_fqdn: 'eu.sc.example.com',
+    created_at: 1_000,
+    created_by: 1,
+    updated_by: 2,
+    origin_region: 'us-east-1',
+    updated_at: 2_000,
+  };
+  const context = {
+    ...workloadKeys.context(1, ID),
+    interfaces: [
+      { name: 'eth0', address: '10.1.0.4', cidr_block: 16, default_gateway_address: '10.1.0.1', link_state: 'up' },
+      { name: 'eth1', address: '10.1.0.4', cidr_block: 16, default_gateway_address: null, link_state: null },
+    ],
+    public_ip: '198.51.100.7',
+    online: true,
+    origin_region: 'eu-west-1',
+    updated_at: 3_000,
+  };
+
+  it('shows one workload with fields from both items and the newer update time', () => {
+    const [w, ...rest] = mergeWorkloadItems(1, [context, meta]);
+    expect(rest).toEqual([]);
+    if (!w) throw new Error('no workload');
+    expect(workloadToJson(w)).toEqual({
+      href: `/orgs/1/workloads/${ID}`,
+      name: 'db-1',
+      hostname: 'db-1.example.com',
+      description: null,
+      labels: [{ href: '/orgs/1/labels/5' }, { href: '/orgs/1/labels/9' }],
+      public_ip: '198.51.100.7',
+      interfaces: [
+        { name: 'eth0', address: '10.1.0.4', cidr_block: 16, default_gateway_address: '10.1.0.1', link_state: 'up' },
+        { name: 'eth1', address: '10.1.0.4', cidr_block: 16, default_gateway_address: null, link_state: null },
+      ],
+      online: true,
+      enforcement_mode: 'selective',
+      os_id: null,
+      external_data_set: 'cmdb',
+      external_data_reference: 'ci-1',
+      managing_pce_fqdn: 'eu.sc.example.com',
+      created_at: new Date(1_000).toISOString(),
+      updated_at: new Date(3_000).toISOString(),
+      created_by: { href: '/users/1' },
+      updated_by: { href: '/users/2' },
+      agent: null,
+      ven: null,
+    });
+    expect(toFacts(w)).toEqual({ id: ID, labels: [5, 9], ips: ['10.1.0.4'], enforcementMode: 'selective', managingPceFqdn: 'eu.sc.example.com' });
+  });
+
+  it('shows a workload whose context has not arrived with empty context, and skips an orphaned context', () => {
+    const other = '1b5a5bb8-8d3e-4b36-9a0f-6c1f0a1b2c3d';
+    const workloads = mergeWorkloadItems(1, [meta, { ...context, ...workloadKeys.context(1, other) }]);
+    expect(workloads.map((w) => w.id)).toEqual([ID]);
+    const w = workloads[0] as Workload;
+    expect(workloadToJson(w)).toMatchObject({ interfaces: [], public_ip: null, online: false, updated_at: new Date(2_000).toISOString() });
+    expect(toFacts(w).ips).toEqual([]);
+  });
+});
