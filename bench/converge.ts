@@ -3,7 +3,7 @@
  * Policy convergence on a local supercluster: provision on the leader -> compiled policy at the new
  * version for every workload on every PCE that manages it. Starts its own supercluster (fresh, temp
  * dir, 127.0.7.x), creates workloads spread over the PCEs (managing_pce_fqdn), a label-scoped rule set,
- * then repeatedly edits a rule and provisions, timing until every PCE's local table shows every
+ * then repeatedly edits a rule and provisions (--verbose shows the PCEs' logs), timing until every PCE's local table shows every
  * managed workload compiled at that version. Prints one JSON object as its last line.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { DynamoDbCompiledPolicyStore } from '../shared/storage/dynamodb/compiled
 import { localTableName } from '../shared/storage/tables.ts';
 import { ApiClient } from './lib/api-client.ts';
 
-const { values } = parseArgs({ options: { 'workloads-per-pce': { type: 'string', default: '1000' }, provisions: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { 'workloads-per-pce': { type: 'string', default: '1000' }, provisions: { type: 'string', default: '10' }, json: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } } });
 const perPce = Number(values['workloads-per-pce']);
 const provisions = Number(values.provisions);
 if (!Number.isInteger(perPce) || perPce < 1 || !Number.isInteger(provisions) || provisions < 1) throw new Error('--workloads-per-pce and --provisions must be positive integers');
@@ -29,7 +29,7 @@ function percentile(sorted: number[], p: number): number {
 
 const config = loadSuperclusterConfig();
 const dataDir = mkdtempSync(join(tmpdir(), 'pce-converge-'));
-const cluster = await startLocalSupercluster({ config, dataDir, fresh: true, firstAddress: '127.0.7.11', port: 8443 });
+const cluster = await startLocalSupercluster({ config, dataDir, fresh: true, firstAddress: '127.0.7.11', port: 8443, log: values.verbose ? progress : undefined });
 try {
   const { state } = cluster;
   const leader = new ApiClient(state.pces[0]?.url ?? '', state.api_key);

@@ -6,7 +6,7 @@
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ComputeService } from '../shared/compute/compute-service.ts';
-import { parseComputeJob } from '../shared/compute/jobs.ts';
+import { parseComputeJob, type ComputeJobV1 } from '../shared/compute/jobs.ts';
 import { PolicyCompiler } from '../shared/policy/compiler/engine.ts';
 import { buildPce } from './wiring.ts';
 
@@ -22,15 +22,29 @@ const compute = new ComputeService({
 
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  const valid: { messageId: string; job: ComputeJobV1 }[] = [];
   for (const record of event.Records) {
     try {
-      const job = parseComputeJob(record.body);
-      const started = Date.now();
-      const outcome = await compute.run(job);
-      pce.logger.info('compute job done', { kind: job.kind, ms: Date.now() - started, ...outcome });
+      valid.push({ messageId: record.messageId, job: parseComputeJob(record.body) });
     } catch (error) {
-      pce.logger.warn('compute job failed', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: error as Error });
+      pce.logger.warn('compute job rejected', { messageId: record.messageId, error: error as Error });
       batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  const started = Date.now();
+  try {
+    const outcome = await compute.runBatch(valid.map((v) => v.job));
+    pce.logger.info('compute batch done', { jobs: valid.length, ms: Date.now() - started, ...outcome });
+  } catch (batchError) {
+    // isolate the failing job(s): the others succeed, the failures come back after the visibility timeout
+    pce.logger.warn('compute batch failed; running its jobs one by one', { error: batchError as Error });
+    for (const { messageId, job } of valid) {
+      try {
+        await compute.run(job);
+      } catch (error) {
+        pce.logger.warn('compute job failed', { messageId, kind: job.kind, error: error as Error });
+        batchItemFailures.push({ itemIdentifier: messageId });
+      }
     }
   }
   return { batchItemFailures };

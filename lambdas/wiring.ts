@@ -22,6 +22,8 @@ import { DynamoDbWorkloadStore } from '../shared/storage/dynamodb/workloads.ts';
 import { DynamoDbCompiledPolicyStore } from '../shared/storage/dynamodb/compiled-policy.ts';
 import { approximateQueueDepth, SqsComputeQueue } from '../shared/storage/sqs/compute-queue.ts';
 import { LeaderView } from '../shared/supercluster/leader.ts';
+import { countWorkloadsAffected } from '../shared/compute/workloads-affected.ts';
+import type { PolicySnapshot } from '../shared/policy/model.ts';
 import { SuperclusterService } from '../shared/supercluster/supercluster-service.ts';
 import { WorkloadService } from '../shared/workloads/workload-service.ts';
 
@@ -35,10 +37,14 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
   const lags = new DynamoDbReplicationLagStore(ddb, l);
   const runtimeState = new DynamoDbRuntimeStateStore(ddb, l);
   const labelStore = new DynamoDbLabelStore(ddb, g, region);
-  /** policy.snapshots is also the compute pipeline's ActivePolicySource (getActive/getVersion) */
-  const policy = { ...dynamoDbPolicyAdapters(ddb, g, region), leader };
   /** also the compute pipeline's WorkloadFactsSource (listFacts) */
   const workloadStore = new DynamoDbWorkloadStore(ddb, g, region);
+  /** policy.snapshots is also the compute pipeline's ActivePolicySource (getActive/getVersion) */
+  const policy = {
+    ...dynamoDbPolicyAdapters(ddb, g, region),
+    leader,
+    workloadsAffected: (orgId: number, before: PolicySnapshot | null, after: PolicySnapshot) => countWorkloadsAffected(workloadStore, orgId, before, after),
+  };
   const sqs = new SQSClient({ region });
   const { computeQueueUrl, computeDlqUrl } = runtime;
   return {

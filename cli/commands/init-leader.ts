@@ -3,6 +3,9 @@ import { DynamoDbApiKeyStore } from '../../shared/storage/dynamodb/api-keys.ts';
 import { DynamoDbDirectoryStore, DynamoDbMembershipStore } from '../../shared/storage/dynamodb/directory.ts';
 import { DynamoDbLeaderRecordStore } from '../../shared/storage/dynamodb/leader-record.ts';
 import { initializeSupercluster } from '../../shared/supercluster/bootstrap.ts';
+import { LeaderView } from '../../shared/supercluster/leader.ts';
+import { ProvisioningService } from '../../shared/policy/objects/provisioning-service.ts';
+import { dynamoDbPolicyAdapters } from '../../shared/storage/dynamodb/policy.ts';
 import { initialLeader } from '../../shared/supercluster/config.ts';
 import { withTarget } from './context.ts';
 
@@ -22,6 +25,10 @@ export function registerInitLeader(program: Command): void {
             membership: new DynamoDbMembershipStore(client, target.globalTable, region),
             directory: new DynamoDbDirectoryStore(client, target.globalTable, region),
             apiKeys: new DynamoDbApiKeyStore(client, target.globalTable, region),
+            policy: new ProvisioningService({
+              ...dynamoDbPolicyAdapters(client, target.globalTable, region),
+              leader: new LeaderView(new DynamoDbLeaderRecordStore(client, target.globalTable, region), region),
+            }),
             now: Date.now,
           },
           { createApiKey: options.apiKey },

@@ -16,6 +16,9 @@ import { DynamoDbDirectoryStore, DynamoDbMembershipStore } from '../../shared/st
 import { DynamoDbLeaderRecordStore } from '../../shared/storage/dynamodb/leader-record.ts';
 import { globalTableName, localTableName } from '../../shared/storage/tables.ts';
 import { initializeSupercluster } from '../../shared/supercluster/bootstrap.ts';
+import { LeaderView } from '../../shared/supercluster/leader.ts';
+import { ProvisioningService } from '../../shared/policy/objects/provisioning-service.ts';
+import { dynamoDbPolicyAdapters } from '../../shared/storage/dynamodb/policy.ts';
 import { initialLeader, type SuperclusterConfig } from '../../shared/supercluster/config.ts';
 import { dynamoDbDocumentClient, localAwsEnvironment } from './clients.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
@@ -182,6 +185,7 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
         membership: new DynamoDbMembershipStore(ddbDoc, g, leaderRegion),
         directory: new DynamoDbDirectoryStore(ddbDoc, g, leaderRegion),
         apiKeys: new DynamoDbApiKeyStore(ddbDoc, g, leaderRegion),
+        policy: new ProvisioningService({ ...dynamoDbPolicyAdapters(ddbDoc, g, leaderRegion), leader: new LeaderView(new DynamoDbLeaderRecordStore(ddbDoc, g, leaderRegion), leaderRegion) }),
         now: Date.now,
       },
       { createApiKey: !existsSync(keyFile) },

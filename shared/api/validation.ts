@@ -21,7 +21,7 @@ export function issuesToEntries(issues: readonly z.core.$ZodIssue[]): ErrorEntry
 
 /** Parses `input` with `schema` or throws a 406 naming each bad field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, { reportInput: true });
   if (!result.success) throw new ValidationError(issuesToEntries(result.error.issues));
   return result.data;
 }

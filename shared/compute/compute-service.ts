@@ -6,7 +6,7 @@
  */
 import type { IpSetId } from '../policy/compiled.ts';
 import type { WorkloadFacts, WorkloadId } from '../policy/model.ts';
-import { sliceOf, type ComputeJobV1 } from './jobs.ts';
+import { sliceOf, type ComputeJobV1, type RecomputeAllJobV1, type WorkloadChangedJobV1 } from './jobs.ts';
 import type { ActivePolicySource, Compiler, CompilerFactory, CompiledPolicyStore, ManagedWorkloadFacts, VersionedSnapshot, WorkloadFactsSource } from './ports.ts';
 
 export interface ComputeServiceDeps {
@@ -23,6 +23,8 @@ export interface ComputeOutcome {
   readonly policiesUnchanged: number;
   readonly ipSetsWritten: number;
   readonly skipped?: string;
+  /** where the time went (ms), for the logs */
+  readonly timings?: Record<string, number>;
 }
 
 function factsKey(f: WorkloadFacts): string {
@@ -32,6 +34,8 @@ function factsKey(f: WorkloadFacts): string {
 interface CompilerState {
   readonly orgId: number;
   readonly version: number;
+  /** content hash of the version: two leaders racing through a failover could both write version n */
+  readonly sha256: string | undefined;
   readonly compiler: Compiler;
   facts: Map<WorkloadId, string>;
 }
@@ -45,34 +49,74 @@ export class ComputeService {
   }
 
   async run(job: ComputeJobV1): Promise<ComputeOutcome> {
-    return job.kind === 'recompute_all' ? this.recomputeSlice(job) : this.workloadChanged(job);
+    return this.runBatch([job]);
   }
 
-  private async recomputeSlice(job: Extract<ComputeJobV1, { kind: 'recompute_all' }>): Promise<ComputeOutcome> {
-    const active = await this.deps.policies.getActive(job.org_id);
-    if (active && active.version > job.policy_version) return { policiesWritten: 0, policiesUnchanged: 0, ipSetsWritten: 0, skipped: `version ${job.policy_version} superseded by ${active.version}` };
-    const target = active?.version === job.policy_version ? active : await this.deps.policies.getVersion(job.org_id, job.policy_version);
-    const facts = await this.deps.workloads.listFacts(job.org_id);
-    const { compiler } = this.compilerFor(job.org_id, target, facts);
-    const mine = facts.filter((f) => f.managingPceFqdn === this.deps.selfFqdn && sliceOf(f.id, job.slices) === job.slice).map((f) => f.id);
-    const outcome = await this.write(compiler, mine, new Set());
-    await this.deps.compiled.markSliceDone(job.org_id, job.policy_version, job.slice, job.slices);
-    return outcome;
+  /**
+   * Runs a batch of jobs together: per org one read of the workloads and one compiler update, then one
+   * write of everything the jobs touch. A provision's slices arriving in one batch cost one pass.
+   */
+  async runBatch(jobs: readonly ComputeJobV1[]): Promise<ComputeOutcome> {
+    const total = { policiesWritten: 0, policiesUnchanged: 0, ipSetsWritten: 0 };
+    const skipped: string[] = [];
+    const timings: Record<string, number> = {};
+    for (const orgId of new Set(jobs.map((j) => j.org_id))) {
+      const outcome = await this.runOrg(orgId, jobs.filter((j) => j.org_id === orgId));
+      for (const [k, v] of Object.entries(outcome.timings ?? {})) timings[k] = (timings[k] ?? 0) + v;
+      total.policiesWritten += outcome.policiesWritten;
+      total.policiesUnchanged += outcome.policiesUnchanged;
+      total.ipSetsWritten += outcome.ipSetsWritten;
+      if (outcome.skipped) skipped.push(outcome.skipped);
+    }
+    return { ...total, timings, ...(skipped.length > 0 ? { skipped: skipped.join('; ') } : {}) };
   }
 
-  private async workloadChanged(job: Extract<ComputeJobV1, { kind: 'workload_changed' }>): Promise<ComputeOutcome> {
-    const active = await this.deps.policies.getActive(job.org_id);
-    if (!active) return { policiesWritten: 0, policiesUnchanged: 0, ipSetsWritten: 0, skipped: 'no provisioned policy yet' };
-    const facts = await this.deps.workloads.listFacts(job.org_id);
+  private async runOrg(orgId: number, jobs: readonly ComputeJobV1[]): Promise<ComputeOutcome> {
+    const slices = jobs.filter((j): j is RecomputeAllJobV1 => j.kind === 'recompute_all');
+    const changed = jobs.filter((j): j is WorkloadChangedJobV1 => j.kind === 'workload_changed');
+    const t: Record<string, number> = {};
+    let mark = performance.now();
+    const lap = (name: string) => {
+      const now = performance.now();
+      t[name] = Math.round((t[name] ?? 0) + now - mark);
+      mark = now;
+    };
+    const active = await this.deps.policies.getActive(orgId);
+    const newest = Math.max(0, ...slices.map((j) => j.policy_version));
+    // a provision newer than what this replica shows as active: its chunks may still be replicating (getVersion throws then)
+    const target = newest > (active?.version ?? 0) ? await this.deps.policies.getVersion(orgId, newest) : active;
+    if (!target) return { policiesWritten: 0, policiesUnchanged: 0, ipSetsWritten: 0, skipped: 'no provisioned policy yet' };
+
+    lap('policy');
+    const facts = await this.deps.workloads.listFacts(orgId);
+    lap('facts');
     const mine = new Set(facts.filter((f) => f.managingPceFqdn === this.deps.selfFqdn).map((f) => f.id));
-    const { compiler, touched } = this.compilerFor(job.org_id, active, facts);
-    if (touched === 'all') return this.write(compiler, [...mine], new Set());
-    const changed = touched.changedIpSets;
-    const recompute = [...new Set([...touched.rulesChanged, job.workload_id])].filter((id) => mine.has(id));
-    const outcome = await this.write(compiler, recompute, changed);
-    const stored = await this.deps.compiled.getPolicy(job.workload_id);
-    if (stored && !mine.has(job.workload_id)) await this.deps.compiled.deletePolicy(job.workload_id);
-    return outcome;
+    const { compiler, touched } = this.compilerFor(orgId, target, facts);
+    lap('compiler');
+
+    const done = slices.length > 0 ? await this.deps.compiled.slicesDone(orgId, target.version) : new Set<number>();
+    // a redelivered slice that completed before has nothing to write
+    const current = slices.filter((j) => j.policy_version === target.version && !done.has(j.slice));
+    if (current.length === 0 && changed.length === 0) return { policiesWritten: 0, policiesUnchanged: 0, ipSetsWritten: 0, skipped: 'slices already done or superseded' };
+    const recompute = new Set<WorkloadId>();
+    for (const job of current) for (const id of mine) if (sliceOf(id, job.slices) === job.slice) recompute.add(id);
+    const sets = new Set<IpSetId>();
+    if (changed.length > 0) {
+      if (touched === 'all') mine.forEach((id) => recompute.add(id));
+      else {
+        touched.changedIpSets.forEach((id) => sets.add(id));
+        for (const id of [...touched.rulesChanged, ...changed.flatMap((j) => j.workload_ids)]) if (mine.has(id)) recompute.add(id);
+      }
+    }
+    lap('plan');
+    const outcome = await this.write(compiler, [...recompute], sets, changed.length === 0);
+    lap('write');
+    for (const job of current) await this.deps.compiled.markSliceDone(orgId, job.policy_version, job.slice, job.slices);
+    // a workload now managed elsewhere (or deleted) leaves no compiled policy behind here
+    for (const id of new Set(changed.flatMap((j) => j.workload_ids))) if (!mine.has(id) && (await this.deps.compiled.getPolicy(id))) await this.deps.compiled.deletePolicy(id);
+    lap('finish');
+    const skippedSlices = slices.length - current.length;
+    return { ...outcome, timings: t, ...(skippedSlices > 0 ? { skipped: `${skippedSlices} slice(s) already done or superseded` } : {}) };
   }
 
   /**
@@ -81,9 +125,9 @@ export class ComputeService {
    */
   private compilerFor(orgId: number, target: VersionedSnapshot, facts: readonly ManagedWorkloadFacts[]): { compiler: Compiler; touched: 'all' | { changedIpSets: Set<IpSetId>; rulesChanged: Set<WorkloadId> } } {
     const current = this.state;
-    if (!current || current.orgId !== orgId || current.version !== target.version) {
+    if (!current || current.orgId !== orgId || current.version !== target.version || current.sha256 !== target.sha256) {
       const compiler = this.deps.createCompiler(target.snapshot, facts);
-      this.state = { orgId, version: target.version, compiler, facts: new Map(facts.map((f) => [f.id, factsKey(f)])) };
+      this.state = { orgId, version: target.version, sha256: target.sha256, compiler, facts: new Map(facts.map((f) => [f.id, factsKey(f)])) };
       return { compiler, touched: 'all' };
     }
     const changedIpSets = new Set<IpSetId>();
@@ -110,7 +154,7 @@ export class ComputeService {
   }
 
   /** Writes the compiled policy of `workloads` and the sets they use, plus `extraSets`; conditional writes skip what is unchanged. */
-  private async write(compiler: Compiler, workloads: readonly WorkloadId[], extraSets: ReadonlySet<IpSetId>): Promise<ComputeOutcome> {
+  private async write(compiler: Compiler, workloads: readonly WorkloadId[], extraSets: ReadonlySet<IpSetId>, newSlicesOnly: boolean): Promise<ComputeOutcome> {
     const now = this.now();
     const sets = new Set<IpSetId>(extraSets);
     const policies = workloads.flatMap((id) => {
@@ -121,7 +165,7 @@ export class ComputeService {
     });
     // sets first: a VEN that sees a new policy must find the sets it refers to
     const ipSetsWritten = await this.deps.compiled.putIpSets([...sets].map((id) => compiler.ipSet(id)));
-    const policiesWritten = await this.deps.compiled.putPolicies(policies, now);
+    const policiesWritten = await this.deps.compiled.putPolicies(policies, now, { assumeChanged: newSlicesOnly });
     return { policiesWritten, policiesUnchanged: policies.length - policiesWritten, ipSetsWritten };
   }
 }

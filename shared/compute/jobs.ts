@@ -20,12 +20,15 @@ export const recomputeAllJobV1 = z.strictObject({
   slices: z.number().int().positive(),
 });
 
-/** A workload's labels, mode or addresses changed (anywhere in the supercluster). */
+/** Workloads' labels, modes or addresses changed (anywhere in the supercluster); a bulk change is one job. */
 export const workloadChangedJobV1 = z.strictObject({
   ...base,
   kind: z.literal('workload_changed'),
-  workload_id: z.string().min(1).max(64),
+  workload_ids: z.array(z.string().min(1).max(64)).min(1).max(500),
 });
+
+/** Workload ids per workload_changed job (keeps a message far below SQS's 256 KB). */
+export const WORKLOADS_PER_CHANGE_JOB = 500;
 
 export const computeJobV1 = z.discriminatedUnion('kind', [recomputeAllJobV1, workloadChangedJobV1]);
 

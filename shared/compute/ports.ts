@@ -6,6 +6,7 @@ import type { ComputeJobV1 } from './jobs.ts';
 export interface VersionedSnapshot {
   readonly version: number;
   readonly snapshot: PolicySnapshot;
+  readonly sha256?: string;
 }
 
 /** Provisioned policy, as this region's replica holds it. getVersion throws while a version is still replicating. */
@@ -37,8 +38,12 @@ export interface StoredCompiledPolicy {
 
 /** Compiled policy and IP sets in this PCE's local table. Writes are no-ops when nothing changed. */
 export interface CompiledPolicyStore {
-  /** Stores the policies whose version or hash differ from what is stored; returns how many it wrote. */
-  putPolicies(policies: readonly CompiledPolicy[], computedAt: number): Promise<number>;
+  /**
+   * Stores the policies whose version or hash differ from what is stored; returns how many it wrote.
+   * `assumeChanged` skips the comparison read when the caller knows every policy is new (a slice of a
+   * provision not done before).
+   */
+  putPolicies(policies: readonly CompiledPolicy[], computedAt: number, options?: { assumeChanged?: boolean }): Promise<number>;
   /** Stores the sets whose hash differs from what is stored; returns how many it wrote. */
   putIpSets(sets: readonly CompiledIpSet[]): Promise<number>;
   getPolicy(workloadId: WorkloadId): Promise<StoredCompiledPolicy | null>;
@@ -46,6 +51,8 @@ export interface CompiledPolicyStore {
   deletePolicy(workloadId: WorkloadId): Promise<void>;
   /** records that a provision slice finished (idempotent: a set of slice numbers) */
   markSliceDone(orgId: number, version: number, slice: number, slices: number): Promise<void>;
+  /** the slices of a provision already done here */
+  slicesDone(orgId: number, version: number): Promise<Set<number>>;
   /** the policy versions and counts of compiled workloads, for convergence checks */
   summary(): Promise<{ workloads: number; byVersion: Record<string, number> }>;
 }

@@ -6,7 +6,7 @@
  */
 import type { ReplicationLagStore } from '../supercluster/health.ts';
 import { recordProbeArrival } from '../supercluster/probe.ts';
-import { WORKLOADS_PER_SLICE, type ComputeJobV1 } from './jobs.ts';
+import { WORKLOADS_PER_CHANGE_JOB, WORKLOADS_PER_SLICE, type ComputeJobV1 } from './jobs.ts';
 import type { ComputeQueue, WorkloadFactsSource } from './ports.ts';
 
 export type Item = Record<string, unknown>;
@@ -73,9 +73,13 @@ export async function routeChanges(records: readonly ChangeRecord[], deps: Strea
       const slices = Math.max(1, Math.ceil(managed / WORKLOADS_PER_SLICE));
       for (let slice = 0; slice < slices; slice++) jobs.push({ version: 1, kind: 'recompute_all', org_id: orgId, policy_version: version, slice, slices, requested_at: requestedAt });
     }
-    for (const [workloadId, orgId] of changedWorkloads) {
+    for (const orgId of new Set(changedWorkloads.values())) {
       // a provision in the same batch recomputes everything anyway
-      if (!provisions.has(orgId)) jobs.push({ version: 1, kind: 'workload_changed', org_id: orgId, workload_id: workloadId, requested_at: requestedAt });
+      if (provisions.has(orgId)) continue;
+      const ids = [...changedWorkloads].filter(([, org]) => org === orgId).map(([id]) => id);
+      for (let i = 0; i < ids.length; i += WORKLOADS_PER_CHANGE_JOB) {
+        jobs.push({ version: 1, kind: 'workload_changed', org_id: orgId, workload_ids: ids.slice(i, i + WORKLOADS_PER_CHANGE_JOB), requested_at: requestedAt });
+      }
     }
     if (jobs.length > 0) await deps.queue.send(jobs);
   } catch (error) {

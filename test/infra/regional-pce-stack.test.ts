@@ -290,7 +290,7 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
       expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('sqs:'))).toEqual([]);
     });
 
-    it('api reads and writes the global replica and the local table, and touches no queue', () => {
+    it('api reads and writes the global replica and the local table, and may only read the DLQ depth', () => {
       const statements = statementsOf(template, 'ApiFunction');
       expect(actionsOn(statements, replicaArn(config, region))).toEqual(
         expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
@@ -298,7 +298,9 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
       expect(actionsOn(statements, { 'Fn::GetAtt': [Object.keys(resourcesOfType(template, 'AWS::DynamoDB::GlobalTable'))[0], 'Arn'] })).toEqual(
         expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']),
       );
-      expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('sqs:'))).toEqual([]);
+      const sqsStatements = statements.filter((statement) => actionsOf(statement).some((action) => action.startsWith('sqs:')));
+      expect(sqsStatements.flatMap(actionsOf)).toEqual(['sqs:GetQueueAttributes']);
+      expect(JSON.stringify(sqsStatements[0]?.Resource)).toContain('DeadLetterQueue');
     });
 
     it('stream router reads the stream and the global replica (no writes there), and sends to the compute queue', () => {

@@ -5,6 +5,7 @@
  */
 import { ValidationError, notFound } from '../../api/errors.ts';
 import { parseInput } from '../../api/validation.ts';
+import type { PolicySnapshot } from '../model.ts';
 import type { LeaderView, WriteFence } from '../../supercluster/leader.ts';
 import type { PolicySnapshotStore } from '../snapshot/ports.ts';
 import { Issues, OBJECT_NOUNS, policyObjectHref, type BuildContext, type ObjectMeta, type PolicyActor, type PolicyObjectType, type PolicyState } from './common.ts';
@@ -24,6 +25,8 @@ export interface PolicyServiceDeps {
   readonly labels: PolicyLabelSource;
   readonly leader: LeaderView;
   readonly now?: () => number;
+  /** workloads whose rules differ between two versions (provisioning's workloads_affected); null when absent */
+  readonly workloadsAffected?: (orgId: number, before: PolicySnapshot | null, after: PolicySnapshot) => Promise<number>;
 }
 
 export interface PolicyObjectFilter {

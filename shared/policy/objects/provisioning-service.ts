@@ -2,6 +2,7 @@
  * Provisioning use cases: what is pending (draft vs active), provisioning all or a subset of it into a
  * new immutable policy version (leader only, fenced), and the version history.
  */
+import { toPolicySnapshot } from '../snapshot/to-policy-snapshot.ts';
 import { z } from 'zod';
 import { ValidationError, notFound, type ErrorEntry } from '../../api/errors.ts';
 import { parseInput } from '../../api/validation.ts';
@@ -113,13 +114,15 @@ export class ProvisioningService implements DefaultPolicyInitializer {
     if (problems.length > 0) throw new ValidationError(problems);
     const now = Math.max(this.now(), (active?.version.createdAt ?? 0) + 1);
     const version = (active?.version.version ?? 0) + 1;
+    const document = { format: SNAPSHOT_FORMAT, orgId, version, labels: resolved.labels, objects: plan.next } as const;
+    const workloadsAffected = this.deps.workloadsAffected ? await this.deps.workloadsAffected(orgId, active ? toPolicySnapshot(active.document) : null, toPolicySnapshot(document)) : null;
     return this.deps.store.provision(
       {
         orgId,
         expectedHead: draft.head,
         previous: active ? { version: active.version.version, epoch: active.version.epoch, updatedAt: active.version.createdAt } : null,
-        version: { orgId, version, epoch: fence.epoch, createdAt: now, createdBy: userId, commitMessage: message, objectCounts: objectCounts(plan.next), workloadsAffected: null },
-        document: { format: SNAPSHOT_FORMAT, orgId, version, labels: resolved.labels, objects: plan.next },
+        version: { orgId, version, epoch: fence.epoch, createdAt: now, createdBy: userId, commitMessage: message, objectCounts: objectCounts(plan.next), workloadsAffected },
+        document,
         now,
       },
       fence,

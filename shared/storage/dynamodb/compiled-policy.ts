@@ -1,6 +1,6 @@
 /**
  * Compiled policy and IP sets in a PCE's local table (never replicated: each PCE computes its own).
- *   COMPILED / <workloadId>  {policy, rules_hash, policy_version, computed_at}
+ *   COMPILED / <workloadId>  {policy (JSON string: one attribute is far cheaper to marshal than a deep map), rules_hash, policy_version, computed_at}
  *   IPSET    / <setId>       {members, hash}
  *   COMPUTE  / PROGRESS#<org>#<version>  {slices, slices_done (number set)}
  * Writes compare hashes first (BatchGet) and write only what differs (BatchWrite), so a redelivered
@@ -19,6 +19,20 @@ export const compiledKeys = {
 
 const chunk = <T>(items: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
+/** Batch requests in flight at once per call. */
+const CONCURRENCY = 4;
+
+async function inParallel<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
+}
+
 export class DynamoDbCompiledPolicyStore implements CompiledPolicyStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -30,7 +44,7 @@ export class DynamoDbCompiledPolicyStore implements CompiledPolicyStore {
     const found = new Map<string, Record<string, unknown>>();
     const names = Object.fromEntries(['sk', ...attributes].map((a, i) => [`#a${i}`, a]));
     const projection = Object.keys(names).join(', ');
-    for (const part of chunk(keys, 100)) {
+    await inParallel(chunk(keys, 100), async (part) => {
       type Request = Record<string, { Keys: Record<string, unknown>[]; ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> }>;
       let request: Request | undefined = { [this.tableName]: { Keys: part, ProjectionExpression: projection, ExpressionAttributeNames: names } };
       while (request && Object.keys(request).length > 0) {
@@ -38,30 +52,30 @@ export class DynamoDbCompiledPolicyStore implements CompiledPolicyStore {
         for (const item of out.Responses?.[this.tableName] ?? []) found.set(String(item.sk), item);
         request = out.UnprocessedKeys as Request | undefined;
       }
-    }
+    });
     return found;
   }
 
   private async writeAll(items: Record<string, unknown>[]): Promise<void> {
-    for (const part of chunk(items, 25)) {
+    await inParallel(chunk(items, 25), async (part) => {
       let request: Record<string, { PutRequest: { Item: Record<string, unknown> } }[]> | undefined = { [this.tableName]: part.map((Item) => ({ PutRequest: { Item } })) };
       for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
         const out = await this.client.send(new BatchWriteCommand({ RequestItems: request }));
         request = out.UnprocessedItems as typeof request;
       }
-    }
+    });
   }
 
-  async putPolicies(policies: readonly CompiledPolicy[], computedAt: number): Promise<number> {
+  async putPolicies(policies: readonly CompiledPolicy[], computedAt: number, options: { assumeChanged?: boolean } = {}): Promise<number> {
     if (policies.length === 0) return 0;
-    const stored = await this.existing(policies.map((p) => compiledKeys.policy(p.workloadId)), ['rules_hash', 'policy_version']);
+    const stored = options.assumeChanged ? new Map<string, Record<string, unknown>>() : await this.existing(policies.map((p) => compiledKeys.policy(p.workloadId)), ['rules_hash', 'policy_version']);
     const changed = policies.filter((p) => {
       const s = stored.get(p.workloadId);
       return !s || s.rules_hash !== p.rulesHash || s.policy_version !== p.policyVersion;
     });
     await this.writeAll(
-      changed.map((p) => ({ ...compiledKeys.policy(p.workloadId), policy: p, rules_hash: p.rulesHash, policy_version: p.policyVersion, computed_at: computedAt })),
+      changed.map((p) => ({ ...compiledKeys.policy(p.workloadId), policy: JSON.stringify(p), rules_hash: p.rulesHash, policy_version: p.policyVersion, computed_at: computedAt })),
     );
     return changed.length;
   }
@@ -77,7 +91,7 @@ export class DynamoDbCompiledPolicyStore implements CompiledPolicyStore {
   async getPolicy(workloadId: string): Promise<StoredCompiledPolicy | null> {
     const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: compiledKeys.policy(workloadId) }));
     if (!out.Item) return null;
-    return { policy: out.Item.policy as CompiledPolicy, computedAt: Number(out.Item.computed_at) };
+    return { policy: JSON.parse(String(out.Item.policy)) as CompiledPolicy, computedAt: Number(out.Item.computed_at) };
   }
 
   async getIpSets(ids: readonly string[]): Promise<CompiledIpSet[]> {
@@ -101,6 +115,11 @@ export class DynamoDbCompiledPolicyStore implements CompiledPolicyStore {
         ExpressionAttributeValues: { ':n': slices, ':s': new Set([slice]) },
       }),
     );
+  }
+
+  async slicesDone(orgId: number, version: number): Promise<Set<number>> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: compiledKeys.progress(orgId, version), ConsistentRead: true }));
+    return new Set((out.Item?.slices_done as Set<number> | undefined) ?? []);
   }
 
   async summary(): Promise<{ workloads: number; byVersion: Record<string, number> }> {

@@ -1,20 +1,20 @@
 /**
  * Draft policy objects and provisioning in the global table (layout: shared/storage/policy-keys.ts).
- * Every write is one TransactWriteItems with the leader fence first and the draft head second, so a
- * write either lands whole on the current leader's view of the drafts or not at all.
+ * Every write is one TransactWriteItems (fenced-write.ts: the leader fence first, conflicts retried) with
+ * the draft head next, so a write either lands whole on the current leader's view of the drafts or not at all.
  */
-import { GetCommand, QueryCommand, TransactWriteCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type TransactWriteCommandInput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { OBJECT_NOUNS, type PolicyObjectType } from '../../policy/objects/common.ts';
 import { ActivePolicyChangedError, DraftChangedError, PolicyObjectTooLargeError } from '../../policy/objects/errors.ts';
 import type { PolicyObjectMap, PolicyObjectRecord } from '../../policy/objects/objects.ts';
 import type { DraftHead, DraftPolicy, DraftWrite, IdCounter, PolicyStore, ProvisionWrite } from '../../policy/objects/ports.ts';
 import { encodeSnapshot } from '../../policy/snapshot/codec.ts';
 import type { StoredPolicyVersion } from '../../policy/snapshot/document.ts';
-import { FenceFailedError, type WriteFence } from '../../supercluster/leader.ts';
+import type { WriteFence } from '../../supercluster/leader.ts';
 import { stamp } from '../keys.ts';
 import { draftTypeOfSk, policyKeys } from '../policy-keys.ts';
 import { cancellationCodes, type DynamoDBDocumentClient } from './client.ts';
-import { leaderFenceCheck } from './leader-record.ts';
+import { fencedTransactWrite } from './fenced-write.ts';
 
 /** A draft item must stay below DynamoDB's 400 KB item limit with room to spare. */
 export const MAX_DRAFT_ITEM_BYTES = 350_000;
@@ -22,7 +22,7 @@ export const MAX_DRAFT_ITEM_BYTES = 350_000;
 export const CHUNKS_PER_TRANSACTION = 12;
 
 type Item = Record<string, unknown>;
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 function objectItem(orgId: number, type: PolicyObjectType, object: PolicyObjectRecord, region: string): Item {
   return { ...policyKeys.draftObject(orgId, type, object.id), org_id: orgId, object_type: type, id: object.id, name: object.name, object, ...stamp(region, object.updatedAt) };
@@ -134,23 +134,15 @@ export class DynamoDbPolicyStore implements PolicyStore {
         ]
       : [];
     try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            leaderFenceCheck(this.tableName, fence),
-            this.headPut(write.orgId, write.expectedHead, write.now),
-            ...counter,
-            ...puts.map((Item): TransactItem => ({ Put: { TableName: this.tableName, Item } })),
-            ...write.remove.map(
-              (k): TransactItem => ({ Delete: { TableName: this.tableName, Key: policyKeys.draftObject(write.orgId, k.type, k.id), ConditionExpression: 'attribute_exists(pk)' } }),
-            ),
-          ],
-        }),
-      );
+      await fencedTransactWrite(this.client, this.tableName, fence, [
+        this.headPut(write.orgId, write.expectedHead, write.now),
+        ...counter,
+        ...puts.map((Item): TransactItem => ({ Put: { TableName: this.tableName, Item } })),
+        ...write.remove.map((k): TransactItem => ({ Delete: { TableName: this.tableName, Key: policyKeys.draftObject(write.orgId, k.type, k.id), ConditionExpression: 'attribute_exists(pk)' } })),
+      ]);
     } catch (err) {
-      const codes = cancellationCodes(err);
-      if (!codes) throw err;
-      if (codes[0]) throw new FenceFailedError('leader fence failed', { cause: err });
+      // head, counter or a delete condition failed (or conflicts outlasted the retries): re-read and retry
+      if (!cancellationCodes(err)) throw err;
       throw new DraftChangedError(`the drafts of org ${write.orgId} changed since they were read`, { cause: err });
     }
   }
@@ -171,44 +163,38 @@ export class DynamoDbPolicyStore implements PolicyStore {
     if (inline.length === 0) {
       for (let i = 0; i < chunks.length; i += CHUNKS_PER_TRANSACTION) {
         try {
-          await this.client.send(new TransactWriteCommand({ TransactItems: [leaderFenceCheck(this.tableName, fence), ...chunks.slice(i, i + CHUNKS_PER_TRANSACTION)] }));
+          await fencedTransactWrite(this.client, this.tableName, fence, chunks.slice(i, i + CHUNKS_PER_TRANSACTION));
         } catch (err) {
-          if (cancellationCodes(err)?.[0]) throw new FenceFailedError('leader fence failed', { cause: err });
-          throw err;
+          if (!cancellationCodes(err)) throw err;
+          throw new ActivePolicyChangedError(`writing the chunks of policy version ${version} of org ${orgId} kept conflicting`, { cause: err });
         }
       }
     }
     const previous = write.previous;
     try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            leaderFenceCheck(this.tableName, fence),
-            { ConditionCheck: { TableName: this.tableName, Key: policyKeys.draftHead(orgId), ...headCondition(write.expectedHead) } },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...policyKeys.version(orgId, version, epoch), ...versionAttributes(stored), ...stamp(this.region, write.now) },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...policyKeys.activePointer(orgId), ...versionAttributes(stored), ...stamp(this.region, Math.max(write.now, (previous?.updatedAt ?? 0) + 1)) },
-                ConditionExpression: previous ? 'version = :v AND epoch = :e' : 'attribute_not_exists(pk)',
-                ExpressionAttributeValues: previous ? { ':v': previous.version, ':e': previous.epoch } : undefined,
-              },
-            },
-            ...inline,
-          ],
-        }),
-      );
+      await fencedTransactWrite(this.client, this.tableName, fence, [
+        { ConditionCheck: { TableName: this.tableName, Key: policyKeys.draftHead(orgId), ...headCondition(write.expectedHead) } },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...policyKeys.version(orgId, version, epoch), ...versionAttributes(stored), ...stamp(this.region, write.now) },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...policyKeys.activePointer(orgId), ...versionAttributes(stored), ...stamp(this.region, Math.max(write.now, (previous?.updatedAt ?? 0) + 1)) },
+            ConditionExpression: previous ? 'version = :v AND epoch = :e' : 'attribute_not_exists(pk)',
+            ExpressionAttributeValues: previous ? { ':v': previous.version, ':e': previous.epoch } : undefined,
+          },
+        },
+        ...inline,
+      ]);
     } catch (err) {
       const codes = cancellationCodes(err);
       if (!codes) throw err;
-      if (codes[0]) throw new FenceFailedError('leader fence failed', { cause: err });
-      if (codes[1]) throw new DraftChangedError(`the drafts of org ${orgId} changed while provisioning`, { cause: err });
+      if (codes[1] === 'ConditionalCheckFailed') throw new DraftChangedError(`the drafts of org ${orgId} changed while provisioning`, { cause: err });
       throw new ActivePolicyChangedError(`policy version ${version} of org ${orgId} was provisioned concurrently`, { cause: err });
     }
     return stored;

@@ -36,4 +36,3 @@ export class DynamoDbPolicyLabelSource implements PolicyLabelSource {
     return labels;
   }
 }
-

@@ -52,10 +52,10 @@ describe('stream router', () => {
     ]);
   });
 
-  it('turns workload changes into one job per workload, and none when a provision covers them', async () => {
+  it('turns a batch of workload changes into one job, and none when a provision covers them', async () => {
     const queue = new FakeQueue();
     await routeChanges([put({ pk: 'ORG#1#WORKLOADS', sk: 'a#META' }), put({ pk: 'ORG#1#WORKLOADS', sk: 'a#CONTEXT' }), put({ pk: 'ORG#1#WORKLOADS', sk: 'b#META' })], deps(queue, 1));
-    expect(queue.sent.map((j) => (j.kind === 'workload_changed' ? j.workload_id : j.kind))).toEqual(['a', 'b']);
+    expect(queue.sent.map((j) => (j.kind === 'workload_changed' ? j.workload_ids : j.kind))).toEqual([['a', 'b']]);
     const q2 = new FakeQueue();
     await routeChanges([put({ pk: 'ORG#1#WORKLOADS', sk: 'a#META' }), put({ pk: 'ORG#1#POLICY', sk: 'ACTIVE', version: 2 })], deps(q2, 1));
     expect(q2.sent.map((j) => j.kind)).toEqual(['recompute_all']);
@@ -76,7 +76,7 @@ describe('stream router', () => {
   it('validates job messages against the versioned contract and keeps slices stable', () => {
     expect(() => parseComputeJob('{"version":2,"kind":"recompute_all"}')).toThrow(/not a ComputeJobV1/);
     expect(() => parseComputeJob('nope')).toThrow(/not JSON/);
-    expect(parseComputeJob(JSON.stringify({ version: 1, kind: 'workload_changed', org_id: 1, workload_id: 'x', requested_at: 1 })).kind).toBe('workload_changed');
+    expect(parseComputeJob(JSON.stringify({ version: 1, kind: 'workload_changed', org_id: 1, workload_ids: ['x'], requested_at: 1 })).kind).toBe('workload_changed');
     expect(sliceOf('abc', 7)).toBe(sliceOf('abc', 7));
   });
 });

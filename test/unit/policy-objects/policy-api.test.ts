@@ -226,7 +226,10 @@ describe('policy API (fakes)', () => {
     await expect406(`${P}/draft/rule_sets`, { name: 'R' }, ['name_in_use']);
     const shape = await onLeader('POST', `${P}/draft/rule_sets`, { name: 'x', enabled: 'yes', colour: 1 });
     expect(shape.status).toBe(406);
-    expect((shape.body as { message: string }[]).map((e) => e.message.split(' ')[0]).sort()).toEqual(['colour', 'enabled']);
+    const entries = shape.body as { token: string; message: string }[];
+    expect(entries.map((e) => e.message.split(/[: ]/)[0]).sort()).toEqual(['colour', 'enabled']);
+    // a wrong type is reported as invalid, not as missing
+    expect(entries.find((e) => e.message.startsWith('enabled'))?.token).toBe('input_validation_error');
 
     // delete of an object a draft rule uses
     const svc = await created(`${P}/draft/services`, { name: 'ssh', service_ports: [{ proto: 6, port: 22 }] });
