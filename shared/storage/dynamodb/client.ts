@@ -5,7 +5,7 @@ import {
   TransactionCanceledException,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 
 export function documentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
@@ -24,4 +24,37 @@ export function isConditionalCheckFailed(err: unknown): boolean {
 export function cancellationCodes(err: unknown): (string | undefined)[] | null {
   if (!(err instanceof TransactionCanceledException)) return null;
   return (err.CancellationReasons ?? []).map((r) => (r.Code === 'None' ? undefined : r.Code));
+}
+
+export interface PartitionQuery {
+  readonly pk: string;
+  /** only items whose sort key starts with this */
+  readonly skPrefix?: string;
+  readonly consistent?: boolean;
+  readonly newestFirst?: boolean;
+  /** attributes to return (default: all) */
+  readonly attributes?: readonly string[];
+}
+
+/** Every item of one partition (optionally a sort-key prefix), following pagination. */
+export async function queryPartition(client: DynamoDBDocumentClient, tableName: string, query: PartitionQuery): Promise<Record<string, unknown>[]> {
+  const names = query.attributes ? Object.fromEntries(query.attributes.map((a, i) => [`#a${i}`, a])) : undefined;
+  const items: Record<string, unknown>[] = [];
+  let startKey: QueryCommandOutput['LastEvaluatedKey'];
+  do {
+    const out: QueryCommandOutput = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: query.skPrefix === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: query.skPrefix === undefined ? { ':pk': query.pk } : { ':pk': query.pk, ':prefix': query.skPrefix },
+        ...(names ? { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names } : {}),
+        ConsistentRead: query.consistent ?? false,
+        ScanIndexForward: !query.newestFirst,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(out.Items ?? []));
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+  return items;
 }

@@ -6,10 +6,10 @@
  * Writes compare hashes first (BatchGet) and write only what differs (BatchWrite), so a redelivered
  * job writes nothing; the content is deterministic, so a race between two writers is harmless.
  */
-import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CompiledPolicyStore, StoredCompiledPolicy } from '../../compute/ports.ts';
 import type { CompiledIpSet, CompiledPolicy } from '../../policy/compiled.ts';
-import type { DynamoDBDocumentClient } from './client.ts';
+import { queryPartition, type DynamoDBDocumentClient } from './client.ts';
 
 export const compiledKeys = {
   policy: (workloadId: string) => ({ pk: 'COMPILED', sk: workloadId }),
@@ -125,24 +125,11 @@ export class DynamoDbCompiledPolicyStore implements CompiledPolicyStore {
   async summary(): Promise<{ workloads: number; byVersion: Record<string, number> }> {
     const byVersion: Record<string, number> = {};
     let workloads = 0;
-    let startKey: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out: QueryCommandOutput = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': 'COMPILED' },
-          ProjectionExpression: 'policy_version',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        workloads++;
-        const v = String(item.policy_version);
-        byVersion[v] = (byVersion[v] ?? 0) + 1;
-      }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    for (const item of await queryPartition(this.client, this.tableName, { pk: 'COMPILED', attributes: ['policy_version'] })) {
+      workloads++;
+      const v = String(item.policy_version);
+      byVersion[v] = (byVersion[v] ?? 0) + 1;
+    }
     return { workloads, byVersion };
   }
 }

@@ -3,10 +3,10 @@
  * A result body is split into chunks of at most `chunkBytes` (DynamoDB items are limited to 400 KB),
  * written before the META item that lists them, so a datafile is either complete or absent.
  */
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, type BatchWriteCommandOutput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Datafile, Job, JobStatus, JobStore } from '../../jobs/job.ts';
 import { jobKeys } from '../workload-keys.ts';
-import type { DynamoDBDocumentClient } from './client.ts';
+import { queryPartition, type DynamoDBDocumentClient } from './client.ts';
 
 /** Bytes of body per chunk item: below DynamoDB's 400 KB item limit with room for keys and attributes. */
 export const DATAFILE_CHUNK_BYTES = 350_000;
@@ -93,24 +93,11 @@ export class DynamoDbJobStore implements JobStore {
   async getDatafile(orgId: number, id: string): Promise<Datafile | null> {
     let meta: Item | undefined;
     const parts = new Map<number, Uint8Array>();
-    let startKey: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out: QueryCommandOutput = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': jobKeys.datafilePartition(orgId, id) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        const sk = String(item.sk);
-        if (sk === 'META') meta = item;
-        else if (sk.startsWith('CHUNK#') && item.data instanceof Uint8Array) parts.set(Number(sk.slice('CHUNK#'.length)), item.data);
-      }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    for (const item of await queryPartition(this.client, this.tableName, { pk: jobKeys.datafilePartition(orgId, id), consistent: true })) {
+      const sk = String(item.sk);
+      if (sk === 'META') meta = item;
+      else if (sk.startsWith('CHUNK#') && item.data instanceof Uint8Array) parts.set(Number(sk.slice('CHUNK#'.length)), item.data);
+    }
     if (!meta) return null;
     const chunks = Number(meta.chunks);
     const ordered: Uint8Array[] = [];

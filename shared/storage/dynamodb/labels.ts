@@ -1,8 +1,8 @@
-import { GetCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DuplicateLabelError, LabelChangedError, type Label, type LabelKey, type LabelStore } from '../../labels/label.ts';
 import type { WriteFence } from '../../supercluster/leader.ts';
 import { keys, stamp } from '../keys.ts';
-import { cancellationCodes, type DynamoDBDocumentClient } from './client.ts';
+import { cancellationCodes, queryPartition, type DynamoDBDocumentClient } from './client.ts';
 import { fencedTransactWrite } from './fenced-write.ts';
 
 /** Ids are allocated per leadership epoch so that two leaders in sequence never hand out the same id. */
@@ -49,21 +49,8 @@ export class DynamoDbLabelStore implements LabelStore {
   ) {}
 
   async list(orgId: number): Promise<Label[]> {
-    const labels: Label[] = [];
-    let startKey: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out: QueryCommandOutput = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.labelPartition(orgId) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) labels.push(toLabel(item));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return labels;
+    const items = await queryPartition(this.client, this.tableName, { pk: keys.labelPartition(orgId) });
+    return items.map(toLabel);
   }
 
   async get(orgId: number, id: number): Promise<Label | null> {

@@ -3,7 +3,7 @@
  * Every write is one TransactWriteItems (fenced-write.ts: the leader fence first, conflicts retried) with
  * the draft head next, so a write either lands whole on the current leader's view of the drafts or not at all.
  */
-import { GetCommand, QueryCommand, type TransactWriteCommandInput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { OBJECT_NOUNS, type PolicyObjectType } from '../../policy/objects/common.ts';
 import { ActivePolicyChangedError, DraftChangedError, PolicyObjectTooLargeError } from '../../policy/objects/errors.ts';
 import type { PolicyObjectMap, PolicyObjectRecord } from '../../policy/objects/objects.ts';
@@ -13,7 +13,7 @@ import type { StoredPolicyVersion } from '../../policy/snapshot/document.ts';
 import type { WriteFence } from '../../supercluster/leader.ts';
 import { stamp } from '../keys.ts';
 import { draftTypeOfSk, policyKeys } from '../policy-keys.ts';
-import { cancellationCodes, type DynamoDBDocumentClient } from './client.ts';
+import { cancellationCodes, queryPartition, type DynamoDBDocumentClient } from './client.ts';
 import { fencedTransactWrite } from './fenced-write.ts';
 
 /** A draft item must stay below DynamoDB's 400 KB item limit with room to spare. */
@@ -57,22 +57,7 @@ export class DynamoDbPolicyStore implements PolicyStore {
   ) {}
 
   private async query(pk: string, skPrefix?: string): Promise<Item[]> {
-    const items: Item[] = [];
-    let startKey: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out: QueryCommandOutput = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: skPrefix === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: skPrefix === undefined ? { ':pk': pk } : { ':pk': pk, ':prefix': skPrefix },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+    return queryPartition(this.client, this.tableName, { pk, skPrefix, consistent: true });
   }
 
   async loadDraft(orgId: number): Promise<DraftPolicy> {

@@ -3,11 +3,11 @@
  * the leader validates label hrefs right after a client created them (automation creates a label and a
  * rule set naming it back to back), which an eventually consistent read could miss.
  */
-import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+
 import type { PolicyLabel } from '../../policy/model.ts';
 import type { PolicyLabelSource } from '../../policy/objects/ports.ts';
 import { keys } from '../keys.ts';
-import type { DynamoDBDocumentClient } from './client.ts';
+import { queryPartition, type DynamoDBDocumentClient } from './client.ts';
 
 export class DynamoDbPolicyLabelSource implements PolicyLabelSource {
   constructor(
@@ -16,23 +16,7 @@ export class DynamoDbPolicyLabelSource implements PolicyLabelSource {
   ) {}
 
   async labels(orgId: number): Promise<PolicyLabel[]> {
-    const labels: PolicyLabel[] = [];
-    let startKey: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out: QueryCommandOutput = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.labelPartition(orgId) },
-          ProjectionExpression: 'id, #key, #value',
-          ExpressionAttributeNames: { '#key': 'key', '#value': 'value' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) labels.push({ id: Number(item.id), key: String(item.key), value: String(item.value) });
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return labels;
+    const items = await queryPartition(this.client, this.tableName, { pk: keys.labelPartition(orgId), consistent: true, attributes: ['id', 'key', 'value'] });
+    return items.map((item) => ({ id: Number(item.id), key: String(item.key), value: String(item.value) }));
   }
 }

@@ -4,7 +4,7 @@
  * sha256) and its chunks; a missing item or a hash mismatch is SnapshotIncompleteError, never a partial
  * result. Reads are strongly consistent within this region. Decoded versions are cached by (org, version, epoch, sha256): versions are immutable.
  */
-import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { PolicyObjectType } from '../../policy/objects/common.ts';
 import type { PolicySnapshot } from '../../policy/model.ts';
 import { decodeSnapshot } from '../../policy/snapshot/codec.ts';
@@ -13,7 +13,7 @@ import { SnapshotIncompleteError } from '../../policy/snapshot/errors.ts';
 import type { PolicySnapshotStore } from '../../policy/snapshot/ports.ts';
 import { toPolicySnapshot } from '../../policy/snapshot/to-policy-snapshot.ts';
 import { policyKeys } from '../policy-keys.ts';
-import type { DynamoDBDocumentClient } from './client.ts';
+import { queryPartition, type DynamoDBDocumentClient } from './client.ts';
 
 type Item = Record<string, unknown>;
 
@@ -52,23 +52,7 @@ export class DynamoDbPolicySnapshotStore implements PolicySnapshotStore {
   }
 
   private async query(pk: string, skPrefix: string, newestFirst = false): Promise<Item[]> {
-    const items: Item[] = [];
-    let startKey: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out: QueryCommandOutput = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
-          ConsistentRead: true,
-          ScanIndexForward: !newestFirst,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+    return queryPartition(this.client, this.tableName, { pk, skPrefix, consistent: true, newestFirst });
   }
 
   /** The document of `stored`, from cache or from its chunks (all present, hash verified). */

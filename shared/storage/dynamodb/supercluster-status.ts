@@ -1,18 +1,11 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PceStatusReport, PceStatusStore, PeerLag, ReplicationLagStore } from '../../supercluster/health.ts';
 import type { PceRuntimeState, RuntimeStateStore } from '../../supercluster/runtime-state.ts';
 import { keys, stamp } from '../keys.ts';
-import { isConditionalCheckFailed, type DynamoDBDocumentClient } from './client.ts';
+import { isConditionalCheckFailed, queryPartition, type DynamoDBDocumentClient } from './client.ts';
 
 async function queryPrefix(client: DynamoDBDocumentClient, tableName: string, pk: string, skPrefix: string): Promise<Record<string, unknown>[]> {
-  const out = await client.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
-    }),
-  );
-  return out.Items ?? [];
+  return queryPartition(client, tableName, { pk, skPrefix });
 }
 
 /** STATUS#<region> items in the global table; each written only by the PCE it names. */

@@ -4,7 +4,7 @@
  * transactions fenced on the leader record, up to MAX_TRANSACTION_ACTIONS actions each.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, TransactWriteCommand, type QueryCommandOutput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { EnforcementMode } from '../../policy/model.ts';
 import type { WriteFence } from '../../supercluster/leader.ts';
 import {
@@ -21,7 +21,7 @@ import {
 } from '../../workloads/workload.ts';
 import { stamp } from '../keys.ts';
 import { workloadItemOf, workloadKeys } from '../workload-keys.ts';
-import type { DynamoDBDocumentClient } from './client.ts';
+import { queryPartition, type DynamoDBDocumentClient } from './client.ts';
 import { leaderFenceCheck } from './leader-record.ts';
 
 /** DynamoDB's limit on actions per TransactWriteItems (the fence check is one of them). */
@@ -266,22 +266,7 @@ export class DynamoDbWorkloadStore implements WorkloadStore {
   }
 
   private async query(orgId: number, skPrefix: string | undefined, consistent: boolean): Promise<Item[]> {
-    const items: Item[] = [];
-    let startKey: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out: QueryCommandOutput = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': workloadKeys.partition(orgId), ...(skPrefix ? { ':prefix': skPrefix } : {}) },
-          ConsistentRead: consistent,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+    return queryPartition(this.client, this.tableName, { pk: workloadKeys.partition(orgId), skPrefix, consistent });
   }
 }
 
