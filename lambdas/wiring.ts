@@ -47,6 +47,12 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
   };
   const sqs = new SQSClient({ region });
   const { computeQueueUrl, computeDlqUrl } = runtime;
+  const policyObjects = new PolicyObjectService(policy);
+  const labelUses = async (orgId: number, labelId: number): Promise<string[]> => {
+    const [inPolicy, workloads] = await Promise.all([policyObjects.isLabelInUse(orgId, labelId), workloadStore.listFacts(orgId)]);
+    const onWorkloads = workloads.filter((w) => w.labels.includes(labelId)).length;
+    return [...(inPolicy ? ['draft or active policy objects'] : []), ...(onWorkloads > 0 ? [`${onWorkloads} workload(s)`] : [])];
+  };
   return {
     runtime,
     logger,
@@ -57,9 +63,9 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     apiKeys: new DynamoDbApiKeyStore(ddb, g, region),
     membership: new DynamoDbMembershipStore(ddb, g, region),
     directory: new DynamoDbDirectoryStore(ddb, g, region),
-    labels: new LabelService({ labels: labelStore, leader }),
+    labels: new LabelService({ labels: labelStore, leader, usesOf: labelUses }),
     policySnapshots: policy.snapshots,
-    policy: { objects: new PolicyObjectService(policy), provisioning: new ProvisioningService(policy) },
+    policy: { objects: policyObjects, provisioning: new ProvisioningService(policy) },
     workloadStore,
     workloads: new WorkloadService({ workloads: workloadStore, labels: labelStore, leader, pceFqdns: runtime.config.pces.map((p) => p.fqdn) }),
     jobs: new JobService({ jobs: new DynamoDbJobStore(ddb, l), onFailure: (job, error) => logger.error('async job failed', { job: job.id, jobType: job.jobType, error: error as Error }) }),

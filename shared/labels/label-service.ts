@@ -21,6 +21,8 @@ export interface Actor {
 export interface LabelServiceDeps {
   readonly labels: LabelStore;
   readonly leader: LeaderView;
+  /** what still refers to a label (policy objects, workloads): names of the users, [] when unused */
+  readonly usesOf?: (orgId: number, labelId: number) => Promise<string[]>;
   readonly now?: () => number;
 }
 
@@ -90,6 +92,8 @@ export class LabelService {
   async delete(actor: Actor, id: number): Promise<void> {
     const fence = await this.fence();
     const label = await this.get(actor.orgId, id);
+    const uses = this.deps.usesOf ? await this.deps.usesOf(actor.orgId, id) : [];
+    if (uses.length > 0) throw new ValidationError([{ token: 'label_in_use', message: `label ${id} (${label.key}=${label.value}) is still used by ${uses.join(' and ')}` }]);
     try {
       await this.deps.labels.delete(label, fence);
     } catch (err) {
