@@ -77,9 +77,16 @@ try {
   await leader.call('POST', `${ruleSet}/sec_rules`, { ...rule(443), providers: [{ label: { href: roles.app } }], consumers: [{ label: { href: roles.web } }] });
 
   const stores = config.pces.map((pce) => new DynamoDbCompiledPolicyStore(dynamoDbDocumentClient(state.local.dynamodb, pce.region), localTableName(config, pce.region)));
+  // cheap to poll (one GetItem per PCE): every slice of the provision done on every PCE
   const converged = async (version: number) => {
+    const progress = await Promise.all(stores.map((s) => s.progress(state.org_id, version)));
+    return progress.every((p) => p !== null && p.done === p.slices);
+  };
+  // then checked the expensive way: every managed workload's compiled policy carries the version
+  const verify = async (version: number) => {
     const sums = await Promise.all(stores.map((s) => s.summary()));
-    return sums.every((s) => (s.byVersion[String(version)] ?? 0) === perPce);
+    const wrong = sums.map((s) => perPce - (s.byVersion[String(version)] ?? 0)).filter((missing) => missing !== 0);
+    if (wrong.length > 0) throw new Error(`version ${version}: progress says done but ${JSON.stringify(sums)}`);
   };
 
   const samples: number[] = [];
@@ -94,13 +101,14 @@ try {
       await new Promise((r) => setTimeout(r, 25));
     }
     const ms = performance.now() - t0;
+    await verify(version);
     progress(`provision ${n} (version ${version}): converged on ${config.pces.length} PCEs in ${ms.toFixed(0)} ms`);
     if (n > 0) samples.push(ms); // the first provision also warms every compute runtime
   }
   const sorted = [...samples].sort((a, b) => a - b);
   const result = {
     bench: 'policy_convergence',
-    method: 'POST /sec_policy on the leader -> every managed workload compiled at the new version in every PCE local table (polled every 25 ms)',
+    method: 'POST /sec_policy on the leader -> every slice of the provision done on every PCE (progress item polled every 25 ms), then verified: every managed workload compiled at that version',
     pces: config.pces.length,
     workloads_per_pce: perPce,
     provisions: samples.length,

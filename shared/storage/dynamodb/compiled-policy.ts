@@ -117,6 +117,13 @@ export class DynamoDbCompiledPolicyStore implements CompiledPolicyStore {
     );
   }
 
+  /** How far this PCE is with a provision: slices expected and done (null before the first slice finished). */
+  async progress(orgId: number, version: number): Promise<{ slices: number; done: number } | null> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: compiledKeys.progress(orgId, version) }));
+    if (!out.Item) return null;
+    return { slices: Number(out.Item.slices), done: ((out.Item.slices_done as Set<number> | undefined) ?? new Set()).size };
+  }
+
   async slicesDone(orgId: number, version: number): Promise<Set<number>> {
     const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: compiledKeys.progress(orgId, version), ConsistentRead: true }));
     return new Set((out.Item?.slices_done as Set<number> | undefined) ?? []);
