@@ -1,7 +1,7 @@
 /** Small HTTP helpers for API Gateway HTTP API (payload v2) handlers. */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { ApiKeyRecord } from '../../shared/auth/api-keys.ts';
-import { BadRequestError, ForbiddenError, ValidationError } from '../../shared/api/errors.ts';
+import { BadRequestError, ForbiddenError, NotFoundError, ValidationError } from '../../shared/api/errors.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -42,7 +42,11 @@ export function jsonBody(event: HttpEvent): unknown {
 export function pathParam(event: HttpEvent, name: string): string {
   const value = event.pathParameters?.[name];
   if (value === undefined) throw new BadRequestError([{ token: 'missing_path_parameter', message: `missing path parameter ${name}` }]);
-  return decodeURIComponent(value);
+  try {
+    return decodeURIComponent(value);
+  } catch (cause) {
+    throw new NotFoundError([{ token: 'invalid_uri', message: `${name} "${value}" is not a valid URI component` }], { cause });
+  }
 }
 
 /** A positive integer id from the path; 404-style validation when it is not one. */

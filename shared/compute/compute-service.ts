@@ -61,7 +61,14 @@ export class ComputeService {
     const skipped: string[] = [];
     const timings: Record<string, number> = {};
     for (const orgId of new Set(jobs.map((j) => j.org_id))) {
-      const outcome = await this.runOrg(orgId, jobs.filter((j) => j.org_id === orgId));
+      let outcome: ComputeOutcome;
+      try {
+        outcome = await this.runOrg(orgId, jobs.filter((j) => j.org_id === orgId));
+      } catch (err) {
+        // the warm compiler already absorbed this batch's facts; a retry must see them as changes again
+        this.state = null;
+        throw err;
+      }
       for (const [k, v] of Object.entries(outcome.timings ?? {})) timings[k] = (timings[k] ?? 0) + v;
       total.policiesWritten += outcome.policiesWritten;
       total.policiesUnchanged += outcome.policiesUnchanged;

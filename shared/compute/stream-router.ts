@@ -43,6 +43,9 @@ function isProbe(item: Item): boolean {
 export async function routeChanges(records: readonly ChangeRecord[], deps: StreamRouterDeps): Promise<number> {
   const provisions = new Map<number, number>(); // org -> newest version
   const changedWorkloads = new Map<string, number>(); // workload -> org
+  // the records before a failed one count as processed (the event source retries from the failure),
+  // so the jobs they produced are still sent
+  let failedAt = -1;
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
     if (!record) continue;
@@ -62,7 +65,8 @@ export async function routeChanges(records: readonly ChangeRecord[], deps: Strea
       if (workload) changedWorkloads.set(workload.workloadId, workload.orgId);
     } catch (error) {
       deps.onError?.(error, i);
-      return i;
+      failedAt = i;
+      break;
     }
   }
   const jobs: ComputeJobV1[] = [];
@@ -74,8 +78,8 @@ export async function routeChanges(records: readonly ChangeRecord[], deps: Strea
       for (let slice = 0; slice < slices; slice++) jobs.push({ version: 1, kind: 'recompute_all', org_id: orgId, policy_version: version, slice, slices, requested_at: requestedAt });
     }
     for (const orgId of new Set(changedWorkloads.values())) {
-      // a provision in the same batch recomputes everything anyway
-      if (provisions.has(orgId)) continue;
+      // sent even with a provision in the same batch: slices only cover workloads still managed here,
+      // a workload job also removes the compiled policy of one deleted or moved away
       const ids = [...changedWorkloads].filter(([, org]) => org === orgId).map(([id]) => id);
       for (let i = 0; i < ids.length; i += WORKLOADS_PER_CHANGE_JOB) {
         jobs.push({ version: 1, kind: 'workload_changed', org_id: orgId, workload_ids: ids.slice(i, i + WORKLOADS_PER_CHANGE_JOB), requested_at: requestedAt });
@@ -86,5 +90,5 @@ export async function routeChanges(records: readonly ChangeRecord[], deps: Strea
     deps.onError?.(error, 0);
     return 0;
   }
-  return -1;
+  return failedAt;
 }

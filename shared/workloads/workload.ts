@@ -7,6 +7,7 @@
  * The API shows them merged. Today every workload is unmanaged (`agent` and `ven` are null).
  */
 import { isIP } from 'node:net';
+import { parseIpAddress } from '../policy/objects/ip.ts';
 import { z } from 'zod';
 import { ValidationError, type ErrorEntry } from '../api/errors.ts';
 import { issuesToEntries } from '../api/validation.ts';
@@ -65,7 +66,8 @@ export type ManagedWorkloadFacts = WorkloadFacts & { readonly managingPceFqdn: s
 
 const TOKEN_INVALID_IP = 'invalid_ip_address';
 
-const ipAddress = z.string().refine((v) => isIP(v) !== 0, { message: 'must be an IPv4 or IPv6 address', params: { token: TOKEN_INVALID_IP } });
+// the compiler's parser decides (it has no zone ids such as fe80::1%eth0): an address the API accepts always compiles
+const ipAddress = z.string().refine((v) => parseIpAddress(v) !== null, { message: 'must be an IPv4 or IPv6 address (no zone id)', params: { token: TOKEN_INVALID_IP } });
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`).nullable();
 
 export const interfaceSchema = z

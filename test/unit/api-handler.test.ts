@@ -121,6 +121,10 @@ describe('API handler (fakes)', () => {
     expect((await onLeader(httpEvent('GET', '/api/v2/nothing', { auth }))).statusCode).toBe(404);
     expect((await onLeader(httpEvent('PATCH', '/api/v2/orgs/1/labels', { auth }))).statusCode).toBe(405);
     expect((await onLeader(httpEvent('GET', '/api/v2/orgs/2/labels', { auth }))).statusCode).toBe(403);
+    // a malformed escape in the path is bad input, not a server error
+    const malformed = await onLeader(httpEvent('GET', '/api/v2/orgs/1/labels/%E0', { auth }));
+    expect(malformed.statusCode).toBe(404);
+    expect(JSON.parse(malformed.body ?? '')).toEqual([{ token: 'invalid_uri', message: expect.any(String) }]);
   });
 
   it('exempts the seed-listed member operations from the leader gate', () => {

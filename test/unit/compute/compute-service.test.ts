@@ -135,6 +135,19 @@ describe('ComputeService', () => {
     expect(store.policies.get('db1')?.policy.inbound[0]?.services).toEqual([{ proto: 6, port: 6543 }]);
   });
 
+  it('forgets the warm compiler when a batch fails, so the retry still sees the change', async () => {
+    const { store, service, setFacts, facts } = setup();
+    await service.run(provision(1));
+    setFacts(facts().map((f) => (f.id === 'db2' ? { ...f, ips: ['10.7.7.7'] } : f)));
+    const putIpSets = store.putIpSets.bind(store);
+    store.putIpSets = async () => Promise.reject(new Error('throttled'));
+    await expect(service.run(changed('db2'))).rejects.toThrow('throttled');
+    store.putIpSets = putIpSets;
+    await service.run(changed('db2'));
+    const web1 = store.policies.get('web1')?.policy;
+    expect(store.sets.get(web1?.outbound[0]?.peers ?? '')?.members).toEqual(['10.0.1.1', '10.7.7.7']);
+  });
+
   it('drops the compiled policy of a workload that moved to another PCE', async () => {
     const { store, service, setFacts, facts } = setup();
     await service.run(provision(1));

@@ -52,19 +52,28 @@ describe('stream router', () => {
     ]);
   });
 
-  it('turns a batch of workload changes into one job, and none when a provision covers them', async () => {
+  it('turns a batch of workload changes into one job, also beside a provision (which only covers workloads still managed here)', async () => {
     const queue = new FakeQueue();
     await routeChanges([put({ pk: 'ORG#1#WORKLOADS', sk: 'a#META' }), put({ pk: 'ORG#1#WORKLOADS', sk: 'a#CONTEXT' }), put({ pk: 'ORG#1#WORKLOADS', sk: 'b#META' })], deps(queue, 1));
     expect(queue.sent.map((j) => (j.kind === 'workload_changed' ? j.workload_ids : j.kind))).toEqual([['a', 'b']]);
     const q2 = new FakeQueue();
     await routeChanges([put({ pk: 'ORG#1#WORKLOADS', sk: 'a#META' }), put({ pk: 'ORG#1#POLICY', sk: 'ACTIVE', version: 2 })], deps(q2, 1));
-    expect(q2.sent.map((j) => j.kind)).toEqual(['recompute_all']);
+    expect(q2.sent.map((j) => j.kind)).toEqual(['recompute_all', 'workload_changed']);
   });
 
   it('records replication probes from peers and ignores its own', async () => {
     const d = deps(new FakeQueue(), 0);
     await routeChanges([put({ pk: 'SUPERCLUSTER', sk: 'STATUS#us-east-1', region: 'us-east-1', written_at: 900 }), put({ pk: 'SUPERCLUSTER', sk: 'STATUS#eu-west-1', region: 'eu-west-1', written_at: 950 })], d);
     expect(await d.lags.list()).toEqual([{ peerRegion: 'us-east-1', lagMs: 100, receivedAt: 1000 }]);
+  });
+
+  it('still sends the jobs of the records before a failed one (the event source retries from the failure)', async () => {
+    const queue = new FakeQueue();
+    const d = deps(queue, 1);
+    const failing = { ...d, lags: { record: async () => Promise.reject(new Error('throttled')), list: async () => [] } };
+    const failedAt = await routeChanges([put({ pk: 'ORG#1#WORKLOADS', sk: 'a#META' }), put({ pk: 'SUPERCLUSTER', sk: 'STATUS#us-east-1', region: 'us-east-1', written_at: 1 }), put({ pk: 'ORG#1#WORKLOADS', sk: 'b#META' })], failing);
+    expect(failedAt).toBe(1);
+    expect(queue.sent.map((j) => (j.kind === 'workload_changed' ? j.workload_ids : j.kind))).toEqual([['a']]);
   });
 
   it('asks for the whole batch again when the queue refuses the jobs', async () => {

@@ -36,6 +36,8 @@ describe('workload request validation', () => {
 
   it('names each bad field with its own token', () => {
     expect(tokens(create, { name: 'x', interfaces: [{ name: 'eth0', address: '10.0.0.300' }] })).toEqual(['invalid_ip_address']);
+    // a zone id is valid for node:net but not an address policy can use: refused rather than breaking compute for the org
+    expect(tokens(create, { name: 'x', interfaces: [{ name: 'eth0', address: 'fe80::1%eth0' }] })).toEqual(['invalid_ip_address']);
     expect(tokens(create, { name: 'x', public_ip: 'example.com' })).toEqual(['invalid_ip_address']);
     expect(tokens(create, { name: 'x', interfaces: [{ name: 'eth0', address: '10.0.0.1', default_gateway_address: 'fe80::1' }] })).toEqual(['invalid_ip_address']);
     expect(tokens(create, { name: 'x', interfaces: [{ name: 'eth0', address: '10.0.0.1', cidr_block: 33 }] })).toEqual(['invalid_cidr_block']);
