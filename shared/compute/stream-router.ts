@@ -4,6 +4,7 @@
  * recompute slices; a workload change becomes one workload_changed job. Jobs are collected per batch,
  * de-duplicated and sent together; the whole batch is retried if sending fails (jobs are idempotent).
  */
+import { STATUS_PARTITION } from '../storage/keys.ts';
 import type { ReplicationLagStore } from '../supercluster/health.ts';
 import { recordProbeArrival } from '../supercluster/probe.ts';
 import { WORKLOADS_PER_CHANGE_JOB, WORKLOADS_PER_SLICE, type ComputeJobV1 } from './jobs.ts';
@@ -36,7 +37,7 @@ export interface StreamRouterDeps {
 }
 
 function isProbe(item: Item): boolean {
-  return item.pk === 'SUPERCLUSTER' && typeof item.sk === 'string' && item.sk.startsWith('STATUS#');
+  return item.pk === STATUS_PARTITION && typeof item.sk === 'string' && item.sk.startsWith('STATUS#');
 }
 
 /** Processes records in order; returns the index of the first record that failed, or -1. */

@@ -3,13 +3,17 @@
  * - leader-written: ORG, PCE membership, LEADER, API keys and users, labels and their counters;
  * - written by the PCE it names: STATUS#<region> (replication probes).
  */
+/** The partition of the PCEs' replication probe items (each written only by the PCE it names). */
+export const STATUS_PARTITION = 'PCE_STATUS';
+
 export const keys = {
   org: (orgId: number) => ({ pk: `ORG#${orgId}`, sk: 'ORG' }),
   leader: () => ({ pk: 'SUPERCLUSTER', sk: 'LEADER' }),
   pce: (region: string) => ({ pk: 'SUPERCLUSTER', sk: `PCE#${region}` }),
   pcePrefix: () => ({ pk: 'SUPERCLUSTER', skPrefix: 'PCE#' }),
-  status: (region: string) => ({ pk: 'SUPERCLUSTER', sk: `STATUS#${region}` }),
-  statusPrefix: () => ({ pk: 'SUPERCLUSTER', skPrefix: 'STATUS#' }),
+  /** own partition, so the probe writer's IAM can be limited to it (dynamodb:LeadingKeys) */
+  status: (region: string) => ({ pk: STATUS_PARTITION, sk: `STATUS#${region}` }),
+  statusPrefix: () => ({ pk: STATUS_PARTITION, skPrefix: 'STATUS#' }),
   apiKey: (authUsername: string) => ({ pk: `APIKEY#${authUsername}`, sk: 'APIKEY' }),
   user: (userId: number) => ({ pk: `USER#${userId}`, sk: 'USER' }),
   label: (orgId: number, id: number) => ({ pk: `ORG#${orgId}#LABELS`, sk: `LABEL#${String(id).padStart(16, '0')}` }),

@@ -284,9 +284,11 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
       expect(actions).not.toContain('dynamodb:DeleteTable');
     });
 
-    it('scheduled may only PutItem/UpdateItem on the global replica', () => {
+    it('scheduled may only PutItem/UpdateItem on the global replica, in the probe partition only', () => {
       const statements = statementsOf(template, 'ScheduledFunction');
       expect(actionsOn(statements, replicaArn(config, region)).sort()).toEqual([...PROBE_WRITE_ACTIONS].sort());
+      const onReplica = statements.filter((st) => JSON.stringify(st.Resource) === JSON.stringify(replicaArn(config, region)));
+      expect(onReplica.map((st) => (st as Statement & { Condition?: unknown }).Condition)).toEqual([{ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['PCE_STATUS'] } }]);
       expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('sqs:'))).toEqual([]);
     });
 

@@ -9,7 +9,8 @@
  * Consuming a queue or a stream is granted by the event source itself, not here.
  */
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { STATUS_PARTITION } from '../../../shared/storage/keys.ts';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 
 export type TableAccess = 'none' | 'read' | 'read-write' | 'probe-write';
@@ -31,6 +32,9 @@ export interface PceDataResources {
 /** Item-level writes without reads or deletes: enough to upsert one's own status item. */
 export const PROBE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
 
+/** The only partition probe writes may touch (STATUS#<region> items; shared/storage/keys.ts). */
+export const PROBE_PARTITION = STATUS_PARTITION;
+
 function grantTable(table: dynamodb.ITable, grantee: iam.IGrantable, access: TableAccess): void {
   switch (access) {
     case 'none':
@@ -42,7 +46,14 @@ function grantTable(table: dynamodb.ITable, grantee: iam.IGrantable, access: Tab
       table.grantReadWriteData(grantee);
       return;
     case 'probe-write':
-      table.grant(grantee, ...PROBE_WRITE_ACTIONS);
+      // only items of the probe partition: the probe writer cannot touch the leader record, policy, keys or workloads
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: [...PROBE_WRITE_ACTIONS],
+          resources: [table.tableArn],
+          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [PROBE_PARTITION] } },
+        }),
+      );
       return;
   }
 }

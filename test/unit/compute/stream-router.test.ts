@@ -63,7 +63,7 @@ describe('stream router', () => {
 
   it('records replication probes from peers and ignores its own', async () => {
     const d = deps(new FakeQueue(), 0);
-    await routeChanges([put({ pk: 'SUPERCLUSTER', sk: 'STATUS#us-east-1', region: 'us-east-1', written_at: 900 }), put({ pk: 'SUPERCLUSTER', sk: 'STATUS#eu-west-1', region: 'eu-west-1', written_at: 950 })], d);
+    await routeChanges([put({ pk: 'PCE_STATUS', sk: 'STATUS#us-east-1', region: 'us-east-1', written_at: 900 }), put({ pk: 'PCE_STATUS', sk: 'STATUS#eu-west-1', region: 'eu-west-1', written_at: 950 })], d);
     expect(await d.lags.list()).toEqual([{ peerRegion: 'us-east-1', lagMs: 100, receivedAt: 1000 }]);
   });
 
@@ -71,7 +71,7 @@ describe('stream router', () => {
     const queue = new FakeQueue();
     const d = deps(queue, 1);
     const failing = { ...d, lags: { record: async () => Promise.reject(new Error('throttled')), list: async () => [] } };
-    const failedAt = await routeChanges([put({ pk: 'ORG#1#WORKLOADS', sk: 'a#META' }), put({ pk: 'SUPERCLUSTER', sk: 'STATUS#us-east-1', region: 'us-east-1', written_at: 1 }), put({ pk: 'ORG#1#WORKLOADS', sk: 'b#META' })], failing);
+    const failedAt = await routeChanges([put({ pk: 'ORG#1#WORKLOADS', sk: 'a#META' }), put({ pk: 'PCE_STATUS', sk: 'STATUS#us-east-1', region: 'us-east-1', written_at: 1 }), put({ pk: 'ORG#1#WORKLOADS', sk: 'b#META' })], failing);
     expect(failedAt).toBe(1);
     expect(queue.sent.map((j) => (j.kind === 'workload_changed' ? j.workload_ids : j.kind))).toEqual([['a']]);
   });
