@@ -12,7 +12,7 @@ import { withTarget } from './context.ts';
 export function registerInitLeader(program: Command): void {
   program
     .command('supercluster-init-leader')
-    .description("Initialise the supercluster in the configured leader's region: org, members, leader record (epoch 1) and, unless one exists, an admin API key. Re-runnable")
+    .description("Initialise the supercluster in the configured leader's region: org, members, leader record (epoch 1) and, unless one was created before, the bootstrap admin API key. Re-runnable")
     .option('--no-api-key', 'do not create the bootstrap admin API key')
     .action(async (options: { apiKey: boolean }, command: Command) => {
       await withTarget(command, async (target) => {
@@ -31,7 +31,7 @@ export function registerInitLeader(program: Command): void {
             }),
             now: Date.now,
           },
-          { createApiKey: options.apiKey },
+          { apiKey: options.apiKey ? 'if-none' : 'none' },
         );
         console.log(`Supercluster initialised in ${region} (${target.where}); leader ${result.leader.leaderFqdn}, epoch ${result.leader.epoch}`);
         if (result.createdApiKey) {

@@ -188,7 +188,7 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
         policy: new ProvisioningService({ ...dynamoDbPolicyAdapters(ddbDoc, g, leaderRegion), leader: new LeaderView(new DynamoDbLeaderRecordStore(ddbDoc, g, leaderRegion), leaderRegion) }),
         now: Date.now,
       },
-      { createApiKey: !existsSync(keyFile) },
+      { apiKey: existsSync(keyFile) ? 'none' : 'new' },
     );
     ddbDoc.destroy();
     if (boot.createdApiKey) {

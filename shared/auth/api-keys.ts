@@ -24,6 +24,8 @@ export interface ApiKeyStore {
   get(authUsername: string): Promise<ApiKeyRecord | null>;
   /** Stores a key; false if one with that username exists. */
   put(record: ApiKeyRecord): Promise<boolean>;
+  /** Stores the supercluster's bootstrap admin key unless one was stored before; false then. */
+  putBootstrap(record: ApiKeyRecord): Promise<boolean>;
 }
 
 export interface Credentials {

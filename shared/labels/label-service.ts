@@ -40,8 +40,8 @@ export class LabelService {
     return { items: all.slice(0, maxResults), total: all.length };
   }
 
-  async get(orgId: number, id: number): Promise<Label> {
-    const label = await this.deps.labels.get(orgId, id);
+  async get(orgId: number, id: number, options: { consistent?: boolean } = {}): Promise<Label> {
+    const label = await this.deps.labels.get(orgId, id, options);
     if (!label) throw notFound(`label ${id}`);
     return label;
   }
@@ -73,7 +73,7 @@ export class LabelService {
   async update(actor: Actor, id: number, body: unknown): Promise<void> {
     const input = parseInput(updateLabelSchema, body);
     const fence = await this.fence();
-    const current = await this.get(actor.orgId, id);
+    const current = await this.get(actor.orgId, id, { consistent: true });
     const next: Label = {
       ...current,
       value: input.value ?? current.value,
@@ -91,7 +91,7 @@ export class LabelService {
 
   async delete(actor: Actor, id: number): Promise<void> {
     const fence = await this.fence();
-    const label = await this.get(actor.orgId, id);
+    const label = await this.get(actor.orgId, id, { consistent: true });
     const uses = this.deps.usesOf ? await this.deps.usesOf(actor.orgId, id) : [];
     if (uses.length > 0) throw new ValidationError([{ token: 'label_in_use', message: `label ${id} (${label.key}=${label.value}) is still used by ${uses.join(' and ')}` }]);
     try {

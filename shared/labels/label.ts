@@ -78,7 +78,8 @@ export function labelToJson(label: Label) {
 
 export interface LabelStore {
   list(orgId: number): Promise<Label[]>;
-  get(orgId: number, id: number): Promise<Label | null>;
+  /** `consistent` for the leader's read-before-write (a label written a moment ago) */
+  get(orgId: number, id: number, options?: { consistent?: boolean }): Promise<Label | null>;
   /** Allocates the id and stores the label, fenced by the leader record. */
   create(input: { orgId: number; key: LabelKey; value: string; externalDataSet: string | null; externalDataReference: string | null; userId: number; now: number }, fence: WriteFence): Promise<Label>;
   update(current: Label, next: Label, fence: WriteFence): Promise<void>;

@@ -15,6 +15,7 @@ export const keys = {
   status: (region: string) => ({ pk: STATUS_PARTITION, sk: `STATUS#${region}` }),
   statusPrefix: () => ({ pk: STATUS_PARTITION, skPrefix: 'STATUS#' }),
   apiKey: (authUsername: string) => ({ pk: `APIKEY#${authUsername}`, sk: 'APIKEY' }),
+  bootstrapKeyMarker: () => ({ pk: 'APIKEY_BOOTSTRAP', sk: 'MARKER' }),
   user: (userId: number) => ({ pk: `USER#${userId}`, sk: 'USER' }),
   label: (orgId: number, id: number) => ({ pk: `ORG#${orgId}#LABELS`, sk: `LABEL#${String(id).padStart(16, '0')}` }),
   labelPartition: (orgId: number) => `ORG#${orgId}#LABELS`,

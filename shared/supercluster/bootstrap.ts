@@ -29,7 +29,11 @@ export interface BootstrapResult {
   readonly createdApiKey: { readonly authUsername: string; readonly secret: string } | null;
 }
 
-export async function initializeSupercluster(deps: BootstrapDeps, options: { createApiKey: boolean }): Promise<BootstrapResult> {
+/**
+ * apiKey: 'if-none' creates the bootstrap admin key only if none was ever created (pce-ctl, re-runnable);
+ * 'new' always adds one (the local cloud, when its saved secret is gone); 'none' creates none.
+ */
+export async function initializeSupercluster(deps: BootstrapDeps, options: { apiKey: 'if-none' | 'new' | 'none' }): Promise<BootstrapResult> {
   const { config } = deps;
   const now = deps.now();
   await deps.directory.putOrgIfAbsent({ id: config.org_id, name: `${config.name} organization`, createdAt: now });
@@ -44,9 +48,10 @@ export async function initializeSupercluster(deps: BootstrapDeps, options: { cre
     await deps.policy.ensureDefaultPolicy({ orgId: config.org_id, fence: { region: leader.leaderRegion, epoch: leader.epoch }, now });
   }
   let createdApiKey: BootstrapResult['createdApiKey'] = null;
-  if (options.createApiKey) {
+  if (options.apiKey !== 'none') {
     const key = generateApiKey({ userId: BOOTSTRAP_ADMIN_USER_ID, orgId: config.org_id, now });
-    if (await deps.apiKeys.put(key.record)) createdApiKey = { authUsername: key.record.authUsername, secret: key.secret };
+    const stored = options.apiKey === 'new' ? await deps.apiKeys.put(key.record) : await deps.apiKeys.putBootstrap(key.record);
+    if (stored) createdApiKey = { authUsername: key.record.authUsername, secret: key.secret };
   }
   return { leader, createdApiKey };
 }

@@ -54,6 +54,12 @@ export class FakeLabelStore implements LabelStore {
 
 export class FakeApiKeyStore implements ApiKeyStore {
   readonly keys = new Map<string, ApiKeyRecord>();
+  bootstrapped = false;
+  async putBootstrap(r: ApiKeyRecord) {
+    if (this.bootstrapped) return false;
+    this.bootstrapped = true;
+    return this.put(r);
+  }
   async get(u: string) {
     return this.keys.get(u) ?? null;
   }

@@ -1,7 +1,7 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord, ApiKeyStore } from '../../auth/api-keys.ts';
 import { keys, stamp } from '../keys.ts';
-import { isConditionalCheckFailed, type DynamoDBDocumentClient } from './client.ts';
+import { cancellationCodes, isConditionalCheckFailed, type DynamoDBDocumentClient } from './client.ts';
 
 export class DynamoDbApiKeyStore implements ApiKeyStore {
   constructor(
@@ -24,21 +24,45 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
     };
   }
 
+  private item(record: ApiKeyRecord) {
+    return {
+      ...keys.apiKey(record.authUsername),
+      auth_username: record.authUsername,
+      secret_hash: record.secretHash,
+      key_id: record.keyId,
+      user_id: record.userId,
+      org_id: record.orgId,
+      created_at: record.createdAt,
+      ...stamp(this.region, record.createdAt),
+    };
+  }
+
+  async putBootstrap(record: ApiKeyRecord): Promise<boolean> {
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              // the marker makes "create the bootstrap key" happen once, however often init is re-run
+              Put: { TableName: this.tableName, Item: { ...keys.bootstrapKeyMarker(), auth_username: record.authUsername, ...stamp(this.region, record.createdAt) }, ConditionExpression: 'attribute_not_exists(pk)' },
+            },
+            { Put: { TableName: this.tableName, Item: this.item(record), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (cancellationCodes(err)?.some((c) => c === 'ConditionalCheckFailed')) return false;
+      throw err;
+    }
+  }
+
   async put(record: ApiKeyRecord): Promise<boolean> {
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...keys.apiKey(record.authUsername),
-            auth_username: record.authUsername,
-            secret_hash: record.secretHash,
-            key_id: record.keyId,
-            user_id: record.userId,
-            org_id: record.orgId,
-            created_at: record.createdAt,
-            ...stamp(this.region, record.createdAt),
-          },
+          Item: this.item(record),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );

@@ -53,8 +53,8 @@ export class DynamoDbLabelStore implements LabelStore {
     return items.map(toLabel);
   }
 
-  async get(orgId: number, id: number): Promise<Label | null> {
-    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.label(orgId, id) }));
+  async get(orgId: number, id: number, options: { consistent?: boolean } = {}): Promise<Label | null> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.label(orgId, id), ConsistentRead: options.consistent ?? false }));
     return out.Item ? toLabel(out.Item) : null;
   }
 

@@ -102,3 +102,19 @@ describe('DynamoDB adapters (DynamoDB Local)', () => {
     expect(await lags.list()).toEqual([{ peerRegion: 'eu-west-1', lagMs: 40, receivedAt: 2_000 }]);
   });
 });
+
+describe('bootstrap admin key (DynamoDB Local)', () => {
+  it('is created once however often supercluster-init-leader runs', async () => {
+    const ddb = await startTestDynamoDb();
+    try {
+      await ensureTables({ endpoint: ddb.endpoint, config });
+      const client = dynamoDbDocumentClient(ddb.endpoint, region);
+      const store = new DynamoDbApiKeyStore(client, table, region);
+      expect(await store.putBootstrap(generateApiKey({ userId: 1, orgId: 1, now: 1 }).record)).toBe(true);
+      expect(await store.putBootstrap(generateApiKey({ userId: 1, orgId: 1, now: 2 }).record)).toBe(false);
+      client.destroy();
+    } finally {
+      await ddb.stop();
+    }
+  });
+});

@@ -121,8 +121,8 @@ describe('policy API (fakes)', () => {
     const freshPolicy = new FakePolicyStore(freshLeader);
     const provisioning = fakePolicyApi(new LeaderView(freshLeader, 'us-east-1', 0), freshPolicy, new FakeLabelStore(freshLeader)).provisioning;
     const deps = { config, leader: freshLeader, membership: new FakeMembership(), directory: new FakeDirectory(), apiKeys: new FakeApiKeyStore(), policy: provisioning, now: () => 5 };
-    await initializeSupercluster(deps, { createApiKey: false });
-    await initializeSupercluster(deps, { createApiKey: false });
+    await initializeSupercluster(deps, { apiKey: 'none' });
+    await initializeSupercluster(deps, { apiKey: 'none' });
     expect((await freshPolicy.listVersions(config.org_id)).map((v) => v.version)).toEqual([1]);
     expect((await freshPolicy.getActive(config.org_id))?.snapshot.ipLists).toEqual([{ id: 1, ipRanges: [{ fromIp: '0.0.0.0/0', exclusion: false }, { fromIp: '::/0', exclusion: false }] }]);
   });
