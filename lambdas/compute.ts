@@ -8,6 +8,8 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ComputeService } from '../shared/compute/compute-service.ts';
 import { parseComputeJob, type ComputeJobV1 } from '../shared/compute/jobs.ts';
 import { PolicyCompiler } from '../shared/policy/compiler/engine.ts';
+import { SnapshotIncompleteError } from '../shared/policy/snapshot/errors.ts';
+import { retrySoon } from '../shared/storage/sqs/compute-queue.ts';
 import { buildPce } from './wiring.ts';
 
 const pce = buildPce();
@@ -44,6 +46,9 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       } catch (error) {
         pce.logger.warn('compute job failed', { messageId, kind: job.kind, error: error as Error });
         batchItemFailures.push({ itemIdentifier: messageId });
+        // a version still replicating is worth retrying in seconds, not after the full visibility timeout
+        const receipt = event.Records.find((r) => r.messageId === messageId)?.receiptHandle;
+        if (error instanceof SnapshotIncompleteError && receipt && pce.computeQueueClient) await retrySoon(pce.computeQueueClient, receipt).catch(() => undefined);
       }
     }
   }

@@ -102,6 +102,8 @@ export class RegionalPceStack extends Stack {
       deadLetterQueue: this.computePipeline.deadLetterQueue,
     };
     this.apiFunction.function.addEnvironment(ENV.computeDlqUrl, this.computePipeline.deadLetterQueue.queueUrl);
+    // the consumer shortens the visibility of jobs whose policy version is still replicating (its event source grants ChangeMessageVisibility)
+    this.computeFunction.function.addEnvironment(ENV.computeQueueUrl, this.computePipeline.queue.queueUrl);
     grantDataAccess(this.apiFunction.function, PCE_FUNCTION_ACCESS.api, data);
     grantDataAccess(this.streamRouterFunction.function, PCE_FUNCTION_ACCESS.streamRouter, data);
     grantDataAccess(this.computeFunction.function, PCE_FUNCTION_ACCESS.compute, data);

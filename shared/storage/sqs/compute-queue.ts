@@ -1,4 +1,4 @@
-import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ComputeJobV1 } from '../../compute/jobs.ts';
 import type { ComputeQueue } from '../../compute/ports.ts';
 
@@ -10,7 +10,7 @@ export class SqsComputeQueueError extends Error {
 export class SqsComputeQueue implements ComputeQueue {
   constructor(
     private readonly client: SQSClient,
-    private readonly queueUrl: string,
+    readonly queueUrl: string,
   ) {}
 
   async send(jobs: readonly ComputeJobV1[]): Promise<void> {
@@ -28,4 +28,12 @@ export class SqsComputeQueue implements ComputeQueue {
 export async function approximateQueueDepth(client: SQSClient, queueUrl: string): Promise<number> {
   const out = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
   return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
+}
+
+/** Seconds before a job that failed because its input is still replicating comes back. */
+export const RETRY_SOON_SECONDS = 5;
+
+/** Makes a received message visible again in a few seconds (instead of after the visibility timeout). */
+export async function retrySoon(queue: { readonly client: SQSClient; readonly queueUrl: string }, receiptHandle: string): Promise<void> {
+  await queue.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: queue.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: RETRY_SOON_SECONDS }));
 }
