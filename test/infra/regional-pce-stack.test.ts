@@ -101,11 +101,11 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
     for (const logGroup of logGroups) expect(logGroup.RetentionInDays).toBe(30);
   });
 
-  it('only the stream router gets the compute queue URL', () => {
+  it('only the stream router (sends jobs) and the compute consumer (shortens retries) get the compute queue URL', () => {
     const fns = resourcesOfType(template, 'AWS::Lambda::Function');
     for (const id of FUNCTIONS) {
       const variables = (fns[functionLogicalId(template, id)]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      if (id === 'StreamRouterFunction') expect(variables[ENV.computeQueueUrl]).toEqual({ Ref: expect.stringMatching(/^ComputePipelineQueue/) });
+      if (id === 'StreamRouterFunction' || id === 'ComputeFunction') expect(variables[ENV.computeQueueUrl]).toEqual({ Ref: expect.stringMatching(/^ComputePipelineQueue/) });
       else expect(variables).not.toHaveProperty(ENV.computeQueueUrl);
     }
   });
