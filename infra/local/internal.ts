@@ -4,19 +4,7 @@
  */
 import { createServer } from 'node:net';
 
-/** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+export { sleep } from '../../shared/runtime/sleep.ts';
 
 /** Exponential backoff delay for the n-th consecutive failure (n >= 1), capped, with a little jitter. */
 export function backoffMs(attempt: number, baseMs = 50, capMs = 2_000): number {

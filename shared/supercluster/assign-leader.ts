@@ -7,6 +7,7 @@
  * 4. wait until every region holds it, so every PCE answers /supercluster/leader accordingly.
  * The record is written by the outgoing leader's region, so it keeps exactly one writer at a time.
  */
+import { sleep as sleepFor } from '../runtime/sleep.ts';
 import { pceByFqdn, type SuperclusterConfig } from './config.ts';
 import type { LeaderRecord, LeaderRecordStore } from './leader.ts';
 
@@ -29,11 +30,11 @@ export interface AssignLeaderResult {
   readonly handoverMs: number;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 
 async function waitForEpoch(deps: AssignLeaderDeps, region: string, epoch: number, deadline: number): Promise<void> {
   const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? defaultSleep;
+  const sleep = deps.sleep ?? sleepFor;
   const store = deps.leaderStoreFor(region);
   for (;;) {
     const record = await store.get();

@@ -5,7 +5,8 @@ import {
   TransactionCanceledException,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, type BatchWriteCommandOutput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { sleep } from '../../runtime/sleep.ts';
 
 export function documentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
@@ -57,4 +58,30 @@ export async function queryPartition(client: DynamoDBDocumentClient, tableName: 
     startKey = out.LastEvaluatedKey;
   } while (startKey);
   return items;
+}
+
+/** Attempts per BatchWriteItem request before unprocessed items are an error. */
+export const BATCH_WRITE_ATTEMPTS = 8;
+
+/**
+ * Puts `items` with BatchWriteItem (25 per request, `concurrency` requests in flight), retrying the
+ * items DynamoDB leaves unprocessed with exponential backoff; throws if some are still unprocessed
+ * after BATCH_WRITE_ATTEMPTS attempts.
+ */
+export async function batchPutAll(client: DynamoDBDocumentClient, tableName: string, items: readonly Record<string, unknown>[], options: { concurrency?: number } = {}): Promise<void> {
+  const parts = Array.from({ length: Math.ceil(items.length / 25) }, (_, i) => items.slice(i * 25, (i + 1) * 25));
+  let next = 0;
+  const worker = async () => {
+    while (next < parts.length) {
+      const part = parts[next++] ?? [];
+      let requests = part.map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 1; requests.length > 0; attempt++) {
+        if (attempt > BATCH_WRITE_ATTEMPTS) throw new Error(`BatchWriteItem on ${tableName}: ${requests.length} item(s) still unprocessed after ${BATCH_WRITE_ATTEMPTS} attempts`);
+        const out: BatchWriteCommandOutput = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
+        requests = (out.UnprocessedItems?.[tableName] ?? []).flatMap((r) => (r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : []));
+        if (requests.length > 0) await sleep(Math.min(1_000, 20 * 2 ** attempt));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 1, parts.length) }, worker));
 }

@@ -6,10 +6,10 @@
  * Writes compare hashes first (BatchGet) and write only what differs (BatchWrite), so a redelivered
  * job writes nothing; the content is deterministic, so a race between two writers is harmless.
  */
-import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CompiledPolicyStore, StoredCompiledPolicy } from '../../compute/ports.ts';
 import type { CompiledIpSet, CompiledPolicy } from '../../policy/compiled.ts';
-import { queryPartition, type DynamoDBDocumentClient } from './client.ts';
+import { batchPutAll, queryPartition, type DynamoDBDocumentClient } from './client.ts';
 
 export const compiledKeys = {
   policy: (workloadId: string) => ({ pk: 'COMPILED', sk: workloadId }),
@@ -57,14 +57,7 @@ export class DynamoDbCompiledPolicyStore implements CompiledPolicyStore {
   }
 
   private async writeAll(items: Record<string, unknown>[]): Promise<void> {
-    await inParallel(chunk(items, 25), async (part) => {
-      let request: Record<string, { PutRequest: { Item: Record<string, unknown> } }[]> | undefined = { [this.tableName]: part.map((Item) => ({ PutRequest: { Item } })) };
-      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
-        const out = await this.client.send(new BatchWriteCommand({ RequestItems: request }));
-        request = out.UnprocessedItems as typeof request;
-      }
-    });
+    await batchPutAll(this.client, this.tableName, items, { concurrency: CONCURRENCY });
   }
 
   async putPolicies(policies: readonly CompiledPolicy[], computedAt: number, options: { assumeChanged?: boolean } = {}): Promise<number> {

@@ -4,6 +4,7 @@
  * can cancel each other with TransactionConflict: those are retried with jittered backoff.
  */
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { sleep } from '../../runtime/sleep.ts';
 import { FenceFailedError, type WriteFence } from '../../supercluster/leader.ts';
 import { cancellationCodes, type DynamoDBDocumentClient } from './client.ts';
 import { leaderFenceCheck } from './leader-record.ts';
@@ -11,7 +12,6 @@ import { leaderFenceCheck } from './leader-record.ts';
 type Action = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 const CONFLICT_RETRIES = 8;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Runs `actions` behind the fence. Throws FenceFailedError when the fence fails; otherwise rethrows the

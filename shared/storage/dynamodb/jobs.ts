@@ -3,15 +3,13 @@
  * A result body is split into chunks of at most `chunkBytes` (DynamoDB items are limited to 400 KB),
  * written before the META item that lists them, so a datafile is either complete or absent.
  */
-import { BatchWriteCommand, GetCommand, PutCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Datafile, Job, JobStatus, JobStore } from '../../jobs/job.ts';
 import { jobKeys } from '../workload-keys.ts';
-import { queryPartition, type DynamoDBDocumentClient } from './client.ts';
+import { batchPutAll, queryPartition, type DynamoDBDocumentClient } from './client.ts';
 
 /** Bytes of body per chunk item: below DynamoDB's 400 KB item limit with room for keys and attributes. */
 export const DATAFILE_CHUNK_BYTES = 350_000;
-const BATCH_WRITE_ITEMS = 25;
-const BATCH_WRITE_ATTEMPTS = 8;
 
 type Item = Record<string, unknown>;
 
@@ -30,7 +28,6 @@ function toJob(item: Item): Job {
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class DynamoDbJobStore implements JobStore {
   constructor(
@@ -72,7 +69,7 @@ export class DynamoDbJobStore implements JobStore {
     for (let i = 0; i < chunks; i++) {
       items.push({ ...jobKeys.datafileChunk(file.orgId, file.id, i), data: file.body.subarray(i * this.chunkBytes, (i + 1) * this.chunkBytes), expires_at: file.expiresAt });
     }
-    for (let i = 0; i < items.length; i += BATCH_WRITE_ITEMS) await this.batchPut(items.slice(i, i + BATCH_WRITE_ITEMS));
+    await batchPutAll(this.client, this.tableName, items);
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
@@ -109,15 +106,5 @@ export class DynamoDbJobStore implements JobStore {
     const body = Buffer.concat(ordered);
     if (body.byteLength !== Number(meta.size)) return null;
     return { orgId, id, contentType: String(meta.content_type), body, createdAt: Number(meta.created_at), expiresAt: Number(meta.expires_at) };
-  }
-
-  private async batchPut(items: Item[]): Promise<void> {
-    let requests = items.map((Item) => ({ PutRequest: { Item } }));
-    for (let attempt = 1; requests.length > 0; attempt++) {
-      if (attempt > BATCH_WRITE_ATTEMPTS) throw new Error(`datafile write: ${requests.length} chunk(s) still unprocessed after ${BATCH_WRITE_ATTEMPTS} attempts`);
-      const out: BatchWriteCommandOutput = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
-      requests = (out.UnprocessedItems?.[this.tableName] ?? []).flatMap((r) => (r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : []));
-      if (requests.length > 0) await sleep(20 * 2 ** attempt);
-    }
   }
 }

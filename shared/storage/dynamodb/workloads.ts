@@ -3,6 +3,7 @@
  * one writer. Writes from the API are the leader's (unmanaged workloads: it writes both parts) and go in
  * transactions fenced on the leader record, up to MAX_TRANSACTION_ACTIONS actions each.
  */
+import { sleep } from '../../runtime/sleep.ts';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { EnforcementMode } from '../../policy/model.ts';
@@ -134,7 +135,6 @@ const seen = (updatedAt: number) => ({ ConditionExpression: 'updated_at = :seen'
 const absent = { ConditionExpression: 'attribute_not_exists(pk)' };
 const ALL_OLD = { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface Planned {
   readonly index: number;
