@@ -5,12 +5,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_CONFIG_PATH, loadSuperclusterConfig } from '../infra/config/load.ts';
+import { LOCAL_CREDENTIALS } from '../infra/local/clients.ts';
 import { documentClient, type DynamoDBDocumentClient } from '../shared/storage/dynamodb/client.ts';
 import { globalTableName, localTableName } from '../shared/storage/tables.ts';
 import type { SuperclusterConfig } from '../shared/supercluster/config.ts';
 
 export const LOCAL_STATE_FILE = resolve('.local', 'supercluster.json');
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export interface GlobalOptions {
   readonly config?: string;

@@ -9,7 +9,6 @@ import { ComputeService } from '../shared/compute/compute-service.ts';
 import { parseComputeJob, type ComputeJobV1 } from '../shared/compute/jobs.ts';
 import { PolicyCompiler } from '../shared/policy/compiler/engine.ts';
 import { SnapshotIncompleteError } from '../shared/policy/snapshot/errors.ts';
-import { retrySoon } from '../shared/storage/sqs/compute-queue.ts';
 import { buildPce } from './wiring.ts';
 
 const pce = buildPce();
@@ -48,7 +47,7 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
         batchItemFailures.push({ itemIdentifier: messageId });
         // a version still replicating is worth retrying in seconds, not after the full visibility timeout
         const receipt = event.Records.find((r) => r.messageId === messageId)?.receiptHandle;
-        if (error instanceof SnapshotIncompleteError && receipt && pce.computeQueueClient) await retrySoon(pce.computeQueueClient, receipt).catch(() => undefined);
+        if (error instanceof SnapshotIncompleteError && receipt) await pce.computeQueue?.retrySoon(receipt).catch(() => undefined);
       }
     }
   }

@@ -71,8 +71,6 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     jobs: new JobService({ jobs: new DynamoDbJobStore(ddb, l), onFailure: (job, error) => logger.error('async job failed', { job: job.id, jobType: job.jobType, error: error as Error }) }),
     compiled: new DynamoDbCompiledPolicyStore(ddb, l),
     computeQueue: computeQueueUrl ? new SqsComputeQueue(sqs, computeQueueUrl) : null,
-    /** for the compute consumer: shorten a message's visibility when its input is still replicating */
-    computeQueueClient: computeQueueUrl ? { client: sqs, queueUrl: computeQueueUrl } : null,
     supercluster: new SuperclusterService({
       config: runtime.config,
       pce: runtime.pce,

@@ -177,15 +177,16 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
     const leaderRegion = initialLeader(config).region;
     const ddbDoc = dynamoDbDocumentClient(ddb.endpoint, leaderRegion);
     const g = globalTableName(config);
+    const leaderStore = new DynamoDbLeaderRecordStore(ddbDoc, g, leaderRegion);
     const keyFile = join(dataDir, 'admin-api-key.json');
     const boot = await initializeSupercluster(
       {
         config,
-        leader: new DynamoDbLeaderRecordStore(ddbDoc, g, leaderRegion),
+        leader: leaderStore,
         membership: new DynamoDbMembershipStore(ddbDoc, g, leaderRegion),
         directory: new DynamoDbDirectoryStore(ddbDoc, g, leaderRegion),
         apiKeys: new DynamoDbApiKeyStore(ddbDoc, g, leaderRegion),
-        policy: new ProvisioningService({ ...dynamoDbPolicyAdapters(ddbDoc, g, leaderRegion), leader: new LeaderView(new DynamoDbLeaderRecordStore(ddbDoc, g, leaderRegion), leaderRegion) }),
+        policy: new ProvisioningService({ ...dynamoDbPolicyAdapters(ddbDoc, g, leaderRegion), leader: new LeaderView(leaderStore, leaderRegion) }),
         now: Date.now,
       },
       { apiKey: existsSync(keyFile) ? 'none' : 'new' },
@@ -225,7 +226,6 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
     );
 
     for (const { url } of children) await waitForHttp(`${url}/api/v2/node_available`, (s) => s === 202, 60_000);
-    const leaderRecord = await new DynamoDbLeaderRecordStore(dynamoDbDocumentClient(ddb.endpoint, leaderRegion), g, leaderRegion).get();
 
     const state: LocalSuperclusterState = {
       org_id: config.org_id,
@@ -233,7 +233,7 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
       supercluster_fqdn: config.supercluster_fqdn,
       leader_fqdn: config.leader_fqdn,
       gslb: { dns: null, client_subnets: {} },
-      pces: children.map(({ pce, url }) => ({ fqdn: pce.fqdn, region: pce.region, url, role: leaderRecord?.leaderRegion === pce.region ? 'leader' : 'member', buddy: pce.buddy })),
+      pces: children.map(({ pce, url }) => ({ fqdn: pce.fqdn, region: pce.region, url, role: boot.leader.leaderRegion === pce.region ? 'leader' : 'member', buddy: pce.buddy })),
       local: { dynamodb: ddb.endpoint, sqs: sqs.endpoint, control: control.url, data_dir: dataDir, started_at: new Date(started).toISOString(), ready_ms: Date.now() - started },
     };
     writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });

@@ -6,12 +6,20 @@ export class SqsComputeQueueError extends Error {
   override readonly name = 'SqsComputeQueueError';
 }
 
+/** Seconds before a job that failed because its input is still replicating comes back. */
+export const RETRY_SOON_SECONDS = 5;
+
 /** The PCE's compute queue (SQS standard queue; its DLQ takes poison jobs). */
 export class SqsComputeQueue implements ComputeQueue {
   constructor(
     private readonly client: SQSClient,
-    readonly queueUrl: string,
+    private readonly queueUrl: string,
   ) {}
+
+  /** Makes a received job visible again in RETRY_SOON_SECONDS (instead of after the visibility timeout). */
+  async retrySoon(receiptHandle: string): Promise<void> {
+    await this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: RETRY_SOON_SECONDS }));
+  }
 
   async send(jobs: readonly ComputeJobV1[]): Promise<void> {
     for (let i = 0; i < jobs.length; i += 10) {
@@ -28,12 +36,4 @@ export class SqsComputeQueue implements ComputeQueue {
 export async function approximateQueueDepth(client: SQSClient, queueUrl: string): Promise<number> {
   const out = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
   return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
-}
-
-/** Seconds before a job that failed because its input is still replicating comes back. */
-export const RETRY_SOON_SECONDS = 5;
-
-/** Makes a received message visible again in a few seconds (instead of after the visibility timeout). */
-export async function retrySoon(queue: { readonly client: SQSClient; readonly queueUrl: string }, receiptHandle: string): Promise<void> {
-  await queue.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: queue.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: RETRY_SOON_SECONDS }));
 }
