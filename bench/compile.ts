@@ -7,6 +7,7 @@
  * workloads to extrapolate its full time (and checks it agrees). Progress on stderr; one JSON object as
  * the last stdout line. Single-threaded; pin it with `taskset -c 0` for a one-core figure.
  */
+import { percentile } from '../shared/runtime/stats.ts';
 import { parseArgs } from 'node:util';
 import { PolicyCompiler } from '../shared/policy/compiler/index.ts';
 import type { Actor, EnforcementMode, IngressService, PolicyIpList, PolicyLabel, PolicyLabelGroup, PolicyRule, PolicyRuleSet, PolicyService, PolicySnapshot, ScopeEntry, WorkloadFacts } from '../shared/policy/model.ts';
@@ -252,9 +253,6 @@ function generate(): Generated {
   return { snapshot, workloads, probe, combos: combos.length };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}
 const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
 const rssMb = (): number => process.resourceUsage().maxRSS / 1024;
 
@@ -308,7 +306,7 @@ for (let i = 0; i < UPDATES; i++) {
 }
 lat.sort((a, b) => a - b);
 latUpdate.sort((a, b) => a - b);
-log(`IP change x${UPDATES}: median ${percentile(lat, 50).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms, ${(changedSetsTotal / UPDATES).toFixed(1)} sets changed per update, rulesChanged total ${rulesChangedTotal}`);
+log(`IP change x${UPDATES}: median ${percentile(lat, 0.5).toFixed(2)} ms, p99 ${percentile(lat, 0.99).toFixed(2)} ms, ${(changedSetsTotal / UPDATES).toFixed(1)} sets changed per update, rulesChanged total ${rulesChangedTotal}`);
 
 // incremental: label changes (role within its app), for reference
 const labelLat: number[] = [];
@@ -324,7 +322,7 @@ for (let i = 0; i < Math.min(50, UPDATES); i++) {
 }
 labelLat.sort((a, b) => a - b);
 engine.updateWorkload(gen.probe);
-log(`label change x${labelLat.length}: median ${percentile(labelLat, 50).toFixed(2)} ms, p99 ${percentile(labelLat, 99).toFixed(2)} ms`);
+log(`label change x${labelLat.length}: median ${percentile(labelLat, 0.5).toFixed(2)} ms, p99 ${percentile(labelLat, 0.99).toFixed(2)} ms`);
 const peakRssMb = rssMb();
 
 // reference on a sample, extrapolated
@@ -384,13 +382,13 @@ const result = {
   },
   generate_ms: round(generateMs),
   incremental_updates: UPDATES,
-  incremental_median_ms: round(percentile(lat, 50), 3),
-  incremental_p99_ms: round(percentile(lat, 99), 3),
+  incremental_median_ms: round(percentile(lat, 0.5), 3),
+  incremental_p99_ms: round(percentile(lat, 0.99), 3),
   incremental_max_ms: round(lat[lat.length - 1] ?? NaN, 3),
-  incremental_breakdown_median_ms: { update_workload_ms: round(percentile(latUpdate, 50), 3), set_contents_ms: round(percentile(lat, 50) - percentile(latUpdate, 50), 3) },
+  incremental_breakdown_median_ms: { update_workload_ms: round(percentile(latUpdate, 0.5), 3), set_contents_ms: round(percentile(lat, 0.5) - percentile(latUpdate, 0.5), 3) },
   incremental_sets_changed_avg: round(changedSetsTotal / UPDATES, 2),
-  label_change_median_ms: round(percentile(labelLat, 50), 3),
-  label_change_p99_ms: round(percentile(labelLat, 99), 3),
+  label_change_median_ms: round(percentile(labelLat, 0.5), 3),
+  label_change_p99_ms: round(percentile(labelLat, 0.99), 3),
   peak_rss_mb: round(peakRssMb),
   rss_before_engine_mb: round(rssBeforeMb),
   heap_used_mb: round(process.memoryUsage().heapUsed / 1048576),

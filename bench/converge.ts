@@ -6,13 +6,11 @@
  * then repeatedly edits a rule and provisions (--verbose shows the PCEs' logs), timing until every PCE's local table shows every
  * managed workload compiled at that version. Prints one JSON object as its last line.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { percentile } from '../shared/runtime/stats.ts';
 import { parseArgs } from 'node:util';
 import { loadSuperclusterConfig } from '../infra/config/load.ts';
 import { dynamoDbDocumentClient } from '../infra/local/clients.ts';
-import { startLocalSupercluster } from '../infra/local/supercluster.ts';
+import { startBenchCluster } from './lib/local-cluster.ts';
 import { DynamoDbCompiledPolicyStore } from '../shared/storage/dynamodb/compiled-policy.ts';
 import { localTableName } from '../shared/storage/tables.ts';
 import { ApiClient } from './lib/api-client.ts';
@@ -23,13 +21,8 @@ const provisions = Number(values.provisions);
 if (!Number.isInteger(perPce) || perPce < 1 || !Number.isInteger(provisions) || provisions < 1) throw new Error('--workloads-per-pce and --provisions must be positive integers');
 const progress = (m: string) => process.stderr.write(`${m}\n`);
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-
 const config = loadSuperclusterConfig();
-const dataDir = mkdtempSync(join(tmpdir(), 'pce-converge-'));
-const cluster = await startLocalSupercluster({ config, dataDir, fresh: true, firstAddress: '127.0.7.11', port: 8443, log: values.verbose ? progress : undefined });
+const cluster = await startBenchCluster({ config, firstAddress: '127.0.7.11', log: values.verbose ? progress : undefined });
 try {
   const { state } = cluster;
   const leader = new ApiClient(state.pces[0]?.url ?? '', state.api_key);
@@ -112,13 +105,12 @@ try {
     pces: config.pces.length,
     workloads_per_pce: perPce,
     provisions: samples.length,
-    p50_ms: +percentile(sorted, 50).toFixed(0),
-    p99_ms: +percentile(sorted, 99).toFixed(0),
+    p50_ms: +percentile(sorted, 0.5).toFixed(0),
+    p99_ms: +percentile(sorted, 0.99).toFixed(0),
     max_ms: +(sorted.at(-1) ?? NaN).toFixed(0),
   };
   if (!values.json) console.log(JSON.stringify(result, null, 2));
   console.log(JSON.stringify(result));
 } finally {
   await cluster.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }

@@ -4,55 +4,45 @@
  * GET on every member until it is there. Without --state it starts its own local supercluster
  * (fresh, temp data dir, 127.0.6.x). Prints one JSON object as its last line.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { percentile } from '../shared/runtime/stats.ts';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadSuperclusterConfig } from '../infra/config/load.ts';
-import { startLocalSupercluster, type LocalSupercluster, type LocalSuperclusterState } from '../infra/local/supercluster.ts';
+import type { LocalSuperclusterState } from '../infra/local/supercluster.ts';
+import { ApiClient } from './lib/api-client.ts';
+import { startBenchCluster, type BenchCluster } from './lib/local-cluster.ts';
 
 const { values } = parseArgs({ options: { writes: { type: 'string', default: '200' }, json: { type: 'boolean', default: false }, state: { type: 'string' } } });
 const writes = Number(values.writes);
 if (!Number.isInteger(writes) || writes < 1) throw new Error(`--writes must be a positive integer, got ${values.writes}`);
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-
-let cluster: LocalSupercluster | null = null;
-let dataDir: string | null = null;
+let cluster: BenchCluster | null = null;
 let state: LocalSuperclusterState;
 if (values.state) {
   state = JSON.parse(readFileSync(values.state, 'utf8')) as LocalSuperclusterState;
 } else {
-  dataDir = mkdtempSync(join(tmpdir(), 'pce-bench-'));
-  cluster = await startLocalSupercluster({ config: loadSuperclusterConfig(), dataDir, fresh: true, firstAddress: '127.0.6.11', port: 8443 });
+  cluster = await startBenchCluster({ config: loadSuperclusterConfig(), firstAddress: '127.0.6.11' });
   state = cluster.state;
 }
 
-const auth = `Basic ${Buffer.from(`${state.api_key.username}:${state.api_key.secret}`).toString('base64')}`;
 const leader = state.pces.find((p) => p.role === 'leader');
 const members = state.pces.filter((p) => p.role !== 'leader');
 if (!leader) throw new Error('no leader in the state file');
 
+const leaderApi = new ApiClient(leader.url, state.api_key);
+const memberApis = members.map((m) => new ApiClient(m.url, state.api_key));
 const lags = new Map<string, number[]>(members.map((m) => [m.fqdn, []]));
 const runId = Date.now().toString(36);
 try {
   for (let i = 0; i < writes; i++) {
-    const res = await fetch(`${leader.url}/api/v2/orgs/${state.org_id}/labels`, {
-      method: 'POST',
-      headers: { authorization: auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ key: 'loc', value: `bench-${runId}-${i}` }),
-    });
-    if (res.status !== 201) throw new Error(`POST on the leader answered ${res.status}: ${await res.text()}`);
+    const created = await leaderApi.call<{ href: string }>('POST', `/orgs/${state.org_id}/labels`, { key: 'loc', value: `bench-${runId}-${i}` }, [201]);
     const committed = performance.now();
-    const { href } = (await res.json()) as { href: string };
+    const { href } = created.body;
     await Promise.all(
-      members.map(async (m) => {
+      members.map(async (m, k) => {
         for (;;) {
-          const got = await fetch(`${m.url}/api/v2${href}`, { headers: { authorization: auth } });
-          await got.arrayBuffer();
-          if (got.status === 200) break;
+          const got = await memberApis[k]?.call('GET', href, undefined, [200, 404]);
+          if (got?.status === 200) break;
           if (performance.now() - committed > 30_000) throw new Error(`${href} not on ${m.fqdn} after 30 s`);
           await new Promise((r) => setTimeout(r, 2));
         }
@@ -65,7 +55,7 @@ try {
   const perMember = Object.fromEntries(
     [...lags.entries()].map(([fqdn, v]) => {
       const s = [...v].sort((a, b) => a - b);
-      return [fqdn, { p50_ms: +percentile(s, 50).toFixed(1), p99_ms: +percentile(s, 99).toFixed(1), max_ms: +(s.at(-1) ?? NaN).toFixed(1) }];
+      return [fqdn, { p50_ms: +percentile(s, 0.5).toFixed(1), p99_ms: +percentile(s, 0.99).toFixed(1), max_ms: +(s.at(-1) ?? NaN).toFixed(1) }];
     }),
   );
   let replicator: unknown = null;
@@ -80,8 +70,8 @@ try {
     method: 'POST label on leader (201) -> first 200 on GET from each member, polled every ~2 ms',
     writes,
     samples: all.length,
-    p50_ms: +percentile(all, 50).toFixed(1),
-    p99_ms: +percentile(all, 99).toFixed(1),
+    p50_ms: +percentile(all, 0.5).toFixed(1),
+    p99_ms: +percentile(all, 0.99).toFixed(1),
     max_ms: +(all.at(-1) ?? NaN).toFixed(1),
     per_member: perMember,
     replicator_apply_lag: replicator,
@@ -90,5 +80,4 @@ try {
   console.log(JSON.stringify(result));
 } finally {
   await cluster?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }

@@ -27,6 +27,7 @@ import {
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { GLOBAL_TABLE, globalTableName } from '../../shared/storage/tables.ts';
 import type { SuperclusterConfig } from '../../shared/supercluster/config.ts';
+import { percentile } from '../../shared/runtime/stats.ts';
 import { dynamoDbClient, dynamoDbStreamsClient } from './clients.ts';
 import { Notifier, backoffMs, errorMessage, errorName, isAbortError, sleep } from './internal.ts';
 import { readTableStream, type StreamBatch, type StreamReader } from './stream-reader.ts';
@@ -146,11 +147,6 @@ function canonicalKey(key: Item): string {
   return JSON.stringify(Object.entries(key).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? null;
-}
-
 /** Bounded ring of lag samples. */
 class LagWindow {
   readonly #samples: number[] = [];
@@ -164,6 +160,7 @@ class LagWindow {
   }
 
   summary(): { p50: number | null; p99: number | null; max: number | null } {
+    if (this.#samples.length === 0) return { p50: null, p99: null, max: null };
     const sorted = [...this.#samples].sort((a, b) => a - b);
     return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? null };
   }
