@@ -6,15 +6,15 @@ export function rawConfig(): Record<string, unknown> & { pces: Record<string, un
     name: 'pce',
     supercluster_fqdn: 'pce.sc.example.com',
     leader_fqdn: 'leader.sc.example.com',
-    leader: 'us.sc.example.com',
+    leader: 'pce-us.sc.example.com',
     org_id: 1,
     object_limits: { active_agents_per_pce: 100 },
     hosted_zone: { id: 'Z123EXAMPLE', name: 'sc.example.com' },
     probe_interval_seconds: 5,
     pces: [
-      { fqdn: 'us.sc.example.com', region: 'us-east-1', continents: ['NA'], buddy: 'eu.sc.example.com' },
-      { fqdn: 'eu.sc.example.com', region: 'eu-west-1', continents: ['EU'], buddy: 'us.sc.example.com' },
-      { fqdn: 'ap.sc.example.com', region: 'ap-southeast-1', continents: ['AS'], buddy: 'eu.sc.example.com' },
+      { fqdn: 'pce-us.sc.example.com', region: 'us-east-1', continents: ['NA'], buddy: 'pce-eu.sc.example.com' },
+      { fqdn: 'pce-eu.sc.example.com', region: 'eu-west-1', continents: ['EU'], buddy: 'pce-us.sc.example.com' },
+      { fqdn: 'pce-ap.sc.example.com', region: 'ap-southeast-1', continents: ['AS'], buddy: 'pce-eu.sc.example.com' },
     ],
   };
 }

@@ -43,7 +43,7 @@ describe('supercluster config', () => {
   it('rejects a buddy that is not a PCE, and a PCE that is its own buddy', () => {
     const raw = rawConfig();
     (raw.pces[0] as { buddy: string }).buddy = 'nowhere.sc.example.com';
-    (raw.pces[1] as { buddy: string }).buddy = 'eu.sc.example.com';
+    (raw.pces[1] as { buddy: string }).buddy = 'pce-eu.sc.example.com';
     expect(issuesOf(raw)).toEqual(['pces[0].buddy: nowhere.sc.example.com is not a PCE of this supercluster', 'pces[1].buddy: a PCE cannot be its own buddy']);
   });
 

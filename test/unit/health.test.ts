@@ -4,7 +4,7 @@ import { testConfig } from '../helpers/config.ts';
 
 const config = testConfig();
 const now = 1_000_000_000;
-const leader = { leaderRegion: 'us-east-1', leaderFqdn: 'us.sc.example.com', epoch: 1, assignedAt: 0, previousLeaderFqdn: null };
+const leader = { leaderRegion: 'us-east-1', leaderFqdn: 'pce-us.sc.example.com', epoch: 1, assignedAt: 0, previousLeaderFqdn: null };
 
 function report(region: string, lagMs: number, writtenAt = now - 1000): PceStatusReport {
   const fqdn = config.pces.find((p) => p.region === region)?.fqdn ?? '';
@@ -27,9 +27,9 @@ describe('computeHealth', () => {
       now,
     });
     expect(health.map((h) => [h.fqdn, h.type, h.status])).toEqual([
-      ['us.sc.example.com', 'leader', 'normal'],
-      ['eu.sc.example.com', 'member', 'normal'],
-      ['ap.sc.example.com', 'member', 'normal'],
+      ['pce-us.sc.example.com', 'leader', 'normal'],
+      ['pce-eu.sc.example.com', 'member', 'normal'],
+      ['pce-ap.sc.example.com', 'member', 'normal'],
     ]);
     expect(health[0]?.network.replication[0]?.value.lag_seconds).toBe(0);
     expect(health[1]?.network.replication[0]?.value.lag_seconds).toBe(0.1);

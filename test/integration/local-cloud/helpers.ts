@@ -2,26 +2,14 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseSuperclusterConfig, type SuperclusterConfig } from '../../../shared/supercluster/config.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../infra/local/dynamodb-local.ts';
+import { rawConfig } from '../../helpers/config.ts';
 
 export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-1'] as const;
 export type TestRegion = (typeof REGIONS)[number];
 
-/** A 3-PCE supercluster config (us-east-1 leader, eu-west-1, ap-southeast-1). */
+/** The shared 3-PCE test config (test/helpers/config.ts: us-east-1 leader, eu-west-1, ap-southeast-1), named `name`. */
 export function testConfig(name = 'lc'): SuperclusterConfig {
-  return parseSuperclusterConfig({
-    name,
-    supercluster_fqdn: 'pce.sc.example.com',
-    leader_fqdn: 'leader.sc.example.com',
-    leader: 'pce-us.sc.example.com',
-    org_id: 1,
-    object_limits: { active_agents_per_pce: 100 },
-    hosted_zone: { id: 'Z0123456789TEST', name: 'sc.example.com' },
-    pces: [
-      { fqdn: 'pce-us.sc.example.com', region: 'us-east-1', continents: ['NA'], buddy: 'pce-eu.sc.example.com' },
-      { fqdn: 'pce-eu.sc.example.com', region: 'eu-west-1', continents: ['EU'], buddy: 'pce-us.sc.example.com' },
-      { fqdn: 'pce-ap.sc.example.com', region: 'ap-southeast-1', continents: ['AS'], buddy: 'pce-eu.sc.example.com' },
-    ],
-  });
+  return parseSuperclusterConfig({ ...rawConfig(), name });
 }
 
 export function startTestDynamoDb(): Promise<DynamoDbLocal> {
