@@ -95,4 +95,6 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main();
+// Every child process and server is stopped by now; a long poll the SQS library still times (up to 20 s)
+// must not keep Ctrl-C waiting, so exit instead of waiting for the event loop to drain.
+process.exit(await main());

@@ -55,7 +55,9 @@ describe('policy compute, end to end', () => {
   });
 
   afterAll(async () => {
-    await cluster?.stop();
+    const stopped = await cluster?.stop();
+    expect(stopped?.code).toBe(0);
+    expect(stopped?.ms).toBeLessThan(10_000);
   });
 
   it('refuses policy writes on a member with 403', async () => {

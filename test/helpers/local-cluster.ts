@@ -17,7 +17,8 @@ export interface RunningCluster {
   readonly dataDir: string;
   readonly output: () => string;
   api(pceIndex: number, method: string, path: string, body?: unknown, auth?: { username: string; secret: string } | null): Promise<{ status: number; headers: Headers; json: unknown }>;
-  stop(): Promise<number | null>;
+  /** Ctrl-C (SIGINT) and wait for the process to end: its exit code and how long it took. */
+  stop(): Promise<{ code: number | null; ms: number }>;
 }
 
 export async function startCluster(options: { firstAddress: string; port?: number; timeoutMs?: number }): Promise<RunningCluster> {
@@ -57,12 +58,14 @@ export async function startCluster(options: { firstAddress: string; port?: numbe
       return { status: res.status, headers: res.headers, json: text ? (JSON.parse(text) as unknown) : null };
     },
     async stop() {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null) return { code: child.exitCode, ms: 0 };
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      const started = Date.now();
       child.kill('SIGINT');
       const code = await exited;
+      const ms = Date.now() - started;
       rmSync(dataDir, { recursive: true, force: true });
-      return code;
+      return { code, ms };
     },
   };
 }
