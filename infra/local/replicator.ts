@@ -13,6 +13,8 @@
  *   and are applied in order once the link is resumed. Transient errors are retried with backoff; a change
  *   is only dropped when DynamoDB rejects it as invalid.
  * - Replication lag (applied_at - updated_at) is measured per directed pair over a bounded window.
+ * - With a checkpoint store, a restart resumes each stream after the last record that every link has
+ *   applied (or skipped), instead of replaying the whole stream; a crash replays, it never loses.
  *
  * Items without a numeric `updated_at` and a string `origin_region` are not replicated (reported as
  * "unstamped"): every global-table item must carry both (ARCHITECTURE.md, "Data: two tables").
@@ -30,7 +32,7 @@ import type { SuperclusterConfig } from '../../shared/supercluster/config.ts';
 import { percentile } from '../../shared/runtime/stats.ts';
 import { dynamoDbClient, dynamoDbStreamsClient } from './clients.ts';
 import { Notifier, backoffMs, errorMessage, errorName, isAbortError, sleep } from './internal.ts';
-import { readTableStream, type StreamBatch, type StreamReader } from './stream-reader.ts';
+import { readTableStream, type CheckpointStore, type StreamBatch, type StreamReader } from './stream-reader.ts';
 
 export const ORIGIN_ATTRIBUTE = 'origin_region';
 export const UPDATED_AT_ATTRIBUTE = 'updated_at';
@@ -65,6 +67,8 @@ export interface ReplicatorOptions {
   readonly clients?: (region: string) => { readonly dynamodb: DynamoDBClient; readonly streams: DynamoDBStreamsClient };
   /** Warnings and errors (default: console). */
   readonly onEvent?: (event: ReplicatorEvent) => void;
+  /** Resume each region's stream across restarts (see fileCheckpointStore); flushed on stop(). */
+  readonly checkpoints?: CheckpointStore;
 }
 
 export interface ReplicationPairStats {
@@ -119,6 +123,15 @@ export interface ReplicatorStatus {
 
 type Item = Record<string, AttributeValue>;
 
+/** One delivered stream batch: its last sequence number may be checkpointed once `remaining` link applications are done. */
+interface Ticket {
+  readonly shardKey: string;
+  readonly streamArn: string;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  remaining: number;
+}
+
 interface Change {
   readonly kind: 'put' | 'delete';
   readonly key: Item;
@@ -128,6 +141,8 @@ interface Change {
   /** The version written (put) or deleted (delete). */
   readonly updatedAt: number;
   readonly origin: string;
+  /** Shared by every link the change is queued on (only with a checkpoint store). */
+  readonly ticket: Ticket | undefined;
 }
 
 interface Stamp {
@@ -241,6 +256,8 @@ export class GlobalTableReplicator {
   readonly #links: Link[] = [];
   readonly #abort = new AbortController();
   readonly #isolated = new Set<string>();
+  /** Per shard, the delivered batches not yet checkpointed, in stream order. */
+  readonly #tickets = new Map<string, Ticket[]>();
   #allPaused = false;
   #state: 'new' | 'running' | 'stopped' = 'new';
   #workers: Promise<void>[] = [];
@@ -294,11 +311,16 @@ export class GlobalTableReplicator {
     if (this.#state === 'running') return;
     if (this.#state === 'stopped') throw new Error('GlobalTableReplicator: cannot restart a stopped replicator; create a new one');
     this.#state = 'running';
+    const stored = this.#options.checkpoints;
+    // The reader checkpoints a batch as soon as onBatch() resolves, i.e. once it is merely queued: it only
+    // reads the checkpoints here, #settle() writes them when every link has applied the batch.
+    const checkpoints: CheckpointStore | undefined = stored && { get: (streamArn, shardId) => stored.get(streamArn, shardId), set: () => undefined };
     for (const state of this.#regions.values()) {
       state.reader = readTableStream({
         client: state.streams,
         tableName: this.#options.tableName,
         startingPosition: 'TRIM_HORIZON',
+        checkpoints,
         pollIntervalMs: this.#options.pollIntervalMs ?? 50,
         onBatch: async (batch) => this.#ingest(state, batch),
         onError: (error) => this.#emit({ level: 'warn', message: error.message, region: state.region, error }),
@@ -323,7 +345,7 @@ export class GlobalTableReplicator {
     }
   }
 
-  /** Stops polling and applying. Queued changes are abandoned. Idempotent. */
+  /** Stops polling and applying. Queued changes are abandoned (and not checkpointed: a restart replays them). Idempotent. */
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
@@ -331,6 +353,7 @@ export class GlobalTableReplicator {
     for (const link of this.#links) link.wake.notify();
     await Promise.all([...this.#regions.values()].map((s) => s.reader?.stop()));
     await Promise.all(this.#workers);
+    this.#options.checkpoints?.flush?.();
     if (this.#ownsClients) {
       for (const state of this.#regions.values()) {
         state.dynamodb.destroy();
@@ -468,6 +491,10 @@ export class GlobalTableReplicator {
 
   #ingest(state: RegionState, batch: StreamBatch): void {
     const now = Date.now();
+    const sequenceNumber = batch.records.at(-1)?.dynamodb?.SequenceNumber;
+    const shardKey = `${batch.streamArn}#${batch.shardId}`;
+    const ticket: Ticket | undefined =
+      this.#options.checkpoints && sequenceNumber ? { shardKey, streamArn: batch.streamArn, shardId: batch.shardId, sequenceNumber, remaining: 0 } : undefined;
     for (const record of batch.records) {
       state.recordsRead++;
       const data = record.dynamodb;
@@ -484,7 +511,7 @@ export class GlobalTableReplicator {
           this.#unstamped(state, keyString);
           continue;
         }
-        this.#enqueue(state, { kind: 'delete', key: keys, keyString, item: undefined, updatedAt: stamp.updatedAt, origin: stamp.origin });
+        this.#enqueue(state, { kind: 'delete', key: keys, keyString, item: undefined, updatedAt: stamp.updatedAt, origin: stamp.origin, ticket });
       } else if (record.eventName === 'INSERT' || record.eventName === 'MODIFY') {
         const image = data.NewImage;
         const stamp = stampOf(image);
@@ -496,15 +523,38 @@ export class GlobalTableReplicator {
           state.echoes++; // written by the replicator (or it claims another writer region): not this region's change
           continue;
         }
-        this.#enqueue(state, { kind: 'put', key: keys, keyString, item: image, updatedAt: stamp.updatedAt, origin: stamp.origin });
+        this.#enqueue(state, { kind: 'put', key: keys, keyString, item: image, updatedAt: stamp.updatedAt, origin: stamp.origin, ticket });
       }
     }
+    if (!ticket) return;
+    const pending = this.#tickets.get(shardKey);
+    if (pending) pending.push(ticket);
+    else this.#tickets.set(shardKey, [ticket]);
+    this.#advanceCheckpoint(shardKey); // a batch of echoes only is done already
+  }
+
+  /** One link is done with `change` (applied, skipped as stale or dropped as invalid). */
+  #settle(change: Change): void {
+    const ticket = change.ticket;
+    if (!ticket) return;
+    ticket.remaining--;
+    if (ticket.remaining === 0) this.#advanceCheckpoint(ticket.shardKey);
+  }
+
+  /** Checkpoints the shard after its longest run of finished batches; an unfinished (e.g. paused) batch holds back all later ones. */
+  #advanceCheckpoint(shardKey: string): void {
+    const pending = this.#tickets.get(shardKey);
+    let done: Ticket | undefined;
+    while (pending?.[0] && pending[0].remaining <= 0) done = pending.shift();
+    if (pending?.length === 0) this.#tickets.delete(shardKey);
+    if (done) this.#options.checkpoints?.set(done.streamArn, done.shardId, done.sequenceNumber);
   }
 
   #enqueue(state: RegionState, change: Change): void {
     state.forwarded++;
     for (const link of this.#links) {
       if (link.source !== state.region) continue;
+      if (change.ticket) change.ticket.remaining++;
       link.queue.push(change);
       link.wake.notify();
     }
@@ -561,7 +611,10 @@ export class GlobalTableReplicator {
         continue;
       }
       const done = await Promise.all(window.map((change) => this.#applyWithRetry(link, target, change, signal)));
-      if (done.every(Boolean)) link.queue.shift(window.length);
+      if (done.every(Boolean)) {
+        link.queue.shift(window.length);
+        for (const change of window) this.#settle(change);
+      }
     }
   }
 

@@ -27,6 +27,7 @@ import { isPortFree } from './internal.ts';
 import { LOCAL_PCE_ENV, type PceProcessMessage } from './pce-protocol.ts';
 import { GlobalTableReplicator } from './replicator.ts';
 import { ensureQueues, startSqsServer, type SqsServer } from './sqs-server.ts';
+import { fileCheckpointStore } from './stream-reader.ts';
 import { ensureTables } from './tables.ts';
 
 const PCE_PROCESS = resolve(dirname(fileURLToPath(import.meta.url)), 'pce-process.ts');
@@ -198,7 +199,13 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
     }
     const apiKey = JSON.parse(readFileSync(keyFile, 'utf8')) as StoredKey;
 
-    const replicator = new GlobalTableReplicator({ endpoint: ddb.endpoint, tableName: g, regions: config.pces.map((p) => p.region) });
+    const replicator = new GlobalTableReplicator({
+      endpoint: ddb.endpoint,
+      tableName: g,
+      regions: config.pces.map((p) => p.region),
+      // resume the streams on existing data instead of replaying them (replays briefly resurrect deleted items)
+      checkpoints: fileCheckpointStore(join(dataDir, 'replicator-checkpoints.json')),
+    });
     await replicator.start();
     stops.push(() => replicator.stop());
 
