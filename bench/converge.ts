@@ -72,8 +72,8 @@ try {
   const stores = config.pces.map((pce) => new DynamoDbCompiledPolicyStore(dynamoDbDocumentClient(state.local.dynamodb, pce.region), localTableName(config, pce.region)));
   // cheap to poll (one GetItem per PCE): every slice of the provision done on every PCE
   const converged = async (version: number) => {
-    const progress = await Promise.all(stores.map((s) => s.progress(state.org_id, version)));
-    return progress.every((p) => p !== null && p.done === p.slices);
+    const progress = await Promise.all(stores.map((s) => s.sliceProgress(state.org_id, version)));
+    return progress.every((p) => p !== null && p.done.size === p.slices);
   };
   // then checked the expensive way: every managed workload's compiled policy carries the version
   const verify = async (version: number) => {

@@ -17,6 +17,8 @@ import { pollTableStream } from './stream-poller.ts';
 import { fileCheckpointStore } from './stream-reader.ts';
 import { join } from 'node:path';
 
+/** As the CDK app's reconcile rule (infra/cdk/constructs/scheduled-ops.ts). */
+const RECONCILE_EVERY_MS = 60 * 60 * 1000;
 
 function send(message: PceProcessMessage): void {
   process.send?.(message);
@@ -69,12 +71,17 @@ async function run(): Promise<void> {
   };
   await probe();
   const timer = setInterval(() => void probe(), runtime.config.probe_interval_seconds * 1000);
+  // the local queues start empty after a restart: reconcile now what jobs may have been lost, then hourly as in AWS
+  const reconcile = () => scheduled.handler({ task: 'reconcile' }).catch((err: unknown) => console.error(`${tag} reconcile failed: ${(err as Error).message}`));
+  if (queue) await reconcile();
+  const reconcileTimer = queue ? setInterval(() => void reconcile(), RECONCILE_EVERY_MS) : undefined;
 
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     clearInterval(timer);
+    clearInterval(reconcileTimer);
     await Promise.allSettled([gateway.close(), stream.stop(), queue?.stop()]);
     process.exit(0);
   };

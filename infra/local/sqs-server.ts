@@ -1,10 +1,25 @@
 /**
  * A local SQS-compatible server (the `local-aws-sqs` package: JSON and query protocols, visibility
- * timeouts, redrive to a DLQ after maxReceiveCount), served in this process, plus the queue setup of a PCE:
- * a compute queue whose RedrivePolicy sends a message to its DLQ after 5 failed receives.
+ * timeouts, FIFO queues, redrive to a DLQ after maxReceiveCount), served in this process, plus the queue
+ * setup of a PCE: a FIFO compute queue whose RedrivePolicy sends a message to its FIFO DLQ after 5 failed
+ * receives.
  *
  * Queue URLs look like http://127.0.0.1:<port>/123456789012/<name>. Queues and messages live in memory
  * only (local-aws-sqs has no persistence): ensureQueues() recreates the queues at every start.
+ *
+ * What local-aws-sqs 2.0.2 does and does not do for FIFO queues (read from its dist/index.js, checked by
+ * test/integration/local-cloud/sqs.test.ts):
+ * - enforced: `.fifo` names, MessageGroupId required on every send, MessageDeduplicationId required (no
+ *   content-based deduplication configured), a FIFO queue's DLQ must be FIFO, SequenceNumber, redrive
+ *   with the group and deduplication ids kept;
+ * - first deliveries come in send order (one array, scanned from the front);
+ * - NOT enforced: one message group in flight at a time. ReceiveMessage returns any visible message, so a
+ *   group's second message is delivered while its first is still in flight, and a failed message that
+ *   becomes visible again can be delivered after later messages of its group;
+ * - deduplication only drops a send whose id matches a message still in the queue (not a 5-minute window).
+ * The local compute path therefore relies on the poller (sqs-poller.ts), which runs one batch at a time
+ * per queue: compute runs of a PCE never overlap at all locally (stricter than one per org). The order
+ * after a failure is not guaranteed locally; the compute service's own sequence check covers that.
  */
 import { createServer, type Server } from 'node:http';
 import {
@@ -88,9 +103,9 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Sq
 }
 
 export interface QueueNames {
-  /** The compute queue. */
+  /** The compute queue: a FIFO queue, so the name ends in `.fifo`. */
   readonly compute: string;
-  /** Its dead-letter queue. */
+  /** Its dead-letter queue, FIFO as well (name ending in `.fifo`). */
   readonly dlq: string;
 }
 
@@ -110,6 +125,9 @@ export interface EnsureQueuesOptions {
   readonly client?: SQSClient;
 }
 
+/** Attributes fixed at creation: SetQueueAttributes refuses them. */
+const CREATE_ONLY_ATTRIBUTES = new Set(['FifoQueue']);
+
 async function createOrUpdateQueue(client: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
   try {
     const url = (await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl;
@@ -120,7 +138,7 @@ async function createOrUpdateQueue(client: SQSClient, name: string, attributes: 
   }
   const url = (await client.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
   if (!url) throw new SqsServerError(`queue ${name} exists but GetQueueUrl returned no URL`);
-  await client.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
+  await client.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: Object.fromEntries(Object.entries(attributes).filter(([key]) => !CREATE_ONLY_ATTRIBUTES.has(key))) }));
   return url;
 }
 
@@ -130,13 +148,20 @@ async function queueArn(client: SQSClient, url: string): Promise<string> {
   return arn;
 }
 
-/** Creates (or updates) a PCE's compute queue and its DLQ, wired with a RedrivePolicy. Idempotent. */
+/**
+ * Creates (or updates) a PCE's FIFO compute queue and its FIFO DLQ, wired with a RedrivePolicy, as the CDK
+ * stack does. Both names must end in `.fifo`. Idempotent.
+ */
 export async function ensureQueues(endpoint: string, region: string, names: QueueNames, options: EnsureQueuesOptions = {}): Promise<EnsuredQueues> {
+  for (const name of [names.compute, names.dlq]) {
+    if (!name.endsWith('.fifo')) throw new SqsServerError(`queue ${name}: the compute queue and its DLQ are FIFO queues, so the name must end in .fifo`);
+  }
   const client = options.client ?? sqsClient(endpoint, region);
   try {
-    const dlqUrl = await createOrUpdateQueue(client, names.dlq, { MessageRetentionPeriod: String(14 * 24 * 3600) });
+    const dlqUrl = await createOrUpdateQueue(client, names.dlq, { FifoQueue: 'true', MessageRetentionPeriod: String(14 * 24 * 3600) });
     const dlqArn = await queueArn(client, dlqUrl);
     const computeQueueUrl = await createOrUpdateQueue(client, names.compute, {
+      FifoQueue: 'true',
       VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 30),
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount ?? 5 }),
     });

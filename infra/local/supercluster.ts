@@ -169,7 +169,7 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
     await ensureTables({ endpoint: ddb.endpoint, config });
     const queues = new Map<string, { computeQueueUrl: string; dlqUrl: string }>();
     for (const pce of config.pces) {
-      const q = await ensureQueues(sqs.endpoint, pce.region, { compute: `${config.name}-compute-${pce.region}`, dlq: `${config.name}-compute-dlq-${pce.region}` });
+      const q = await ensureQueues(sqs.endpoint, pce.region, { compute: `${config.name}-compute-${pce.region}.fifo`, dlq: `${config.name}-compute-dlq-${pce.region}.fifo` });
       queues.set(pce.region, q);
     }
 

@@ -30,11 +30,22 @@ export const workloadChangedJobV1 = z.strictObject({
 /** Workload ids per workload_changed job (keeps a message far below SQS's 256 KB). */
 export const WORKLOADS_PER_CHANGE_JOB = 500;
 
-export const computeJobV1 = z.discriminatedUnion('kind', [recomputeAllJobV1, workloadChangedJobV1]);
+/**
+ * Anti-entropy: recompute every workload this PCE manages against the active version and finish the
+ * provision's open slices. Sent when a PCE starts (the local queues do not survive a restart) and on a
+ * schedule, so a job lost or parked in the DLQ is made good without an operator.
+ */
+export const reconcileJobV1 = z.strictObject({
+  ...base,
+  kind: z.literal('reconcile'),
+});
+
+export const computeJobV1 = z.discriminatedUnion('kind', [recomputeAllJobV1, workloadChangedJobV1, reconcileJobV1]);
 
 export type ComputeJobV1 = z.infer<typeof computeJobV1>;
 export type RecomputeAllJobV1 = z.infer<typeof recomputeAllJobV1>;
 export type WorkloadChangedJobV1 = z.infer<typeof workloadChangedJobV1>;
+export type ReconcileJobV1 = z.infer<typeof reconcileJobV1>;
 
 export class InvalidComputeJobError extends Error {
   override readonly name = 'InvalidComputeJobError';

@@ -31,6 +31,11 @@ export interface Compiler {
 
 export type CompilerFactory = (snapshot: PolicySnapshot, workloads: readonly WorkloadFacts[]) => Compiler;
 
+export interface SliceProgress {
+  readonly slices: number;
+  readonly done: ReadonlySet<number>;
+}
+
 export interface StoredCompiledPolicy {
   readonly policy: CompiledPolicy;
   readonly computedAt: number;
@@ -51,8 +56,16 @@ export interface CompiledPolicyStore {
   deletePolicy(workloadId: WorkloadId): Promise<void>;
   /** records that a provision slice finished (idempotent: a set of slice numbers) */
   markSliceDone(orgId: number, version: number, slice: number, slices: number): Promise<void>;
-  /** the slices of a provision already done here */
-  slicesDone(orgId: number, version: number): Promise<Set<number>>;
+  /** a provision's slices on this PCE (how many, and which are done); null before the first one finished */
+  sliceProgress(orgId: number, version: number): Promise<SliceProgress | null>;
+  /**
+   * The org's compute sequence on this PCE (0 before the first run), read consistently. Every compute run
+   * that completes advances it, so a warm runtime can tell whether the stored compiled policy is still
+   * the one its compiler produced (docs/adr/0007).
+   */
+  computeSeq(orgId: number): Promise<number>;
+  /** Advances the sequence from `expected` to expected + 1; false (and no change) when it is no longer `expected`. */
+  advanceComputeSeq(orgId: number, expected: number): Promise<boolean>;
   /** the policy versions and counts of compiled workloads, for convergence checks */
   summary(): Promise<{ workloads: number; byVersion: Record<string, number> }>;
 }

@@ -101,11 +101,11 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
     for (const logGroup of logGroups) expect(logGroup.RetentionInDays).toBe(30);
   });
 
-  it('only the stream router (sends jobs) and the compute consumer (shortens retries) get the compute queue URL', () => {
+  it('only the stream router and the scheduled function (send jobs) and the compute consumer (shortens retries) get the compute queue URL', () => {
     const fns = resourcesOfType(template, 'AWS::Lambda::Function');
     for (const id of FUNCTIONS) {
       const variables = (fns[functionLogicalId(template, id)]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      if (id === 'StreamRouterFunction' || id === 'ComputeFunction') expect(variables[ENV.computeQueueUrl]).toEqual({ Ref: expect.stringMatching(/^ComputePipelineQueue/) });
+      if (id === 'StreamRouterFunction' || id === 'ComputeFunction' || id === 'ScheduledFunction') expect(variables[ENV.computeQueueUrl]).toEqual({ Ref: expect.stringMatching(/^ComputePipelineQueue/) });
       else expect(variables).not.toHaveProperty(ENV.computeQueueUrl);
     }
   });
@@ -136,6 +136,19 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
     for (const queue of Object.values(queues)) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
   });
 
+  it('makes the compute queue and its DLQ FIFO queues, named by CloudFormation (.fifo)', () => {
+    const queues = resourcesOfType(template, 'AWS::SQS::Queue');
+    const computeQueues = Object.entries(queues).filter(([id]) => id.startsWith('ComputePipeline'));
+    expect(computeQueues.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['ComputePipelineDeadLetterQueue', 'ComputePipelineQueue']);
+    for (const [, queue] of computeQueues) {
+      expect(queue.Properties.FifoQueue).toBe(true);
+      // no explicit name: CloudFormation generates one ending in .fifo
+      expect(queue.Properties.QueueName).toBeUndefined();
+      // the router sets a deduplication id per job
+      expect(queue.Properties.ContentBasedDeduplication).toBeUndefined();
+    }
+  });
+
   it('enforces TLS on every queue', () => {
     const policies = propertiesOfType(template, 'AWS::SQS::QueuePolicy');
     expect(policies).toHaveLength(Object.keys(resourcesOfType(template, 'AWS::SQS::Queue')).length);
@@ -148,12 +161,19 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
     }
   });
 
-  it('feeds the compute function from the queue with partial batch failures', () => {
+  it('feeds the compute function from the queue with partial batch failures, in FIFO batches of at most 10', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: functionLogicalId(template, 'ComputeFunction') },
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ComputePipelineQueue'), 'Arn'] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
+    const [mapping] = propertiesOfType(template, 'AWS::Lambda::EventSourceMapping').filter(
+      (m) => JSON.stringify(m.FunctionName) === JSON.stringify({ Ref: functionLogicalId(template, 'ComputeFunction') }),
+    );
+    expect(mapping?.BatchSize).toBeGreaterThanOrEqual(1);
+    expect(mapping?.BatchSize).toBeLessThanOrEqual(10);
+    // a batching window is not allowed on a FIFO queue
+    expect(mapping?.MaximumBatchingWindowInSeconds).toBeUndefined();
   });
 
   it("reads the replica's stream ARN with a DescribeTable custom resource in this region", () => {
@@ -191,6 +211,13 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(template, 'ScheduledFunction'), 'Arn'] } })],
+    });
+  });
+
+  it('invokes the scheduled function hourly with the reconcile task', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(template, 'ScheduledFunction'), 'Arn'] }, Input: JSON.stringify({ task: 'reconcile' }) })],
     });
   });
 
@@ -284,12 +311,16 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
       expect(actions).not.toContain('dynamodb:DeleteTable');
     });
 
-    it('scheduled may only PutItem/UpdateItem on the global replica, in the probe partition only', () => {
+    it('scheduled may only PutItem/UpdateItem on the global replica, in the probe partition only, and send reconcile jobs', () => {
       const statements = statementsOf(template, 'ScheduledFunction');
       expect(actionsOn(statements, replicaArn(config, region)).sort()).toEqual([...PROBE_WRITE_ACTIONS].sort());
       const onReplica = statements.filter((st) => JSON.stringify(st.Resource) === JSON.stringify(replicaArn(config, region)));
       expect(onReplica.map((st) => (st as Statement & { Condition?: unknown }).Condition)).toEqual([{ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['PCE_STATUS'] } }]);
-      expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('sqs:'))).toEqual([]);
+      const sqsStatements = statements.filter((statement) => actionsOf(statement).some((action) => action.startsWith('sqs:')));
+      expect(sqsStatements.flatMap(actionsOf)).toContain('sqs:SendMessage');
+      expect(sqsStatements.flatMap(actionsOf)).not.toContain('sqs:ReceiveMessage');
+      expect(sqsStatements.flatMap(actionsOf)).not.toContain('sqs:DeleteMessage');
+      for (const st of sqsStatements) expect(JSON.stringify(st.Resource)).toMatch(/ComputePipelineQueue/);
     });
 
     it('api reads and writes the global replica and the local table, and may only read the DLQ depth', () => {

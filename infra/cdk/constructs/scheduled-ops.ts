@@ -1,4 +1,8 @@
-/** Runs the scheduled operations function of a PCE (replication probe, status item) every minute. */
+/**
+ * Runs the scheduled operations function of a PCE: the replication probe (status item) every minute,
+ * and every hour the reconcile task, which queues a full, compare-before-write recompute of the PCE's
+ * workloads (lambdas/scheduled.ts).
+ */
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -9,10 +13,13 @@ export interface ScheduledOpsProps {
   readonly handler: lambda.IFunction;
   /** @default Duration.minutes(1) */
   readonly every?: Duration;
+  /** @default Duration.hours(1) */
+  readonly reconcileEvery?: Duration;
 }
 
 export class ScheduledOps extends Construct {
   readonly rule: events.Rule;
+  readonly reconcileRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: ScheduledOpsProps) {
     super(scope, id);
@@ -22,5 +29,12 @@ export class ScheduledOps extends Construct {
     });
     // A missed minute is replaced by the next one: no retries pile up behind a slow run.
     this.rule.addTarget(new targets.LambdaFunction(props.handler, { retryAttempts: 0, maxEventAge: Duration.minutes(1) }));
+    this.reconcileRule = new events.Rule(this, 'Reconcile', {
+      description: 'PCE anti-entropy: queue a reconcile job (recompute every managed workload, finish open slices)',
+      schedule: events.Schedule.rate(props.reconcileEvery ?? Duration.hours(1)),
+    });
+    this.reconcileRule.addTarget(
+      new targets.LambdaFunction(props.handler, { event: events.RuleTargetInput.fromObject({ task: 'reconcile' }), retryAttempts: 2, maxEventAge: Duration.minutes(30) }),
+    );
   }
 }

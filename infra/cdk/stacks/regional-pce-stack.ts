@@ -23,7 +23,7 @@ export const PCE_FUNCTION_ACCESS = {
   api: { global: 'read-write', local: 'read-write', deadLetters: 'inspect' },
   streamRouter: { global: 'read', local: 'read-write', computeQueue: 'send' },
   compute: { global: 'read', local: 'read-write' },
-  scheduled: { global: 'probe-write', local: 'read-write' },
+  scheduled: { global: 'probe-write', local: 'read-write', computeQueue: 'send' },
 } as const satisfies Record<string, DataAccess>;
 
 export interface RegionalPceStackProps extends StackProps {
@@ -104,6 +104,8 @@ export class RegionalPceStack extends Stack {
     this.apiFunction.function.addEnvironment(ENV.computeDlqUrl, this.computePipeline.deadLetterQueue.queueUrl);
     // the consumer shortens the visibility of jobs whose policy version is still replicating (its event source grants ChangeMessageVisibility)
     this.computeFunction.function.addEnvironment(ENV.computeQueueUrl, this.computePipeline.queue.queueUrl);
+    // the hourly reconcile job goes onto the compute queue
+    this.scheduledFunction.function.addEnvironment(ENV.computeQueueUrl, this.computePipeline.queue.queueUrl);
     grantDataAccess(this.apiFunction.function, PCE_FUNCTION_ACCESS.api, data);
     grantDataAccess(this.streamRouterFunction.function, PCE_FUNCTION_ACCESS.streamRouter, data);
     grantDataAccess(this.computeFunction.function, PCE_FUNCTION_ACCESS.compute, data);

@@ -3,18 +3,20 @@
  *   COMPILED / <workloadId>  {policy (JSON string: one attribute is far cheaper to marshal than a deep map), rules_hash, policy_version, computed_at}
  *   IPSET    / <setId>       {members, hash}
  *   COMPUTE  / PROGRESS#<org>#<version>  {slices, slices_done (number set)}
+ *   COMPUTE  / SEQ#<org>                 {seq}: advanced by every completed compute run (docs/adr/0007)
  * Writes compare hashes first (BatchGet) and write only what differs (BatchWrite), so a redelivered
- * job writes nothing; the content is deterministic, so a race between two writers is harmless.
+ * job writes nothing. Runs of one org do not overlap (FIFO queue per org); the sequence catches the rest.
  */
 import { BatchGetCommand, DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { CompiledPolicyStore, StoredCompiledPolicy } from '../../compute/ports.ts';
+import type { CompiledPolicyStore, SliceProgress, StoredCompiledPolicy } from '../../compute/ports.ts';
 import type { CompiledIpSet, CompiledPolicy } from '../../policy/compiled.ts';
-import { batchPutAll, queryPartition, type DynamoDBDocumentClient } from './client.ts';
+import { batchPutAll, isConditionalCheckFailed, queryPartition, type DynamoDBDocumentClient } from './client.ts';
 
 export const compiledKeys = {
   policy: (workloadId: string) => ({ pk: 'COMPILED', sk: workloadId }),
   ipSet: (id: string) => ({ pk: 'IPSET', sk: id }),
   progress: (orgId: number, version: number) => ({ pk: 'COMPUTE', sk: `PROGRESS#${orgId}#${version}` }),
+  sequence: (orgId: number) => ({ pk: 'COMPUTE', sk: `SEQ#${orgId}` }),
 };
 
 const chunk = <T>(items: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
@@ -111,15 +113,33 @@ export class DynamoDbCompiledPolicyStore implements CompiledPolicyStore {
   }
 
   /** How far this PCE is with a provision: slices expected and done (null before the first slice finished). */
-  async progress(orgId: number, version: number): Promise<{ slices: number; done: number } | null> {
-    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: compiledKeys.progress(orgId, version) }));
+  async sliceProgress(orgId: number, version: number): Promise<SliceProgress | null> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: compiledKeys.progress(orgId, version), ConsistentRead: true }));
     if (!out.Item) return null;
-    return { slices: Number(out.Item.slices), done: ((out.Item.slices_done as Set<number> | undefined) ?? new Set()).size };
+    return { slices: Number(out.Item.slices), done: new Set((out.Item.slices_done as Set<number> | undefined) ?? []) };
   }
 
-  async slicesDone(orgId: number, version: number): Promise<Set<number>> {
-    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: compiledKeys.progress(orgId, version), ConsistentRead: true }));
-    return new Set((out.Item?.slices_done as Set<number> | undefined) ?? []);
+  async computeSeq(orgId: number): Promise<number> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: compiledKeys.sequence(orgId), ConsistentRead: true }));
+    return Number(out.Item?.seq ?? 0);
+  }
+
+  async advanceComputeSeq(orgId: number, expected: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: compiledKeys.sequence(orgId),
+          UpdateExpression: 'SET seq = :next',
+          ConditionExpression: expected === 0 ? 'attribute_not_exists(seq) OR seq = :expected' : 'seq = :expected',
+          ExpressionAttributeValues: { ':next': expected + 1, ':expected': expected },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
   }
 
   async summary(): Promise<{ workloads: number; byVersion: Record<string, number> }> {

@@ -1,18 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { ComputeService } from '../../../shared/compute/compute-service.ts';
-import type { ComputeJobV1 } from '../../../shared/compute/jobs.ts';
-import type { CompiledPolicyStore, ManagedWorkloadFacts, StoredCompiledPolicy, VersionedSnapshot } from '../../../shared/compute/ports.ts';
+import { ComputeConflictError } from '../../../shared/compute/compute-service.ts';
+import { sliceOf, type ComputeJobV1 } from '../../../shared/compute/jobs.ts';
+import type { CompiledPolicyStore, ManagedWorkloadFacts, StoredCompiledPolicy } from '../../../shared/compute/ports.ts';
 import type { CompiledIpSet, CompiledPolicy } from '../../../shared/policy/compiled.ts';
-import { PolicyCompiler } from '../../../shared/policy/compiler/engine.ts';
-import type { PolicySnapshot } from '../../../shared/policy/model.ts';
+import { computeWorld, webToDbPolicy } from '../../helpers/compute.ts';
 
 class MemoryCompiledStore implements CompiledPolicyStore {
   policies = new Map<string, StoredCompiledPolicy>();
   sets = new Map<string, CompiledIpSet>();
   writes = 0;
   slices = new Set<string>();
-  async slicesDone(orgId: number, version: number) {
-    return new Set([...this.slices].filter((s) => s.startsWith(`${orgId}/${version}/`)).map((s) => Number(s.split('/')[2])));
+  sliceCounts = new Map<string, number>();
+  seq = new Map<number, number>();
+  async sliceProgress(orgId: number, version: number) {
+    const slices = this.sliceCounts.get(`${orgId}/${version}`);
+    if (slices === undefined) return null;
+    return { slices, done: new Set([...this.slices].filter((s) => s.startsWith(`${orgId}/${version}/`)).map((s) => Number(s.split('/')[2]))) };
+  }
+  async computeSeq(orgId: number) {
+    return this.seq.get(orgId) ?? 0;
+  }
+  async advanceComputeSeq(orgId: number, expected: number) {
+    if ((this.seq.get(orgId) ?? 0) !== expected) return false;
+    this.seq.set(orgId, expected + 1);
+    return true;
   }
   async putPolicies(policies: readonly CompiledPolicy[], computedAt: number) {
     const changed = policies.filter((p) => {
@@ -38,49 +49,29 @@ class MemoryCompiledStore implements CompiledPolicyStore {
   async deletePolicy(id: string) {
     this.policies.delete(id);
   }
-  async markSliceDone(orgId: number, version: number, slice: number) {
+  async markSliceDone(orgId: number, version: number, slice: number, slices: number) {
     this.slices.add(`${orgId}/${version}/${slice}`);
+    this.sliceCounts.set(`${orgId}/${version}`, slices);
   }
   async summary() {
     return { workloads: this.policies.size, byVersion: {} };
   }
 }
 
-const snapshot = (version: number, port: number): PolicySnapshot => ({
-  version,
-  labels: [
-    { id: 1, key: 'role', value: 'web' },
-    { id: 2, key: 'role', value: 'db' },
-  ],
-  labelGroups: [],
-  services: [],
-  ipLists: [],
-  ruleSets: [{ id: 1, enabled: true, scopes: [[]], rules: [{ id: 1, enabled: true, providers: [{ kind: 'label', id: 2 }], consumers: [{ kind: 'label', id: 1 }], ingressServices: [{ kind: 'port', proto: 6, port }], unscopedConsumers: false }] }],
-});
+const snapshot = webToDbPolicy;
 
 function setup() {
-  let active: VersionedSnapshot = { version: 1, snapshot: snapshot(1, 5432) };
-  let facts: ManagedWorkloadFacts[] = [
-    { id: 'web1', labels: [1], ips: ['10.0.0.1'], enforcementMode: 'full', managingPceFqdn: 'me' },
-    { id: 'db1', labels: [2], ips: ['10.0.1.1'], enforcementMode: 'full', managingPceFqdn: 'me' },
-    { id: 'db2', labels: [2], ips: ['10.0.1.2'], enforcementMode: 'full', managingPceFqdn: 'other' },
-  ];
   const store = new MemoryCompiledStore();
-  const service = new ComputeService({
-    selfFqdn: 'me',
-    policies: { getActive: async () => active, getVersion: async () => active },
-    workloads: { listFacts: async () => facts },
-    compiled: store,
-    createCompiler: (s, w) => new PolicyCompiler(s, w),
-    now: () => 1,
-  });
-  return {
+  const world = computeWorld(
     store,
-    service,
-    setActive: (v: VersionedSnapshot) => (active = v),
-    setFacts: (f: ManagedWorkloadFacts[]) => (facts = f),
-    facts: () => facts,
-  };
+    [
+      { id: 'web1', labels: [1], ips: ['10.0.0.1'], enforcementMode: 'full', managingPceFqdn: 'me' },
+      { id: 'db1', labels: [2], ips: ['10.0.1.1'], enforcementMode: 'full', managingPceFqdn: 'me' },
+      { id: 'db2', labels: [2], ips: ['10.0.1.2'], enforcementMode: 'full', managingPceFqdn: 'other' },
+    ],
+    { now: () => 1 },
+  );
+  return { store, service: world.runtime(), ...world };
 }
 
 const provision = (version: number, slice = 0, slices = 1): ComputeJobV1 => ({ version: 1, kind: 'recompute_all', org_id: 1, policy_version: version, slice, slices, requested_at: 0 });
@@ -154,5 +145,78 @@ describe('ComputeService', () => {
     setFacts(facts().map((f) => (f.id === 'web1' ? { ...f, managingPceFqdn: 'other' } : f)));
     await service.run(changed('web1'));
     expect(store.policies.has('web1')).toBe(false);
+  });
+
+  // the peers set web1 uses for the db workloads, as stored
+  const peersOfWeb1 = (store: MemoryCompiledStore) => store.sets.get(store.policies.get('web1')?.policy.outbound[0]?.peers ?? '')?.members;
+  const withDb2Ip = (facts: ManagedWorkloadFacts[], ip: string) => facts.map((f) => (f.id === 'db2' ? { ...f, ips: [ip] } : f));
+
+  it('a warm runtime goes cold once another runtime has written: an IP changed and changed back is rewritten', async () => {
+    const { store, service: a, runtime, setFacts, facts } = setup();
+    const b = runtime();
+    await a.run(provision(1));
+    setFacts(withDb2Ip(facts(), '10.5.5.5'));
+    await b.run(changed('db2'));
+    expect(peersOfWeb1(store)).toEqual(['10.0.1.1', '10.5.5.5']);
+    // back to the address runtime a compiled with: its own diff would be empty
+    setFacts(withDb2Ip(facts(), '10.0.1.2'));
+    await a.run(changed('db2'));
+    expect(peersOfWeb1(store)).toEqual(['10.0.1.1-10.0.1.2']);
+  });
+
+  it('a provision slice that brings a workload change into a warm compiler writes what the change touches', async () => {
+    const { store, service, setActive, setFacts, facts } = setup();
+    setActive({ version: 2, snapshot: snapshot(2, 5432) });
+    const web1Slice = sliceOf('web1', 2);
+    await service.run(provision(2, web1Slice, 2));
+    setFacts(withDb2Ip(facts(), '10.6.6.6'));
+    // the other slice: web1 is not in it, but the set it uses changed
+    await service.run(provision(2, 1 - web1Slice, 2));
+    expect(peersOfWeb1(store)).toEqual(['10.0.1.1', '10.6.6.6']);
+    await service.run(changed('db2'));
+    expect(peersOfWeb1(store)).toEqual(['10.0.1.1', '10.6.6.6']);
+  });
+
+  it('a redelivered slice that is already done does not swallow a change the next job must write', async () => {
+    const { store, service, setFacts, facts } = setup();
+    await service.run(provision(1));
+    setFacts(withDb2Ip(facts(), '10.8.8.8'));
+    expect((await service.run(provision(1))).skipped).toMatch(/already done/);
+    await service.run(changed('db2'));
+    expect(peersOfWeb1(store)).toEqual(['10.0.1.1', '10.8.8.8']);
+  });
+
+  it('a run overtaken by another completed run fails with ComputeConflictError and its retry writes the newest facts', async () => {
+    const { store, service: a, runtime, onNextRead, setFacts, facts } = setup();
+    const b = runtime();
+    await a.run(provision(1));
+    const initial = facts();
+    // a reads db2 at .3; while it computes, db2 moves to .9 and b (reading .9) completes first
+    setFacts(withDb2Ip(initial, '10.0.1.3'));
+    onNextRead(async () => {
+      setFacts(withDb2Ip(initial, '10.9.9.9'));
+      await b.run(changed('db2'));
+    });
+    await expect(a.run(changed('db2'))).rejects.toBeInstanceOf(ComputeConflictError);
+    // a wrote its older set over b's; the retry (the redelivered job) repairs it
+    expect(peersOfWeb1(store)).toEqual(['10.0.1.1', '10.0.1.3']);
+    await a.run(changed('db2'));
+    expect(peersOfWeb1(store)).toEqual(['10.0.1.1', '10.9.9.9']);
+  });
+
+  it('a reconcile job makes good lost jobs: a change nobody was told about and the slices never run', async () => {
+    const { store, service, setActive, setFacts, facts } = setup();
+    await service.run(provision(1));
+    setActive({ version: 2, snapshot: snapshot(2, 6000) });
+    await service.run(provision(2, sliceOf('db1', 2), 2)); // the other slice's job was lost
+    setFacts(withDb2Ip(facts(), '10.4.4.4')); // and so was this change's job
+    const reconcile: ComputeJobV1 = { version: 1, kind: 'reconcile', org_id: 1, requested_at: 0 };
+    await service.run(reconcile);
+    expect(store.policies.get('web1')?.policy.policyVersion).toBe(2);
+    expect(peersOfWeb1(store)).toEqual(['10.0.1.1', '10.4.4.4']);
+    expect((await store.sliceProgress(1, 2))?.done).toEqual(new Set([0, 1]));
+    const writes = store.writes;
+    await service.run(reconcile);
+    expect(store.writes).toBe(writes);
   });
 });
