@@ -113,4 +113,23 @@ describe('policy compute, end to end', () => {
     expect(db1?.rules_hash).toBe(db1Before?.rules_hash);
     expect(membersOf(db1 as Compiled, db1?.inbound[0]?.peers)).toEqual(['10.0.0.1']);
   });
+
+  it('ends with the last address everywhere after a burst of address changes', async () => {
+    for (let i = 10; i < 20; i++) {
+      const [db2, web1] = await Promise.all([
+        cluster.api(0, 'PUT', `/api/v2/orgs/1/workloads/${ids.db2}`, { interfaces: [{ name: 'eth0', address: `10.0.9.${i}` }] }),
+        cluster.api(0, 'PUT', `/api/v2/orgs/1/workloads/${ids.web1}`, { interfaces: [{ name: 'eth0', address: `10.0.8.${i}` }] }),
+      ]);
+      expect([db2.status, web1.status]).toEqual([204, 204]);
+    }
+    // web1 (eu PCE) sees db2's last address; db1 (ap PCE) sees web1's last address; nothing older stays
+    await eventually(async () => {
+      const c = await compiled(1, ids.web1 ?? '');
+      return c && JSON.stringify(membersOf(c, c.outbound[0]?.peers)) === JSON.stringify(['10.0.1.1', '10.0.9.19']);
+    }, 30_000, "web1's outbound set to hold db2's last address");
+    await eventually(async () => {
+      const c = await compiled(2, ids.db1 ?? '');
+      return c && JSON.stringify(membersOf(c, c.inbound[0]?.peers)) === JSON.stringify(['10.0.8.19']);
+    }, 30_000, "db1's inbound set to hold web1's last address");
+  });
 });
