@@ -110,7 +110,7 @@ export class ComputeService {
     // a provision newer than what this replica shows as active: its chunks may still be replicating (getVersion throws then)
     const target = newest > (active?.version ?? 0) ? await this.deps.policies.getVersion(orgId, newest) : active;
     if (!target) return { policiesWritten: 0, policiesUnchanged: 0, ipSetsWritten: 0, skipped: 'no provisioned policy yet' };
-    const progress = await this.deps.compiled.sliceProgress(orgId, target.version);
+    const progress = await this.deps.compiled.sliceProgress(orgId, target.version, target.sha256);
     // a redelivered slice that completed before has nothing to write
     const current = slices.filter((j) => j.policy_version === target.version && !progress?.done.has(j.slice));
     // decided before the compiler sees any facts: facts it absorbed without writing would be missed later
@@ -153,11 +153,11 @@ export class ComputeService {
       throw new ComputeConflictError(`org ${orgId}: another compute run completed during this one (sequence ${seq} moved); recomputing from fresh facts`);
     }
     if (this.state) this.state.seq = seq + 1;
-    for (const job of current) await this.deps.compiled.markSliceDone(orgId, job.policy_version, job.slice, job.slices);
+    for (const job of current) await this.deps.compiled.markSliceDone(orgId, job.policy_version, job.slice, job.slices, target.sha256);
     if (reconcile) {
       // every workload of the version is computed: its provision is complete here, whatever jobs were lost
       const count = progress?.slices ?? Math.max(1, Math.ceil(mine.size / WORKLOADS_PER_SLICE));
-      for (let slice = 0; slice < count; slice++) if (!progress?.done.has(slice)) await this.deps.compiled.markSliceDone(orgId, target.version, slice, count);
+      for (let slice = 0; slice < count; slice++) if (!progress?.done.has(slice)) await this.deps.compiled.markSliceDone(orgId, target.version, slice, count, target.sha256);
     }
     lap('finish');
     const skippedSlices = slices.length - current.length;

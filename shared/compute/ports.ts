@@ -54,10 +54,14 @@ export interface CompiledPolicyStore {
   getPolicy(workloadId: WorkloadId): Promise<StoredCompiledPolicy | null>;
   getIpSets(ids: readonly IpSetId[]): Promise<CompiledIpSet[]>;
   deletePolicy(workloadId: WorkloadId): Promise<void>;
-  /** records that a provision slice finished (idempotent: a set of slice numbers) */
-  markSliceDone(orgId: number, version: number, slice: number, slices: number): Promise<void>;
-  /** a provision's slices on this PCE (how many, and which are done); null before the first one finished */
-  sliceProgress(orgId: number, version: number): Promise<SliceProgress | null>;
+  /**
+   * Records that a provision slice finished (idempotent: a set of slice numbers). `sha256` names the
+   * version's document: two leaders racing through a failover can both write version n, and the slices
+   * of one must not count for the other.
+   */
+  markSliceDone(orgId: number, version: number, slice: number, slices: number, sha256?: string): Promise<void>;
+  /** A provision's slices on this PCE (how many, which are done); null before the first finished, or when they were of another document. */
+  sliceProgress(orgId: number, version: number, sha256?: string): Promise<SliceProgress | null>;
   /**
    * The org's compute sequence on this PCE (0 before the first run), read consistently. Every compute run
    * that completes advances it, so a warm runtime can tell whether the stored compiled policy is still

@@ -2,12 +2,12 @@
  * Compiled policy and IP sets in a PCE's local table (never replicated: each PCE computes its own).
  *   COMPILED / <workloadId>  {policy (JSON string: one attribute is far cheaper to marshal than a deep map), rules_hash, policy_version, computed_at}
  *   IPSET    / <setId>       {members, hash}
- *   COMPUTE  / PROGRESS#<org>#<version>  {slices, slices_done (number set)}
+ *   COMPUTE  / PROGRESS#<org>#<version>  {slices, slices_done (number set), sha256 of the version's document}
  *   COMPUTE  / SEQ#<org>                 {seq}: advanced by every completed compute run (docs/adr/0007)
  * Writes compare hashes first (BatchGet) and write only what differs (BatchWrite), so a redelivered
  * job writes nothing. Runs of one org do not overlap (FIFO queue per org); the sequence catches the rest.
  */
-import { BatchGetCommand, DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CompiledPolicyStore, SliceProgress, StoredCompiledPolicy } from '../../compute/ports.ts';
 import type { CompiledIpSet, CompiledPolicy } from '../../policy/compiled.ts';
 import { batchPutAll, isConditionalCheckFailed, queryPartition, type DynamoDBDocumentClient } from './client.ts';
@@ -101,21 +101,29 @@ export class DynamoDbCompiledPolicyStore implements CompiledPolicyStore {
     await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: compiledKeys.policy(workloadId) }));
   }
 
-  async markSliceDone(orgId: number, version: number, slice: number, slices: number): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: compiledKeys.progress(orgId, version),
-        UpdateExpression: 'SET slices = :n ADD slices_done :s',
-        ExpressionAttributeValues: { ':n': slices, ':s': new Set([slice]) },
-      }),
-    );
+  async markSliceDone(orgId: number, version: number, slice: number, slices: number, sha256 = ''): Promise<void> {
+    const key = compiledKeys.progress(orgId, version);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET slices = :n, sha256 = :sha ADD slices_done :s',
+          ConditionExpression: 'attribute_not_exists(sha256) OR sha256 = :sha',
+          ExpressionAttributeValues: { ':n': slices, ':sha': sha256, ':s': new Set([slice]) },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      // the progress was of another document numbered `version`: this one starts over
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...key, slices, sha256, slices_done: new Set([slice]) } }));
+    }
   }
 
-  /** How far this PCE is with a provision: slices expected and done (null before the first slice finished). */
-  async sliceProgress(orgId: number, version: number): Promise<SliceProgress | null> {
+  /** How far this PCE is with a provision: slices expected and done (null before the first slice finished, or when they were of another document). */
+  async sliceProgress(orgId: number, version: number, sha256?: string): Promise<SliceProgress | null> {
     const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: compiledKeys.progress(orgId, version), ConsistentRead: true }));
-    if (!out.Item) return null;
+    if (!out.Item || (sha256 !== undefined && out.Item.sha256 !== sha256)) return null;
     return { slices: Number(out.Item.slices), done: new Set((out.Item.slices_done as Set<number> | undefined) ?? []) };
   }
 

@@ -53,6 +53,17 @@ describe('DynamoDbCompiledPolicyStore (DynamoDB Local)', () => {
     expect([...(progress?.done ?? [])].sort()).toEqual([0, 1]);
   });
 
+  it('keeps slice progress per document: another document numbered like it starts over', async () => {
+    await store.markSliceDone(7, 9, 0, 2, 'sha-a');
+    await store.markSliceDone(7, 9, 1, 2, 'sha-a');
+    expect((await store.sliceProgress(7, 9, 'sha-a'))?.done).toEqual(new Set([0, 1]));
+    // a second leader's version 9 (a different document) after a failover
+    expect(await store.sliceProgress(7, 9, 'sha-b')).toBeNull();
+    await store.markSliceDone(7, 9, 1, 3, 'sha-b');
+    expect(await store.sliceProgress(7, 9, 'sha-b')).toEqual({ slices: 3, done: new Set([1]) });
+    expect(await store.sliceProgress(7, 9, 'sha-a')).toBeNull();
+  });
+
   it('two compute runtimes: the one overtaken fails with a conflict, and its retry leaves the newest IP set stored', async () => {
     const { runtime, setFacts, facts, onNextRead } = computeWorld(store, [
       { id: 'web1', labels: [1], ips: ['10.0.0.1'], enforcementMode: 'full', managingPceFqdn: 'me' },

@@ -10,12 +10,12 @@ class MemoryCompiledStore implements CompiledPolicyStore {
   sets = new Map<string, CompiledIpSet>();
   writes = 0;
   slices = new Set<string>();
-  sliceCounts = new Map<string, number>();
+  sliceCounts = new Map<string, { slices: number; sha256: string | undefined }>();
   seq = new Map<number, number>();
-  async sliceProgress(orgId: number, version: number) {
-    const slices = this.sliceCounts.get(`${orgId}/${version}`);
-    if (slices === undefined) return null;
-    return { slices, done: new Set([...this.slices].filter((s) => s.startsWith(`${orgId}/${version}/`)).map((s) => Number(s.split('/')[2]))) };
+  async sliceProgress(orgId: number, version: number, sha256?: string) {
+    const stored = this.sliceCounts.get(`${orgId}/${version}`);
+    if (stored === undefined || stored.sha256 !== sha256) return null;
+    return { slices: stored.slices, done: new Set([...this.slices].filter((s) => s.startsWith(`${orgId}/${version}/`)).map((s) => Number(s.split('/')[2]))) };
   }
   async computeSeq(orgId: number) {
     return this.seq.get(orgId) ?? 0;
@@ -49,9 +49,10 @@ class MemoryCompiledStore implements CompiledPolicyStore {
   async deletePolicy(id: string) {
     this.policies.delete(id);
   }
-  async markSliceDone(orgId: number, version: number, slice: number, slices: number) {
+  async markSliceDone(orgId: number, version: number, slice: number, slices: number, sha256?: string) {
+    if (this.sliceCounts.get(`${orgId}/${version}`)?.sha256 !== sha256) this.slices = new Set([...this.slices].filter((s) => !s.startsWith(`${orgId}/${version}/`)));
     this.slices.add(`${orgId}/${version}/${slice}`);
-    this.sliceCounts.set(`${orgId}/${version}`, slices);
+    this.sliceCounts.set(`${orgId}/${version}`, { slices, sha256 });
   }
   async summary() {
     return { workloads: this.policies.size, byVersion: {} };
@@ -218,5 +219,16 @@ describe('ComputeService', () => {
     const writes = store.writes;
     await service.run(reconcile);
     expect(store.writes).toBe(writes);
+  });
+
+  it("a second leader's document numbered like the first is computed, not skipped as done", async () => {
+    const { store, service, setActive } = setup();
+    setActive({ version: 2, snapshot: snapshot(2, 7000), sha256: 'first-leader' });
+    await service.run(provision(2));
+    // after a failover, the new leader's version 2 (another document) becomes active
+    setActive({ version: 2, snapshot: snapshot(2, 7001), sha256: 'second-leader' });
+    const out = await service.run(provision(2));
+    expect(out.skipped).toBeUndefined();
+    expect(store.policies.get('db1')?.policy.inbound[0]?.services).toEqual([{ proto: 6, port: 7001 }]);
   });
 });
