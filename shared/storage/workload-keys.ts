@@ -4,7 +4,7 @@
  * Global table: a workload is two items in its org's workload partition, so ONE Query on
  * `pk = ORG#<org>#WORKLOADS` loads every workload of the org (both parts, adjacent by id):
  * - `sk = <uuid>#META`: written by the leader (name, hostname, description, labels, enforcement mode,
- *   external data, os_id, managing_pce_fqdn);
+ *   external data, os_id, os_detail, managing_pce_fqdn);
  * - `sk = <uuid>#CONTEXT`: written by the PCE that manages the workload (interfaces, public IP, online).
  *   For unmanaged workloads that is the leader, which manages unmanaged objects.
  *

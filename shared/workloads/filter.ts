@@ -20,16 +20,38 @@ export interface WorkloadFilter {
   readonly enforcementMode?: EnforcementMode;
   readonly externalDataSet?: string;
   readonly externalDataReference?: string;
+  /**
+   * Set when the query filters on agent state (`agent.active_pce_fqdn`, `last_heartbeat_on[gte|lte]`): only
+   * managed workloads have an agent, so no workload matches today.
+   */
+  readonly agentFilter?: boolean;
 }
 
 export type QueryParams = Readonly<Record<string, string | undefined>>;
 
+/** `true`/`false` in any case: Python clients send `params={'managed': True}`, which requests encodes as `True`. */
 function parseBoolean(name: string, raw: string | undefined, errors: ErrorEntry[]): boolean | undefined {
   if (raw === undefined) return undefined;
-  if (raw === 'true') return true;
-  if (raw === 'false') return false;
+  const value = raw.toLowerCase();
+  if (value === 'true') return true;
+  if (value === 'false') return false;
   errors.push({ token: 'input_validation_error', message: `${name} must be true or false, got "${raw}"` });
   return undefined;
+}
+
+// Illumio documents `last_heartbeat_on`; API.md writes `last_heartbeat_at`: both are understood
+const HEARTBEAT_BOUNDS = ['last_heartbeat_on[gte]', 'last_heartbeat_on[lte]', 'last_heartbeat_at[gte]', 'last_heartbeat_at[lte]'] as const;
+
+/** The agent filters: a heartbeat bound must be a timestamp (ISO 8601 or epoch milliseconds). */
+function parseAgentFilter(query: QueryParams, errors: ErrorEntry[]): boolean | undefined {
+  let present = query['agent.active_pce_fqdn'] !== undefined;
+  for (const name of HEARTBEAT_BOUNDS) {
+    const raw = query[name];
+    if (raw === undefined) continue;
+    present = true;
+    if (!/^\d{1,15}$/.test(raw) && Number.isNaN(Date.parse(raw))) errors.push({ token: 'input_validation_error', message: `${name} must be a timestamp, got "${raw}"` });
+  }
+  return present || undefined;
 }
 
 /** `labels`: a JSON list of lists of label hrefs of this org (inner AND, outer OR). */
@@ -77,6 +99,7 @@ export function parseWorkloadFilter(orgId: number, query: QueryParams): Workload
     enforcementMode: mode as EnforcementMode | undefined,
     externalDataSet: query.external_data_set,
     externalDataReference: query.external_data_reference,
+    agentFilter: parseAgentFilter(query, errors),
   };
   if (errors.length > 0) throw new ValidationError(errors);
   return filter;
@@ -101,8 +124,8 @@ export function matchesWorkloadFilter(w: Workload, f: WorkloadFilter): boolean {
     if (!addresses.some((a) => a.toLowerCase().includes(part))) return false;
   }
   if (f.labels !== undefined && !matchesLabels(w.meta.labels, f.labels)) return false;
-  // every workload is unmanaged until VENs exist
-  if (f.managed === true) return false;
+  // every workload is unmanaged until VENs exist: no agent to filter on
+  if (f.managed === true || f.agentFilter) return false;
   if (f.online !== undefined && context.online !== f.online) return false;
   if (f.enforcementMode !== undefined && w.meta.enforcementMode !== f.enforcementMode) return false;
   if (f.externalDataSet !== undefined && w.meta.externalDataSet !== f.externalDataSet) return false;

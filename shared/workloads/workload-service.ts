@@ -19,12 +19,14 @@ import {
   workloadHref,
   workloadIdFromHref,
   workloadSchemas,
+  workloadToJson,
   type ChangeOutcome,
   type CreateWorkloadInput,
   type UpdateWorkloadInput,
   type Workload,
   type WorkloadChange,
   type WorkloadContext,
+  type WorkloadJson,
   type WorkloadMeta,
   type WorkloadSchemas,
   type WorkloadStore,
@@ -34,11 +36,24 @@ export const MAX_BULK_ITEMS = 1000;
 
 export type BulkStatus = 'created' | 'updated' | 'deleted' | 'validation_failure' | 'not_found';
 
+/**
+ * One item's outcome. A failed item carries its `errors` and, like Illumio, the first one's `token` and
+ * `message` on the item itself (clients read either: the Python SDK takes `errors`, else `token`/`message`).
+ */
 export interface BulkItemResult {
   readonly href: string | null;
   readonly status: BulkStatus;
+  readonly token?: string;
+  readonly message?: string;
   readonly errors?: readonly ErrorEntry[];
 }
+
+function failed(href: string | null, status: Exclude<BulkStatus, 'created' | 'updated' | 'deleted'>, errors: readonly ErrorEntry[]): BulkItemResult {
+  const [first] = errors;
+  return { href, status, ...(first ? { token: first.token, message: first.message } : {}), errors };
+}
+
+const notFoundEntry = (href: string): ErrorEntry => ({ token: 'not_found', message: `workload ${href} not found` });
 
 export interface WorkloadServiceDeps {
   readonly workloads: WorkloadStore;
@@ -53,6 +68,7 @@ export interface WorkloadServiceDeps {
 
 const UPDATE_ATTEMPTS = 3;
 const CONFLICT: ErrorEntry = { token: 'workload_conflict', message: 'the workload changed while being written; retry' };
+const NAME_OR_HOSTNAME: ErrorEntry = { token: 'name_or_hostname_required', message: 'a workload needs a name or a hostname' };
 
 type LabelIndex = ReadonlyMap<LabelId, Label>;
 type Checked<T> = { ok: true; value: T } | { ok: false; errors: ErrorEntry[] };
@@ -79,6 +95,13 @@ export class WorkloadService {
     return (await this.deps.workloads.list(orgId)).filter((w) => matchesWorkloadFilter(w, filter)).sort(byCreation);
   }
 
+  /** The public JSON of `workloads`, labels with their key and value (one read of the org's labels, when any is used). */
+  async toJson(orgId: number, workloads: readonly Workload[]): Promise<WorkloadJson[]> {
+    const used = workloads.some((w) => w.meta.labels.length > 0);
+    const labels: LabelIndex = used ? new Map((await this.deps.labels.list(orgId)).map((l) => [l.id, l])) : new Map();
+    return workloads.map((w) => workloadToJson(w, labels));
+  }
+
   async get(orgId: number, id: string): Promise<Workload> {
     const workload = isWorkloadId(id) ? await this.deps.workloads.get(orgId, id) : null;
     if (!workload) throw notFound(`workload ${id}`);
@@ -96,16 +119,19 @@ export class WorkloadService {
   }
 
   async update(actor: Actor, id: string, body: unknown): Promise<void> {
+    // an id that cannot name a workload (e.g. PUT .../workloads/unpair) is unknown whatever the body says
+    if (!isWorkloadId(id)) throw notFound(`workload ${id}`);
     const input = parseOrThrow(this.schemas.update, body);
     const index = await this.labelIndex(actor.orgId, [input]);
     const labels = this.resolveLabels(actor.orgId, input.labels, index);
     if (!labels.ok) throw new ValidationError(labels.errors);
     for (let attempt = 1; ; attempt++) {
       const fence = await this.fence();
-      const current = isWorkloadId(id) ? await this.deps.workloads.get(actor.orgId, id, { consistent: true }) : null;
+      const current = await this.deps.workloads.get(actor.orgId, id, { consistent: true });
       if (!current) throw notFound(`workload ${id}`);
       const next = this.patch(actor, current, input, labels.value);
       if (next === current) return;
+      if (!hasNameOrHostname(next)) throw new ValidationError([NAME_OR_HOSTNAME]);
       const outcome = (await this.deps.workloads.apply([{ kind: 'update', current, next }], fence))[0];
       if (outcome === 'conflict' && attempt < UPDATE_ATTEMPTS) continue;
       await this.expectOk(outcome, id);
@@ -131,7 +157,7 @@ export class WorkloadService {
     for (const p of parsed) {
       const built = p.ok ? this.build(actor, p.value, index) : p;
       if (!built.ok) {
-        results.push({ href: null, status: 'validation_failure', errors: built.errors });
+        results.push(failed(null, 'validation_failure', built.errors));
         continue;
       }
       changes.push({ at: results.length, change: { kind: 'create', workload: built.value } });
@@ -157,17 +183,22 @@ export class WorkloadService {
       const labels = p.ok ? this.resolveLabels(actor.orgId, p.value.labels, index) : null;
       if (!target.ok || !p.ok || !labels?.ok) {
         const errors = [...(target.ok ? [] : target.errors), ...(p.ok ? [] : p.errors), ...(labels && !labels.ok ? labels.errors : [])];
-        results.push({ href: typeof href === 'string' ? href : null, status: 'validation_failure', errors });
+        results.push(failed(typeof href === 'string' ? href : null, 'validation_failure', errors));
         continue;
       }
       const workload = current.get(target.value);
       if (!workload) {
-        results.push({ href: workloadHref(actor.orgId, target.value), status: 'not_found' });
+        const missing = workloadHref(actor.orgId, target.value);
+        results.push(failed(missing, 'not_found', [notFoundEntry(missing)]));
         continue;
       }
       const next = this.patch(actor, workload, p.value, labels.value);
       if (next === workload) {
         results.push({ href: workloadHref(actor.orgId, workload.id), status: 'updated' });
+        continue;
+      }
+      if (!hasNameOrHostname(next)) {
+        results.push(failed(workloadHref(actor.orgId, workload.id), 'validation_failure', [NAME_OR_HOSTNAME]));
         continue;
       }
       changes.push({ at: results.length, change: { kind: 'update', current: workload, next } });
@@ -188,12 +219,13 @@ export class WorkloadService {
       const target = this.target(actor.orgId, href, seen);
       const extra = Object.keys(rest).map((key) => ({ token: 'unexpected_property', message: `${key} is not a recognised property` }));
       if (!target.ok || extra.length > 0) {
-        results.push({ href: typeof href === 'string' ? href : null, status: 'validation_failure', errors: [...(target.ok ? [] : target.errors), ...extra] });
+        results.push(failed(typeof href === 'string' ? href : null, 'validation_failure', [...(target.ok ? [] : target.errors), ...extra]));
         continue;
       }
       const workload = current.get(target.value);
       if (!workload) {
-        results.push({ href: workloadHref(actor.orgId, target.value), status: 'not_found' });
+        const missing = workloadHref(actor.orgId, target.value);
+        results.push(failed(missing, 'not_found', [notFoundEntry(missing)]));
         continue;
       }
       changes.push({ at: results.length, change: { kind: 'delete', workload } });
@@ -221,7 +253,7 @@ export class WorkloadService {
         results[at] = bulkResult(href, outcomes[i] ?? 'fence_failed', done, leaderFqdn);
       });
     }
-    return results.map((r) => r ?? { href: null, status: 'validation_failure', errors: [{ token: 'internal_error', message: 'no outcome' }] });
+    return results.map((r) => r ?? failed(null, 'validation_failure', [{ token: 'internal_error', message: 'no outcome' }]));
   }
 
   /** The org's workloads by id, read consistently (bulk update/delete read them all at once). */
@@ -242,14 +274,15 @@ export class WorkloadService {
   // ---------------------------------------------------------------------------------------------------
 
   /** The labels of the org, fetched only when an input references labels. */
-  private async labelIndex(orgId: number, inputs: readonly { labels?: readonly unknown[] | undefined }[]): Promise<LabelIndex> {
+  private async labelIndex(orgId: number, inputs: readonly { labels?: readonly unknown[] | null | undefined }[]): Promise<LabelIndex> {
     if (!inputs.some((i) => i.labels && i.labels.length > 0)) return new Map();
     return new Map((await this.deps.labels.list(orgId)).map((l) => [l.id, l]));
   }
 
-  /** Label refs to ids: every label must exist in the org, at most one label per key. */
-  private resolveLabels(orgId: number, refs: readonly { href: string }[] | undefined, index: LabelIndex): Checked<LabelId[] | undefined> {
+  /** Label refs to ids (undefined: labels not sent; null: none): every label must exist in the org, at most one label per key. */
+  private resolveLabels(orgId: number, refs: readonly { href: string }[] | null | undefined, index: LabelIndex): Checked<LabelId[] | undefined> {
     if (refs === undefined) return { ok: true, value: undefined };
+    if (refs === null) return { ok: true, value: [] };
     const errors: ErrorEntry[] = [];
     const ids: LabelId[] = [];
     const byKey = new Map<string, string>();
@@ -283,6 +316,7 @@ export class WorkloadService {
       labels: labels.value ?? [],
       enforcementMode: input.enforcement_mode ?? 'idle',
       osId: input.os_id ?? null,
+      osDetail: input.os_detail ?? null,
       externalDataSet: input.external_data_set ?? null,
       externalDataReference: input.external_data_reference ?? null,
       managingPceFqdn: input.managing_pce_fqdn ?? null,
@@ -312,6 +346,7 @@ export class WorkloadService {
       labels: labels ?? m.labels,
       enforcementMode: pick(input.enforcement_mode, m.enforcementMode),
       osId: pick(input.os_id, m.osId),
+      osDetail: pick(input.os_detail, m.osDetail),
       externalDataSet: pick(input.external_data_set, m.externalDataSet),
       externalDataReference: pick(input.external_data_reference, m.externalDataReference),
       managingPceFqdn: pick(input.managing_pce_fqdn, m.managingPceFqdn),
@@ -357,6 +392,11 @@ export class WorkloadService {
   }
 }
 
+/** The rule create enforces (name_or_hostname_required) holds after an update too. */
+function hasNameOrHostname(w: Workload): boolean {
+  return Boolean(w.meta.name?.trim() || w.meta.hostname?.trim());
+}
+
 function byCreation(a: Workload, b: Workload): number {
   return a.meta.createdAt - b.meta.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
@@ -384,10 +424,10 @@ function bulkResult(href: string, outcome: ChangeOutcome, done: 'created' | 'upd
     case 'ok':
       return { href, status: done };
     case 'not_found':
-      return { href, status: 'not_found' };
+      return failed(href, 'not_found', [notFoundEntry(href)]);
     case 'conflict':
-      return { href: done === 'created' ? null : href, status: 'validation_failure', errors: [CONFLICT] };
+      return failed(done === 'created' ? null : href, 'validation_failure', [CONFLICT]);
     case 'fence_failed':
-      return { href: done === 'created' ? null : href, status: 'validation_failure', errors: new NotLeaderError(leaderFqdn).errors };
+      return failed(done === 'created' ? null : href, 'validation_failure', new NotLeaderError(leaderFqdn).errors);
   }
 }

@@ -11,6 +11,7 @@ import { parseIpAddress } from '../policy/objects/ip.ts';
 import { z } from 'zod';
 import { ValidationError, type ErrorEntry } from '../api/errors.ts';
 import { issuesToEntries } from '../api/validation.ts';
+import type { Label } from '../labels/label.ts';
 import { ENFORCEMENT_MODES, type EnforcementMode, type LabelId, type WorkloadFacts, type WorkloadId } from '../policy/model.ts';
 import type { WriteFence } from '../supercluster/leader.ts';
 
@@ -33,6 +34,7 @@ export interface WorkloadMeta {
   readonly labels: readonly LabelId[];
   readonly enforcementMode: EnforcementMode;
   readonly osId: string | null;
+  readonly osDetail: string | null;
   readonly externalDataSet: string | null;
   readonly externalDataReference: string | null;
   /** The PCE that computes this workload's policy (a PCE FQDN of the config), null = none. */
@@ -88,7 +90,11 @@ export const interfaceSchema = z
     }
   });
 
-const labelRef = z.strictObject({ href: z.string().regex(/^\/orgs\/\d{1,15}\/labels\/\d{1,15}$/, 'must be a label href such as /orgs/1/labels/7') });
+/**
+ * A label reference. Clients send back labels as they read them ({href, key, value}, e.g. the Python SDK's
+ * Label objects): only `href` counts, other properties of a label are ignored.
+ */
+const labelRef = z.object({ href: z.string().regex(/^\/orgs\/\d{1,15}\/labels\/\d{1,15}$/, 'must be a label href such as /orgs/1/labels/7') });
 
 /** The writable fields; `pceFqdns` are the PCE FQDNs of the supercluster config (managing_pce_fqdn). */
 function fields(pceFqdns: readonly string[]) {
@@ -96,12 +102,14 @@ function fields(pceFqdns: readonly string[]) {
     name: text(255),
     hostname: text(255),
     description: text(4096),
-    labels: z.array(labelRef).max(100, 'at most 100 labels'),
+    // null = no labels (the Terraform provider sends null for a workload without labels)
+    labels: z.array(labelRef).max(100, 'at most 100 labels').nullable(),
     public_ip: ipAddress.nullable(),
     interfaces: z.array(interfaceSchema).max(256, 'at most 256 interfaces'),
     online: z.boolean(),
     enforcement_mode: z.enum(ENFORCEMENT_MODES, { error: `must be one of ${ENFORCEMENT_MODES.join(', ')}` }),
     os_id: text(255),
+    os_detail: text(255),
     external_data_set: text(255),
     external_data_reference: text(255),
     managing_pce_fqdn: z
@@ -126,6 +134,7 @@ function optionalFields(pceFqdns: readonly string[]): OptionalFields {
     online: f.online.optional(),
     enforcement_mode: f.enforcement_mode.optional(),
     os_id: f.os_id.optional(),
+    os_detail: f.os_detail.optional(),
     external_data_set: f.external_data_set.optional(),
     external_data_reference: f.external_data_reference.optional(),
     managing_pce_fqdn: f.managing_pce_fqdn.optional(),
@@ -164,7 +173,8 @@ export function workloadIssueEntries(issues: readonly z.core.$ZodIssue[]): Error
 
 /** Parses with `schema` or returns the error entries (for bulk, where errors are per item). */
 export function tryParse<S extends z.ZodType>(schema: S, input: unknown): { ok: true; value: z.infer<S> } | { ok: false; errors: ErrorEntry[] } {
-  const result = schema.safeParse(input);
+  // reportInput: issuesToEntries tells a missing property from one of the wrong type by the issue's input
+  const result = schema.safeParse(input, { reportInput: true });
   return result.success ? { ok: true, value: result.data } : { ok: false, errors: workloadIssueEntries(result.error.issues) };
 }
 
@@ -216,15 +226,25 @@ export function toFacts(w: Workload): ManagedWorkloadFacts {
   return { id: w.id, labels: [...w.meta.labels], ips: workloadIps(w), enforcementMode: w.meta.enforcementMode, managingPceFqdn: w.meta.managingPceFqdn };
 }
 
-/** The public JSON shape: META and CONTEXT merged. */
-export function workloadToJson(w: Workload) {
+/** What the view shows of a label: Illumio lists a workload's labels as `{href, key, value}`. */
+export type LabelNames = ReadonlyMap<LabelId, Pick<Label, 'key' | 'value'>>;
+
+/**
+ * The public JSON shape: META and CONTEXT merged. Labels carry key and value when `labels` knows them
+ * (a label this replica does not hold yet shows as `{href}` only).
+ */
+export function workloadToJson(w: Workload, labels: LabelNames = new Map()) {
   const context = w.context ?? EMPTY_CONTEXT;
   return {
     href: workloadHref(w.orgId, w.id),
     name: w.meta.name,
     hostname: w.meta.hostname,
     description: w.meta.description,
-    labels: w.meta.labels.map((id) => ({ href: `/orgs/${w.orgId}/labels/${id}` })),
+    labels: w.meta.labels.map((id) => {
+      const label = labels.get(id);
+      const href = `/orgs/${w.orgId}/labels/${id}`;
+      return label ? { href, key: label.key, value: label.value } : { href };
+    }),
     public_ip: context.publicIp,
     interfaces: context.interfaces.map((i) => ({
       name: i.name,
@@ -236,6 +256,7 @@ export function workloadToJson(w: Workload) {
     online: context.online,
     enforcement_mode: w.meta.enforcementMode,
     os_id: w.meta.osId,
+    os_detail: w.meta.osDetail,
     external_data_set: w.meta.externalDataSet,
     external_data_reference: w.meta.externalDataReference,
     managing_pce_fqdn: w.meta.managingPceFqdn,
@@ -243,6 +264,8 @@ export function workloadToJson(w: Workload) {
     updated_at: new Date(workloadUpdatedAt(w)).toISOString(),
     created_by: { href: `/users/${w.meta.createdBy}` },
     updated_by: { href: `/users/${w.meta.updatedBy}` },
+    // deleted workloads are gone (no soft delete): every workload shown is a live one
+    deleted: false,
     agent: null,
     ven: null,
   };

@@ -2,7 +2,7 @@
  * GET /api/v2/orgs/{org}/workloads/{id}/compiled_policy: the firewall policy this PCE computed for a
  * workload it manages (docs/compiled-policy.md). Read-only, for operators, until VENs fetch it themselves.
  */
-import { NotFoundError, ValidationError } from '../../../shared/api/errors.ts';
+import { NotFoundError } from '../../../shared/api/errors.ts';
 import type { CompiledPolicyStore } from '../../../shared/compute/ports.ts';
 import type { CompiledRule } from '../../../shared/policy/compiled.ts';
 import { json, orgOf, pathParam } from '../http.ts';
@@ -14,7 +14,7 @@ const ruleJson = (r: CompiledRule) => ({
   services: r.services.map((s) => ({ proto: s.proto, port: s.port ?? null, to_port: s.toPort ?? null })),
 });
 
-export function compiledPolicyRoutes(deps: { compiled: CompiledPolicyStore; pceFqdn: string }): ApiRoute[] {
+export function compiledPolicyRoutes(deps: { compiled: Pick<CompiledPolicyStore, 'getPolicy' | 'getIpSets'>; pceFqdn: string }): ApiRoute[] {
   return [
     {
       method: 'GET',
@@ -22,7 +22,8 @@ export function compiledPolicyRoutes(deps: { compiled: CompiledPolicyStore; pceF
       handler: async (event, context) => {
         const { orgId } = orgOf(event, context);
         const id = pathParam(event, 'id');
-        if (!/^[a-zA-Z0-9-]{1,64}$/.test(id)) throw new ValidationError([{ token: 'invalid_uri', message: `workload id must match [a-zA-Z0-9-], got "${id}"` }]);
+        // like GET .../workloads/{id}: an id that cannot name a workload is unknown (404), not invalid input
+        if (!/^[a-zA-Z0-9-]{1,64}$/.test(id)) throw new NotFoundError([{ token: 'invalid_uri', message: `workload id must match [a-zA-Z0-9-], got "${id}"` }]);
         const stored = await deps.compiled.getPolicy(id);
         if (!stored) {
           throw new NotFoundError([

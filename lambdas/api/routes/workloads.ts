@@ -4,7 +4,6 @@
  */
 import type { JobService } from '../../../shared/jobs/job-service.ts';
 import { parseWorkloadFilter } from '../../../shared/workloads/filter.ts';
-import { workloadToJson } from '../../../shared/workloads/workload.ts';
 import type { WorkloadService } from '../../../shared/workloads/workload-service.ts';
 import { empty, json, jsonBody, maxResults, orgOf, pathParam } from '../http.ts';
 import { accepted, prefersAsync } from './jobs.ts';
@@ -25,16 +24,20 @@ export function workloadRoutes(deps: { workloads: WorkloadService; jobs: JobServ
         const filter = parseWorkloadFilter(actor.orgId, event.queryStringParameters ?? {});
         if (prefersAsync(event)) {
           const description = `GET ${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`;
-          return accepted(await jobs.runNow(actor, WORKLOADS_JOB_TYPE, description, async () => (await workloads.listAll(actor.orgId, filter)).map(workloadToJson)));
+          return accepted(await jobs.runNow(actor, WORKLOADS_JOB_TYPE, description, async () => workloads.toJson(actor.orgId, await workloads.listAll(actor.orgId, filter))));
         }
         const { items, total } = await workloads.list(actor.orgId, filter, maxResults(event));
-        return json(200, items.map(workloadToJson), { 'x-total-count': String(total) });
+        return json(200, await workloads.toJson(actor.orgId, items), { 'x-total-count': String(total) });
       },
     },
     {
       method: 'POST',
       path: BASE,
-      handler: async (event, context) => json(201, workloadToJson(await workloads.create(orgOf(event, context), jsonBody(event)))),
+      handler: async (event, context) => {
+        const actor = orgOf(event, context);
+        const [created] = await workloads.toJson(actor.orgId, [await workloads.create(actor, jsonBody(event))]);
+        return json(201, created);
+      },
     },
     // bulk routes before {id}: the router tries dynamic routes in order
     {
@@ -55,7 +58,11 @@ export function workloadRoutes(deps: { workloads: WorkloadService; jobs: JobServ
     {
       method: 'GET',
       path: `${BASE}/{id}`,
-      handler: async (event, context) => json(200, workloadToJson(await workloads.get(orgOf(event, context).orgId, pathParam(event, 'id')))),
+      handler: async (event, context) => {
+        const { orgId } = orgOf(event, context);
+        const [workload] = await workloads.toJson(orgId, [await workloads.get(orgId, pathParam(event, 'id'))]);
+        return json(200, workload);
+      },
     },
     {
       method: 'PUT',

@@ -68,17 +68,20 @@ describe('workloads on DynamoDB Local', () => {
       ],
       public_ip: '203.0.113.5',
       enforcement_mode: 'selective',
+      os_detail: 'Ubuntu 22.04.4 LTS',
       managing_pce_fqdn: 'pce-eu.sc.example.com',
     });
     const meta = (await client.send(new GetCommand({ TableName: table, Key: workloadKeys.meta(1, w.id) }))).Item;
     const context = (await client.send(new GetCommand({ TableName: table, Key: workloadKeys.context(1, w.id) }))).Item;
-    expect(meta).toMatchObject({ origin_region: region, updated_at: expect.any(Number), name: 'web-1', labels: [web.id, prod.id], enforcement_mode: 'selective', managing_pce_fqdn: 'pce-eu.sc.example.com' });
+    expect(meta).toMatchObject({ origin_region: region, updated_at: expect.any(Number), name: 'web-1', labels: [web.id, prod.id], enforcement_mode: 'selective', os_detail: 'Ubuntu 22.04.4 LTS', managing_pce_fqdn: 'pce-eu.sc.example.com' });
     expect(meta).not.toHaveProperty('interfaces');
     expect(context).toMatchObject({ origin_region: region, updated_at: expect.any(Number), public_ip: '203.0.113.5', online: true, interfaces: [expect.objectContaining({ address: '10.0.0.5' }), expect.objectContaining({ address: 'fd00::5' })] });
     expect(context).not.toHaveProperty('name');
 
     const read = await service.get(1, w.id);
     expect(workloadToJson(read)).toEqual(workloadToJson(w));
+    const [shown] = await service.toJson(1, [read]);
+    expect(shown).toMatchObject({ os_detail: 'Ubuntu 22.04.4 LTS', labels: [{ href: `/orgs/1/labels/${web.id}`, key: 'role', value: 'web' }, { href: `/orgs/1/labels/${prod.id}`, key: 'env', value: 'prod' }] });
 
     await service.update(actor(1), w.id, { description: 'frontend' });
     const afterMeta = await store.get(1, w.id, { consistent: true });

@@ -15,6 +15,7 @@ function workload(over: { labels?: number[]; name?: string | null; hostname?: st
       labels: over.labels ?? [],
       enforcementMode: 'visibility_only',
       osId: null,
+      osDetail: null,
       externalDataSet: 'cmdb',
       externalDataReference: 'ci-1',
       managingPceFqdn: null,
@@ -99,6 +100,21 @@ describe('workload list filters', () => {
     expect(matches(workload(), { external_data_set: 'cmdb', external_data_reference: 'ci-1' })).toBe(true);
     expect(matches(workload(), { external_data_set: 'cmd' })).toBe(false);
     expect(matches(workload(), { unknown_param: 'x' })).toBe(true);
+  });
+
+  it('reads booleans in any case (Python clients send managed=True)', () => {
+    expect(matches(workload(), { managed: 'False' })).toBe(true);
+    expect(matches(workload(), { managed: 'TRUE' })).toBe(false);
+    expect(matches(workload({ online: false }), { online: 'False' })).toBe(true);
+    expect(tokensOf(() => parse({ managed: 'yes' }))).toEqual(['input_validation_error']);
+  });
+
+  it('agent filters match no workload while every workload is unmanaged, and check their timestamps', () => {
+    expect(matches(workload(), { 'agent.active_pce_fqdn': 'pce-eu.example.com' })).toBe(false);
+    expect(matches(workload(), { 'last_heartbeat_on[gte]': '2025-01-01T00:00:00Z' })).toBe(false);
+    expect(matches(workload(), { 'last_heartbeat_on[lte]': '1735689600000' })).toBe(false);
+    expect(matches(workload(), { 'last_heartbeat_at[gte]': '2025-01-01' })).toBe(false);
+    expect(tokensOf(() => parse({ 'last_heartbeat_on[gte]': 'yesterday' }))).toEqual(['input_validation_error']);
   });
 
   it('answers 406 naming each malformed parameter', () => {

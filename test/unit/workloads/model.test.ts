@@ -55,8 +55,29 @@ describe('workload request validation', () => {
   });
 
   it('lets PUT clear nullable fields', () => {
-    const r = tryParse(update, { description: null, managing_pce_fqdn: null, public_ip: null });
-    expect(r).toEqual({ ok: true, value: { description: null, managing_pce_fqdn: null, public_ip: null } });
+    const r = tryParse(update, { description: null, managing_pce_fqdn: null, public_ip: null, os_detail: null });
+    expect(r).toEqual({ ok: true, value: { description: null, managing_pce_fqdn: null, public_ip: null, os_detail: null } });
+  });
+
+  it('takes labels as clients send them back: whole label objects (only href counts) or null for none', () => {
+    // the Python SDK encodes a Label object read from the PCE with all its fields
+    const sdkLabel = { href: '/orgs/1/labels/7', key: 'role', value: 'web', created_at: '2025-01-01T00:00:00.000Z', created_by: { href: '/users/1' } };
+    expect(tryParse(create, { name: 'x', labels: [sdkLabel] })).toEqual({ ok: true, value: { name: 'x', labels: [{ href: '/orgs/1/labels/7' }] } });
+    // the Terraform provider sends "labels": null for a workload without labels
+    expect(tryParse(create, { name: 'x', labels: null })).toEqual({ ok: true, value: { name: 'x', labels: null } });
+    expect(tokens(create, { name: 'x', labels: [{ key: 'role', value: 'web' }] })).toEqual(['required_property_missing']);
+    expect(tokens(create, { name: 'x', labels: ['/orgs/1/labels/7'] })).toEqual(['input_validation_error']);
+  });
+
+  it('tells a property of the wrong type from a missing one', () => {
+    const errors = (input: unknown) => {
+      const r = tryParse(create, input);
+      return r.ok ? [] : r.errors;
+    };
+    expect(errors({ name: 5 })).toEqual([{ token: 'input_validation_error', message: expect.stringMatching(/^name: .*string/) }]);
+    expect(errors({ name: 'x', interfaces: [{ name: 'eth0', address: '10.0.0.1', cidr_block: 'x' }] })).toEqual([{ token: 'input_validation_error', message: expect.stringMatching(/^interfaces\[0\]\.cidr_block: /) }]);
+    expect(errors([]).map((e) => e.token)).toEqual(['input_validation_error']);
+    expect(errors({ name: 'x', interfaces: [{ name: 'eth0' }] })).toEqual([{ token: 'required_property_missing', message: 'interfaces[0].address is required' }]);
   });
 });
 
@@ -90,6 +111,7 @@ describe('merging META and CONTEXT', () => {
     labels: [5, 9],
     enforcement_mode: 'selective',
     os_id: null,
+    os_detail: 'Ubuntu 22.04.4 LTS',
     external_data_set: 'cmdb',
     external_data_reference: 'ci-1',
     managing_pce_fqdn: 'eu.sc.example.com',
@@ -111,16 +133,17 @@ describe('merging META and CONTEXT', () => {
     updated_at: 3_000,
   };
 
-  it('shows one workload with fields from both items and the newer update time', () => {
+  it('shows one workload with fields from both items and the newer update time, labels with key and value', () => {
     const [w, ...rest] = mergeWorkloadItems(1, [context, meta]);
     expect(rest).toEqual([]);
     if (!w) throw new Error('no workload');
-    expect(workloadToJson(w)).toEqual({
+    // label 9 has not reached this replica: it shows as {href} only
+    expect(workloadToJson(w, new Map([[5, { key: 'role', value: 'db' }]]))).toEqual({
       href: `/orgs/1/workloads/${ID}`,
       name: 'db-1',
       hostname: 'db-1.example.com',
       description: null,
-      labels: [{ href: '/orgs/1/labels/5' }, { href: '/orgs/1/labels/9' }],
+      labels: [{ href: '/orgs/1/labels/5', key: 'role', value: 'db' }, { href: '/orgs/1/labels/9' }],
       public_ip: '198.51.100.7',
       interfaces: [
         { name: 'eth0', address: '10.1.0.4', cidr_block: 16, default_gateway_address: '10.1.0.1', link_state: 'up' },
@@ -129,6 +152,7 @@ describe('merging META and CONTEXT', () => {
       online: true,
       enforcement_mode: 'selective',
       os_id: null,
+      os_detail: 'Ubuntu 22.04.4 LTS',
       external_data_set: 'cmdb',
       external_data_reference: 'ci-1',
       managing_pce_fqdn: 'eu.sc.example.com',
@@ -136,6 +160,7 @@ describe('merging META and CONTEXT', () => {
       updated_at: new Date(3_000).toISOString(),
       created_by: { href: '/users/1' },
       updated_by: { href: '/users/2' },
+      deleted: false,
       agent: null,
       ven: null,
     });

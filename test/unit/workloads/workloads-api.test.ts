@@ -2,6 +2,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lambdas/api/app.ts';
+import { compiledPolicyRoutes } from '../../../lambdas/api/routes/compiled-policy.ts';
 import { generateApiKey } from '../../../shared/auth/api-keys.ts';
 import { JobService } from '../../../shared/jobs/job-service.ts';
 import { LabelService } from '../../../shared/labels/label-service.ts';
@@ -261,6 +262,77 @@ describe('workloads API (fakes)', () => {
     expect((await onLeader(httpEvent('PUT', `${BASE}/bulk_create`, { auth, body: { name: 'not a list' } }))).statusCode).toBe(406);
   });
 
+  it('shows labels as {href, key, value} everywhere, and takes them back that way (GET → PUT round trip)', async () => {
+    const href = await createdHref({ name: 'web-1', labels: [{ href: label.web }, { href: label.prod }], os_detail: 'Ubuntu 22.04.4 LTS' });
+    const expected = [
+      { href: label.web, key: 'role', value: 'web' },
+      { href: label.prod, key: 'env', value: 'prod' },
+    ];
+    const path = `/api/v2${href}`;
+    const read = body<{ labels: unknown[]; os_detail: string; deleted: boolean }>(await onMember(httpEvent('GET', path, { auth })));
+    expect(read).toMatchObject({ labels: expected, os_detail: 'Ubuntu 22.04.4 LTS', deleted: false });
+    expect(body<{ labels: unknown[] }[]>(await onMember(httpEvent('GET', BASE, { auth })))[0]?.labels).toEqual(expected);
+    const job = body<{ result: { href: string } }>(await onMember(httpEvent('GET', `/api/v2${(await onMember(httpEvent('GET', BASE, { auth, headers: { Prefer: 'respond-async' } }))).headers?.location}`, { auth })));
+    expect(body<{ labels: unknown[] }[]>(await onMember(httpEvent('GET', `/api/v2${job.result.href}`, { auth })))[0]?.labels).toEqual(expected);
+
+    // a client puts back the labels it read (the Python SDK sends whole Label objects), swapping one of them
+    const swapped = [...read.labels.slice(1), { href: label.db, key: 'role', value: 'db', created_by: { href: '/users/1' } }];
+    expect((await onLeader(httpEvent('PUT', path, { auth, body: { labels: swapped } }))).statusCode).toBe(204);
+    expect(body<{ labels: unknown[] }>(await onLeader(httpEvent('GET', path, { auth }))).labels).toEqual([expected[1], { href: label.db, key: 'role', value: 'db' }]);
+    const res = await post({ name: 'created', labels: [{ href: label.shop }] });
+    expect(body(res)).toMatchObject({ labels: [{ href: label.shop, key: 'app', value: 'shop' }] });
+  });
+
+  it('takes "labels": null as no labels (Terraform provider), on create and update', async () => {
+    const res = await post({ name: 'tf', labels: null });
+    expect(res.statusCode).toBe(201);
+    const created = body<{ href: string; labels: unknown[] }>(res);
+    expect(created.labels).toEqual([]);
+    const path = `/api/v2${created.href}`;
+    expect((await onLeader(httpEvent('PUT', path, { auth, body: { labels: [{ href: label.web }] } }))).statusCode).toBe(204);
+    expect((await onLeader(httpEvent('PUT', path, { auth, body: { labels: null } }))).statusCode).toBe(204);
+    expect(body<{ labels: unknown[] }>(await onLeader(httpEvent('GET', path, { auth }))).labels).toEqual([]);
+  });
+
+  it('keeps a name or a hostname: an update may not clear both (single and bulk)', async () => {
+    const href = await createdHref({ name: 'only-name' });
+    const path = `/api/v2${href}`;
+    const res = await onLeader(httpEvent('PUT', path, { auth, body: { name: null } }));
+    expect(res.statusCode).toBe(406);
+    expect(body<Errors>(res).map((e) => e.token)).toEqual(['name_or_hostname_required']);
+    const bulk = body<BulkItemResult[]>(await onLeader(httpEvent('PUT', `${BASE}/bulk_update`, { auth, body: [{ href, name: ' ', hostname: null }] })));
+    expect(bulk).toEqual([{ href, status: 'validation_failure', token: 'name_or_hostname_required', message: expect.any(String), errors: [{ token: 'name_or_hostname_required', message: expect.any(String) }] }]);
+    expect((await onLeader(httpEvent('PUT', path, { auth, body: { name: null, hostname: 'h.example.com' } }))).statusCode).toBe(204);
+    expect(body(await onLeader(httpEvent('GET', path, { auth })))).toMatchObject({ name: null, hostname: 'h.example.com' });
+  });
+
+  it('answers 404 for a PUT on an id that cannot name a workload (e.g. .../workloads/unpair), whatever the body', async () => {
+    for (const b of [{ workloads: [], ip_table_restore: 'default' }, {}]) {
+      const res = await onLeader(httpEvent('PUT', `${BASE}/unpair`, { auth, body: b }));
+      expect(res.statusCode).toBe(404);
+      expect(body<Errors>(res)[0]?.token).toBe('not_found');
+    }
+  });
+
+  it('bulk: every failed item carries errors and its first token/message, a missing workload included', async () => {
+    const missing = '/orgs/1/workloads/00000000-0000-4000-8000-000000000000';
+    const del = body<BulkItemResult[]>(await onLeader(httpEvent('PUT', `${BASE}/bulk_delete`, { auth, body: [{ href: missing }] })));
+    // the Python SDK's bulk_delete reports an item as failed only when it has errors
+    expect(del).toEqual([{ href: missing, status: 'not_found', token: 'not_found', message: expect.stringContaining(missing), errors: [{ token: 'not_found', message: expect.stringContaining(missing) }] }]);
+    const upd = body<BulkItemResult[]>(await onLeader(httpEvent('PUT', `${BASE}/bulk_update`, { auth, body: [{ href: missing, name: 'x' }] })));
+    expect(upd[0]).toMatchObject({ status: 'not_found', token: 'not_found', errors: [{ token: 'not_found' }] });
+    const created = body<BulkItemResult[]>(await onLeader(httpEvent('PUT', `${BASE}/bulk_create`, { auth, body: [{ name: 'ok' }, { name: 'bad', enforcement_mode: 'on', public_ip: 'x' }] })));
+    expect(created[0]).toEqual({ href: expect.stringMatching(/^\/orgs\/1\/workloads\//), status: 'created' });
+    expect(created[1]).toEqual({
+      href: null,
+      status: 'validation_failure',
+      token: created[1]?.errors?.[0]?.token,
+      message: created[1]?.errors?.[0]?.message,
+      errors: [expect.objectContaining({ token: expect.any(String) }), expect.objectContaining({ token: expect.any(String) })],
+    });
+    expect(created[1]?.errors?.map((e) => e.token).sort()).toEqual(['invalid_enforcement_mode', 'invalid_ip_address']);
+  });
+
   const demote = () => {
     env.leaderStore.record = { leaderRegion: 'eu-west-1', leaderFqdn: eu?.fqdn ?? '', epoch: 2, assignedAt: 1, previousLeaderFqdn: us?.fqdn ?? null };
   };
@@ -296,5 +368,25 @@ describe('workloads API (fakes)', () => {
     expect(results.map((r) => r.status)).toEqual(['created', 'created', 'validation_failure', 'validation_failure']);
     expect(results[2]).toMatchObject({ href: null, errors: [{ token: 'supercluster_member_read_only', message: expect.stringContaining(eu?.fqdn ?? '?') }] });
     expect(env.workloads.workloads.size).toBe(2);
+  });
+});
+
+describe('compiled policy route', () => {
+  it('answers 404 for an id that cannot name a workload, like GET .../workloads/{id}', async () => {
+    const reads: string[] = [];
+    const compiled = {
+      getPolicy: async (id: string) => {
+        reads.push(id);
+        return null;
+      },
+      getIpSets: async () => [],
+    };
+    const route = compiledPolicyRoutes({ compiled, pceFqdn: 'pce-us.example.com' })[0];
+    if (!route) throw new Error('no route');
+    const key = generateApiKey({ userId: 1, orgId: 1, now: 0 });
+    const call = (id: string) => route.handler({ ...httpEvent('GET', `${BASE}/${id}/compiled_policy`), pathParameters: { org: '1', id } }, { ...lambdaContext(), principal: key.record });
+    await expect(call('bad%20id')).rejects.toMatchObject({ statusCode: 404, errors: [{ token: 'invalid_uri' }] });
+    await expect(call('00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ statusCode: 404, errors: [{ token: 'compiled_policy_not_found' }] });
+    expect(reads).toEqual(['00000000-0000-4000-8000-000000000000']);
   });
 });
