@@ -46,7 +46,7 @@ function routePattern(path: string): RegExp {
 }
 
 export function createApiHandler(deps: ApiDeps) {
-  const routes: ApiRoute[] = [...superclusterRoutes(deps), ...labelRoutes(deps.labels), ...(deps.policy ? policyRoutes(deps.policy) : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, pceFqdn: deps.compiled.pceFqdn }) : [])];
+  const routes: ApiRoute[] = [...superclusterRoutes(deps), ...labelRoutes(deps.labels), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, pceFqdn: deps.compiled.pceFqdn }) : [])];
   const patterns = routes.map((r) => ({ method: r.method, pattern: routePattern(r.path) }));
 
   const router = httpRouterHandler<HttpEvent, HttpResult>({

@@ -3,6 +3,7 @@
  * changes and provisioning. Readable on every PCE; every write is a leader write (the leader gate
  * answers members with 403, the storage fence refuses a demoted leader).
  */
+import type { JobService } from '../../../shared/jobs/job-service.ts';
 import type { PolicyObjectService } from '../../../shared/policy/objects/policy-object-service.ts';
 import type { ProvisioningService } from '../../../shared/policy/objects/provisioning-service.ts';
 import { policyObjectRoutes } from './policy/objects.ts';
@@ -14,6 +15,7 @@ export interface PolicyApi {
   readonly provisioning: ProvisioningService;
 }
 
-export function policyRoutes(policy: PolicyApi): ApiRoute[] {
-  return [...policyObjectRoutes(policy.objects), ...provisioningRoutes(policy.provisioning)];
+/** `jobs`: answer `Prefer: respond-async` on the object collections with a job (as the workload collection does). */
+export function policyRoutes(policy: PolicyApi, jobs?: JobService): ApiRoute[] {
+  return [...policyObjectRoutes(policy.objects, jobs), ...provisioningRoutes(policy.provisioning)];
 }

@@ -81,8 +81,41 @@ export function checkIpRange(r: IpRangeInput, field: string, issues: Issues): Ip
   return spec;
 }
 
+/** The addresses a valid range covers, first to last. */
+function spanOf(r: IpRangeSpec): { family: 4 | 6; first: bigint; last: bigint } | null {
+  if (r.fromIp.includes('/')) {
+    const cidr = parseCidr(r.fromIp);
+    if (!cidr) return null;
+    return { family: cidr.family, first: cidr.network, last: cidr.network + (1n << BigInt((cidr.family === 4 ? 32 : 128) - cidr.prefix)) - 1n };
+  }
+  const from = parseIpAddress(r.fromIp);
+  const to = r.toIp === undefined ? from : parseIpAddress(r.toIp);
+  return from && to ? { family: from.family, first: from.value, last: to.value } : null;
+}
+
+/** Each exclusion must lie within the list's included ranges (as Illumio requires): it only carves addresses out of them. */
+export function checkExclusions(specs: readonly IpRangeSpec[], issues: Issues): void {
+  const included = specs.filter((r) => !r.exclusion).flatMap((r) => spanOf(r) ?? []).sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+  specs.forEach((r, i) => {
+    const excluded = r.exclusion ? spanOf(r) : null;
+    if (!excluded) return;
+    let next = excluded.first;
+    for (const span of included) {
+      if (span.family !== excluded.family || span.last < next) continue;
+      if (span.first > next) break;
+      next = span.last + 1n;
+      if (next > excluded.last) return;
+    }
+    const what = `${r.fromIp}${r.toIp === undefined ? '' : `-${r.toIp}`}`;
+    issues.add('invalid_ip_range', `ip_ranges[${i}]: the exclusion ${what} is not within the included ranges of this IP list; an exclusion only removes addresses from them`);
+  });
+}
+
 function ranges(input: readonly IpRangeInput[], issues: Issues): IpRangeSpec[] {
-  return input.map((r, i) => checkIpRange(r, `ip_ranges[${i}]`, issues));
+  const before = issues.entries.length;
+  const specs = input.map((r, i) => checkIpRange(r, `ip_ranges[${i}]`, issues));
+  if (issues.entries.length === before) checkExclusions(specs, issues);
+  return specs;
 }
 
 function fqdns(input: readonly FqdnInput[], issues: Issues): FqdnSpec[] {

@@ -1,6 +1,6 @@
 /** The public (Illumio) JSON shapes of policy objects, rules, pending changes and policy versions. */
 import { labelHref } from '../../labels/label.ts';
-import type { Actor, IngressService, ScopeEntry } from '../model.ts';
+import type { Actor, IngressService, LabelId, ObjectId, PolicyLabel, ScopeEntry } from '../model.ts';
 import type { PolicyVersion } from '../snapshot/document.ts';
 import {
   POLICY_OBJECT_TYPES,
@@ -29,6 +29,13 @@ export interface ObjectView<K extends PolicyObjectType = PolicyObjectType> {
   readonly updateType: UpdateType | null;
   /** draft rule sets only: the same per rule */
   readonly ruleUpdateTypes?: ReadonlyMap<number, UpdateType | null>;
+  /** label groups only: what Illumio shows next to the hrefs (labels with key and value, sub-groups with name) */
+  readonly names?: ReferenceNames;
+}
+
+export interface ReferenceNames {
+  readonly labels: ReadonlyMap<LabelId, Pick<PolicyLabel, 'key' | 'value'>>;
+  readonly groups: ReadonlyMap<ObjectId, string>;
 }
 
 export interface RuleView {
@@ -53,7 +60,8 @@ function metaJson(href: string, meta: ObjectMeta, state: PolicyState, updateType
   };
 }
 
-const externalJson = (o: ExternalRefs) => ({ external_data_set: o.externalDataSet, external_data_reference: o.externalDataReference });
+// `?? null`: rules stored before they carried external data have neither field
+const externalJson = (o: ExternalRefs) => ({ external_data_set: o.externalDataSet ?? null, external_data_reference: o.externalDataReference ?? null });
 
 function scopeEntryToJson(orgId: number, state: PolicyState, e: ScopeEntry) {
   return e.kind === 'label' ? { label: { href: labelHref(orgId, e.id) } } : { label_group: { href: policyObjectHref(orgId, state, 'label_groups', e.id) } };
@@ -95,17 +103,20 @@ export function ruleToJson(orgId: number, view: RuleView) {
     network_type: 'brn',
     ingress_services: rule.ingressServices.map((s) => ingressToJson(orgId, state, s)),
     resolve_labels_as: { providers: [...rule.resolveLabelsAs.providers], consumers: [...rule.resolveLabelsAs.consumers] },
+    ...externalJson(rule),
   };
 }
 
-function fields(orgId: number, state: PolicyState, type: PolicyObjectType, object: PolicyObjectRecord, ruleUpdateTypes: ObjectView['ruleUpdateTypes']) {
+function fields(orgId: number, state: PolicyState, type: PolicyObjectType, object: PolicyObjectRecord, view: ObjectView) {
   switch (type) {
     case 'label_groups': {
       const g = object as LabelGroup;
+      // undefined members (a name that did not resolve) are left out of the JSON
+      const label = (id: LabelId) => view.names?.labels.get(id);
       return {
         key: g.key,
-        labels: g.labels.map((id) => ({ href: labelHref(orgId, id) })),
-        sub_groups: g.subGroups.map((id) => ({ href: policyObjectHref(orgId, state, 'label_groups', id) })),
+        labels: g.labels.map((id) => ({ href: labelHref(orgId, id), key: label(id)?.key, value: label(id)?.value })),
+        sub_groups: g.subGroups.map((id) => ({ href: policyObjectHref(orgId, state, 'label_groups', id), name: view.names?.groups.get(id) })),
       };
     }
     case 'services':
@@ -119,7 +130,7 @@ function fields(orgId: number, state: PolicyState, type: PolicyObjectType, objec
       return {
         enabled: rs.enabled,
         scopes: rs.scopes.map((scope) => scope.map((e) => scopeEntryToJson(orgId, state, e))),
-        rules: rs.rules.map((rule) => ruleToJson(orgId, { state, ruleSetId: rs.id, rule, updateType: ruleUpdateTypes?.get(rule.id) ?? null })),
+        rules: rs.rules.map((rule) => ruleToJson(orgId, { state, ruleSetId: rs.id, rule, updateType: view.ruleUpdateTypes?.get(rule.id) ?? null })),
         ip_tables_rules: [],
       };
     }
@@ -132,7 +143,7 @@ export function objectToJson(orgId: number, view: ObjectView) {
     ...metaJson(policyObjectHref(orgId, state, type, object.id), object, state, view.updateType),
     name: object.name,
     description: object.description,
-    ...fields(orgId, state, type, object, view.ruleUpdateTypes),
+    ...fields(orgId, state, type, object, view),
     ...externalJson(object),
   };
 }

@@ -5,12 +5,12 @@
  */
 import { ValidationError, notFound } from '../../api/errors.ts';
 import { parseInput } from '../../api/validation.ts';
-import type { PolicySnapshot } from '../model.ts';
+import type { PolicyLabel, PolicySnapshot } from '../model.ts';
 import type { LeaderView, WriteFence } from '../../supercluster/leader.ts';
 import type { PolicySnapshotStore } from '../snapshot/ports.ts';
 import { Issues, OBJECT_NOUNS, policyObjectHref, type BuildContext, type ObjectMeta, type PolicyActor, type PolicyObjectType, type PolicyState } from './common.ts';
 import { isDefaultObject, readOnlyMessage } from './defaults.ts';
-import type { ObjectView, RuleView } from './json.ts';
+import type { ObjectView, ReferenceNames, RuleView } from './json.ts';
 import { OBJECT_KINDS } from './kinds.ts';
 import { IdAllocator, LeaderWrites, translateRead } from './leader-writes.ts';
 import { dependenciesOf, emptyPolicyObjects, indexObjects, labelsOf, type PolicyObjectMap, type PolicyObjectRecord, type PolicyObjects } from './objects.ts';
@@ -34,12 +34,15 @@ export interface PolicyObjectFilter {
   readonly name?: string;
   readonly externalDataSet?: string;
   readonly externalDataReference?: string;
+  /** label groups only: the label key */
+  readonly key?: string;
 }
 
 function matches(object: PolicyObjectRecord, filter: PolicyObjectFilter): boolean {
   if (filter.name !== undefined && !object.name.toLowerCase().includes(filter.name.toLowerCase())) return false;
   if (filter.externalDataSet !== undefined && object.externalDataSet !== filter.externalDataSet) return false;
   if (filter.externalDataReference !== undefined && object.externalDataReference !== filter.externalDataReference) return false;
+  if (filter.key !== undefined && (!('key' in object) || object.key !== filter.key)) return false;
   return true;
 }
 
@@ -78,11 +81,23 @@ export class PolicyObjectService {
     return { ...view, ruleUpdateTypes: new Map((object as RuleSet).rules.map((r) => [r.id, ruleUpdateType(r, activeRuleSet)])) };
   }
 
+  /**
+   * Label groups show their labels' key and value and their sub-groups' names next to the hrefs, as
+   * Illumio does. `groups`: every label group of the view's state; `labels`: the org's labels when at hand.
+   */
+  private async namesFor(orgId: number, type: PolicyObjectType, groups: () => Promise<readonly PolicyObjectRecord[]>, labels?: readonly PolicyLabel[]): Promise<{ names?: ReferenceNames }> {
+    if (type !== 'label_groups') return {};
+    const [all, known] = await Promise.all([groups(), labels ?? this.deps.labels.labels(orgId)]);
+    return { names: { labels: new Map(known.map((l) => [l.id, l])), groups: new Map(all.map((g) => [g.id, g.name])) } };
+  }
+
   async list<K extends PolicyObjectType>(orgId: number, state: PolicyState, type: K, filter: PolicyObjectFilter, maxResults: number): Promise<{ items: ObjectView<K>[]; total: number }> {
     const active = await this.activeObjects(orgId);
     const objects = state === 'draft' ? await this.deps.store.listDraft(orgId, type) : [...(active[type] as readonly PolicyObjectMap[K][])];
     const all = objects.filter((o) => matches(o, filter)).sort((a, b) => a.id - b.id);
-    const items = all.slice(0, maxResults).map((o): ObjectView<K> => (state === 'draft' ? this.draftView(type, o, active) : { type, state, object: o, updateType: null }));
+    const page = all.slice(0, maxResults);
+    const names = page.length > 0 ? await this.namesFor(orgId, type, async () => objects) : {};
+    const items = page.map((o): ObjectView<K> => ({ ...(state === 'draft' ? this.draftView(type, o, active) : { type, state, object: o, updateType: null }), ...names }));
     return { items, total: all.length };
   }
 
@@ -91,11 +106,11 @@ export class PolicyObjectService {
     if (state === 'active') {
       const object = (active[type] as readonly PolicyObjectMap[K][]).find((o) => o.id === id);
       if (!object) throw notFound(`active ${OBJECT_NOUNS[type]} ${id}`);
-      return { type, state, object, updateType: null };
+      return { type, state, object, updateType: null, ...(await this.namesFor(orgId, type, async () => active.label_groups)) };
     }
     const object = await this.deps.store.getDraft(orgId, type, id);
     if (!object) throw notFound(`draft ${OBJECT_NOUNS[type]} ${id}`);
-    return this.draftView(type, object, active);
+    return { ...this.draftView(type, object, active), ...(await this.namesFor(orgId, type, () => this.deps.store.listDraft(orgId, 'label_groups'))) };
   }
 
   async listRules(orgId: number, state: PolicyState, ruleSetId: number, maxResults: number): Promise<{ items: RuleView[]; total: number }> {
@@ -123,9 +138,16 @@ export class PolicyObjectService {
       const ctx = this.context(actor.orgId, ids);
       const meta: ObjectMeta = { id: ids.next(), createdAt: now, updatedAt: now, createdBy: actor.userId, updatedBy: actor.userId };
       const object = build(ctx, meta);
-      await this.validate(actor.orgId, draft, type, object, ctx.issues);
+      const labels = await this.validate(actor.orgId, draft, type, object, ctx.issues);
       await this.deps.store.writeDraft({ orgId: actor.orgId, expectedHead: draft.head, ids: ids.change(), put: [{ type, object }], remove: [], now }, fence);
-      return { type, state: 'draft', object, updateType: 'create', ...(type === 'rule_sets' ? { ruleUpdateTypes: new Map((object as RuleSet).rules.map((r) => [r.id, 'create' as const])) } : {}) };
+      return {
+        type,
+        state: 'draft',
+        object,
+        updateType: 'create',
+        ...(type === 'rule_sets' ? { ruleUpdateTypes: new Map((object as RuleSet).rules.map((r) => [r.id, 'create' as const])) } : {}),
+        ...(await this.namesFor(actor.orgId, type, async () => [...draft.objects.label_groups, object], labels)),
+      };
     });
   }
 
@@ -225,14 +247,15 @@ export class PolicyObjectService {
     return object;
   }
 
-  /** Name unique per type (case-insensitive), every reference resolvable among the drafts with `object` in place. */
-  private async validate(orgId: number, draft: DraftPolicy, type: PolicyObjectType, object: PolicyObjectRecord, issues: Issues): Promise<void> {
+  /** Name unique per type (case-insensitive), every reference resolvable among the drafts with `object` in place; returns the labels it resolved against. */
+  private async validate(orgId: number, draft: DraftPolicy, type: PolicyObjectType, object: PolicyObjectRecord, issues: Issues): Promise<readonly PolicyLabel[]> {
     const clash = (draft.objects[type] as readonly PolicyObjectRecord[]).find((o) => o.id !== object.id && o.name.toLowerCase() === object.name.toLowerCase());
     if (clash) issues.add('name_in_use', `name: the ${OBJECT_NOUNS[type]} ${policyObjectHref(orgId, 'draft', type, clash.id)} is already named "${clash.name}"`);
     const labels = await this.deps.labels.labels(orgId);
     const objects = withObject(draft.objects, type, object as PolicyObjectMap[typeof type]);
     checkReferences(type, object, new ReferenceIndex(orgId, 'draft', objects, labels), issues);
     issues.throwIfAny();
+    return labels;
   }
 
   private async writeRules(

@@ -63,22 +63,23 @@ function requireLabel(index: ReferenceIndex, id: LabelId, field: string, issues:
 }
 
 function checkLabelGroup(group: LabelGroup, index: ReferenceIndex, issues: Issues): void {
-  for (const id of group.labels) {
-    const label = requireLabel(index, id, 'labels', issues);
-    if (label && label.key !== group.key) issues.add('label_key_mismatch', `labels: ${labelHref(index.orgId, id)} is a ${label.key} label; this group holds ${group.key} labels`);
-  }
-  for (const id of group.subGroups) {
+  group.labels.forEach((id, i) => {
+    const label = requireLabel(index, id, `labels[${i}].href`, issues);
+    if (label && label.key !== group.key) issues.add('label_key_mismatch', `labels[${i}].href: ${labelHref(index.orgId, id)} is a ${label.key} label; this group holds ${group.key} labels`);
+  });
+  group.subGroups.forEach((id, i) => {
+    const field = `sub_groups[${i}].href`;
     if (id === group.id) {
-      issues.add('label_group_cycle', 'sub_groups: a label group cannot contain itself');
-      continue;
+      issues.add('label_group_cycle', `${field}: a label group cannot contain itself`);
+      return;
     }
-    if (!requireObject(index, 'label_groups', id, 'sub_groups', issues)) continue;
+    if (!requireObject(index, 'label_groups', id, field, issues)) return;
     const sub = index.groups.get(id);
-    if (sub && sub.key !== group.key) issues.add('label_key_mismatch', `sub_groups: ${index.href('label_groups', id)} is a ${sub.key} group; this group holds ${group.key} labels`);
-  }
-  // the group as it would be stored, with every other group as the index holds it
+    if (sub && sub.key !== group.key) issues.add('label_key_mismatch', `${field}: ${index.href('label_groups', id)} is a ${sub.key} group; this group holds ${group.key} labels`);
+  });
+  // the group as it would be stored (a reference to itself is reported above), with every other group as the index holds it
   const graph = new Map<ObjectId, Pick<LabelGroup, 'subGroups'>>(index.groups);
-  graph.set(group.id, group);
+  graph.set(group.id, { subGroups: group.subGroups.filter((id) => id !== group.id) });
   const cycle = findSubGroupCycle(graph);
   if (cycle && cycle.includes(group.id)) issues.add('label_group_cycle', `sub_groups: the groups would contain each other (${cycle.map((id) => index.href('label_groups', id)).join(' -> ')})`);
 }
@@ -106,14 +107,16 @@ function checkRuleSetScopes(ruleSet: RuleSet, index: ReferenceIndex, issues: Iss
 /** Checks one rule; `field` prefixes the messages (e.g. `rules[2].`). */
 export function checkRule(rule: Rule, index: ReferenceIndex, issues: Issues, field = ''): void {
   for (const side of ['providers', 'consumers'] as const) {
-    for (const actor of rule[side]) {
-      const f = `${field}${side}`;
+    rule[side].forEach((actor, i) => {
+      const f = `${field}${side}[${i}]`;
       if (actor.kind === 'label') requireLabel(index, actor.id, `${f}.label.href`, issues);
       if (actor.kind === 'label_group') requireObject(index, 'label_groups', actor.id, `${f}.label_group.href`, issues);
       if (actor.kind === 'ip_list') requireObject(index, 'ip_lists', actor.id, `${f}.ip_list.href`, issues);
-    }
+    });
   }
-  for (const service of rule.ingressServices) if (service.kind === 'service') requireObject(index, 'services', service.id, `${field}ingress_services.href`, issues);
+  rule.ingressServices.forEach((service, i) => {
+    if (service.kind === 'service') requireObject(index, 'services', service.id, `${field}ingress_services[${i}].href`, issues);
+  });
 }
 
 /** Adds an issue for each reference of `object` that does not resolve in `index`. */

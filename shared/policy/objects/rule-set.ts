@@ -12,6 +12,7 @@ import {
   objectRefSchema,
   pick,
   refId,
+  unique,
   workloadRefSchema,
   type BuildContext,
   type ExternalRefs,
@@ -26,7 +27,7 @@ export interface ResolveLabelsAs {
   readonly consumers: readonly (typeof RESOLVE_AS)[number][];
 }
 
-export interface Rule extends ObjectMeta {
+export interface Rule extends ObjectMeta, ExternalRefs {
   readonly enabled: boolean;
   readonly description: string | null;
   readonly providers: readonly Actor[];
@@ -87,6 +88,8 @@ const ruleFields = {
   machine_auth: z.literal(false, { error: 'machine authentication rules are not supported' }).optional(),
   network_type: z.literal('brn', { error: 'only "brn" is supported' }).optional(),
   consuming_security_principals: z.array(z.unknown()).max(0, 'consuming security principals are not supported').optional(),
+  external_data_set: externalField,
+  external_data_reference: externalField,
 };
 
 export const createRuleSchema = z.strictObject({
@@ -95,6 +98,8 @@ export const createRuleSchema = z.strictObject({
   description: ruleFields.description.optional(),
   resolve_labels_as: ruleFields.resolve_labels_as.default({ providers: ['workloads'], consumers: ['workloads'] }),
   unscoped_consumers: ruleFields.unscoped_consumers.default(false),
+  external_data_set: ruleFields.external_data_set.optional(),
+  external_data_reference: ruleFields.external_data_reference.optional(),
 });
 
 export const updateRuleSchema = z
@@ -111,10 +116,14 @@ export const updateRuleSchema = z
     machine_auth: ruleFields.machine_auth,
     network_type: ruleFields.network_type,
     consuming_security_principals: ruleFields.consuming_security_principals,
+    external_data_set: ruleFields.external_data_set.optional(),
+    external_data_reference: ruleFields.external_data_reference.optional(),
   })
   .refine((b) => Object.keys(b).length > 0, { message: 'send at least one property to change' });
 
 const scopesField = z.array(z.array(scopeEntrySchema).max(20, 'at most 20 entries per scope')).max(500, 'at most 500 scopes');
+// clients echo the empty list a GET shows back on PUT; custom iptables rules themselves are not supported
+const ipTablesRulesField = z.array(z.unknown()).max(0, 'custom iptables rules are not supported').optional();
 
 export const createRuleSetSchema = z.strictObject({
   name: nameSchema,
@@ -122,6 +131,7 @@ export const createRuleSetSchema = z.strictObject({
   enabled: z.boolean().default(true),
   scopes: scopesField.default([[]]),
   rules: z.array(createRuleSchema).max(500, 'at most 500 rules; add more with POST .../sec_rules').default([]),
+  ip_tables_rules: ipTablesRulesField,
   external_data_set: externalField.optional(),
   external_data_reference: externalField.optional(),
 });
@@ -132,6 +142,7 @@ export const updateRuleSetSchema = z
     description: descriptionSchema.optional(),
     enabled: z.boolean().optional(),
     scopes: scopesField.optional(),
+    ip_tables_rules: ipTablesRulesField,
     external_data_set: externalField.optional(),
     external_data_reference: externalField.optional(),
   })
@@ -172,6 +183,10 @@ function actors(input: readonly ActorInput[], ctx: BuildContext, field: string):
   });
 }
 
+function resolveAs(input: ResolveLabelsAs): ResolveLabelsAs {
+  return { providers: unique(input.providers), consumers: unique(input.consumers) };
+}
+
 function ingress(input: readonly IngressInput[], ctx: BuildContext, field: string): IngressService[] {
   return input.map((s, i): IngressService => {
     const f = `${field}[${i}]`;
@@ -188,8 +203,10 @@ export function ruleFromCreate(input: CreateRuleInput, ctx: BuildContext, meta: 
     providers: actors(input.providers, ctx, `${field}providers`),
     consumers: actors(input.consumers, ctx, `${field}consumers`),
     ingressServices: ingress(input.ingress_services, ctx, `${field}ingress_services`),
-    resolveLabelsAs: { providers: [...new Set(input.resolve_labels_as.providers)], consumers: [...new Set(input.resolve_labels_as.consumers)] },
+    resolveLabelsAs: resolveAs(input.resolve_labels_as),
     unscopedConsumers: input.unscoped_consumers,
+    externalDataSet: input.external_data_set ?? null,
+    externalDataReference: input.external_data_reference ?? null,
   };
 }
 
@@ -201,8 +218,10 @@ export function ruleFromUpdate(current: Rule, input: UpdateRuleInput, ctx: Build
     providers: input.providers === undefined ? current.providers : actors(input.providers, ctx, 'providers'),
     consumers: input.consumers === undefined ? current.consumers : actors(input.consumers, ctx, 'consumers'),
     ingressServices: input.ingress_services === undefined ? current.ingressServices : ingress(input.ingress_services, ctx, 'ingress_services'),
-    resolveLabelsAs: input.resolve_labels_as ?? current.resolveLabelsAs,
+    resolveLabelsAs: input.resolve_labels_as === undefined ? current.resolveLabelsAs : resolveAs(input.resolve_labels_as),
     unscopedConsumers: pick(input.unscoped_consumers, current.unscopedConsumers),
+    externalDataSet: pick(input.external_data_set, current.externalDataSet),
+    externalDataReference: pick(input.external_data_reference, current.externalDataReference),
   };
 }
 

@@ -168,6 +168,24 @@ describe('policy adapters (DynamoDB Local)', () => {
     expect((await provisioning.pending(13)).map((c) => [c.type, c.id, c.updateType])).toEqual([['services', other.object.id, 'create']]);
   });
 
+  it('reads back what clients read: label group names (draft and active), rule external data through a provision', async () => {
+    const actor: PolicyActor = { orgId: 16, userId: 1 };
+    const { objects, provisioning } = services();
+    const web = await labels.create(actor, { key: 'role', value: 'web' });
+    const inner = await objects.create(actor, 'label_groups', { name: 'inner', key: 'role', labels: [{ href: `/orgs/16/labels/${web.id}` }] });
+    const outer = await objects.create(actor, 'label_groups', { name: 'outer', key: 'role', sub_groups: [{ href: hrefOf(16, 'label_groups', inner.object.id) }] });
+    const rs = await objects.create(actor, 'rule_sets', {
+      name: 'rs',
+      rules: [{ providers: [{ label_group: { href: hrefOf(16, 'label_groups', outer.object.id) } }], consumers: [{ actors: 'ams' }], ingress_services: [{ proto: 6, port: 22 }], external_data_set: 'tf', external_data_reference: 'rule-1' }],
+    });
+    await provisioning.provision(actor, {});
+    for (const state of ['draft', 'active'] as const) {
+      expect((await objects.get(16, state, 'label_groups', inner.object.id)).names?.labels.get(web.id)).toEqual({ id: web.id, key: 'role', value: 'web' });
+      expect((await objects.list(16, state, 'label_groups', { name: 'out' }, 500)).items[0]?.names?.groups.get(inner.object.id)).toBe('inner');
+      expect((await objects.listRules(16, state, rs.object.id, 500)).items[0]?.rule).toMatchObject({ externalDataSet: 'tf', externalDataReference: 'rule-1' });
+    }
+  });
+
   it('never returns part of a version: SnapshotIncompleteError for a missing chunk or version item, SnapshotChecksumError for foreign content', async () => {
     const actor: PolicyActor = { orgId: 14, userId: 1 };
     const { objects, provisioning } = services({ chunkChars: 200 });

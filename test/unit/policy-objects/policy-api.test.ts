@@ -2,7 +2,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lambdas/api/app.ts';
-import { generateApiKey } from '../../../shared/auth/api-keys.ts';
+import { policyRoutes } from '../../../lambdas/api/routes/policy.ts';
+import { generateApiKey, type ApiKeyRecord } from '../../../shared/auth/api-keys.ts';
 import { JobService } from '../../../shared/jobs/job-service.ts';
 import { LabelService } from '../../../shared/labels/label-service.ts';
 import { DEFAULT_IP_LIST_NAME, DEFAULT_SERVICE_NAME } from '../../../shared/policy/objects/defaults.ts';
@@ -44,6 +45,7 @@ describe('policy API (fakes)', () => {
   let policyStore: FakePolicyStore;
   let keys: FakeApiKeyStore;
   let auth: { username: string; secret: string };
+  let keyRecord: ApiKeyRecord;
   let clock: number;
 
   function pce(region: string) {
@@ -88,6 +90,7 @@ describe('policy API (fakes)', () => {
     policyStore = new FakePolicyStore(leaderStore);
     keys = new FakeApiKeyStore();
     const key = generateApiKey({ userId: 1, orgId: 1, now: 0 });
+    keyRecord = key.record;
     await keys.put(key.record);
     auth = { username: key.record.authUsername, secret: key.secret };
     leaderPce = pce('us-east-1');
@@ -153,7 +156,7 @@ describe('policy API (fakes)', () => {
     const lg = await created(`${P}/draft/label_groups`, { name: 'LG web', key: 'role', labels: [{ href: web, key: 'role', value: 'web' }], external_data_set: 'tf', external_data_reference: 'lg1' });
     expect(lg).toMatchObject({ href: expect.stringMatching(/^\/orgs\/1\/sec_policy\/draft\/label_groups\/\d+$/), key: 'role', labels: [{ href: web }], sub_groups: [], update_type: 'create' });
     const svc = await created(`${P}/draft/services`, { name: 'S-HTTPS', service_ports: [{ port: 443, proto: 6 }, { port: 8000, to_port: 8080, proto: 6 }] });
-    const ipl = await created(`${P}/draft/ip_lists`, { name: 'Corp', ip_ranges: [{ from_ip: '10.0.0.0/8' }, { from_ip: '192.168.0.1', to_ip: '192.168.0.9', description: 'lab', exclusion: true }], fqdns: [{ fqdn: 'corp.example.com' }] });
+    const ipl = await created(`${P}/draft/ip_lists`, { name: 'Corp', ip_ranges: [{ from_ip: '10.0.0.0/8' }, { from_ip: '10.0.0.1', to_ip: '10.0.0.9', description: 'lab', exclusion: true }], fqdns: [{ fqdn: 'corp.example.com' }] });
     const rs = await created(`${P}/draft/rule_sets`, { name: 'RS web', scopes: [[{ label: { href: prod } }]] });
     const rule = await created(`${api(rs.href)}/sec_rules`, {
       providers: [{ label_group: { href: lg.href } }],
@@ -285,5 +288,92 @@ describe('policy API (fakes)', () => {
     expect(res.status).toBe(503);
     expect(tokens(res)).toEqual(['policy_version_replicating']);
     await expect(policyStore.getVersion(1, 1)).rejects.toThrow('not complete');
+  });
+  it('takes what existing clients send: rule external data, ip_tables_rules echoed on a rule set PUT, the label group key filter', async () => {
+    // the Python SDK tags rules like other objects; the Go client echoes the ip_tables_rules a GET showed
+    const rs = await created(`${P}/draft/rule_sets`, { name: 'rs', ip_tables_rules: [] });
+    const rule = await created(`${api(rs.href)}/sec_rules`, {
+      providers: [{ actors: 'ams' }],
+      consumers: [{ actors: 'ams' }],
+      ingress_services: [{ port: 443, proto: 6 }],
+      resolve_labels_as: { providers: ['workloads'], consumers: ['workloads'] },
+      external_data_set: 'sdk-tests',
+      external_data_reference: 'r1',
+    });
+    expect(rule).toMatchObject({ external_data_set: 'sdk-tests', external_data_reference: 'r1' });
+    expect((await onLeader('PUT', api(rule.href), { external_data_reference: 'r2', resolve_labels_as: { providers: ['workloads', 'workloads'], consumers: ['workloads'] } })).status).toBe(204);
+    expect((await onMember('GET', api(rule.href))).body).toMatchObject({ external_data_set: 'sdk-tests', external_data_reference: 'r2', resolve_labels_as: { providers: ['workloads'], consumers: ['workloads'] } });
+    expect((await onMember('GET', api(rs.href))).body).toMatchObject({ ip_tables_rules: [], rules: [{ href: rule.href, external_data_reference: 'r2' }] });
+    const { href: _href, created_at: _c, updated_at: _u, created_by: _cb, updated_by: _ub, deleted_at: _d, deleted_by: _db, update_type: _t, rules: _rules, ...echo } = (await onLeader('GET', api(rs.href))).body as Body;
+    expect((await onLeader('PUT', api(rs.href), { ...echo, description: 'echoed' })).status).toBe(204);
+    const iptables = await onLeader('PUT', api(rs.href), { ip_tables_rules: [{ ip_version: '4', statements: [] }] });
+    expect(iptables.status).toBe(406);
+    expect(iptables.body).toMatchObject([{ token: 'input_validation_error', message: 'ip_tables_rules: custom iptables rules are not supported' }]);
+
+    const web = await label('role', 'web');
+    const prod = await label('env', 'prod');
+    await created(`${P}/draft/label_groups`, { name: 'LG roles', key: 'role', labels: [{ href: web }] });
+    await created(`${P}/draft/label_groups`, { name: 'LG envs', key: 'env', labels: [{ href: prod }] });
+    const byKey = await onMember('GET', `${P}/draft/label_groups?key=env&name=LG`);
+    expect(byKey.headers['x-total-count']).toBe('1');
+    expect((byKey.body as Body[]).map((g) => g.name)).toEqual(['LG envs']);
+    // key is a label group filter only
+    expect((await onMember('GET', `${P}/draft/services?key=env`)).headers['x-total-count']).toBe('1');
+  });
+
+  it('shows the key and value of a label group\'s labels and the names of its sub-groups, draft and active', async () => {
+    const web = await label('role', 'web');
+    const db = await label('role', 'db');
+    const inner = await created(`${P}/draft/label_groups`, { name: 'LG inner', key: 'role', labels: [{ href: db }] });
+    const outer = await created(`${P}/draft/label_groups`, { name: 'LG outer', key: 'role', labels: [{ href: web, key: 'role', value: 'web' }], sub_groups: [{ href: inner.href }] });
+    const expected = { labels: [{ href: web, key: 'role', value: 'web' }], sub_groups: [{ href: inner.href, name: 'LG inner' }] };
+    expect(outer).toMatchObject(expected);
+    expect((await onMember('GET', api(outer.href))).body).toMatchObject(expected);
+    expect((await onMember('GET', `${P}/draft/label_groups?name=outer`)).body).toMatchObject([expected]);
+    expect((await onMember('GET', api(inner.href))).body).toMatchObject({ labels: [{ href: db, key: 'role', value: 'db' }], sub_groups: [] });
+    expect((await onLeader('POST', P, {})).status).toBe(201);
+    const active = (await onMember('GET', api(outer.href.replace('/draft/', '/active/')))).body;
+    expect(active).toMatchObject({ labels: [{ href: web, key: 'role', value: 'web' }], sub_groups: [{ href: inner.href.replace('/draft/', '/active/'), name: 'LG inner' }] });
+  });
+
+  it('refuses IP list exclusions outside the included ranges (an exclusion-only list too), and writes nothing', async () => {
+    const only = await onLeader('POST', `${P}/draft/ip_lists`, { name: 'only exclusions', ip_ranges: [{ from_ip: '10.0.0.0/8', exclusion: true }] });
+    expect(only.status).toBe(406);
+    expect(only.body).toEqual([{ token: 'invalid_ip_range', message: expect.stringContaining('ip_ranges[0]: the exclusion 10.0.0.0/8 is not within the included ranges') }]);
+    const ok = await created(`${P}/draft/ip_lists`, { name: 'corp', ip_ranges: [{ from_ip: '192.168.0.0/16' }, { from_ip: '192.168.0.1', exclusion: true }] });
+    const outside = await onLeader('PUT', api(ok.href), { ip_ranges: [{ from_ip: '192.168.0.0/16' }, { from_ip: '192.168.0.0', to_ip: '192.169.0.0', exclusion: true }] });
+    expect(outside.status).toBe(406);
+    expect(tokens(outside)).toEqual(['invalid_ip_range']);
+    expect((await onLeader('GET', api(ok.href))).body).toMatchObject({ ip_ranges: [{ from_ip: '192.168.0.0/16' }, { from_ip: '192.168.0.1', exclusion: true }] });
+    expect(((await onLeader('GET', `${P}/pending`)).body as { ip_lists: Body[] }).ip_lists.map((c) => c.name)).toEqual(['corp']);
+  });
+
+  it('names the entry a reference error is about, once per problem', async () => {
+    const rs = await created(`${P}/draft/rule_sets`, { name: 'rs' });
+    const bad = await onLeader('POST', `${api(rs.href)}/sec_rules`, {
+      providers: [{ actors: 'ams' }, { label: { href: '/orgs/1/labels/404' } }],
+      consumers: [{ actors: 'ams' }],
+      ingress_services: [{ proto: 6, port: 22 }, { href: '/orgs/1/sec_policy/draft/services/405' }],
+    });
+    expect((bad.body as { message: string }[]).map((e) => e.message.split(':')[0])).toEqual(['providers[1].label.href', 'ingress_services[1].href']);
+    const lg = await created(`${P}/draft/label_groups`, { name: 'lg', key: 'role' });
+    const self = await onLeader('PUT', api(lg.href), { sub_groups: [{ href: lg.href }] });
+    expect(self.body).toEqual([{ token: 'label_group_cycle', message: 'sub_groups[0].href: a label group cannot contain itself' }]);
+  });
+
+  it('answers Prefer: respond-async on object collections with a job when given the job service', async () => {
+    const jobs = new JobService({ jobs: new FakeJobStore() });
+    const list = policyRoutes(memberPce.policy, jobs).find((r) => r.method === 'GET' && r.path === '/api/v2/orgs/{org}/sec_policy/active/ip_lists');
+    if (!list) throw new Error('no route');
+    const context = { ...lambdaContext(), principal: keyRecord };
+    const res = await list.handler({ ...httpEvent('GET', `${P}/active/ip_lists?name=Any`, { headers: { Prefer: 'respond-async' } }), pathParameters: { org: '1' } }, context);
+    expect(res.statusCode).toBe(202);
+    const location = String(res.headers?.location);
+    const job = await jobs.get(1, location.split('/').pop() ?? '');
+    expect(job).toMatchObject({ status: 'done', jobType: 'ip_lists:get', description: 'GET /api/v2/orgs/1/sec_policy/active/ip_lists?name=Any' });
+    const file = await jobs.result(1, job.resultId ?? '');
+    expect(JSON.parse(Buffer.from(file.body).toString('utf8'))).toMatchObject([{ href: '/orgs/1/sec_policy/active/ip_lists/1', name: DEFAULT_IP_LIST_NAME }]);
+    // without the preference (or without a job service) the answer stays synchronous
+    expect((await list.handler({ ...httpEvent('GET', `${P}/active/ip_lists`), pathParameters: { org: '1' } }, context)).statusCode).toBe(200);
   });
 });

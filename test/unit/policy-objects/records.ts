@@ -21,6 +21,7 @@ export const rule = (id: number, over: Partial<Rule> = {}): Rule => ({
   ingressServices: [{ kind: 'port', proto: 6, port: 22 }],
   resolveLabelsAs: { providers: ['workloads'], consumers: ['workloads'] },
   unscopedConsumers: false,
+  ...ext,
   ...over,
 });
 export const ruleSet = (id: number, over: Partial<RuleSet> = {}): RuleSet => ({ ...meta(id), name: `rs-${id}`, description: '', enabled: true, scopes: [[]], rules: [], ...ext, ...over });

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError, type ErrorEntry } from '../../../shared/api/errors.ts';
 import { Issues, type BuildContext } from '../../../shared/policy/objects/common.ts';
 import { formatIp, isFqdn, parseCidr, parseIpAddress } from '../../../shared/policy/objects/ip.ts';
-import { checkIpRange } from '../../../shared/policy/objects/ip-list.ts';
+import { checkExclusions, checkIpRange, type IpRangeSpec } from '../../../shared/policy/objects/ip-list.ts';
 import { OBJECT_KINDS } from '../../../shared/policy/objects/kinds.ts';
 import { ReferenceIndex, checkReferences } from '../../../shared/policy/objects/references.ts';
 import { checkServicePort } from '../../../shared/policy/objects/service.ts';
-import { labelGroup, meta, objects, ruleSet } from './records.ts';
+import { labelGroup, meta, objects, rule, ruleSet } from './records.ts';
 
 function errorsOf(fn: () => unknown): ErrorEntry[] {
   try {
@@ -61,6 +61,30 @@ describe('IP addresses and CIDR blocks', () => {
     expect(issuesOf({ from_ip: 'example.com', exclusion: true })).toEqual(['invalid_ip_address']);
     expect(isFqdn('*.example.com')).toBe(true);
     expect(isFqdn('bad_name.example.com')).toBe(false);
+  });
+});
+
+describe('IP list exclusions', () => {
+  const uncovered = (...specs: IpRangeSpec[]) => {
+    const issues = new Issues();
+    checkExclusions(specs, issues);
+    return issues.entries.map((e) => e.message.split(':')[0]);
+  };
+  const incl = (fromIp: string, toIp?: string): IpRangeSpec => ({ fromIp, ...(toIp === undefined ? {} : { toIp }), exclusion: false });
+  const excl = (fromIp: string, toIp?: string): IpRangeSpec => ({ fromIp, ...(toIp === undefined ? {} : { toIp }), exclusion: true });
+
+  it('accepts exclusions inside the included ranges, also across adjacent ones', () => {
+    expect(uncovered(incl('10.0.0.0/8'), excl('10.1.0.0/16'), excl('10.0.0.5'), excl('10.255.255.0', '10.255.255.255'))).toEqual([]);
+    expect(uncovered(incl('10.0.0.0', '10.0.0.127'), incl('10.0.0.128/25'), excl('10.0.0.100', '10.0.0.200'))).toEqual([]);
+    expect(uncovered(incl('0.0.0.0/0'), incl('::/0'), excl('0.0.0.0/0'), excl('2001:db8::/32'))).toEqual([]);
+    expect(uncovered(incl('10.0.0.0/8'))).toEqual([]);
+  });
+
+  it('refuses exclusions with nothing included, partly outside, across a gap or of the other family', () => {
+    expect(uncovered(excl('10.0.0.0/8'))).toEqual(['ip_ranges[0]']);
+    expect(uncovered(incl('10.0.0.0/24'), excl('10.0.0.0/23'))).toEqual(['ip_ranges[1]']);
+    expect(uncovered(incl('10.0.0.0', '10.0.0.10'), incl('10.0.0.12', '10.0.0.20'), excl('10.0.0.9', '10.0.0.13'))).toEqual(['ip_ranges[2]']);
+    expect(uncovered(incl('0.0.0.0/0'), excl('::1'), excl('10.0.0.1'))).toEqual(['ip_ranges[1]']);
   });
 });
 
@@ -168,22 +192,11 @@ describe('references', () => {
   it('rule sets: one label per key in a scope, every actor and service resolves', () => {
     const rs = ruleSet(20, {
       scopes: [[{ kind: 'label', id: 1 }, { kind: 'label', id: 3 }, { kind: 'label', id: 2 }]],
-      rules: [
-        {
-          ...meta(21),
-          enabled: true,
-          description: '',
-          providers: [{ kind: 'label_group', id: 404 }],
-          consumers: [{ kind: 'ip_list', id: 405 }, { kind: 'workload', id: 'x' }],
-          ingressServices: [{ kind: 'service', id: 406 }],
-          resolveLabelsAs: { providers: ['workloads'], consumers: ['workloads'] },
-          unscopedConsumers: false,
-        },
-      ],
+      rules: [rule(21, { providers: [{ kind: 'label_group', id: 404 }], consumers: [{ kind: 'ip_list', id: 405 }, { kind: 'workload', id: 'x' }], ingressServices: [{ kind: 'service', id: 406 }] })],
     });
     const issues = new Issues();
     checkReferences('rule_sets', rs, new ReferenceIndex(1, 'draft', objects({ rule_sets: [rs] }), labels), issues);
     expect(issues.entries.map((e) => e.token)).toEqual(['scope_key_conflict', 'label_group_not_found', 'ip_list_not_found', 'service_not_found']);
-    expect(issues.entries[1]?.message).toBe('rules[0].providers.label_group.href: label group /orgs/1/sec_policy/draft/label_groups/404 does not exist (or is deleted in the draft policy)');
+    expect(issues.entries[1]?.message).toBe('rules[0].providers[0].label_group.href: label group /orgs/1/sec_policy/draft/label_groups/404 does not exist (or is deleted in the draft policy)');
   });
 });

@@ -1,30 +1,40 @@
 /**
  * /api/v2/orgs/{org}/sec_policy/{draft|active}/{label_groups|services|ip_lists|rule_sets}[/{id}]
  * and .../rule_sets/{id}/sec_rules[/{rule_id}]: reads on every PCE (draft and active), writes on the
- * leader (draft only).
+ * leader (draft only). Given a JobService, the object collections are also async collections
+ * (`Prefer: respond-async`; clients switch to them for large collections).
  */
+import type { JobService } from '../../../../shared/jobs/job-service.ts';
 import { POLICY_OBJECT_TYPES, type PolicyObjectType, type PolicyState } from '../../../../shared/policy/objects/common.ts';
 import { objectToJson, ruleToJson } from '../../../../shared/policy/objects/json.ts';
 import type { PolicyObjectService } from '../../../../shared/policy/objects/policy-object-service.ts';
 import { empty, idParam, json, jsonBody, maxResults, orgOf, queryParam, type HttpEvent } from '../../http.ts';
+import { accepted, prefersAsync } from '../jobs.ts';
 import type { ApiRoute } from '../route.ts';
 
 export const SEC_POLICY = '/api/v2/orgs/{org}/sec_policy';
 
-const filterOf = (event: HttpEvent) => ({
+const filterOf = (event: HttpEvent, type: PolicyObjectType) => ({
   name: queryParam(event, 'name'),
   externalDataSet: queryParam(event, 'external_data_set'),
   externalDataReference: queryParam(event, 'external_data_reference'),
+  ...(type === 'label_groups' ? { key: queryParam(event, 'key') } : {}),
 });
 
-function objectRoutes(objects: PolicyObjectService, type: PolicyObjectType): ApiRoute[] {
+function objectRoutes(objects: PolicyObjectService, type: PolicyObjectType, jobs: JobService | undefined): ApiRoute[] {
   const reads = (['draft', 'active'] as const).flatMap((state: PolicyState): ApiRoute[] => [
     {
       method: 'GET',
       path: `${SEC_POLICY}/${state}/${type}`,
       handler: async (event, context) => {
-        const { orgId } = orgOf(event, context);
-        const { items, total } = await objects.list(orgId, state, type, filterOf(event), maxResults(event));
+        const actor = orgOf(event, context);
+        const { orgId } = actor;
+        if (jobs && prefersAsync(event)) {
+          const filter = filterOf(event, type);
+          const description = `GET ${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`;
+          return accepted(await jobs.runNow(actor, `${type}:get`, description, async () => (await objects.list(orgId, state, type, filter, Number.MAX_SAFE_INTEGER)).items.map((v) => objectToJson(orgId, v))));
+        }
+        const { items, total } = await objects.list(orgId, state, type, filterOf(event, type), maxResults(event));
         return json(200, items.map((v) => objectToJson(orgId, v)), { 'x-total-count': String(total) });
       },
     },
@@ -116,6 +126,6 @@ function ruleRoutes(objects: PolicyObjectService): ApiRoute[] {
   ];
 }
 
-export function policyObjectRoutes(objects: PolicyObjectService): ApiRoute[] {
-  return [...POLICY_OBJECT_TYPES.flatMap((type) => objectRoutes(objects, type)), ...ruleRoutes(objects)];
+export function policyObjectRoutes(objects: PolicyObjectService, jobs?: JobService): ApiRoute[] {
+  return [...POLICY_OBJECT_TYPES.flatMap((type) => objectRoutes(objects, type, jobs)), ...ruleRoutes(objects)];
 }
