@@ -1,7 +1,7 @@
 /**
  * Lambda entry point: the compute queue consumer (SQS FIFO queue, one message group per org,
  * ReportBatchItemFailures). Each job is validated against the ComputeJobV1 contract and run by the
- * ComputeService; a batch stops at its first failing job, which is reported with every later job so each
+ * ComputeService (a body that is not one goes straight to the DLQ); a batch stops at its first failing job, which is reported with every later job so each
  * org's jobs keep their order (compute/run-jobs.ts). A failed job comes back after the visibility timeout
  * (in seconds when its input is still replicating or another run of the org intervened), and after
  * maxReceiveCount it lands in the DLQ, which /health reports.
@@ -24,4 +24,8 @@ const compute = new ComputeService({
 const queue = pce.computeQueue;
 
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> =>
-  runComputeJobs(event.Records, { compute, logger: pce.logger, ...(queue ? { retrySoon: (receiptHandle: string) => queue.retrySoon(receiptHandle) } : {}) });
+  runComputeJobs(event.Records, {
+    compute,
+    logger: pce.logger,
+    ...(queue ? { retrySoon: (receiptHandle: string) => queue.retrySoon(receiptHandle), deadLetter: (message, reason) => queue.deadLetter(message, reason) } : {}),
+  });

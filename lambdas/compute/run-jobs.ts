@@ -23,6 +23,8 @@ export interface RunComputeJobsDeps {
   readonly logger: Pick<Logger, 'info' | 'warn'>;
   /** Makes a received message visible again in seconds (SqsComputeQueue.retrySoon); none: the visibility timeout applies. */
   readonly retrySoon?: (receiptHandle: string) => Promise<void>;
+  /** Moves a message no retry can fix to the DLQ (SqsComputeQueue.deadLetter); none: it fails until maxReceiveCount. */
+  readonly deadLetter?: (message: { body: string; messageId: string; groupId?: string }, reason: string) => Promise<void>;
 }
 
 /**
@@ -35,7 +37,8 @@ export function isRetrySoonError(error: unknown): boolean {
 
 /**
  * Runs a batch of compute messages in order and returns the FIFO partial-batch response:
- * - the bodies are parsed in order up to the first invalid one (it fails: after maxReceiveCount it goes to the DLQ);
+ * - the bodies are parsed in order; one that is not a ComputeJobV1 goes straight to the DLQ (deadLetter) and
+ *   counts as processed; without a DLQ (or if the move fails) it is the first failure;
  * - the valid jobs before it run together (one read of the facts, one write); if that fails they run one
  *   by one, in order, up to the first that fails;
  * - the messages before the first failure succeed; the failed one and every later one (not run) are reported.
@@ -48,11 +51,14 @@ export async function runComputeJobs(records: readonly SQSRecord[], deps: RunCom
   const { compute, logger } = deps;
   let failedAt = records.length;
   let failure: unknown;
-  const jobs: ComputeJobV1[] = [];
+  /** the valid jobs before the first failure, with their index in `records` */
+  const valid: { at: number; job: ComputeJobV1 }[] = [];
   for (const [i, record] of records.entries()) {
     try {
-      jobs.push(parseComputeJob(record.body));
+      valid.push({ at: i, job: parseComputeJob(record.body) });
     } catch (error) {
+      // no retry can fix a body that is not a ComputeJobV1: straight to the DLQ, so it does not block its group
+      if (deps.deadLetter && (await moveToDeadLetters(record, error, deps))) continue;
       logger.warn('compute job rejected', { messageId: record.messageId, error: error as Error });
       failedAt = i;
       failure = error;
@@ -60,20 +66,20 @@ export async function runComputeJobs(records: readonly SQSRecord[], deps: RunCom
     }
   }
 
-  if (jobs.length > 0) {
+  if (valid.length > 0) {
     const started = Date.now();
     try {
-      const outcome = await compute.runBatch(jobs);
-      logger.info('compute batch done', { jobs: jobs.length, ms: Date.now() - started, ...outcome });
+      const outcome = await compute.runBatch(valid.map((v) => v.job));
+      logger.info('compute batch done', { jobs: valid.length, ms: Date.now() - started, ...outcome });
     } catch (batchError) {
       // find the first failing job; those before it succeed, it and the rest come back in order
       logger.warn('compute batch failed; running its jobs one by one', { error: batchError as Error });
-      for (const [i, job] of jobs.entries()) {
+      for (const { at, job } of valid) {
         try {
           await compute.run(job);
         } catch (error) {
-          logger.warn('compute job failed', { messageId: records[i]?.messageId, kind: job.kind, orgId: job.org_id, error: error as Error });
-          failedAt = i;
+          logger.warn('compute job failed', { messageId: records[at]?.messageId, kind: job.kind, orgId: job.org_id, error: error as Error });
+          failedAt = at;
           failure = error;
           break;
         }
@@ -92,4 +98,17 @@ export async function runComputeJobs(records: readonly SQSRecord[], deps: RunCom
     );
   }
   return { batchItemFailures: failed.map((r) => ({ itemIdentifier: r.messageId })) };
+}
+
+/** true when the message is now in the DLQ (and may be reported as processed) */
+async function moveToDeadLetters(record: SQSRecord, error: unknown, deps: RunComputeJobsDeps): Promise<boolean> {
+  const reason = error instanceof Error ? error.message : String(error);
+  try {
+    await deps.deadLetter?.({ body: record.body, messageId: record.messageId, ...(record.attributes.MessageGroupId ? { groupId: record.attributes.MessageGroupId } : {}) }, reason);
+    deps.logger.warn('compute job is not a ComputeJobV1: moved to the DLQ', { messageId: record.messageId, reason });
+    return true;
+  } catch (dlqError) {
+    deps.logger.warn('could not move an invalid compute job to the DLQ; it is retried until maxReceiveCount', { messageId: record.messageId, error: dlqError as Error });
+    return false;
+  }
 }

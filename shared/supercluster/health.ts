@@ -144,7 +144,7 @@ export function computeHealth(input: HealthInput): PceHealth[] {
     const deadLetters = isSelf ? (input.self.deadLetters ?? 0) : 0;
     if (deadLetters > 0) {
       status = worse(status, 'warning');
-      notifications.push({ token: 'compute_dead_letters', severity: 'warning', message: `${deadLetters} policy compute job(s) failed repeatedly and wait in the dead-letter queue` });
+      notifications.push({ token: 'compute_dead_letters', severity: 'warning', message: `${deadLetters} policy compute job(s) wait in the dead-letter queue (failed repeatedly, or not a valid job)` });
     }
     if (runlevel !== null && runlevel < NORMAL_RUNLEVEL) {
       status = 'critical';

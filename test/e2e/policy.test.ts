@@ -4,6 +4,8 @@
  * sets everywhere without changing any rules.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { sqsClient } from '../../infra/local/clients.ts';
 import { eventually, startCluster, type RunningCluster } from '../helpers/local-cluster.ts';
 
 type Href = { href: string };
@@ -131,5 +133,30 @@ describe('policy compute, end to end', () => {
       const c = await compiled(2, ids.db1 ?? '');
       return c && JSON.stringify(membersOf(c, c.inbound[0]?.peers)) === JSON.stringify(['10.0.8.19']);
     }, 30_000, "db1's inbound set to hold web1's last address");
+  });
+
+  it('moves a queued job that is not a ComputeJobV1 to the DLQ at once, and /health reports it', async () => {
+    const eu = cluster.state.pces[1];
+    const sqs = sqsClient(cluster.state.local.sqs, eu?.region ?? '');
+    try {
+      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `pce-compute-${eu?.region}.fifo` }));
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: '{"kind":"bogus"}', MessageGroupId: 'org-1', MessageDeduplicationId: 'bogus-1' }));
+    } finally {
+      sqs.destroy();
+    }
+    type Health = { fqdn: string; status: string; notifications: { token: string }[] }[];
+    const mine = await eventually(async () => {
+      const health = (await cluster.api(1, 'GET', '/api/v2/health')).json as Health;
+      const self = health.find((p) => p.fqdn === eu?.fqdn);
+      return self?.notifications.some((n) => n.token === 'compute_dead_letters') ? self : null;
+    }, 20_000, 'a compute_dead_letters notification on the eu PCE');
+    expect(mine.status).toBe('warning');
+    // and the org's later jobs are not blocked behind it
+    const put = await cluster.api(0, 'PUT', `/api/v2/orgs/1/workloads/${ids.db2}`, { interfaces: [{ name: 'eth0', address: '10.0.9.77' }] });
+    expect(put.status).toBe(204);
+    await eventually(async () => {
+      const c = await compiled(1, ids.web1 ?? '');
+      return c && membersOf(c, c.outbound[0]?.peers).includes('10.0.9.77');
+    }, 20_000, "web1's set on the eu PCE to take db2's next address");
   });
 });

@@ -299,7 +299,7 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
       }
     });
 
-    it('compute reads the global replica, reads/writes the local table, consumes its queue, and cannot send or delete tables', () => {
+    it('compute reads the global replica, reads/writes the local table, consumes its queue, sends only to its DLQ, and cannot delete tables', () => {
       const statements = statementsOf(template, 'ComputeFunction');
       const onGlobal = actionsOn(statements, replicaArn(config, region));
       expect(onGlobal).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
@@ -307,8 +307,13 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
       const actions = statements.flatMap(actionsOf);
       expect(actions).toContain('sqs:ReceiveMessage');
       expect(actions).toContain('sqs:DeleteMessage');
-      expect(actions).not.toContain('sqs:SendMessage');
       expect(actions).not.toContain('dynamodb:DeleteTable');
+      // jobs that are not a ComputeJobV1 go straight to the DLQ; nothing else may be sent anywhere
+      const sends = statements.filter((st) => actionsOf(st).includes('sqs:SendMessage'));
+      expect(sends).toHaveLength(1);
+      expect(JSON.stringify(sends[0]?.Resource)).toMatch(/ComputePipelineDeadLetterQueue/);
+      const fn = resourcesOfType(template, 'AWS::Lambda::Function')[functionLogicalId(template, 'ComputeFunction')];
+      expect((fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables[ENV.computeDlqUrl]).toEqual({ Ref: expect.stringMatching(/^ComputePipelineDeadLetterQueue/) });
     });
 
     it('scheduled may only PutItem/UpdateItem on the global replica, in the probe partition only, and send reconcile jobs', () => {

@@ -5,7 +5,8 @@
  *   `probe-write` is PutItem/UpdateItem only (the scheduled function writes its PCE's probe/status item).
  * - `local`: this PCE's local table.
  * - `computeQueue: 'send'`: may enqueue compute jobs.
- * - `deadLetters: 'inspect'`: may read the compute DLQ's depth (GetQueueAttributes), for /health.
+ * - `deadLetters: 'inspect'`: may read the compute DLQ's depth (GetQueueAttributes), for /health;
+ *   `'send'`: may put a message there (the compute consumer moves jobs no retry can fix straight to it).
  * Consuming a queue or a stream is granted by the event source itself, not here.
  */
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -19,7 +20,7 @@ export interface DataAccess {
   readonly global: TableAccess;
   readonly local: TableAccess;
   readonly computeQueue?: 'send';
-  readonly deadLetters?: 'inspect';
+  readonly deadLetters?: 'inspect' | 'send';
 }
 
 export interface PceDataResources {
@@ -63,4 +64,5 @@ export function grantDataAccess(grantee: iam.IGrantable, access: DataAccess, res
   grantTable(resources.localTable, grantee, access.local);
   if (access.computeQueue === 'send') resources.computeQueue.grantSendMessages(grantee);
   if (access.deadLetters === 'inspect') resources.deadLetterQueue.grant(grantee, 'sqs:GetQueueAttributes');
+  if (access.deadLetters === 'send') resources.deadLetterQueue.grant(grantee, 'sqs:SendMessage');
 }

@@ -22,7 +22,7 @@ import { ScheduledOps } from '../constructs/scheduled-ops.ts';
 export const PCE_FUNCTION_ACCESS = {
   api: { global: 'read-write', local: 'read-write', deadLetters: 'inspect' },
   streamRouter: { global: 'read', local: 'read-write', computeQueue: 'send' },
-  compute: { global: 'read', local: 'read-write' },
+  compute: { global: 'read', local: 'read-write', deadLetters: 'send' },
   scheduled: { global: 'probe-write', local: 'read-write', computeQueue: 'send' },
 } as const satisfies Record<string, DataAccess>;
 
@@ -104,6 +104,8 @@ export class RegionalPceStack extends Stack {
     this.apiFunction.function.addEnvironment(ENV.computeDlqUrl, this.computePipeline.deadLetterQueue.queueUrl);
     // the consumer shortens the visibility of jobs whose policy version is still replicating (its event source grants ChangeMessageVisibility)
     this.computeFunction.function.addEnvironment(ENV.computeQueueUrl, this.computePipeline.queue.queueUrl);
+    // a job that is not a ComputeJobV1 goes straight to the DLQ instead of blocking its FIFO group
+    this.computeFunction.function.addEnvironment(ENV.computeDlqUrl, this.computePipeline.deadLetterQueue.queueUrl);
     // the hourly reconcile job goes onto the compute queue
     this.scheduledFunction.function.addEnvironment(ENV.computeQueueUrl, this.computePipeline.queue.queueUrl);
     grantDataAccess(this.apiFunction.function, PCE_FUNCTION_ACCESS.api, data);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ComputeJobV1 } from '../../compute/jobs.ts';
 import type { ComputeQueue } from '../../compute/ports.ts';
 
@@ -27,7 +27,28 @@ export class SqsComputeQueue implements ComputeQueue {
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,
+    /** the queue's DLQ: where a message that can never succeed goes at once (deadLetter) */
+    private readonly deadLetterQueueUrl?: string,
   ) {}
+
+  /**
+   * Moves a message that no retry can fix (a body that is not a ComputeJobV1) straight to the DLQ, with
+   * the reason, instead of letting it block its FIFO group for maxReceiveCount visibility timeouts.
+   * The caller then reports the message as processed.
+   */
+  async deadLetter(message: { body: string; messageId: string; groupId?: string }, reason: string): Promise<void> {
+    if (!this.deadLetterQueueUrl) throw new SqsComputeQueueError('no dead-letter queue configured (COMPUTE_DLQ_URL)');
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.deadLetterQueueUrl,
+        MessageBody: message.body,
+        MessageGroupId: message.groupId ?? 'invalid',
+        // one DLQ entry per original message, even if the move is retried
+        MessageDeduplicationId: message.messageId,
+        MessageAttributes: { reason: { DataType: 'String', StringValue: reason.slice(0, 1000) } },
+      }),
+    );
+  }
 
   /**
    * Makes a received job visible again in RETRY_SOON_SECONDS (instead of after the visibility timeout).

@@ -126,6 +126,41 @@ describe('runComputeJobs: FIFO partial batch failures', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }]);
   });
 
+  it('moves an invalid body straight to the DLQ and runs the jobs around it', async () => {
+    const compute = new FakeCompute();
+    const moved: { messageId: string; reason: string }[] = [];
+    const response = await runComputeJobs([record('m1', job(1, 'a')), record('m2', '{"kind":"nope"}'), record('m3', job(1, 'c'))], {
+      compute,
+      logger,
+      deadLetter: async (message, reason) => void moved.push({ messageId: message.messageId, reason }),
+    });
+    expect(response.batchItemFailures).toEqual([]);
+    expect(moved.map((m) => m.messageId)).toEqual(['m2']);
+    expect(moved[0]?.reason).toMatch(/not a ComputeJobV1/);
+    expect(compute.batches).toEqual([['a', 'c']]);
+  });
+
+  it('an invalid body the DLQ cannot take fails as before, with every later message', async () => {
+    const compute = new FakeCompute();
+    const response = await runComputeJobs([record('m1', job(1, 'a')), record('m2', 'not json'), record('m3', job(1, 'c'))], {
+      compute,
+      logger,
+      deadLetter: async () => Promise.reject(new Error('AccessDenied')),
+    });
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m2', 'm3']);
+    expect(compute.batches).toEqual([['a']]);
+  });
+
+  it('a job failing after a dead-lettered body is reported by its own position', async () => {
+    const compute = new FakeCompute(new Map([['c', new Error('boom')]]));
+    const response = await runComputeJobs([record('m1', 'not json'), record('m2', job(1, 'b')), record('m3', job(1, 'c')), record('m4', job(1, 'd'))], {
+      compute,
+      logger,
+      deadLetter: async () => undefined,
+    });
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m3', 'm4']);
+  });
+
   it('isRetrySoonError: only replication lag and concurrent runs', () => {
     expect(isRetrySoonError(new SnapshotIncompleteError(1, 2, []))).toBe(true);
     expect(isRetrySoonError(new ComputeConflictError('x'))).toBe(true);
