@@ -10,6 +10,7 @@ import { LabelService } from '../shared/labels/label-service.ts';
 import { PolicyObjectService } from '../shared/policy/objects/policy-object-service.ts';
 import { ProvisioningService } from '../shared/policy/objects/provisioning-service.ts';
 import { pceRuntimeFromEnv, type PceRuntime } from '../shared/runtime/env.ts';
+import { WorkloadSettingsService } from '../shared/settings/workload-settings-service.ts';
 import { DynamoDbApiKeyStore } from '../shared/storage/dynamodb/api-keys.ts';
 import { documentClient } from '../shared/storage/dynamodb/client.ts';
 import { DynamoDbDirectoryStore, DynamoDbMembershipStore } from '../shared/storage/dynamodb/directory.ts';
@@ -19,6 +20,7 @@ import { DynamoDbLeaderRecordStore } from '../shared/storage/dynamodb/leader-rec
 import { dynamoDbPolicyAdapters } from '../shared/storage/dynamodb/policy.ts';
 import { DynamoDbPceStatusStore, DynamoDbReplicationLagStore, DynamoDbRuntimeStateStore } from '../shared/storage/dynamodb/supercluster-status.ts';
 import { DynamoDbWorkloadStore } from '../shared/storage/dynamodb/workloads.ts';
+import { DynamoDbWorkloadSettingsStore } from '../shared/storage/dynamodb/workload-settings.ts';
 import { DynamoDbCompiledPolicyStore } from '../shared/storage/dynamodb/compiled-policy.ts';
 import { approximateQueueDepth, SqsComputeQueue } from '../shared/storage/sqs/compute-queue.ts';
 import { LeaderView } from '../shared/supercluster/leader.ts';
@@ -48,10 +50,15 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
   const sqs = new SQSClient({ region });
   const { computeQueueUrl, computeDlqUrl } = runtime;
   const policyObjects = new PolicyObjectService(policy);
+  const settings = new WorkloadSettingsService({ settings: new DynamoDbWorkloadSettingsStore(ddb, g, region), labels: labelStore, leader });
   const labelUses = async (orgId: number, labelId: number): Promise<string[]> => {
-    const [inPolicy, workloads] = await Promise.all([policyObjects.isLabelInUse(orgId, labelId), workloadStore.listFacts(orgId)]);
+    const [inPolicy, workloads, inSettings] = await Promise.all([policyObjects.isLabelInUse(orgId, labelId), workloadStore.listFacts(orgId), settings.usesLabel(orgId, labelId)]);
     const onWorkloads = workloads.filter((w) => w.labels.includes(labelId)).length;
-    return [...(inPolicy ? ['draft or active policy objects'] : []), ...(onWorkloads > 0 ? [`${onWorkloads} workload(s)`] : [])];
+    return [
+      ...(inPolicy ? ['draft or active policy objects'] : []),
+      ...(onWorkloads > 0 ? [`${onWorkloads} workload(s)`] : []),
+      ...(inSettings ? ['the workload settings (a timer scope)'] : []),
+    ];
   };
   return {
     runtime,
@@ -64,13 +71,14 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     membership: new DynamoDbMembershipStore(ddb, g, region),
     directory: new DynamoDbDirectoryStore(ddb, g, region),
     labels: new LabelService({ labels: labelStore, leader, usesOf: labelUses }),
+    settings,
     policySnapshots: policy.snapshots,
     policy: { objects: policyObjects, provisioning: new ProvisioningService(policy) },
     workloadStore,
     workloads: new WorkloadService({ workloads: workloadStore, labels: labelStore, leader, pceFqdns: runtime.config.pces.map((p) => p.fqdn) }),
     jobs: new JobService({ jobs: new DynamoDbJobStore(ddb, l), onFailure: (job, error) => logger.error('async job failed', { job: job.id, jobType: job.jobType, error: error as Error }) }),
     compiled: new DynamoDbCompiledPolicyStore(ddb, l),
-    computeQueue: computeQueueUrl ? new SqsComputeQueue(sqs, computeQueueUrl) : null,
+    computeQueue: computeQueueUrl ? new SqsComputeQueue(sqs, computeQueueUrl, computeDlqUrl) : null,
     supercluster: new SuperclusterService({
       config: runtime.config,
       pce: runtime.pce,

@@ -8,7 +8,41 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 
 export type HttpLambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
-const MAX_BODY_BYTES = 6 * 1024 * 1024; // Lambda's synchronous payload limit
+/** Lambda's synchronous payload limit: API Gateway answers 413 to a larger request body. */
+export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+/** After a 413, how long what the client still sends is discarded before the connection closes. */
+export const LINGER_MS = 2_000;
+
+/** The request body is over MAX_BODY_BYTES (declared or as it arrives). */
+class RequestTooLargeError extends Error {
+  override readonly name = 'RequestTooLargeError';
+}
+
+function declaresTooLarge(req: IncomingMessage): boolean {
+  return Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES;
+}
+
+/**
+ * 413 with an Illumio-style body, sent as soon as the body is known to be too large; the body is never
+ * stored or handed on. The connection then closes, but like nginx's lingering close it first discards
+ * what the client is still sending (for LINGER_MS at most, or until the request ends): closing a socket
+ * with unread data resets it, and a client still uploading would lose the 413 it has not read yet.
+ */
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse): void {
+  const body = Buffer.from(JSON.stringify([{ token: 'request_too_large', message: `the request body is larger than the ${MAX_BODY_BYTES} bytes (6 MB) a request may carry` }]));
+  res.writeHead(413, { 'content-type': 'application/json', 'content-length': body.length, connection: 'close' });
+  res.write(body); // the complete answer (content-length), flushed now; end() below closes the connection
+  const close = () => {
+    clearTimeout(timer);
+    if (!res.writableEnded) res.end();
+  };
+  const timer = setTimeout(close, LINGER_MS);
+  req.removeAllListeners('data');
+  req.on('data', () => undefined);
+  req.once('end', close);
+  req.once('error', close);
+  req.resume();
+}
 
 export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, domainName: string): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? '/', 'http://local');
@@ -68,19 +102,22 @@ function lambdaContext(functionName: string, timeoutMs: number): Context {
   };
 }
 
+/** The whole body, or RequestTooLargeError as soon as it is known to be too large (nothing more is buffered). */
 function readBody(req: IncomingMessage): Promise<Buffer> {
+  if (declaresTooLarge(req)) return Promise.reject(new RequestTooLargeError(`content-length ${req.headers['content-length']}`));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new Error('request body too large'));
-        req.destroy();
+        req.off('data', onData);
+        reject(new RequestTooLargeError(`more than ${MAX_BODY_BYTES} bytes`));
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -101,25 +138,38 @@ export interface HttpGateway {
 
 /** Serves `handler` on host:port, as API Gateway would for `domainName`. */
 export async function startHttpGateway(options: { host: string; port: number; domainName: string; functionName: string; handler: HttpLambdaHandler; timeoutMs?: number }): Promise<HttpGateway> {
-  const server: Server = createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     readBody(req)
       .then(async (body) => {
         const result = await options.handler(toApiGatewayEvent(req, body, options.domainName), lambdaContext(options.functionName, options.timeoutMs ?? 29_000));
         send(res, result);
       })
       .catch((err: unknown) => {
+        if (err instanceof RequestTooLargeError) {
+          if (!res.headersSent) refuseTooLarge(req, res);
+          return;
+        }
         // what API Gateway answers when the integration fails
         if (!res.headersSent) send(res, { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'Internal Server Error' }) });
         console.error(`[${options.functionName}] integration error:`, err instanceof Error ? err.message : err);
       });
+  };
+  const server: Server = createServer(serve);
+  // `Expect: 100-continue` (curl sends it for large bodies): a body declared too large is refused before it is sent
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (declaresTooLarge(req)) return refuseTooLarge(req, res);
+    res.writeContinue();
+    serve(req, res);
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port; // port 0: the one the OS picked
   return {
-    url: `http://${options.host}:${options.port}`,
+    url: `http://${options.host}:${port}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -9,6 +9,7 @@ import { MethodNotAllowedError, NotFoundError } from '../../shared/api/errors.ts
 import type { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import type { JobService } from '../../shared/jobs/job-service.ts';
 import type { LabelService } from '../../shared/labels/label-service.ts';
+import type { WorkloadSettingsService } from '../../shared/settings/workload-settings-service.ts';
 import type { LeaderView } from '../../shared/supercluster/leader.ts';
 import type { DirectoryStore } from '../../shared/supercluster/membership.ts';
 import type { SuperclusterService } from '../../shared/supercluster/supercluster-service.ts';
@@ -23,6 +24,7 @@ import { policyRoutes, type PolicyApi } from './routes/policy.ts';
 import type { ApiRoute } from './routes/route.ts';
 import { compiledPolicyRoutes } from './routes/compiled-policy.ts';
 import type { CompiledPolicyStore } from '../../shared/compute/ports.ts';
+import { settingsRoutes } from './routes/settings.ts';
 import { PUBLIC_PATHS, superclusterRoutes } from './routes/supercluster.ts';
 import { workloadRoutes } from './routes/workloads.ts';
 
@@ -37,6 +39,8 @@ export interface ApiDeps {
   readonly policy?: PolicyApi;
   readonly workloads: WorkloadService;
   readonly jobs: JobService;
+  /** /settings/workloads (optional only so that API tests of other areas need not build it) */
+  readonly settings?: WorkloadSettingsService;
   /** compiled policy of the workloads this PCE manages (read-only operator view) */
   readonly compiled?: { readonly store: CompiledPolicyStore; readonly pceFqdn: string };
 }
@@ -46,13 +50,14 @@ function routePattern(path: string): RegExp {
 }
 
 export function createApiHandler(deps: ApiDeps) {
-  const routes: ApiRoute[] = [...superclusterRoutes(deps), ...labelRoutes(deps.labels), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, pceFqdn: deps.compiled.pceFqdn }) : [])];
+  const routes: ApiRoute[] = [...superclusterRoutes(deps), ...labelRoutes(deps.labels), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.settings ? settingsRoutes(deps.settings) : []), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, pceFqdn: deps.compiled.pceFqdn }) : [])];
   const patterns = routes.map((r) => ({ method: r.method, pattern: routePattern(r.path) }));
 
   const router = httpRouterHandler<HttpEvent, HttpResult>({
     routes: routes.map((r) => ({ method: r.method, path: r.path, handler: r.handler })),
     notFoundResponse: ({ method, path }) => {
-      const allowed = patterns.filter((p) => p.pattern.test(path)).map((p) => p.method);
+      // several routes can match one path (`.../workloads/bulk_update` and `.../workloads/{uuid}`): name each method once
+      const allowed = [...new Set(patterns.filter((p) => p.pattern.test(path)).map((p) => p.method))];
       if (allowed.length > 0) throw new MethodNotAllowedError([{ token: 'method_not_allowed', message: `${method} is not allowed on ${path} (allowed: ${allowed.join(', ')})` }]);
       throw new NotFoundError([{ token: 'not_found', message: `no API route ${method} ${path}` }]);
     },

@@ -6,7 +6,7 @@
  * Moving the work to a queue later changes nothing for clients: they poll until `done`.
  */
 import { randomUUID } from 'node:crypto';
-import { notFound } from '../api/errors.ts';
+import { ApiError, notFound } from '../api/errors.ts';
 import type { Actor } from '../labels/label-service.ts';
 import type { Datafile, Job, JobStore } from './job.ts';
 
@@ -20,6 +20,12 @@ export interface JobServiceDeps {
   readonly ttlSeconds?: number;
   /** told about a job that failed (the failure is also visible as status `failed`) */
   readonly onFailure?: (job: Job, err: unknown) => void;
+}
+
+/** What a failed job tells the client: an API error's own message; nothing internal for anything else. */
+function failureMessage(job: Job, err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  return `${job.jobType} job ${job.id} failed on this PCE; the cause is in the PCE's log`;
 }
 
 export class JobService {
@@ -47,6 +53,7 @@ export class JobService {
       terminatedAt: null,
       requestedBy: actor.userId,
       resultId: null,
+      failureMessage: null,
       expiresAt,
     };
     await this.deps.jobs.putJob(running);
@@ -57,7 +64,7 @@ export class JobService {
       await this.deps.jobs.putDatafile(file);
       done = { ...running, status: 'done', terminatedAt: this.now(), resultId: file.id };
     } catch (err) {
-      const failed: Job = { ...running, status: 'failed', terminatedAt: this.now() };
+      const failed: Job = { ...running, status: 'failed', terminatedAt: this.now(), failureMessage: failureMessage(running, err) };
       this.deps.onFailure?.(failed, err);
       await this.deps.jobs.putJob(failed);
       return failed;

@@ -18,6 +18,8 @@ export interface Job {
   readonly requestedBy: number;
   /** the datafile id once done */
   readonly resultId: string | null;
+  /** why the job failed, fit for the client (null unless failed) */
+  readonly failureMessage: string | null;
   /** epoch seconds (DynamoDB TTL) */
   readonly expiresAt: number;
 }
@@ -48,6 +50,13 @@ export function datafileHref(orgId: number, id: string): string {
   return `/orgs/${orgId}/datafiles/${id}`;
 }
 
+/** Illumio's `result`: `{href}` of the datafile when done, `{message}` when failed (clients read it), else null. */
+function jobResultToJson(job: Job): { href: string } | { message: string } | null {
+  if (job.status === 'done' && job.resultId !== null) return { href: datafileHref(job.orgId, job.resultId) };
+  if (job.status === 'failed') return { message: job.failureMessage ?? 'the job failed' };
+  return null;
+}
+
 export function jobToJson(job: Job) {
   return {
     href: jobHref(job.orgId, job.id),
@@ -57,6 +66,6 @@ export function jobToJson(job: Job) {
     requested_at: new Date(job.requestedAt).toISOString(),
     terminated_at: job.terminatedAt === null ? null : new Date(job.terminatedAt).toISOString(),
     requested_by: { href: `/users/${job.requestedBy}` },
-    result: job.resultId === null ? null : { href: datafileHref(job.orgId, job.resultId) },
+    result: jobResultToJson(job),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Item keys of the global and local tables, in one place. Every replicated item has one writer region:
- * - leader-written: ORG, PCE membership, LEADER, API keys and users, labels and their counters;
+ * - leader-written: ORG, PCE membership, LEADER, API keys and users, labels and their counters,
+ *   the org's workload settings;
  * - written by the PCE it names: STATUS#<region> (replication probes).
  */
 /** The partition of the PCEs' replication probe items (each written only by the PCE it names). */
@@ -20,6 +21,8 @@ export const keys = {
   label: (orgId: number, id: number) => ({ pk: `ORG#${orgId}#LABELS`, sk: `LABEL#${String(id).padStart(16, '0')}` }),
   labelPartition: (orgId: number) => `ORG#${orgId}#LABELS`,
   labelUnique: (orgId: number, key: string, value: string) => ({ pk: `ORG#${orgId}#LABEL_UNIQUE`, sk: `${key}=${value.toLowerCase()}` }),
+  /** one item per org: the workload settings (disconnect/goodbye timers) */
+  workloadSettings: (orgId: number) => ({ pk: `ORG#${orgId}#SETTINGS`, sk: 'WORKLOADS' }),
   counter: (orgId: number, name: string, epoch: number) => ({ pk: `ORG#${orgId}#COUNTERS`, sk: `${name}#E${epoch}` }),
   /** local table: what this PCE last measured of a peer's replication lag. */
   replicationLag: (peerRegion: string) => ({ pk: 'REPLICATION', sk: `LAG#${peerRegion}` }),

@@ -60,6 +60,24 @@ describe('local supercluster, end to end', () => {
     expect(list.headers.get('x-total-count')).toBe('1');
   });
 
+  it('answers GET /settings/workloads on every PCE (SDK connection check); members refuse PUT; a leader PUT replicates', async () => {
+    for (const i of [0, 1, 2]) {
+      const res = await cluster.api(i, 'GET', '/api/v2/orgs/1/settings/workloads');
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({ href: '/orgs/1/settings/workloads', workload_disconnected_timeout_seconds: [{ scope: [], value: 3600 }] });
+    }
+    const change = { workload_goodbye_timeout_seconds: [{ scope: [], value: 600 }] };
+    const refused = await cluster.api(2, 'PUT', '/api/v2/orgs/1/settings/workloads', change);
+    expect(refused.status).toBe(403);
+    expect((refused.json as ErrorBody)[0]?.token).toBe('supercluster_member_read_only');
+    expect((await cluster.api(0, 'PUT', '/api/v2/orgs/1/settings/workloads', change)).status).toBe(204);
+    const seen = await eventually(async () => {
+      const res = await cluster.api(1, 'GET', '/api/v2/orgs/1/settings/workloads');
+      return (res.json as { workload_goodbye_timeout_seconds: { value: number }[] }).workload_goodbye_timeout_seconds[0]?.value === 600 ? res.json : null;
+    }, 10_000, 'workload settings on a member');
+    expect(seen).toMatchObject({ workload_disconnected_timeout_seconds: [{ scope: [], value: 3600 }] });
+  });
+
   it('reports every PCE in /health with its type, normal status and a numeric lag', async () => {
     const health = await eventually(async () => {
       const res = await cluster.api(1, 'GET', '/api/v2/health');

@@ -1,6 +1,7 @@
 /** Small hand-written fakes of the domain ports, for unit tests of use cases and the API handler. */
 import type { ApiKeyRecord, ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import { DuplicateLabelError, type Label, type LabelStore } from '../../shared/labels/label.ts';
+import { WorkloadSettingsChangedError, type StoredWorkloadSettings, type WorkloadSettingsStore } from '../../shared/settings/workload-settings.ts';
 import type { PceStatusReport, PceStatusStore, PeerLag, ReplicationLagStore } from '../../shared/supercluster/health.ts';
 import { FenceFailedError, LeaderChangedError, type LeaderRecord, type LeaderRecordStore, type WriteFence } from '../../shared/supercluster/leader.ts';
 import type { DirectoryStore, Org, User } from '../../shared/supercluster/membership.ts';
@@ -116,5 +117,21 @@ export class FakeRuntimeState implements RuntimeStateStore {
   }
   async setRunlevel(runlevel: number) {
     if (this.state) this.state = { ...this.state, runlevel };
+  }
+}
+
+export class FakeWorkloadSettingsStore implements WorkloadSettingsStore {
+  readonly items = new Map<number, StoredWorkloadSettings>();
+  /** puts seen, including refused ones */
+  puts = 0;
+  constructor(private readonly leader: FakeLeaderStore) {}
+  async get(orgId: number) {
+    return this.items.get(orgId) ?? null;
+  }
+  async put(next: StoredWorkloadSettings, seenUpdatedAt: number | null, fence: WriteFence) {
+    this.puts++;
+    this.leader.checkFence(fence);
+    if ((this.items.get(next.orgId)?.updatedAt ?? null) !== seenUpdatedAt) throw new WorkloadSettingsChangedError('changed');
+    this.items.set(next.orgId, next);
   }
 }

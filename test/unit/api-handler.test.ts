@@ -127,6 +127,13 @@ describe('API handler (fakes)', () => {
     expect(JSON.parse(malformed.body ?? '')).toEqual([{ token: 'invalid_uri', message: expect.any(String) }]);
   });
 
+  it('names each allowed method once in a 405, in route order, when several routes match the path', async () => {
+    // `.../workloads/bulk_update` is its own route (PUT) and matches `.../workloads/{uuid}` (GET, PUT, DELETE)
+    const res = await onLeader(httpEvent('PATCH', '/api/v2/orgs/1/workloads/bulk_update', { auth }));
+    expect(res.statusCode).toBe(405);
+    expect(JSON.parse(res.body ?? '')).toEqual([{ token: 'method_not_allowed', message: 'PATCH is not allowed on /api/v2/orgs/1/workloads/bulk_update (allowed: PUT, GET, DELETE)' }]);
+  });
+
   it('exempts the seed-listed member operations from the leader gate', () => {
     expect(isMemberWriteExempt('POST', '/api/v2/orgs/1/pairing_profiles/7/pairing_key')).toBe(true);
     expect(isMemberWriteExempt('DELETE', '/api/v2/orgs/1/blocked_traffic/3')).toBe(true);

@@ -24,6 +24,7 @@ function toJob(item: Item): Job {
     terminatedAt: typeof item.terminated_at === 'number' ? item.terminated_at : null,
     requestedBy: Number(item.requested_by),
     resultId: typeof item.result_id === 'string' ? item.result_id : null,
+    failureMessage: typeof item.failure_message === 'string' ? item.failure_message : null,
     expiresAt: Number(item.expires_at),
   };
 }
@@ -52,6 +53,7 @@ export class DynamoDbJobStore implements JobStore {
           terminated_at: job.terminatedAt,
           requested_by: job.requestedBy,
           result_id: job.resultId,
+          failure_message: job.failureMessage,
           expires_at: job.expiresAt,
         },
       }),

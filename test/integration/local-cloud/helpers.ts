@@ -3,6 +3,10 @@ import { DeleteItemCommand, GetItemCommand, PutItemCommand, type AttributeValue,
 import { parseSuperclusterConfig, type SuperclusterConfig } from '../../../shared/supercluster/config.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../infra/local/dynamodb-local.ts';
 import { rawConfig } from '../../helpers/config.ts';
+import { dynamoDbDocumentClient } from '../../../infra/local/clients.ts';
+import { ensureTables } from '../../../infra/local/tables.ts';
+import { DynamoDbLeaderRecordStore } from '../../../shared/storage/dynamodb/leader-record.ts';
+import { globalTableName } from '../../../shared/storage/tables.ts';
 
 export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-1'] as const;
 export type TestRegion = (typeof REGIONS)[number];
@@ -14,6 +18,29 @@ export function testConfig(name = 'lc'): SuperclusterConfig {
 
 export function startTestDynamoDb(): Promise<DynamoDbLocal> {
   return startDynamoDbLocal({ inMemory: true });
+}
+
+/**
+ * DynamoDB Local with the config's tables, a document client in `region` and a leader record (epoch 1,
+ * the leader in `region`): what the storage adapter tests start from.
+ */
+export async function startLeaderStorage(config: SuperclusterConfig, region: string) {
+  const ddb = await startTestDynamoDb();
+  await ensureTables({ endpoint: ddb.endpoint, config });
+  const client = dynamoDbDocumentClient(ddb.endpoint, region);
+  const table = globalTableName(config);
+  const leader = new DynamoDbLeaderRecordStore(client, table, region);
+  await leader.createIfAbsent({ leaderRegion: region, leaderFqdn: 'pce-us.sc.example.com', epoch: 1, assignedAt: 1, previousLeaderFqdn: null });
+  return {
+    ddb,
+    client,
+    table,
+    leader,
+    async stop() {
+      client.destroy();
+      await ddb.stop();
+    },
+  };
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,7 +5,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbDocumentClient } from '../../../infra/local/clients.ts';
-import type { DynamoDbLocal } from '../../../infra/local/dynamodb-local.ts';
 import { ensureTables } from '../../../infra/local/tables.ts';
 import { generateApiKey } from '../../../shared/auth/api-keys.ts';
 import { DuplicateLabelError } from '../../../shared/labels/label.ts';
@@ -19,28 +18,24 @@ import { keys } from '../../../shared/storage/keys.ts';
 import { globalTableName, localTableName } from '../../../shared/storage/tables.ts';
 import { FenceFailedError, LeaderChangedError, LeaderView } from '../../../shared/supercluster/leader.ts';
 import { NotLeaderError } from '../../../shared/api/errors.ts';
-import { startTestDynamoDb, testConfig } from '../local-cloud/helpers.ts';
+import { startLeaderStorage, startTestDynamoDb, testConfig } from '../local-cloud/helpers.ts';
 
 const config = testConfig('adapters');
 const region = 'us-east-1';
 const table = globalTableName(config);
 
 describe('DynamoDB adapters (DynamoDB Local)', () => {
-  let ddb: DynamoDbLocal;
+  let storage: Awaited<ReturnType<typeof startLeaderStorage>>;
   let client: DynamoDBDocumentClient;
   let leader: DynamoDbLeaderRecordStore;
 
   beforeAll(async () => {
-    ddb = await startTestDynamoDb();
-    await ensureTables({ endpoint: ddb.endpoint, config });
-    client = dynamoDbDocumentClient(ddb.endpoint, region);
-    leader = new DynamoDbLeaderRecordStore(client, table, region);
-    await leader.createIfAbsent({ leaderRegion: region, leaderFqdn: 'pce-us.sc.example.com', epoch: 1, assignedAt: 1, previousLeaderFqdn: null });
+    storage = await startLeaderStorage(config, region);
+    ({ client, leader } = storage);
   });
 
   afterAll(async () => {
-    client?.destroy();
-    await ddb?.stop();
+    await storage?.stop();
   });
 
   it('creates the leader record once and replaces it only from the epoch it read', async () => {

@@ -179,6 +179,13 @@ describe('workloads on DynamoDB Local', () => {
     await small.putDatafile({ orgId: 4, id: 'tiny-chunks', contentType: 'application/json', body: new TextEncoder().encode(JSON.stringify(big.slice(0, 100))), createdAt: 1, expiresAt: 2 });
     expect(JSON.parse(new TextDecoder().decode((await small.getDatafile(4, 'tiny-chunks'))?.body))).toEqual(big.slice(0, 100));
     expect(await small.getDatafile(4, 'missing')).toBeNull();
+
+    // a failed job keeps its message for the client (result.message)
+    const failed = await jobs.runNow({ orgId: 4, userId: 1 }, 'workloads:get', 'GET /x', async () => {
+      throw new Error('internal detail');
+    });
+    expect(await jobs.get(4, failed.id)).toMatchObject({ status: 'failed', resultId: null, failureMessage: failed.failureMessage });
+    expect(failed.failureMessage).toContain(failed.id);
   });
 
   it('a demoted leader is refused by the fence (403), single and bulk, and writes nothing', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NotFoundError } from '../../../shared/api/errors.ts';
+import { NotFoundError, ValidationError } from '../../../shared/api/errors.ts';
 import { jobToJson, type Job } from '../../../shared/jobs/job.ts';
 import { JOB_TTL_SECONDS, JobService } from '../../../shared/jobs/job-service.ts';
 import { FakeJobStore } from '../../helpers/workload-fakes.ts';
@@ -38,6 +38,24 @@ describe('JobService', () => {
     expect(writes).toEqual(['running', 'failed']);
     expect(job).toMatchObject({ status: 'failed', resultId: null, terminatedAt: expect.any(Number) });
     expect(seen).toHaveLength(1);
-    expect(jobToJson(await jobs.get(1, job.id))).toMatchObject({ status: 'failed', result: null });
+    // illumio-py reads result.message of a failed job: a message, and nothing internal in it
+    const json = jobToJson(await jobs.get(1, job.id));
+    expect(json).toMatchObject({ status: 'failed', result: { message: expect.stringContaining(job.id) } });
+    expect(json.result).not.toHaveProperty('href');
+    expect(JSON.stringify(json)).not.toContain('storage down');
+  });
+
+  it("gives a failed job an API error's own message as result.message", async () => {
+    const jobs = new JobService({ jobs: new FakeJobStore() });
+    const job = await jobs.runNow(actor, 'workloads:get', 'GET /x', async () => {
+      throw new ValidationError([{ token: 'input_validation_error', message: 'max_results must be a non-negative integer' }]);
+    });
+    expect(jobToJson(job).result).toEqual({ message: 'max_results must be a non-negative integer' });
+  });
+
+  it('has result null while running and {href} only when done', () => {
+    const base: Job = { orgId: 1, id: 'j', jobType: 't', description: '', status: 'running', requestedAt: 0, terminatedAt: null, requestedBy: 1, resultId: null, failureMessage: null, expiresAt: 1 };
+    expect(jobToJson(base).result).toBeNull();
+    expect(jobToJson({ ...base, status: 'done', resultId: 'f' }).result).toEqual({ href: '/orgs/1/datafiles/f' });
   });
 });
