@@ -17,15 +17,26 @@ export interface RunningCluster {
   readonly dataDir: string;
   readonly output: () => string;
   api(pceIndex: number, method: string, path: string, body?: unknown, auth?: { username: string; secret: string } | null): Promise<{ status: number; headers: Headers; json: unknown }>;
-  /** Ctrl-C (SIGINT) and wait for the process to end: its exit code and how long it took. */
-  stop(): Promise<{ code: number | null; ms: number }>;
+  /** Ctrl-C (SIGINT) and wait for the process to end: its exit code and how long it took. The data dir is removed unless `keepData`. */
+  stop(options?: { keepData?: boolean }): Promise<{ code: number | null; ms: number }>;
 }
 
-export async function startCluster(options: { firstAddress: string; port?: number; timeoutMs?: number }): Promise<RunningCluster> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pce-e2e-'));
+export interface StartClusterOptions {
+  readonly firstAddress: string;
+  readonly port?: number;
+  readonly timeoutMs?: number;
+  /** restart on the data of an earlier run (not --fresh); default: a new temporary data dir, --fresh */
+  readonly dataDir?: string;
+}
+
+export async function startCluster(options: StartClusterOptions): Promise<RunningCluster> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pce-e2e-'));
   const stateFile = join(dataDir, 'supercluster.json');
+  // a restart rewrites the state file once every PCE answers: wait for the new one
+  rmSync(stateFile, { force: true });
   let output = '';
-  const child: ChildProcess = spawn(TSX, ['infra/local/main.ts', '--fresh', '--data-dir', dataDir, '--first-address', options.firstAddress, '--port', String(options.port ?? 8443)], {
+  const args = ['infra/local/main.ts', ...(options.dataDir ? [] : ['--fresh']), '--data-dir', dataDir, '--first-address', options.firstAddress, '--port', String(options.port ?? 8443)];
+  const child: ChildProcess = spawn(TSX, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env },
@@ -57,14 +68,14 @@ export async function startCluster(options: { firstAddress: string; port?: numbe
       const text = await res.text();
       return { status: res.status, headers: res.headers, json: text ? (JSON.parse(text) as unknown) : null };
     },
-    async stop() {
+    async stop(stopOptions = {}) {
       if (child.exitCode !== null) return { code: child.exitCode, ms: 0 };
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       const started = Date.now();
       child.kill('SIGINT');
       const code = await exited;
       const ms = Date.now() - started;
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!stopOptions.keepData) rmSync(dataDir, { recursive: true, force: true });
       return { code, ms };
     },
   };
