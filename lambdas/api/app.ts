@@ -16,6 +16,7 @@ import type { SuperclusterService } from '../../shared/supercluster/supercluster
 import type { WorkloadService } from '../../shared/workloads/workload-service.ts';
 import type { ApiContext, HttpEvent, HttpResult } from './http.ts';
 import { apiKeyAuth } from './middleware/authenticate.ts';
+import { compressResponses } from './middleware/compress.ts';
 import { illumioErrors } from './middleware/error-handler.ts';
 import { leaderGate } from './middleware/leader-gate.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -64,6 +65,8 @@ export function createApiHandler(deps: ApiDeps) {
   });
 
   return middy<HttpEvent, HttpResult, Error, ApiContext>()
+    // first in, so its after/onError run last, on the final response (error bodies included)
+    .use(compressResponses())
     .use(illumioErrors(deps.logger))
     .use(apiKeyAuth(deps.apiKeys, (path) => PUBLIC_PATHS.has(path.replace(/\/$/, ''))))
     .use(leaderGate(deps.leader))
