@@ -2,7 +2,9 @@
  * npm run bench:replication -- [--writes 200] [--json] [--state .local/supercluster.json]
  * Replication lag leader -> members as a user sees it: POST a label on the leader, then poll
  * GET on every member until it is there. Without --state it starts its own local supercluster
- * (fresh, temp data dir, 127.0.6.x). Prints one JSON object as its last line.
+ * (fresh, temp data dir, 127.0.6.x; API rate limit raised). Prints one JSON object as its last line.
+ * With --state the supercluster's own api_rate_limit_per_minute applies: the ~2 ms polling needs it
+ * raised (npm start -- --config <a copy of the config with a higher limit>), or the bench stops on a 429.
  */
 import { percentile } from '../shared/runtime/stats.ts';
 import { readFileSync } from 'node:fs';

@@ -5,6 +5,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { RateLimiter } from '../shared/auth/rate-limit.ts';
 import { JobService } from '../shared/jobs/job-service.ts';
 import { LabelService } from '../shared/labels/label-service.ts';
 import { PolicyObjectService } from '../shared/policy/objects/policy-object-service.ts';
@@ -17,6 +18,7 @@ import { DynamoDbDirectoryStore, DynamoDbMembershipStore } from '../shared/stora
 import { DynamoDbJobStore } from '../shared/storage/dynamodb/jobs.ts';
 import { DynamoDbLabelStore } from '../shared/storage/dynamodb/labels.ts';
 import { DynamoDbLeaderRecordStore } from '../shared/storage/dynamodb/leader-record.ts';
+import { DynamoDbRequestCounterStore } from '../shared/storage/dynamodb/rate-limit.ts';
 import { dynamoDbPolicyAdapters } from '../shared/storage/dynamodb/policy.ts';
 import { DynamoDbPceStatusStore, DynamoDbReplicationLagStore, DynamoDbRuntimeStateStore } from '../shared/storage/dynamodb/supercluster-status.ts';
 import { DynamoDbWorkloadStore } from '../shared/storage/dynamodb/workloads.ts';
@@ -68,6 +70,8 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     lags,
     runtimeState,
     apiKeys: new DynamoDbApiKeyStore(ddb, g, region),
+    /** per API key, per PCE: counters in this PCE's local table; null when the config turns the limit off (0) */
+    rateLimit: runtime.config.api_rate_limit_per_minute > 0 ? new RateLimiter({ counter: new DynamoDbRequestCounterStore(ddb, l), limitPerMinute: runtime.config.api_rate_limit_per_minute }) : null,
     membership: new DynamoDbMembershipStore(ddb, g, region),
     directory: new DynamoDbDirectoryStore(ddb, g, region),
     labels: new LabelService({ labels: labelStore, leader, usesOf: labelUses }),

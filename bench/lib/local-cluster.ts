@@ -11,10 +11,18 @@ export interface BenchCluster {
   stop(): Promise<void>;
 }
 
+/**
+ * The API rate limit of a bench cluster: off. Benchmarks poll the API every few ms with one key, far
+ * above the 500 requests/min a user's supercluster allows, and a counter write per poll would load the
+ * one DynamoDB Local JVM with writes the measured path does not make.
+ */
+export const BENCH_API_RATE_LIMIT_PER_MINUTE = 0;
+
 export async function startBenchCluster(options: { config: SuperclusterConfig; firstAddress: string; log?: (line: string) => void }): Promise<BenchCluster> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pce-bench-'));
+  const config: SuperclusterConfig = { ...options.config, api_rate_limit_per_minute: BENCH_API_RATE_LIMIT_PER_MINUTE };
   try {
-    const cluster = await startLocalSupercluster({ config: options.config, dataDir, fresh: true, firstAddress: options.firstAddress, port: 8443, log: options.log });
+    const cluster = await startLocalSupercluster({ config, dataDir, fresh: true, firstAddress: options.firstAddress, port: 8443, log: options.log });
     return {
       state: cluster.state,
       async stop() {

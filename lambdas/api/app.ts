@@ -7,6 +7,7 @@ import httpRouterHandler from '@middy/http-router';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MethodNotAllowedError, NotFoundError } from '../../shared/api/errors.ts';
 import type { ApiKeyStore } from '../../shared/auth/api-keys.ts';
+import type { RateLimiter } from '../../shared/auth/rate-limit.ts';
 import type { JobService } from '../../shared/jobs/job-service.ts';
 import type { LabelService } from '../../shared/labels/label-service.ts';
 import type { WorkloadSettingsService } from '../../shared/settings/workload-settings-service.ts';
@@ -19,6 +20,7 @@ import { apiKeyAuth } from './middleware/authenticate.ts';
 import { compressResponses } from './middleware/compress.ts';
 import { illumioErrors } from './middleware/error-handler.ts';
 import { leaderGate } from './middleware/leader-gate.ts';
+import { rateLimit } from './middleware/rate-limit.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { labelRoutes } from './routes/labels.ts';
 import { policyRoutes, type PolicyApi } from './routes/policy.ts';
@@ -32,6 +34,8 @@ import { workloadRoutes } from './routes/workloads.ts';
 export interface ApiDeps {
   readonly logger: Logger;
   readonly apiKeys: ApiKeyStore;
+  /** requests per minute per API key on this PCE (optional only so that API tests of other areas need not build it) */
+  readonly rateLimit?: RateLimiter | null;
   readonly leader: LeaderView;
   readonly directory: DirectoryStore;
   readonly supercluster: SuperclusterService;
@@ -69,6 +73,8 @@ export function createApiHandler(deps: ApiDeps) {
     .use(compressResponses())
     .use(illumioErrors(deps.logger))
     .use(apiKeyAuth(deps.apiKeys, (path) => PUBLIC_PATHS.has(path.replace(/\/$/, ''))))
+    // after auth (it counts per key, and 401s are not counted), before the leader gate and the routes
+    .use(deps.rateLimit ? [rateLimit(deps.rateLimit, deps.logger)] : [])
     .use(leaderGate(deps.leader))
     .handler((event, context) => router(event, context, { signal: new AbortController().signal }) as Promise<HttpResult>);
 }

@@ -11,6 +11,8 @@ export interface ErrorEntry {
 export abstract class ApiError extends Error {
   abstract readonly statusCode: number;
   readonly errors: readonly ErrorEntry[];
+  /** response headers that go with the error (e.g. `Retry-After` of a 429) */
+  readonly headers: Readonly<Record<string, string>> = {};
 
   constructor(errors: readonly ErrorEntry[], options?: ErrorOptions) {
     super(errors.map((e) => e.message).join('; '), options);
@@ -76,6 +78,29 @@ export class MethodNotAllowedError extends ApiError {
 export class ValidationError extends ApiError {
   override readonly name: string = 'ValidationError';
   readonly statusCode = 406;
+}
+
+/** 429: the API key sent more requests this minute than the PCE allows (shared/auth/rate-limit.ts). */
+export class RateLimitedError extends ApiError {
+  override readonly name: string = 'RateLimitedError';
+  readonly statusCode = 429;
+  override readonly headers: Readonly<Record<string, string>>;
+  constructor(
+    readonly limitPerMinute: number,
+    readonly retryAfterSeconds: number,
+    options?: ErrorOptions,
+  ) {
+    super(
+      [
+        {
+          token: 'too_many_requests',
+          message: `API rate limit exceeded: this API key may send ${limitPerMinute} requests per minute to this PCE; retry in ${retryAfterSeconds} s`,
+        },
+      ],
+      options,
+    );
+    this.headers = { 'retry-after': String(retryAfterSeconds) };
+  }
 }
 
 /** 503: this PCE cannot serve right now (storage unreachable, runlevel below 5). */

@@ -29,6 +29,8 @@ export const keys = {
   replicationLagPrefix: () => ({ pk: 'REPLICATION', skPrefix: 'LAG#' }),
   /** local table: this PCE's runtime facts (start time, runlevel). */
   runtime: () => ({ pk: 'PCE', sk: 'RUNTIME' }),
+  /** local table: requests an API key sent this PCE in one minute window (epoch minute; TTL expires_at). */
+  rateCounter: (authUsername: string, windowMinute: number) => ({ pk: `RATE#${authUsername}`, sk: String(windowMinute) }),
 } as const;
 
 /** Attributes every global-table item carries (ARCHITECTURE.md: origin region and update time). */

@@ -4,7 +4,8 @@
  *
  * - global: replicated to every PCE region (DynamoDB global table), stream NEW_AND_OLD_IMAGES.
  *   Every item has exactly one writer region and carries `origin_region` and `updated_at` (ms).
- * - local: one per PCE, never replicated (heartbeats, compiled policy, replication lag readings, jobs).
+ * - local: one per PCE, never replicated (heartbeats, compiled policy, replication lag readings, jobs,
+ *   per-minute API rate-limit counters).
  */
 import type { SuperclusterConfig } from '../supercluster/config.ts';
 

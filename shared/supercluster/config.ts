@@ -1,8 +1,16 @@
 /**
  * The one supercluster configuration: validated once, used by the CDK app, the local cloud,
  * the Lambda handlers (as the SUPERCLUSTER_CONFIG environment variable) and pce-ctl.
+ *
+ * Optional fields and their defaults:
+ * - `name` ('pce'): prefix of the tables, queues and stacks;
+ * - `probe_interval_seconds` (5): seconds between replication probes;
+ * - `api_rate_limit_per_minute` (500, Illumio's): API requests one API key may send one PCE per
+ *   minute; the next gets 429 with Retry-After (shared/auth/rate-limit.ts). 0 turns the limit off
+ *   (no counter write per request: the benchmarks, which poll every few ms, use it).
  */
 import { z } from 'zod';
+import { DEFAULT_API_RATE_LIMIT_PER_MINUTE } from '../auth/rate-limit.ts';
 
 export const MIN_PCES = 2;
 export const MAX_PCES = 8;
@@ -41,6 +49,8 @@ const configSchema = z.strictObject({
   }),
   /** Seconds between replication probes each PCE writes (health: lag_seconds). */
   probe_interval_seconds: z.number().int().min(1).max(300).default(5),
+  /** API requests per minute per API key on each PCE; the one over it gets 429 (Illumio: 500). */
+  api_rate_limit_per_minute: z.number().int('must be an integer').nonnegative('must be 0 (off) or a positive integer').default(DEFAULT_API_RATE_LIMIT_PER_MINUTE),
   pces: z.array(pceSchema).min(MIN_PCES, `a supercluster has at least ${MIN_PCES} PCEs`).max(MAX_PCES, `a supercluster has at most ${MAX_PCES} PCEs`),
 });
 

@@ -11,6 +11,8 @@ export function rawConfig(): Record<string, unknown> & { pces: Record<string, un
     object_limits: { active_agents_per_pce: 100 },
     hosted_zone: { id: 'Z123EXAMPLE', name: 'sc.example.com' },
     probe_interval_seconds: 5,
+    // far above Illumio's 500: tests poll the API every few ms (rate-limit tests set their own limit)
+    api_rate_limit_per_minute: 1_000_000,
     pces: [
       { fqdn: 'pce-us.sc.example.com', region: 'us-east-1', continents: ['NA'], buddy: 'pce-eu.sc.example.com' },
       { fqdn: 'pce-eu.sc.example.com', region: 'eu-west-1', continents: ['EU'], buddy: 'pce-us.sc.example.com' },

@@ -1,5 +1,6 @@
 /** Small hand-written fakes of the domain ports, for unit tests of use cases and the API handler. */
 import type { ApiKeyRecord, ApiKeyStore } from '../../shared/auth/api-keys.ts';
+import type { RateWindow, RequestCounterStore } from '../../shared/auth/rate-limit.ts';
 import { DuplicateLabelError, type Label, type LabelStore } from '../../shared/labels/label.ts';
 import { WorkloadSettingsChangedError, type StoredWorkloadSettings, type WorkloadSettingsStore } from '../../shared/settings/workload-settings.ts';
 import type { PceStatusReport, PceStatusStore, PeerLag, ReplicationLagStore } from '../../shared/supercluster/health.ts';
@@ -133,5 +134,22 @@ export class FakeWorkloadSettingsStore implements WorkloadSettingsStore {
     this.leader.checkFence(fence);
     if ((this.items.get(next.orgId)?.updatedAt ?? null) !== seenUpdatedAt) throw new WorkloadSettingsChangedError('changed');
     this.items.set(next.orgId, next);
+  }
+}
+
+export class FakeRequestCounterStore implements RequestCounterStore {
+  /** count per `<key>@<window minute>` */
+  readonly counts = new Map<string, number>();
+  /** increments seen, including failed ones */
+  calls = 0;
+  /** when set, increment throws it (a throttled or unreachable table) */
+  failWith: Error | null = null;
+  async increment(key: string, window: RateWindow) {
+    this.calls++;
+    if (this.failWith) throw this.failWith;
+    const id = `${key}@${window.minute}`;
+    const count = (this.counts.get(id) ?? 0) + 1;
+    this.counts.set(id, count);
+    return count;
   }
 }

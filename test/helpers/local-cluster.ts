@@ -3,13 +3,26 @@
  * on its own loopback addresses and data dir, and talks to it as a user would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DEFAULT_CONFIG_PATH } from '../../infra/config/load.ts';
 import type { LocalSuperclusterState } from '../../infra/local/supercluster.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+/** The e2e clusters' API rate limit: the tests poll every 50 ms with one key, over Illumio's 500/min. */
+export const E2E_API_RATE_LIMIT_PER_MINUTE = 1_000_000;
+
+/** The shipped config with the e2e rate limit, in a temporary file for `--config` (removed by `cleanup`). */
+function e2eConfigFile(): { path: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'pce-e2e-config-'));
+  const path = join(dir, 'supercluster.json');
+  const config = JSON.parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8')) as Record<string, unknown>;
+  writeFileSync(path, JSON.stringify({ ...config, api_rate_limit_per_minute: E2E_API_RATE_LIMIT_PER_MINUTE }, null, 2));
+  return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
 
 export interface RunningCluster {
   readonly state: LocalSuperclusterState;
@@ -35,7 +48,8 @@ export async function startCluster(options: StartClusterOptions): Promise<Runnin
   // a restart rewrites the state file once every PCE answers: wait for the new one
   rmSync(stateFile, { force: true });
   let output = '';
-  const args = ['infra/local/main.ts', ...(options.dataDir ? [] : ['--fresh']), '--data-dir', dataDir, '--first-address', options.firstAddress, '--port', String(options.port ?? 8443)];
+  const configFile = e2eConfigFile();
+  const args = ['infra/local/main.ts', ...(options.dataDir ? [] : ['--fresh']), '--config', configFile.path, '--data-dir', dataDir, '--first-address', options.firstAddress, '--port', String(options.port ?? 8443)];
   const child: ChildProcess = spawn(TSX, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -43,6 +57,8 @@ export async function startCluster(options: StartClusterOptions): Promise<Runnin
   });
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  // main.ts reads the config once at start: the file goes when the cluster is ready (or the process ends)
+  child.once('exit', configFile.cleanup);
   const deadline = Date.now() + (options.timeoutMs ?? 90_000);
   while (!existsSync(stateFile)) {
     if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output}`);
@@ -52,6 +68,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Runnin
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+  configFile.cleanup();
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as LocalSuperclusterState;
   return {
     state,

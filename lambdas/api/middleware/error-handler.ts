@@ -13,7 +13,7 @@ export function illumioErrors(logger: Logger): MiddlewareObj<HttpEvent, HttpResu
       const err = request.error;
       if (err instanceof ApiError) {
         if (err.statusCode >= 500) logger.warn('request failed', { status: err.statusCode, errors: err.errors });
-        request.response = json(err.statusCode, err.errors);
+        request.response = json(err.statusCode, err.errors, { ...err.headers });
         return;
       }
       logger.error('unhandled error', { error: err ?? undefined, path: request.event.rawPath, method: request.event.requestContext.http.method });
