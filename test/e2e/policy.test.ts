@@ -8,7 +8,6 @@ import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { sqsClient } from '../../infra/local/clients.ts';
 import { eventually, startCluster, type RunningCluster } from '../helpers/local-cluster.ts';
 
-type Href = { href: string };
 type Compiled = {
   policy_version: number;
   rules_hash: string;
@@ -24,11 +23,7 @@ describe('policy compute, end to end', () => {
   const ids: Record<string, string> = {};
   let version = 0;
 
-  const post = async (pce: number, path: string, body: unknown) => {
-    const res = await cluster.api(pce, 'POST', `/api/v2${path}`, body);
-    if (res.status !== 201) throw new Error(`POST ${path} -> ${res.status} ${JSON.stringify(res.json)}`);
-    return res.json as Href & Record<string, unknown>;
-  };
+  const post = (pce: number, path: string, body: unknown) => cluster.create(pce, path, body);
   const compiled = async (pce: number, workload: string) => {
     const res = await cluster.api(pce, 'GET', `/api/v2/orgs/1/workloads/${workload}/compiled_policy`);
     return res.status === 200 ? (res.json as Compiled) : null;

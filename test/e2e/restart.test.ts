@@ -22,11 +22,7 @@ describe('restarting the local supercluster on its data', () => {
   const ids: Record<string, string> = {};
   let version = 0;
 
-  const post = async (pce: number, path: string, body: unknown) => {
-    const res = await cluster.api(pce, 'POST', `/api/v2${path}`, body);
-    if (res.status !== 201) throw new Error(`POST ${path} -> ${res.status} ${JSON.stringify(res.json)}`);
-    return res.json as Href & Record<string, unknown>;
-  };
+  const post = (pce: number, path: string, body: unknown) => cluster.create(pce, path, body);
   const web1PeersOnEu = async () => {
     const res = await cluster.api(1, 'GET', `/api/v2/orgs/1/workloads/${ids.web1}/compiled_policy`);
     if (res.status !== 200) return null;

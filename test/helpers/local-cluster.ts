@@ -30,6 +30,8 @@ export interface RunningCluster {
   readonly dataDir: string;
   readonly output: () => string;
   api(pceIndex: number, method: string, path: string, body?: unknown, auth?: { username: string; secret: string } | null): Promise<{ status: number; headers: Headers; json: unknown }>;
+  /** POST `/api/v2${path}` that must answer 201: the created object (throws with the answer otherwise). */
+  create(pceIndex: number, path: string, body: unknown): Promise<{ href: string } & Record<string, unknown>>;
   /** Ctrl-C (SIGINT) and wait for the process to end: its exit code and how long it took. The data dir is removed unless `keepData`. */
   stop(options?: { keepData?: boolean }): Promise<{ code: number | null; ms: number }>;
 }
@@ -70,7 +72,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Runnin
   }
   configFile.cleanup();
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as LocalSuperclusterState;
-  return {
+  const cluster: RunningCluster = {
     state,
     stateFile,
     dataDir,
@@ -85,6 +87,11 @@ export async function startCluster(options: StartClusterOptions): Promise<Runnin
       const text = await res.text();
       return { status: res.status, headers: res.headers, json: text ? (JSON.parse(text) as unknown) : null };
     },
+    async create(pceIndex, path, body) {
+      const res = await cluster.api(pceIndex, 'POST', `/api/v2${path}`, body);
+      if (res.status !== 201) throw new Error(`POST ${path} -> ${res.status} ${JSON.stringify(res.json)}`);
+      return res.json as { href: string } & Record<string, unknown>;
+    },
     async stop(stopOptions = {}) {
       if (child.exitCode !== null) return { code: child.exitCode, ms: 0 };
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -96,6 +103,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Runnin
       return { code, ms };
     },
   };
+  return cluster;
 }
 
 /** Polls `check` until it returns a value or the time is up. */
