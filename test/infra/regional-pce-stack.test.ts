@@ -123,6 +123,27 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
     template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
   });
 
+  it('alarms on DLQ jobs, compute errors, a late stream router, slow replication to each peer and API 5xx, to one SSL-only topic', () => {
+    const alarms = propertiesOfType(template, 'AWS::CloudWatch::Alarm');
+    const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);
+    expect(byMetric('ApproximateNumberOfMessagesVisible')).toEqual([expect.objectContaining({ Threshold: 1, Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/^ComputePipelineDeadLetterQueue/), 'QueueName'] } }] })]);
+    expect(byMetric('Errors')).toEqual([expect.objectContaining({ Threshold: 1, Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(template, 'ComputeFunction') } }] })]);
+    expect(byMetric('IteratorAge')).toEqual([expect.objectContaining({ Threshold: 60_000, Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(template, 'StreamRouterFunction') } }] })]);
+    expect(byMetric('5xx')).toHaveLength(1);
+    const replication = byMetric('ReplicationLatency');
+    const peers = config.pces.filter((p) => p.region !== region).map((p) => p.region).sort();
+    expect(replication.map((a) => (a.Dimensions as { Name: string; Value: string }[]).find((d) => d.Name === 'ReceivingRegion')?.Value).sort()).toEqual(peers);
+    for (const a of replication) expect(a).toMatchObject({ Threshold: 30_000, Dimensions: expect.arrayContaining([{ Name: 'TableName', Value: globalTableName(config) }]) });
+    const topic = Object.keys(resourcesOfType(template, 'AWS::SNS::Topic'));
+    expect(topic).toHaveLength(1);
+    for (const a of alarms) {
+      expect(a.AlarmActions).toEqual([{ Ref: topic[0] }]);
+      expect(a.TreatMissingData).toBe('notBreaching');
+    }
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+    template.hasOutput('AlarmTopicArn', {});
+  });
+
   it('has the compute queue with a DLQ redrive, SSE, and a visibility timeout of at least 6x the compute timeout', () => {
     const queues = resourcesOfType(template, 'AWS::SQS::Queue');
     const computeQueue = Object.entries(queues).find(([id]) => id.startsWith('ComputePipelineQueue'))?.[1];

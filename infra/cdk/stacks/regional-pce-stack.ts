@@ -1,6 +1,7 @@
 /**
  * One PCE's region: its local table, the four functions (api, stream router, compute, scheduled),
- * the compute pipeline, the regional API with its custom domains, and the PCE's own DNS record.
+ * the compute pipeline, the regional API with its custom domains, the PCE's own DNS record, and its
+ * alarms.
  * It reaches its global-table replica by name only: no cross-stack or cross-region references.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
@@ -13,6 +14,7 @@ import { ComputePipeline } from '../constructs/compute-pipeline.ts';
 import { grantDataAccess, type DataAccess } from '../constructs/data-access.ts';
 import { GlobalReplica } from '../constructs/global-replica.ts';
 import { LocalData } from '../constructs/local-data.ts';
+import { PceAlarms } from '../constructs/pce-alarms.ts';
 import { PceFunction, type PceRuntimeEnvironment } from '../constructs/pce-function.ts';
 import { RegionalApi } from '../constructs/regional-api.ts';
 import { ReplicaStream } from '../constructs/replica-stream.ts';
@@ -43,6 +45,7 @@ export class RegionalPceStack extends Stack {
   readonly replicaStream: ReplicaStream;
   readonly scheduledOps: ScheduledOps;
   readonly regionalApi: RegionalApi;
+  readonly alarms: PceAlarms;
 
   constructor(scope: Construct, id: string, props: RegionalPceStackProps) {
     super(scope, id, props);
@@ -125,7 +128,18 @@ export class RegionalPceStack extends Stack {
       leaderFqdn: config.leader_fqdn,
     });
 
+    this.alarms = new PceAlarms(this, 'Alarms', {
+      pceFqdn: pce.fqdn,
+      computeDeadLetterQueue: this.computePipeline.deadLetterQueue,
+      computeFunction: this.computeFunction.function,
+      streamRouterFunction: this.streamRouterFunction.function,
+      httpApi: this.regionalApi.httpApi,
+      globalTableName: globalTableName(config),
+      peerRegions: config.pces.filter((p) => p.region !== pce.region).map((p) => p.region),
+    });
+
     new CfnOutput(this, 'PceFqdn', { value: pce.fqdn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'subscribe operators here (email, chat, paging)' });
     new CfnOutput(this, 'ComputeQueueUrl', { value: this.computePipeline.queue.queueUrl });
   }
 }
