@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { lambdaContext } from './lambda-context.ts';
 
 export type HttpLambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -83,25 +84,6 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, domainName
   };
 }
 
-function lambdaContext(functionName: string, timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  const requestId = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
 /** The whole body, or RequestTooLargeError as soon as it is known to be too large (nothing more is buffered). */
 function readBody(req: IncomingMessage): Promise<Buffer> {
   if (declaresTooLarge(req)) return Promise.reject(new RequestTooLargeError(`content-length ${req.headers['content-length']}`));
@@ -141,7 +123,7 @@ export async function startHttpGateway(options: { host: string; port: number; do
   const serve = (req: IncomingMessage, res: ServerResponse) => {
     readBody(req)
       .then(async (body) => {
-        const result = await options.handler(toApiGatewayEvent(req, body, options.domainName), lambdaContext(options.functionName, options.timeoutMs ?? 29_000));
+        const result = await options.handler(toApiGatewayEvent(req, body, options.domainName), lambdaContext(options.functionName, 'local', options.timeoutMs ?? 29_000));
         send(res, result);
       })
       .catch((err: unknown) => {

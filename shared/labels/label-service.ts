@@ -1,4 +1,5 @@
 /** Label use cases: what the API does with labels, independent of HTTP and DynamoDB. */
+import { externalRefs } from '../api/partial-update.ts';
 import { NotLeaderError, ValidationError, notFound } from '../api/errors.ts';
 import { parseInput } from '../api/validation.ts';
 import { FenceFailedError, type LeaderView, type WriteFence } from '../supercluster/leader.ts';
@@ -56,8 +57,7 @@ export class LabelService {
             orgId: actor.orgId,
             key: input.key,
             value: input.value,
-            externalDataSet: input.external_data_set ?? null,
-            externalDataReference: input.external_data_reference ?? null,
+            ...externalRefs(input),
             userId: actor.userId,
             now: this.now(),
           },
@@ -77,8 +77,7 @@ export class LabelService {
     const next: Label = {
       ...current,
       value: input.value ?? current.value,
-      externalDataSet: input.external_data_set === undefined ? current.externalDataSet : input.external_data_set,
-      externalDataReference: input.external_data_reference === undefined ? current.externalDataReference : input.external_data_reference,
+      ...externalRefs(input, current),
       updatedAt: Math.max(this.now(), current.updatedAt + 1),
       updatedBy: actor.userId,
     };

@@ -3,6 +3,7 @@
  * Writes happen on the leader only and are fenced on the leader record; label references are checked
  * against the labels this replica holds.
  */
+import { externalRefs, pick } from '../api/partial-update.ts';
 import { randomUUID } from 'node:crypto';
 import { NotLeaderError, ValidationError, notFound, type ErrorEntry } from '../api/errors.ts';
 import type { Label, LabelStore } from '../labels/label.ts';
@@ -53,7 +54,8 @@ function failed(href: string | null, status: Exclude<BulkStatus, 'created' | 'up
   return { href, status, ...(first ? { token: first.token, message: first.message } : {}), errors };
 }
 
-const notFoundEntry = (href: string): ErrorEntry => ({ token: 'not_found', message: `workload ${href} not found` });
+/** A bulk item naming a workload that does not exist. */
+const notFoundItem = (href: string): BulkItemResult => failed(href, 'not_found', [{ token: 'not_found', message: `workload ${href} not found` }]);
 
 export interface WorkloadServiceDeps {
   readonly workloads: WorkloadStore;
@@ -188,8 +190,7 @@ export class WorkloadService {
       }
       const workload = current.get(target.value);
       if (!workload) {
-        const missing = workloadHref(actor.orgId, target.value);
-        results.push(failed(missing, 'not_found', [notFoundEntry(missing)]));
+        results.push(notFoundItem(workloadHref(actor.orgId, target.value)));
         continue;
       }
       const next = this.patch(actor, workload, p.value, labels.value);
@@ -224,8 +225,7 @@ export class WorkloadService {
       }
       const workload = current.get(target.value);
       if (!workload) {
-        const missing = workloadHref(actor.orgId, target.value);
-        results.push(failed(missing, 'not_found', [notFoundEntry(missing)]));
+        results.push(notFoundItem(workloadHref(actor.orgId, target.value)));
         continue;
       }
       changes.push({ at: results.length, change: { kind: 'delete', workload } });
@@ -317,8 +317,7 @@ export class WorkloadService {
       enforcementMode: input.enforcement_mode ?? 'idle',
       osId: input.os_id ?? null,
       osDetail: input.os_detail ?? null,
-      externalDataSet: input.external_data_set ?? null,
-      externalDataReference: input.external_data_reference ?? null,
+      ...externalRefs(input),
       managingPceFqdn: input.managing_pce_fqdn ?? null,
       createdAt: now,
       updatedAt: now,
@@ -337,7 +336,6 @@ export class WorkloadService {
 
   /** `current` with the input applied; the same object when nothing changes. Only changed parts get a new updatedAt. */
   private patch(actor: Actor, current: Workload, input: UpdateWorkloadInput, labels: LabelId[] | undefined): Workload {
-    const pick = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value);
     const m = current.meta;
     const metaFields = {
       name: pick(input.name, m.name),
@@ -347,8 +345,7 @@ export class WorkloadService {
       enforcementMode: pick(input.enforcement_mode, m.enforcementMode),
       osId: pick(input.os_id, m.osId),
       osDetail: pick(input.os_detail, m.osDetail),
-      externalDataSet: pick(input.external_data_set, m.externalDataSet),
-      externalDataReference: pick(input.external_data_reference, m.externalDataReference),
+      ...externalRefs(input, m),
       managingPceFqdn: pick(input.managing_pce_fqdn, m.managingPceFqdn),
     };
     const c = current.context;
@@ -424,7 +421,7 @@ function bulkResult(href: string, outcome: ChangeOutcome, done: 'created' | 'upd
     case 'ok':
       return { href, status: done };
     case 'not_found':
-      return failed(href, 'not_found', [notFoundEntry(href)]);
+      return notFoundItem(href);
     case 'conflict':
       return failed(done === 'created' ? null : href, 'validation_failure', [CONFLICT]);
     case 'fence_failed':

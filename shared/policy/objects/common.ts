@@ -6,6 +6,8 @@ import { z } from 'zod';
 import type { ErrorEntry } from '../../api/errors.ts';
 import { ValidationError } from '../../api/errors.ts';
 
+export { externalRefs, pick, type ExternalRefs } from '../../api/partial-update.ts';
+
 export const POLICY_OBJECT_TYPES = ['label_groups', 'services', 'ip_lists', 'rule_sets'] as const;
 export type PolicyObjectType = (typeof POLICY_OBJECT_TYPES)[number];
 
@@ -25,11 +27,6 @@ export interface ObjectMeta {
   readonly updatedAt: number;
   readonly createdBy: number;
   readonly updatedBy: number;
-}
-
-export interface ExternalRefs {
-  readonly externalDataSet: string | null;
-  readonly externalDataReference: string | null;
 }
 
 /** Who acts, in which org (the authenticated caller). */
@@ -123,7 +120,3 @@ export function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
 }
 
-/** Keeps the current value when the update does not mention the field (PUT is a partial update). */
-export function pick<T>(next: T | undefined, current: T): T {
-  return next === undefined ? current : next;
-}

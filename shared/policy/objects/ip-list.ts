@@ -1,6 +1,6 @@
 /** IP lists: IPv4/IPv6 addresses, ranges and CIDR blocks (with exclusions), plus FQDNs. */
 import { z } from 'zod';
-import { descriptionSchema, externalField, nameSchema, pick, type BuildContext, type ExternalRefs, type Issues, type ObjectMeta } from './common.ts';
+import { descriptionSchema, externalField, externalRefs, nameSchema, pick, type BuildContext, type ExternalRefs, type Issues, type ObjectMeta } from './common.ts';
 import { explainBadCidr, isFqdn, parseCidr, parseIpAddress } from './ip.ts';
 
 export interface IpRangeSpec {
@@ -132,8 +132,7 @@ export function ipListFromCreate(input: z.infer<typeof createIpListSchema>, ctx:
     description: input.description ?? '',
     ipRanges: ranges(input.ip_ranges, ctx.issues),
     fqdns: fqdns(input.fqdns, ctx.issues),
-    externalDataSet: input.external_data_set ?? null,
-    externalDataReference: input.external_data_reference ?? null,
+    ...externalRefs(input),
   };
 }
 
@@ -144,8 +143,7 @@ export function ipListFromUpdate(current: IpList, input: z.infer<typeof updateIp
     description: pick(input.description, current.description),
     ipRanges: input.ip_ranges === undefined ? current.ipRanges : ranges(input.ip_ranges, ctx.issues),
     fqdns: input.fqdns === undefined ? current.fqdns : fqdns(input.fqdns, ctx.issues),
-    externalDataSet: pick(input.external_data_set, current.externalDataSet),
-    externalDataReference: pick(input.external_data_reference, current.externalDataReference),
+    ...externalRefs(input, current),
   };
 }
 

@@ -5,6 +5,7 @@ import type { LabelId, ObjectId } from '../model.ts';
 import {
   descriptionSchema,
   externalField,
+  externalRefs,
   labelRefSchema,
   nameSchema,
   objectRefSchema,
@@ -65,8 +66,7 @@ export function labelGroupFromCreate(input: z.infer<typeof createLabelGroupSchem
     key: input.key,
     labels: labelIds(input.labels, ctx),
     subGroups: groupIds(input.sub_groups, ctx),
-    externalDataSet: input.external_data_set ?? null,
-    externalDataReference: input.external_data_reference ?? null,
+    ...externalRefs(input),
   };
 }
 
@@ -79,8 +79,7 @@ export function labelGroupFromUpdate(current: LabelGroup, input: z.infer<typeof 
     key: current.key,
     labels: input.labels === undefined ? current.labels : labelIds(input.labels, ctx),
     subGroups: input.sub_groups === undefined ? current.subGroups : groupIds(input.sub_groups, ctx),
-    externalDataSet: pick(input.external_data_set, current.externalDataSet),
-    externalDataReference: pick(input.external_data_reference, current.externalDataReference),
+    ...externalRefs(input, current),
   };
 }
 

@@ -7,6 +7,7 @@ import type { Actor, IngressService, ScopeEntry } from '../model.ts';
 import {
   descriptionSchema,
   externalField,
+  externalRefs,
   labelRefSchema,
   nameSchema,
   objectRefSchema,
@@ -205,8 +206,7 @@ export function ruleFromCreate(input: CreateRuleInput, ctx: BuildContext, meta: 
     ingressServices: ingress(input.ingress_services, ctx, `${field}ingress_services`),
     resolveLabelsAs: resolveAs(input.resolve_labels_as),
     unscopedConsumers: input.unscoped_consumers,
-    externalDataSet: input.external_data_set ?? null,
-    externalDataReference: input.external_data_reference ?? null,
+    ...externalRefs(input),
   };
 }
 
@@ -220,8 +220,7 @@ export function ruleFromUpdate(current: Rule, input: UpdateRuleInput, ctx: Build
     ingressServices: input.ingress_services === undefined ? current.ingressServices : ingress(input.ingress_services, ctx, 'ingress_services'),
     resolveLabelsAs: input.resolve_labels_as === undefined ? current.resolveLabelsAs : resolveAs(input.resolve_labels_as),
     unscopedConsumers: pick(input.unscoped_consumers, current.unscopedConsumers),
-    externalDataSet: pick(input.external_data_set, current.externalDataSet),
-    externalDataReference: pick(input.external_data_reference, current.externalDataReference),
+    ...externalRefs(input, current),
   };
 }
 
@@ -233,8 +232,7 @@ export function ruleSetFromCreate(input: z.infer<typeof createRuleSetSchema>, ct
     enabled: input.enabled,
     scopes: scopes(input.scopes, ctx),
     rules: input.rules.map((r, i) => ruleFromCreate(r, ctx, { ...meta, id: ctx.allocateId() }, `rules[${i}].`)),
-    externalDataSet: input.external_data_set ?? null,
-    externalDataReference: input.external_data_reference ?? null,
+    ...externalRefs(input),
   };
 }
 
@@ -246,7 +244,6 @@ export function ruleSetFromUpdate(current: RuleSet, input: z.infer<typeof update
     enabled: pick(input.enabled, current.enabled),
     scopes: input.scopes === undefined ? current.scopes : scopes(input.scopes, ctx),
     rules: current.rules,
-    externalDataSet: pick(input.external_data_set, current.externalDataSet),
-    externalDataReference: pick(input.external_data_reference, current.externalDataReference),
+    ...externalRefs(input, current),
   };
 }

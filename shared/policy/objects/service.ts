@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   descriptionSchema,
   externalField,
+  externalRefs,
   nameSchema,
   pick,
   type BuildContext,
@@ -80,8 +81,7 @@ export function serviceFromCreate(input: CreateServiceInput, ctx: BuildContext, 
     name: input.name,
     description: input.description ?? '',
     servicePorts: ports(input.service_ports, ctx.issues),
-    externalDataSet: input.external_data_set ?? null,
-    externalDataReference: input.external_data_reference ?? null,
+    ...externalRefs(input),
   };
 }
 
@@ -91,8 +91,7 @@ export function serviceFromUpdate(current: Service, input: UpdateServiceInput, c
     name: pick(input.name, current.name),
     description: pick(input.description, current.description),
     servicePorts: input.service_ports === undefined ? current.servicePorts : ports(input.service_ports, ctx.issues),
-    externalDataSet: pick(input.external_data_set, current.externalDataSet),
-    externalDataReference: pick(input.external_data_reference, current.externalDataReference),
+    ...externalRefs(input, current),
   };
 }
 
