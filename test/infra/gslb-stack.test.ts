@@ -153,36 +153,20 @@ describeGslb('two PCEs led from eu-central-1', () => TWO_PCE_CONFIG);
 
 describe('GslbRecords rejects what Route 53 would reject', () => {
   const zone = (stack: Stack) => route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789EXAMPLE', zoneName: 'supercluster.example.com' });
+  const recordsFor = (config: SuperclusterConfig, pces: SuperclusterConfig['pces']) => {
+    const stack = new Stack(new App(), 'Gslb', { env: { region: GSLB_REGION } });
+    return new GslbRecords(stack, 'Gslb', { zone: zone(stack), superclusterFqdn: config.supercluster_fqdn, leaderFqdn: config.leader_fqdn, pces, defaultPceFqdn: config.leader });
+  };
 
   it('a continent listed by two PCEs (duplicate geolocation records)', () => {
     const config = configWith({});
     const pces = config.pces.map((p, i) => (i === 1 ? { ...p, continents: [...p.continents, 'NA' as const] } : p));
-    const stack = new Stack(new App(), 'Gslb', { env: { region: GSLB_REGION } });
-    expect(
-      () =>
-        new GslbRecords(stack, 'Gslb', {
-          zone: zone(stack),
-          superclusterFqdn: config.supercluster_fqdn,
-          leaderFqdn: config.leader_fqdn,
-          pces,
-          defaultPceFqdn: config.leader,
-        }),
-    ).toThrow(/continent NA is listed by both/);
+    expect(() => recordsFor(config, pces)).toThrow(/continent NA is listed by both/);
   });
 
   it('a buddy that is not another PCE', () => {
     const config = configWith({});
     const pces = config.pces.map((p, i) => (i === 0 ? { ...p, buddy: p.fqdn } : p));
-    const stack = new Stack(new App(), 'Gslb', { env: { region: GSLB_REGION } });
-    expect(
-      () =>
-        new GslbRecords(stack, 'Gslb', {
-          zone: zone(stack),
-          superclusterFqdn: config.supercluster_fqdn,
-          leaderFqdn: config.leader_fqdn,
-          pces,
-          defaultPceFqdn: config.leader,
-        }),
-    ).toThrow(/buddy .* must be another PCE/);
+    expect(() => recordsFor(config, pces)).toThrow(/buddy .* must be another PCE/);
   });
 });

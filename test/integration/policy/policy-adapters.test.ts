@@ -5,9 +5,6 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dynamoDbDocumentClient } from '../../../infra/local/clients.ts';
-import type { DynamoDbLocal } from '../../../infra/local/dynamodb-local.ts';
-import { ensureTables } from '../../../infra/local/tables.ts';
 import { NotLeaderError, ValidationError } from '../../../shared/api/errors.ts';
 import { LabelService } from '../../../shared/labels/label-service.ts';
 import type { PolicyActor } from '../../../shared/policy/objects/common.ts';
@@ -27,7 +24,7 @@ import { DynamoDbPolicySnapshotStore } from '../../../shared/storage/dynamodb/po
 import { parseActivePolicyPointer, policyKeys } from '../../../shared/storage/policy-keys.ts';
 import { globalTableName } from '../../../shared/storage/tables.ts';
 import { LeaderView } from '../../../shared/supercluster/leader.ts';
-import { startTestDynamoDb, testConfig } from '../local-cloud/helpers.ts';
+import { startLeaderStorage, testConfig } from '../local-cloud/helpers.ts';
 
 const config = testConfig('policy');
 const region = 'us-east-1';
@@ -51,7 +48,7 @@ function recording(store: PolicyStore): PolicyStore & { documents: ActivePolicyD
 }
 
 describe('policy adapters (DynamoDB Local)', () => {
-  let ddb: DynamoDbLocal;
+  let storage: Awaited<ReturnType<typeof startLeaderStorage>>;
   let client: DynamoDBDocumentClient;
   let leaderStore: DynamoDbLeaderRecordStore;
   let labels: LabelService;
@@ -70,17 +67,13 @@ describe('policy adapters (DynamoDB Local)', () => {
   const hrefOf = (orgId: number, type: string, id: number) => `/orgs/${orgId}/sec_policy/draft/${type}/${id}`;
 
   beforeAll(async () => {
-    ddb = await startTestDynamoDb();
-    await ensureTables({ endpoint: ddb.endpoint, config });
-    client = dynamoDbDocumentClient(ddb.endpoint, region);
-    leaderStore = new DynamoDbLeaderRecordStore(client, table, region);
-    await leaderStore.createIfAbsent({ leaderRegion: region, leaderFqdn: 'pce-us.sc.example.com', epoch: 1, assignedAt: 1, previousLeaderFqdn: null });
+    storage = await startLeaderStorage(config, region);
+    ({ client, leader: leaderStore } = storage);
     labels = new LabelService({ labels: new DynamoDbLabelStore(client, table, region), leader: new LeaderView(leaderStore, region, 0) });
   });
 
   afterAll(async () => {
-    client?.destroy();
-    await ddb?.stop();
+    await storage?.stop();
   });
 
   it('draft CRUD: one stamped item per object, epoch-scoped ids, head revision per write, conflicts retried', async () => {

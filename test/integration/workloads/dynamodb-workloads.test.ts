@@ -4,9 +4,6 @@
  */
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dynamoDbDocumentClient } from '../../../infra/local/clients.ts';
-import type { DynamoDbLocal } from '../../../infra/local/dynamodb-local.ts';
-import { ensureTables } from '../../../infra/local/tables.ts';
 import { NotLeaderError } from '../../../shared/api/errors.ts';
 import { JobService } from '../../../shared/jobs/job-service.ts';
 import { LabelService } from '../../../shared/labels/label-service.ts';
@@ -20,7 +17,7 @@ import { globalTableName, localTableName } from '../../../shared/storage/tables.
 import { LeaderView } from '../../../shared/supercluster/leader.ts';
 import { WorkloadService, type BulkItemResult } from '../../../shared/workloads/workload-service.ts';
 import { workloadToJson } from '../../../shared/workloads/workload.ts';
-import { startTestDynamoDb, testConfig } from '../local-cloud/helpers.ts';
+import { startLeaderStorage, testConfig } from '../local-cloud/helpers.ts';
 
 const config = testConfig('wl');
 const region = 'us-east-1';
@@ -28,7 +25,7 @@ const table = globalTableName(config);
 const fqdns = config.pces.map((p) => p.fqdn);
 
 describe('workloads on DynamoDB Local', () => {
-  let ddb: DynamoDbLocal;
+  let storage: Awaited<ReturnType<typeof startLeaderStorage>>;
   let client: DynamoDBDocumentClient;
   let leaderStore: DynamoDbLeaderRecordStore;
   let store: DynamoDbWorkloadStore;
@@ -38,11 +35,8 @@ describe('workloads on DynamoDB Local', () => {
   const actor = (orgId: number) => ({ orgId, userId: 1 });
 
   beforeAll(async () => {
-    ddb = await startTestDynamoDb();
-    await ensureTables({ endpoint: ddb.endpoint, config });
-    client = dynamoDbDocumentClient(ddb.endpoint, region);
-    leaderStore = new DynamoDbLeaderRecordStore(client, table, region);
-    await leaderStore.createIfAbsent({ leaderRegion: region, leaderFqdn: 'pce-us.sc.example.com', epoch: 1, assignedAt: 1, previousLeaderFqdn: null });
+    storage = await startLeaderStorage(config, region);
+    ({ client, leader: leaderStore } = storage);
     const leader = new LeaderView(leaderStore, region, 0);
     const labelStore = new DynamoDbLabelStore(client, table, region);
     labels = new LabelService({ labels: labelStore, leader });
@@ -51,8 +45,7 @@ describe('workloads on DynamoDB Local', () => {
   });
 
   afterAll(async () => {
-    client?.destroy();
-    await ddb?.stop();
+    await storage?.stop();
   });
 
   it('stores a workload as a META and a CONTEXT item, stamped, merged on read; updates only the changed part', async () => {
