@@ -99,8 +99,7 @@ export class WorkloadService {
 
   /** The public JSON of `workloads`, labels with their key and value (one read of the org's labels, when any is used). */
   async toJson(orgId: number, workloads: readonly Workload[]): Promise<WorkloadJson[]> {
-    const used = workloads.some((w) => w.meta.labels.length > 0);
-    const labels: LabelIndex = used ? new Map((await this.deps.labels.list(orgId)).map((l) => [l.id, l])) : new Map();
+    const labels = await this.labelsById(orgId, workloads.some((w) => w.meta.labels.length > 0));
     return workloads.map((w) => workloadToJson(w, labels));
   }
 
@@ -111,13 +110,23 @@ export class WorkloadService {
   }
 
   async create(actor: Actor, body: unknown): Promise<Workload> {
+    return (await this.createIndexed(actor, body)).workload;
+  }
+
+  /** create, answered as the API shows it: labels from the read that validated them (no second read) */
+  async createJson(actor: Actor, body: unknown): Promise<WorkloadJson> {
+    const { workload, index } = await this.createIndexed(actor, body);
+    return workloadToJson(workload, index);
+  }
+
+  private async createIndexed(actor: Actor, body: unknown): Promise<{ workload: Workload; index: LabelIndex }> {
     const input = parseOrThrow(this.schemas.create, body);
     const index = await this.labelIndex(actor.orgId, [input]);
     const built = this.build(actor, input, index);
     if (!built.ok) throw new ValidationError(built.errors);
     const fence = await this.fence();
     await this.expectOk((await this.deps.workloads.apply([{ kind: 'create', workload: built.value }], fence))[0], built.value.id);
-    return built.value;
+    return { workload: built.value, index };
   }
 
   async update(actor: Actor, id: string, body: unknown): Promise<void> {
@@ -275,8 +284,12 @@ export class WorkloadService {
 
   /** The labels of the org, fetched only when an input references labels. */
   private async labelIndex(orgId: number, inputs: readonly { labels?: readonly unknown[] | null | undefined }[]): Promise<LabelIndex> {
-    if (!inputs.some((i) => i.labels && i.labels.length > 0)) return new Map();
-    return new Map((await this.deps.labels.list(orgId)).map((l) => [l.id, l]));
+    return this.labelsById(orgId, inputs.some((i) => i.labels && i.labels.length > 0));
+  }
+
+  /** The org's labels by id: one read, and only when `needed`. */
+  private async labelsById(orgId: number, needed: boolean): Promise<LabelIndex> {
+    return needed ? new Map((await this.deps.labels.list(orgId)).map((l) => [l.id, l])) : new Map();
   }
 
   /** Label refs to ids (undefined: labels not sent; null: none): every label must exist in the org, at most one label per key. */

@@ -34,9 +34,7 @@ export function workloadRoutes(deps: { workloads: WorkloadService; jobs: JobServ
       method: 'POST',
       path: BASE,
       handler: async (event, context) => {
-        const actor = orgOf(event, context);
-        const [created] = await workloads.toJson(actor.orgId, [await workloads.create(actor, jsonBody(event))]);
-        return json(201, created);
+        return json(201, await workloads.createJson(orgOf(event, context), jsonBody(event)));
       },
     },
     // bulk routes before {id}: the router tries dynamic routes in order
