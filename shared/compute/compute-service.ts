@@ -126,27 +126,27 @@ export class ComputeService {
     // the workloads of slices not done yet hold an older version: no need to compare before writing
     const fresh = new Set<WorkloadId>();
     for (const job of current) for (const id of mine) if (sliceOf(id, job.slices) === job.slice) fresh.add(id);
-    const recompute = new Set<WorkloadId>();
-    for (const id of changed.flatMap((j) => j.workload_ids)) if (mine.has(id)) recompute.add(id);
+    const changedIds = new Set(changed.flatMap((j) => j.workload_ids));
+    const recompute = new Set<WorkloadId>([...changedIds].filter((id) => mine.has(id)));
     const sets = new Set<IpSetId>();
-    if (reconcile) {
-      // everything, compared with what is stored: the slices still open included
-      for (const id of mine) recompute.add(id);
-      if (touched !== 'all') touched.changedIpSets.forEach((id) => sets.add(id));
-    } else if (touched === 'all') {
-      // cold: every workload whose slice of this version is done (the stored policy may predate these facts);
-      // those of slices still queued are computed by their own job
-      if (progress) for (const id of mine) if (progress.done.has(sliceOf(id, progress.slices))) recompute.add(id);
-    } else {
+    if (touched !== 'all') {
       // warm: whatever changed since the last run, whichever job brought the facts in
       touched.changedIpSets.forEach((id) => sets.add(id));
       for (const id of touched.rulesChanged) if (mine.has(id)) recompute.add(id);
+    }
+    if (reconcile) {
+      // everything, compared with what is stored: the slices still open included
+      for (const id of mine) recompute.add(id);
+    } else if (touched === 'all' && progress) {
+      // cold: every workload whose slice of this version is done (the stored policy may predate these facts);
+      // those of slices still queued are computed by their own job
+      for (const id of mine) if (progress.done.has(sliceOf(id, progress.slices))) recompute.add(id);
     }
     lap('plan');
     fresh.forEach((id) => recompute.delete(id));
     const outcome = await this.write(compiler, { fresh: [...fresh], maybeUnchanged: [...recompute] }, sets);
     // a workload now managed elsewhere (or deleted) leaves no compiled policy behind here
-    for (const id of new Set(changed.flatMap((j) => j.workload_ids))) if (!mine.has(id) && (await this.deps.compiled.getPolicy(id))) await this.deps.compiled.deletePolicy(id);
+    for (const id of changedIds) if (!mine.has(id) && (await this.deps.compiled.getPolicy(id))) await this.deps.compiled.deletePolicy(id);
     lap('write');
     if (!(await this.deps.compiled.advanceComputeSeq(orgId, seq))) {
       this.state = null;

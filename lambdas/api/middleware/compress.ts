@@ -38,7 +38,8 @@ export function compressResponses(): MiddlewareObj<HttpEvent, HttpResult, Error,
     const response = request.response;
     if (!response?.body || response.isBase64Encoded) return;
     const plain = Buffer.byteLength(response.body);
-    if (plain >= MIN_COMPRESS_BYTES && acceptsGzip(header(request.event, 'accept-encoding'))) {
+    const gzipAccepted = acceptsGzip(header(request.event, 'accept-encoding'));
+    if (plain >= MIN_COMPRESS_BYTES && gzipAccepted) {
       const gzipped = gzipSync(response.body);
       response.body = gzipped.toString('base64');
       response.isBase64Encoded = true;
@@ -51,7 +52,7 @@ export function compressResponses(): MiddlewareObj<HttpEvent, HttpResult, Error,
           token: 'response_too_large',
           message:
             `the response (${mb(plain)} MB of JSON${response.isBase64Encoded ? `, ${mb(bodyBytes(response))} MB compressed` : ''}) exceeds the API's 6 MB limit: ` +
-            (acceptsGzip(header(request.event, 'accept-encoding')) ? 'narrow it with filters or max_results' : 'send Accept-Encoding: gzip, or narrow it with filters or max_results'),
+            (gzipAccepted ? 'narrow it with filters or max_results' : 'send Accept-Encoding: gzip, or narrow it with filters or max_results'),
         },
       ]);
     }
