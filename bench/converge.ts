@@ -14,6 +14,7 @@ import { startBenchCluster } from './lib/local-cluster.ts';
 import { DynamoDbCompiledPolicyStore } from '../shared/storage/dynamodb/compiled-policy.ts';
 import { localTableName } from '../shared/storage/tables.ts';
 import { ApiClient } from './lib/api-client.ts';
+import { sleep } from '../shared/runtime/sleep.ts';
 
 const { values } = parseArgs({ options: { 'workloads-per-pce': { type: 'string', default: '1000' }, provisions: { type: 'string', default: '10' }, json: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } } });
 const perPce = Number(values['workloads-per-pce']);
@@ -91,7 +92,7 @@ try {
     for (;;) {
       if (await converged(version)) break;
       if (performance.now() - t0 > 300_000) throw new Error(`version ${version} did not converge in 300 s`);
-      await new Promise((r) => setTimeout(r, 25));
+      await sleep(25);
     }
     const ms = performance.now() - t0;
     await verify(version);

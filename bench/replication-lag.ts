@@ -13,6 +13,7 @@ import { loadSuperclusterConfig } from '../infra/config/load.ts';
 import type { LocalSuperclusterState } from '../infra/local/supercluster.ts';
 import { ApiClient } from './lib/api-client.ts';
 import { startBenchCluster, type BenchCluster } from './lib/local-cluster.ts';
+import { sleep } from '../shared/runtime/sleep.ts';
 
 const { values } = parseArgs({ options: { writes: { type: 'string', default: '200' }, json: { type: 'boolean', default: false }, state: { type: 'string' } } });
 const writes = Number(values.writes);
@@ -46,7 +47,7 @@ try {
           const got = await memberApis[k]?.call('GET', href, undefined, [200, 404]);
           if (got?.status === 200) break;
           if (performance.now() - committed > 30_000) throw new Error(`${href} not on ${m.fqdn} after 30 s`);
-          await new Promise((r) => setTimeout(r, 2));
+          await sleep(2);
         }
         lags.get(m.fqdn)?.push(performance.now() - committed);
       }),

@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import type { ComputeJobV1 } from '../shared/compute/jobs.ts';
 import { ENV } from '../shared/runtime/env.ts';
+import { sleep } from '../shared/runtime/sleep.ts';
 import { writeProbe } from '../shared/supercluster/probe.ts';
 import { buildPce } from './wiring.ts';
 
@@ -35,7 +36,7 @@ export const handler = async (event: unknown = {}): Promise<void> => {
     return;
   }
   for (let i = 0; i < probesPerInvocation; i++) {
-    if (i > 0) await new Promise((r) => setTimeout(r, intervalMs));
+    if (i > 0) await sleep(intervalMs);
     await writeProbe({ pce: pce.runtime.pce, statuses: pce.statuses, lags: pce.lags, runtime: pce.runtimeState, now: Date.now });
   }
 };

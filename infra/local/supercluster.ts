@@ -23,7 +23,7 @@ import { initialLeader, type SuperclusterConfig } from '../../shared/supercluste
 import { dynamoDbDocumentClient, localAwsEnvironment } from './clients.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
-import { isPortFree } from './internal.ts';
+import { isPortFree, sleep } from './internal.ts';
 import { LOCAL_PCE_ENV, type PceProcessMessage } from './pce-protocol.ts';
 import { GlobalTableReplicator } from './replicator.ts';
 import { ensureQueues, startSqsServer, type SqsServer } from './sqs-server.ts';
@@ -96,7 +96,7 @@ async function waitForHttp(url: string, expect: (status: number) => boolean, tim
     } catch (err) {
       last = (err as Error).message;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new LocalCloudError(`${url} did not become ready within ${timeoutMs} ms (last: ${last})`);
 }

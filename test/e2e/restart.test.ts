@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../../shared/runtime/sleep.ts';
 import { eventually, runCtl, startCluster, type RunningCluster } from '../helpers/local-cluster.ts';
 
 type Href = { href: string };
@@ -78,7 +79,7 @@ describe('restarting the local supercluster on its data', () => {
   it('serves the same labels on every PCE, and a label deleted before the stop does not come back', async () => {
     for (let round = 0; round < 3; round++) {
       for (const pce of [0, 1, 2]) expect(await labelValues(pce)).toEqual(['db', 'web']);
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
   });
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_CONFIG_PATH } from '../../infra/config/load.ts';
 import type { LocalSuperclusterState } from '../../infra/local/supercluster.ts';
+import { sleep } from '../../shared/runtime/sleep.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -68,7 +69,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Runnin
       child.kill('SIGINT');
       throw new Error(`supercluster not ready in time:\n${output}`);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   configFile.cleanup();
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as LocalSuperclusterState;
@@ -113,7 +114,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     const value = await check();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 

@@ -9,11 +9,11 @@ import { SnapshotIncompleteError } from '../snapshot/errors.ts';
 import { ActivePolicyChangedError, DraftChangedError, PolicyObjectTooLargeError } from './errors.ts';
 import { POLICY_IDS_PER_EPOCH } from './defaults.ts';
 import type { IdCounter } from './ports.ts';
+import { sleep } from '../../runtime/sleep.ts';
 
 /** enough for ~10 concurrent writers (automation tools run writes in parallel): each round lets at least one through */
 const ATTEMPTS = 12;
 
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Reads that depend on a provisioned version: 503 while it is still replicating to this PCE. */
 export function translateRead(err: unknown): unknown {
@@ -40,7 +40,7 @@ export class LeaderWrites {
         return await attempt(fence);
       } catch (err) {
         if ((err instanceof DraftChangedError || err instanceof ActivePolicyChangedError) && n < ATTEMPTS) {
-          await pause(Math.floor(Math.random() * 20 * n));
+          await sleep(Math.floor(Math.random() * 20 * n));
           continue;
         }
         throw await this.translate(err);

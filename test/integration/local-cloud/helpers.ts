@@ -7,6 +7,7 @@ import { dynamoDbDocumentClient } from '../../../infra/local/clients.ts';
 import { ensureTables } from '../../../infra/local/tables.ts';
 import { DynamoDbLeaderRecordStore } from '../../../shared/storage/dynamodb/leader-record.ts';
 import { globalTableName } from '../../../shared/storage/tables.ts';
+import { sleep } from '../../../shared/runtime/sleep.ts';
 
 export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-1'] as const;
 export type TestRegion = (typeof REGIONS)[number];
@@ -43,7 +44,7 @@ export async function startLeaderStorage(config: SuperclusterConfig, region: str
   };
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep };
 
 /** Polls `probe` until it returns something other than undefined; fails after timeoutMs naming `what`. */
 export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5_000, intervalMs = 20): Promise<T> {
