@@ -8,6 +8,7 @@
  *   EventBridge schedule  -> a timer                      -> lambdas/scheduled.ts
  * The parent (infra/local/main.ts) forks it with IPC and stops it with SIGTERM.
  */
+import { RECONCILE_INTERVAL_MINUTES } from '../../shared/compute/jobs.ts';
 import { pceRuntimeFromEnv } from '../../shared/runtime/env.ts';
 import { dynamoDbStreamsClient, sqsClient } from './clients.ts';
 import { startHttpGateway } from './http-gateway.ts';
@@ -16,9 +17,6 @@ import { pollQueue } from './sqs-poller.ts';
 import { pollTableStream } from './stream-poller.ts';
 import { fileCheckpointStore } from './stream-reader.ts';
 import { join } from 'node:path';
-
-/** As the CDK app's reconcile rule (infra/cdk/constructs/scheduled-ops.ts). */
-const RECONCILE_EVERY_MS = 60 * 60 * 1000;
 
 function send(message: PceProcessMessage): void {
   process.send?.(message);
@@ -74,7 +72,7 @@ async function run(): Promise<void> {
   // the local queues start empty after a restart: reconcile now what jobs may have been lost, then hourly as in AWS
   const reconcile = () => scheduled.handler({ task: 'reconcile' }).catch((err: unknown) => console.error(`${tag} reconcile failed: ${(err as Error).message}`));
   if (queue) await reconcile();
-  const reconcileTimer = queue ? setInterval(() => void reconcile(), RECONCILE_EVERY_MS) : undefined;
+  const reconcileTimer = queue ? setInterval(() => void reconcile(), RECONCILE_INTERVAL_MINUTES * 60_000) : undefined;
 
   let stopping = false;
   const stop = async () => {

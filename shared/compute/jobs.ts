@@ -35,6 +35,9 @@ export const WORKLOADS_PER_CHANGE_JOB = 500;
  * provision's open slices. Sent when a PCE starts (the local queues do not survive a restart) and on a
  * schedule, so a job lost or parked in the DLQ is made good without an operator.
  */
+/** How often a PCE queues a reconcile job (the CDK schedule and the local cloud's timer). */
+export const RECONCILE_INTERVAL_MINUTES = 60;
+
 export const reconcileJobV1 = z.strictObject({
   ...base,
   kind: z.literal('reconcile'),

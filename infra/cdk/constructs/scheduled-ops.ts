@@ -8,12 +8,13 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { RECONCILE_INTERVAL_MINUTES } from '../../../shared/compute/jobs.ts';
 
 export interface ScheduledOpsProps {
   readonly handler: lambda.IFunction;
   /** @default Duration.minutes(1) */
   readonly every?: Duration;
-  /** @default Duration.hours(1) */
+  /** @default RECONCILE_INTERVAL_MINUTES (shared with the local cloud) */
   readonly reconcileEvery?: Duration;
 }
 
@@ -31,7 +32,7 @@ export class ScheduledOps extends Construct {
     this.rule.addTarget(new targets.LambdaFunction(props.handler, { retryAttempts: 0, maxEventAge: Duration.minutes(1) }));
     this.reconcileRule = new events.Rule(this, 'Reconcile', {
       description: 'PCE anti-entropy: queue a reconcile job (recompute every managed workload, finish open slices)',
-      schedule: events.Schedule.rate(props.reconcileEvery ?? Duration.hours(1)),
+      schedule: events.Schedule.rate(props.reconcileEvery ?? Duration.minutes(RECONCILE_INTERVAL_MINUTES)),
     });
     this.reconcileRule.addTarget(
       new targets.LambdaFunction(props.handler, { event: events.RuleTargetInput.fromObject({ task: 'reconcile' }), retryAttempts: 2, maxEventAge: Duration.minutes(30) }),
