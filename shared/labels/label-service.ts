@@ -1,6 +1,7 @@
 /** Label use cases: what the API does with labels, independent of HTTP and DynamoDB. */
+import { notLeaderAfterFenceFailure, requireLeaderFence } from '../api/leader-fence.ts';
 import { externalRefs } from '../api/partial-update.ts';
-import { NotLeaderError, ValidationError, notFound } from '../api/errors.ts';
+import { ValidationError, notFound } from '../api/errors.ts';
 import { parseInput } from '../api/validation.ts';
 import { FenceFailedError, type LeaderView, type WriteFence } from '../supercluster/leader.ts';
 import {
@@ -101,17 +102,12 @@ export class LabelService {
     }
   }
 
-  private async fence(): Promise<WriteFence> {
-    const fence = await this.deps.leader.fence();
-    if (!fence) throw new NotLeaderError((await this.deps.leader.current())?.leaderFqdn ?? null);
-    return fence;
+  private fence(): Promise<WriteFence> {
+    return requireLeaderFence(this.deps.leader);
   }
 
   private async translate(err: unknown): Promise<unknown> {
-    if (err instanceof FenceFailedError) {
-      this.deps.leader.invalidate();
-      return new NotLeaderError((await this.deps.leader.current())?.leaderFqdn ?? null, { cause: err });
-    }
+    if (err instanceof FenceFailedError) return notLeaderAfterFenceFailure(this.deps.leader, err);
     if (err instanceof DuplicateLabelError) return new ValidationError([{ token: 'label_duplicate', message: err.message }], { cause: err });
     if (err instanceof LabelChangedError) return new ValidationError([{ token: 'label_conflict', message: err.message }], { cause: err });
     return err;

@@ -1,5 +1,6 @@
 /** Workload settings use cases: read on every PCE, partial update on the leader. Independent of HTTP and DynamoDB. */
-import { NotLeaderError, ValidationError, type ErrorEntry } from '../api/errors.ts';
+import { notLeaderAfterFenceFailure, requireLeaderFence } from '../api/leader-fence.ts';
+import { ValidationError, type ErrorEntry } from '../api/errors.ts';
 import { parseInput } from '../api/validation.ts';
 import { labelHref, type LabelStore } from '../labels/label.ts';
 import type { Actor } from '../labels/label-service.ts';
@@ -77,17 +78,12 @@ export class WorkloadSettingsService {
     return refs.filter((r) => missing.has(r.labelId)).map((r) => ({ token: 'label_not_found', message: `${r.field}: label ${labelHref(orgId, r.labelId)} does not exist` }));
   }
 
-  private async fence(): Promise<WriteFence> {
-    const fence = await this.deps.leader.fence();
-    if (!fence) throw new NotLeaderError((await this.deps.leader.current())?.leaderFqdn ?? null);
-    return fence;
+  private fence(): Promise<WriteFence> {
+    return requireLeaderFence(this.deps.leader);
   }
 
   private async translate(err: unknown): Promise<unknown> {
-    if (err instanceof FenceFailedError) {
-      this.deps.leader.invalidate();
-      return new NotLeaderError((await this.deps.leader.current())?.leaderFqdn ?? null, { cause: err });
-    }
+    if (err instanceof FenceFailedError) return notLeaderAfterFenceFailure(this.deps.leader, err);
     if (err instanceof WorkloadSettingsChangedError) return new ValidationError([{ token: 'workload_settings_conflict', message: 'the workload settings changed while being updated; retry' }], { cause: err });
     return err;
   }

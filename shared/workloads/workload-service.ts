@@ -3,6 +3,7 @@
  * Writes happen on the leader only and are fenced on the leader record; label references are checked
  * against the labels this replica holds.
  */
+import { notLeaderAfterFenceFailure, requireLeaderFence } from '../api/leader-fence.ts';
 import { externalRefs, pick } from '../api/partial-update.ts';
 import { randomUUID } from 'node:crypto';
 import { NotLeaderError, ValidationError, notFound, type ErrorEntry } from '../api/errors.ts';
@@ -255,8 +256,9 @@ export class WorkloadService {
         changes.map((c) => c.change),
         fence ?? (await this.fence()),
       );
-      if (outcomes.includes('fence_failed') && !outcomes.includes('ok')) throw await this.notLeader();
-      const leaderFqdn = outcomes.includes('fence_failed') ? await this.leaderFqdnAfterFenceFailure() : null;
+      const notLeader = outcomes.includes('fence_failed') ? await notLeaderAfterFenceFailure(this.deps.leader) : null;
+      if (notLeader && !outcomes.includes('ok')) throw notLeader;
+      const leaderFqdn = notLeader?.leaderFqdn ?? null;
       changes.forEach(({ at, change }, i) => {
         const href = workloadHref(actor.orgId, change.kind === 'update' ? change.next.id : change.workload.id);
         results[at] = bulkResult(href, outcomes[i] ?? 'fence_failed', done, leaderFqdn);
@@ -379,26 +381,15 @@ export class WorkloadService {
     };
   }
 
-  private async fence(): Promise<WriteFence> {
-    const fence = await this.deps.leader.fence();
-    if (!fence) throw new NotLeaderError((await this.deps.leader.current())?.leaderFqdn ?? null);
-    return fence;
-  }
-
-  private async leaderFqdnAfterFenceFailure(): Promise<string | null> {
-    this.deps.leader.invalidate();
-    return (await this.deps.leader.current())?.leaderFqdn ?? null;
-  }
-
-  private async notLeader(): Promise<NotLeaderError> {
-    return new NotLeaderError(await this.leaderFqdnAfterFenceFailure());
+  private fence(): Promise<WriteFence> {
+    return requireLeaderFence(this.deps.leader);
   }
 
   private async expectOk(outcome: ChangeOutcome | undefined, id: string): Promise<void> {
     if (outcome === 'ok') return;
     if (outcome === 'not_found') throw notFound(`workload ${id}`);
     if (outcome === 'conflict') throw new ValidationError([CONFLICT]);
-    throw await this.notLeader();
+    throw await notLeaderAfterFenceFailure(this.deps.leader);
   }
 }
 

@@ -3,17 +3,17 @@
  * attempt (read drafts, validate, one fenced transaction), retry when another write on the leader
  * got there first, and translate storage outcomes into API errors.
  */
-import { NotLeaderError, UnavailableError, ValidationError } from '../../api/errors.ts';
+import { UnavailableError, ValidationError } from '../../api/errors.ts';
 import { FenceFailedError, type LeaderView, type WriteFence } from '../../supercluster/leader.ts';
 import { SnapshotIncompleteError } from '../snapshot/errors.ts';
 import { ActivePolicyChangedError, DraftChangedError, PolicyObjectTooLargeError } from './errors.ts';
 import { POLICY_IDS_PER_EPOCH } from './defaults.ts';
 import type { IdCounter } from './ports.ts';
 import { sleep } from '../../runtime/sleep.ts';
+import { notLeaderAfterFenceFailure, requireLeaderFence } from '../../api/leader-fence.ts';
 
 /** enough for ~10 concurrent writers (automation tools run writes in parallel): each round lets at least one through */
 const ATTEMPTS = 12;
-
 
 /** Reads that depend on a provisioned version: 503 while it is still replicating to this PCE. */
 export function translateRead(err: unknown): unknown {
@@ -26,10 +26,8 @@ export function translateRead(err: unknown): unknown {
 export class LeaderWrites {
   constructor(private readonly leader: LeaderView) {}
 
-  async fence(): Promise<WriteFence> {
-    const fence = await this.leader.fence();
-    if (!fence) throw new NotLeaderError((await this.leader.current())?.leaderFqdn ?? null);
-    return fence;
+  fence(): Promise<WriteFence> {
+    return requireLeaderFence(this.leader);
   }
 
   /** Runs `attempt` under a fresh fence until it succeeds, retrying optimistic-lock conflicts a few times. */
@@ -49,10 +47,7 @@ export class LeaderWrites {
   }
 
   private async translate(err: unknown): Promise<unknown> {
-    if (err instanceof FenceFailedError) {
-      this.leader.invalidate();
-      return new NotLeaderError((await this.leader.current())?.leaderFqdn ?? null, { cause: err });
-    }
+    if (err instanceof FenceFailedError) return notLeaderAfterFenceFailure(this.leader, err);
     if (err instanceof DraftChangedError) return new ValidationError([{ token: 'policy_write_conflict', message: `the draft policy kept changing during this write; retry (${err.message})` }], { cause: err });
     if (err instanceof ActivePolicyChangedError) return new ValidationError([{ token: 'provision_conflict', message: `another provision happened at the same time; retry (${err.message})` }], { cause: err });
     if (err instanceof PolicyObjectTooLargeError) return new ValidationError([{ token: 'object_too_large', message: err.message }], { cause: err });
