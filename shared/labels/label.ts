@@ -49,6 +49,14 @@ export interface LabelFilter {
   readonly externalDataReference?: string;
 }
 
+const LABEL_HREF = /^\/orgs\/(\d{1,15})\/labels\/(\d{1,15})$/;
+
+/** The org and label id of a label href, or null when it is not one. */
+export function labelIdFromHref(href: string): { orgId: number; id: number } | null {
+  const m = LABEL_HREF.exec(href);
+  return m?.[1] && m[2] ? { orgId: Number(m[1]), id: Number(m[2]) } : null;
+}
+
 export function labelHref(orgId: number, id: number): string {
   return `/orgs/${orgId}/labels/${id}`;
 }

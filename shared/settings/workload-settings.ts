@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import type { ErrorEntry } from '../api/errors.ts';
-import { labelHref } from '../labels/label.ts';
+import { labelHref, labelIdFromHref } from '../labels/label.ts';
 import type { WriteFence } from '../supercluster/leader.ts';
 
 export const TIMEOUT_SETTINGS = ['workload_disconnected_timeout_seconds', 'workload_goodbye_timeout_seconds'] as const;
@@ -53,8 +53,6 @@ export function defaultWorkloadSettings(orgId: number): WorkloadSettings {
 export function workloadSettingsHref(orgId: number): string {
   return `/orgs/${orgId}/settings/workloads`;
 }
-
-const LABEL_HREF = /^\/orgs\/(\d{1,15})\/labels\/(\d{1,15})$/;
 
 const entrySchema = z.strictObject({
   // clients send `null` (or leave it out) for the default entry
@@ -119,13 +117,13 @@ export function checkWorkloadSettingsUpdate(orgId: number, input: UpdateWorkload
       const before = problems.length;
       for (const [j, ref] of (raw.scope ?? []).entries()) {
         const field = `${at}.scope[${j}].href`;
-        const m = LABEL_HREF.exec(ref.href);
-        if (!m) problems.push(problem(field, `"${ref.href}" is not a label href (/orgs/${orgId}/labels/{id})`, 'invalid_label_href'));
-        else if (Number(m[1]) !== orgId) problems.push(problem(field, `"${ref.href}" is not a label of org ${orgId}`, 'invalid_label_href'));
-        else if (ids.includes(Number(m[2]))) problems.push(problem(field, `label ${ref.href} is listed twice in this scope`, 'duplicate_scope_label'));
+        const label = labelIdFromHref(ref.href);
+        if (!label) problems.push(problem(field, `"${ref.href}" is not a label href (/orgs/${orgId}/labels/{id})`, 'invalid_label_href'));
+        else if (label.orgId !== orgId) problems.push(problem(field, `"${ref.href}" is not a label of org ${orgId}`, 'invalid_label_href'));
+        else if (ids.includes(label.id)) problems.push(problem(field, `label ${ref.href} is listed twice in this scope`, 'duplicate_scope_label'));
         else {
-          ids.push(Number(m[2]));
-          labelRefs.push({ field, labelId: Number(m[2]) });
+          ids.push(label.id);
+          labelRefs.push({ field, labelId: label.id });
         }
       }
       const entry: TimeoutEntry = { scope: [...ids].sort((a, b) => a - b), value: raw.value, venType: raw.ven_type ?? null };

@@ -4,7 +4,8 @@
  */
 import { ValidationError, type ErrorEntry } from '../api/errors.ts';
 import { ENFORCEMENT_MODES, type EnforcementMode, type LabelId } from '../policy/model.ts';
-import { EMPTY_CONTEXT, labelIdFromHref, type Workload } from './workload.ts';
+import { labelIdFromHref } from '../labels/label.ts';
+import { EMPTY_CONTEXT, type Workload } from './workload.ts';
 
 export interface WorkloadFilter {
   /** partial, case-insensitive */

@@ -7,7 +7,7 @@ import { notLeaderAfterFenceFailure, requireLeaderFence } from '../api/leader-fe
 import { externalRefs, pick } from '../api/partial-update.ts';
 import { randomUUID } from 'node:crypto';
 import { NotLeaderError, ValidationError, notFound, type ErrorEntry } from '../api/errors.ts';
-import type { Label, LabelStore } from '../labels/label.ts';
+import { labelIdFromHref, type Label, type LabelStore } from '../labels/label.ts';
 import type { Actor } from '../labels/label-service.ts';
 import type { LabelId, WorkloadId } from '../policy/model.ts';
 import { isWorkloadId } from '../storage/workload-keys.ts';
@@ -15,7 +15,6 @@ import type { LeaderView, WriteFence } from '../supercluster/leader.ts';
 import { matchesWorkloadFilter, type WorkloadFilter } from './filter.ts';
 import {
   interfaceFromInput,
-  labelIdFromHref,
   parseOrThrow,
   tryParse,
   workloadHref,

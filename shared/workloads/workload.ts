@@ -199,13 +199,6 @@ export function workloadIdFromHref(orgId: number, href: string): string | null {
   return m?.[2] && Number(m[1]) === orgId ? m[2] : null;
 }
 
-const LABEL_HREF = /^\/orgs\/(\d{1,15})\/labels\/(\d{1,15})$/;
-
-export function labelIdFromHref(href: string): { orgId: number; id: LabelId } | null {
-  const m = LABEL_HREF.exec(href);
-  return m?.[1] && m[2] ? { orgId: Number(m[1]), id: Number(m[2]) } : null;
-}
-
 export function interfaceFromInput(i: z.infer<typeof interfaceSchema>): WorkloadInterface {
   return { name: i.name, address: i.address, cidrBlock: i.cidr_block ?? null, defaultGatewayAddress: i.default_gateway_address ?? null, linkState: i.link_state ?? null };
 }
