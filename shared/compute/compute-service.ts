@@ -153,11 +153,15 @@ export class ComputeService {
       throw new ComputeConflictError(`org ${orgId}: another compute run completed during this one (sequence ${seq} moved); recomputing from fresh facts`);
     }
     if (this.state) this.state.seq = seq + 1;
-    for (const job of current) await this.deps.compiled.markSliceDone(orgId, job.policy_version, job.slice, job.slices, target.sha256);
+    // one write per slice count (all slices of a provision share theirs)
+    for (const count of new Set(current.map((j) => j.slices))) {
+      await this.deps.compiled.markSlicesDone(orgId, target.version, current.filter((j) => j.slices === count).map((j) => j.slice), count, target.sha256);
+    }
     if (reconcile) {
       // every workload of the version is computed: its provision is complete here, whatever jobs were lost
       const count = progress?.slices ?? Math.max(1, Math.ceil(mine.size / WORKLOADS_PER_SLICE));
-      for (let slice = 0; slice < count; slice++) if (!progress?.done.has(slice)) await this.deps.compiled.markSliceDone(orgId, target.version, slice, count, target.sha256);
+      const open = Array.from({ length: count }, (_, slice) => slice).filter((slice) => !progress?.done.has(slice));
+      await this.deps.compiled.markSlicesDone(orgId, target.version, open, count, target.sha256);
     }
     lap('finish');
     const skippedSlices = slices.length - current.length;

@@ -55,11 +55,11 @@ export interface CompiledPolicyStore {
   getIpSets(ids: readonly IpSetId[]): Promise<CompiledIpSet[]>;
   deletePolicy(workloadId: WorkloadId): Promise<void>;
   /**
-   * Records that a provision slice finished (idempotent: a set of slice numbers). `sha256` names the
+   * Records that provision slices finished (idempotent: a set of slice numbers; one write for all of `done`). `sha256` names the
    * version's document: two leaders racing through a failover can both write version n, and the slices
    * of one must not count for the other.
    */
-  markSliceDone(orgId: number, version: number, slice: number, slices: number, sha256?: string): Promise<void>;
+  markSlicesDone(orgId: number, version: number, done: readonly number[], slices: number, sha256?: string): Promise<void>;
   /** A provision's slices on this PCE (how many, which are done); null before the first finished, or when they were of another document. */
   sliceProgress(orgId: number, version: number, sha256?: string): Promise<SliceProgress | null>;
   /**

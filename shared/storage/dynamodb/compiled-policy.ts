@@ -101,7 +101,8 @@ export class DynamoDbCompiledPolicyStore implements CompiledPolicyStore {
     await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: compiledKeys.policy(workloadId) }));
   }
 
-  async markSliceDone(orgId: number, version: number, slice: number, slices: number, sha256 = ''): Promise<void> {
+  async markSlicesDone(orgId: number, version: number, done: readonly number[], slices: number, sha256 = ''): Promise<void> {
+    if (done.length === 0) return;
     const key = compiledKeys.progress(orgId, version);
     try {
       await this.client.send(
@@ -110,13 +111,13 @@ export class DynamoDbCompiledPolicyStore implements CompiledPolicyStore {
           Key: key,
           UpdateExpression: 'SET slices = :n, sha256 = :sha ADD slices_done :s',
           ConditionExpression: 'attribute_not_exists(sha256) OR sha256 = :sha',
-          ExpressionAttributeValues: { ':n': slices, ':sha': sha256, ':s': new Set([slice]) },
+          ExpressionAttributeValues: { ':n': slices, ':sha': sha256, ':s': new Set(done) },
         }),
       );
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
       // the progress was of another document numbered `version`: this one starts over
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...key, slices, sha256, slices_done: new Set([slice]) } }));
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...key, slices, sha256, slices_done: new Set(done) } }));
     }
   }
 

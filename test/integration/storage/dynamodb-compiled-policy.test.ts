@@ -45,21 +45,24 @@ describe('DynamoDbCompiledPolicyStore (DynamoDB Local)', () => {
 
   it('records slice progress idempotently', async () => {
     expect(await store.sliceProgress(7, 3)).toBeNull();
-    await store.markSliceDone(7, 3, 1, 4);
-    await store.markSliceDone(7, 3, 1, 4);
-    await store.markSliceDone(7, 3, 0, 4);
+    await store.markSlicesDone(7, 3, [1], 4);
+    await store.markSlicesDone(7, 3, [1], 4);
+    await store.markSlicesDone(7, 3, [0], 4);
     const progress = await store.sliceProgress(7, 3);
     expect(progress?.slices).toBe(4);
     expect([...(progress?.done ?? [])].sort()).toEqual([0, 1]);
+    // several slices in one write (a batch of slice jobs, or a reconcile closing the open ones)
+    await store.markSlicesDone(7, 3, [2, 3], 4);
+    expect((await store.sliceProgress(7, 3))?.done).toEqual(new Set([0, 1, 2, 3]));
   });
 
   it('keeps slice progress per document: another document numbered like it starts over', async () => {
-    await store.markSliceDone(7, 9, 0, 2, 'sha-a');
-    await store.markSliceDone(7, 9, 1, 2, 'sha-a');
+    await store.markSlicesDone(7, 9, [0], 2, 'sha-a');
+    await store.markSlicesDone(7, 9, [1], 2, 'sha-a');
     expect((await store.sliceProgress(7, 9, 'sha-a'))?.done).toEqual(new Set([0, 1]));
     // a second leader's version 9 (a different document) after a failover
     expect(await store.sliceProgress(7, 9, 'sha-b')).toBeNull();
-    await store.markSliceDone(7, 9, 1, 3, 'sha-b');
+    await store.markSlicesDone(7, 9, [1], 3, 'sha-b');
     expect(await store.sliceProgress(7, 9, 'sha-b')).toEqual({ slices: 3, done: new Set([1]) });
     expect(await store.sliceProgress(7, 9, 'sha-a')).toBeNull();
   });

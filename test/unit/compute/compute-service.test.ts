@@ -49,9 +49,10 @@ class MemoryCompiledStore implements CompiledPolicyStore {
   async deletePolicy(id: string) {
     this.policies.delete(id);
   }
-  async markSliceDone(orgId: number, version: number, slice: number, slices: number, sha256?: string) {
+  async markSlicesDone(orgId: number, version: number, done: readonly number[], slices: number, sha256?: string) {
+    if (done.length === 0) return;
     if (this.sliceCounts.get(`${orgId}/${version}`)?.sha256 !== sha256) this.slices = new Set([...this.slices].filter((s) => !s.startsWith(`${orgId}/${version}/`)));
-    this.slices.add(`${orgId}/${version}/${slice}`);
+    done.forEach((slice) => this.slices.add(`${orgId}/${version}/${slice}`));
     this.sliceCounts.set(`${orgId}/${version}`, { slices, sha256 });
   }
   async summary() {
