@@ -6,9 +6,19 @@
  * contents (+ recompiling what rulesChanged names). Optionally runs the reference compiler on a few
  * workloads to extrapolate its full time (and checks it agrees). Progress on stderr; one JSON object as
  * the last stdout line. Single-threaded; pin it with `taskset -c 0` for a one-core figure.
+ *
+ * Provision cost in the compiled-policy store (shared/compute/compiled-index.ts, docs/adr/0010), with every
+ * workload managed by one PCE: the items the compute path writes for a one-rule change, from the stored
+ * layout of the generated policy (pointers, groups, rule lists, sets) compared with the layout of the
+ * changed version, the way ComputeService plans them. The change: the first enabled rule of the first
+ * enabled prod rule set of the probe workload's app gets another service (`ingress_services` → tcp 65001),
+ * a typical one-rule edit (`provision_items_written`, `_pct` of the workloads). For comparison, a rule
+ * every workload has (the global DNS rule, consumers `ams`, to udp/tcp 5353) rewrites every group
+ * (`provision_items_written_global_rule`).
  */
 import { percentile } from '../shared/runtime/stats.ts';
 import { parseArgs } from 'node:util';
+import { CompiledIndex, indexEntryOf, planIndexChanges, type IndexEntry } from '../shared/compute/compiled-index.ts';
 import { PolicyCompiler } from '../shared/policy/compiler/index.ts';
 import type { Actor, EnforcementMode, IngressService, PolicyIpList, PolicyLabel, PolicyLabelGroup, PolicyRule, PolicyRuleSet, PolicyService, PolicySnapshot, ScopeEntry, WorkloadFacts } from '../shared/policy/model.ts';
 import { ReferenceCompiler, normalisePolicy } from '../shared/policy/reference/index.ts';
@@ -325,6 +335,80 @@ engine.updateWorkload(gen.probe);
 log(`label change x${labelLat.length}: median ${percentile(labelLat, 0.5).toFixed(2)} ms, p99 ${percentile(labelLat, 0.99).toFixed(2)} ms`);
 const peakRssMb = rssMb();
 
+// provision cost in the compiled-policy store: what a one-rule change makes the compute path write
+const entriesOf = (compiler: PolicyCompiler): Map<string, IndexEntry> => {
+  const named = compiler.namedWorkloads();
+  const out = new Map<string, IndexEntry>();
+  for (const w of gen.workloads) {
+    const p = compiler.compile(w.id);
+    if (p) out.set(w.id, indexEntryOf(p, w.labels, named.has(w.id)));
+  }
+  return out;
+};
+const tp0 = performance.now();
+const stored = new CompiledIndex({ trackMembers: true });
+stored.apply(planIndexChanges(stored, entriesOf(engine)));
+const storedSets = new Map(engine.ipSetIds().map((id) => [id, engine.ipSet(id).hash]));
+const layoutMs = performance.now() - tp0;
+log(`stored layout: ${stored.workloads} pointers, ${stored.groupCount} groups in ${layoutMs.toFixed(0)} ms`);
+
+interface ProvisionWrites {
+  ip_sets: number;
+  rule_lists: number;
+  groups: number;
+  pointers: number;
+  deleted: number;
+  head: number;
+  total: number;
+  plan_ms: number;
+}
+/** what ComputeService writes for a provision of `changed` over the stored layout (a new compiler: every set of the computed workloads compared) */
+const provisionWrites = (changed: PolicySnapshot): ProvisionWrites => {
+  const t = performance.now();
+  const after = new PolicyCompiler(changed, gen.workloads);
+  const desired = entriesOf(after);
+  const plan = planIndexChanges(stored, desired);
+  const setIds = new Set<string>();
+  for (const e of desired.values()) e.group?.list.ipSetIds.forEach((id) => setIds.add(id));
+  let ipSets = 0;
+  for (const id of setIds) if (storedSets.get(id) !== after.ipSet(id).hash) ipSets++;
+  let deleted = 0;
+  for (const v of plan.pointers.values()) if (v === null) deleted++;
+  for (const v of plan.groups.values()) if (v === null) deleted++;
+  const groups = plan.groups.size - [...plan.groups.values()].filter((v) => v === null).length;
+  const pointers = plan.pointers.size - [...plan.pointers.values()].filter((v) => v === null).length;
+  const total = ipSets + plan.lists.length + groups + pointers + deleted + 1;
+  return { ip_sets: ipSets, rule_lists: plan.lists.length, groups, pointers, deleted, head: 1, total, plan_ms: round(performance.now() - t) };
+};
+const withRule = (pick: (rs: PolicyRuleSet, r: PolicyRule) => boolean, change: (r: PolicyRule) => PolicyRule): { snapshot: PolicySnapshot; ruleId: number } => {
+  let ruleId = -1;
+  const ruleSets = gen.snapshot.ruleSets.map((rs) => ({
+    ...rs,
+    rules: rs.rules.map((r) => {
+      if (ruleId !== -1 || !rs.enabled || !r.enabled || !pick(rs, r)) return r;
+      ruleId = r.id;
+      return change(r);
+    }),
+  }));
+  if (ruleId === -1) throw new Error('no rule to change');
+  return { snapshot: { ...gen.snapshot, version: gen.snapshot.version + 1, ruleSets }, ruleId };
+};
+const probeAppLabel = gen.probe.labels[1];
+const prodLabel = 2001;
+const appRule = withRule(
+  (rs) => rs.scopes.some((scope) => scope.some((e) => e.kind === 'label' && e.id === probeAppLabel) && scope.some((e) => e.kind === 'label' && e.id === prodLabel)),
+  (r) => ({ ...r, ingressServices: [{ kind: 'port', proto: 6, port: 65001 }] }),
+);
+const oneRule = provisionWrites(appRule.snapshot);
+log(`one-rule change (rule ${appRule.ruleId}, app rule set): ${oneRule.total} items written (${JSON.stringify(oneRule)}) for ${W} workloads`);
+const globalRule = withRule(
+  (rs, r) => rs.id === 1 && r.consumers.some((a) => a.kind === 'ams'),
+  (r) => ({ ...r, ingressServices: [{ kind: 'port', proto: 17, port: 5353 }, { kind: 'port', proto: 6, port: 5353 }] }),
+);
+const everyone = provisionWrites(globalRule.snapshot);
+log(`global rule change (rule ${globalRule.ruleId}, consumers ams): ${everyone.total} items written (${JSON.stringify(everyone)})`);
+const provisionRssMb = rssMb();
+
 // reference on a sample, extrapolated
 let referenceMs: number | null = null;
 let referencePerWorkloadMs: number | null = null;
@@ -390,6 +474,14 @@ const result = {
   label_change_median_ms: round(percentile(labelLat, 0.5), 3),
   label_change_p99_ms: round(percentile(labelLat, 0.99), 3),
   peak_rss_mb: round(peakRssMb),
+  provision_items_written: oneRule.total,
+  provision_items_written_pct: round((100 * oneRule.total) / W, 3),
+  provision_changed_rule: appRule.ruleId,
+  provision_items_breakdown: oneRule,
+  provision_items_written_global_rule: everyone.total,
+  provision_items_breakdown_global_rule: everyone,
+  stored_groups: stored.groupCount,
+  provision_peak_rss_mb: round(provisionRssMb),
   rss_before_engine_mb: round(rssBeforeMb),
   heap_used_mb: round(process.memoryUsage().heapUsed / 1048576),
   reference_ms: referenceMs === null ? null : Math.round(referenceMs),

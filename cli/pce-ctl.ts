@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAssignLeader } from './commands/assign-leader.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerInitLeader } from './commands/init-leader.ts';
+import { registerListenOnly } from './commands/listen-only.ts';
 import { registerMembers } from './commands/members.ts';
 
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerAssignLeader(program);
   registerInitLeader(program);
+  registerListenOnly(program);
   return program;
 }
 

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_CONFIG_PATH, loadSuperclusterConfig } from '../infra/config/load.ts';
 import { LOCAL_CREDENTIALS } from '../infra/local/clients.ts';
+import { globalTableAdapters, localTableAdapters, type GlobalTableAdapters, type LocalTableAdapters } from '../shared/storage/dynamodb/adapters.ts';
 import { documentClient, type DynamoDBDocumentClient } from '../shared/storage/dynamodb/client.ts';
 import { globalTableName, localTableName } from '../shared/storage/tables.ts';
 import type { SuperclusterConfig } from '../shared/supercluster/config.ts';
@@ -25,6 +26,10 @@ export interface Target {
   readonly globalTable: string;
   localTable(region: string): string;
   client(region: string): DynamoDBDocumentClient;
+  /** the adapters over `region`'s replica of the global table (shared/storage/dynamodb/adapters.ts) */
+  global(region: string): GlobalTableAdapters;
+  /** the adapters over the local table of the PCE in `region` */
+  local(region: string): LocalTableAdapters;
   destroy(): void;
 }
 
@@ -47,19 +52,22 @@ export function resolveTarget(options: GlobalOptions): Target {
     if (!endpoint) throw new TargetError(`${stateFile} has no local.dynamodb endpoint; restart \`npm start\``);
   }
   const clients = new Map<string, DynamoDBDocumentClient>();
+  const client = (region: string): DynamoDBDocumentClient => {
+    let c = clients.get(region);
+    if (!c) {
+      c = documentClient(endpoint ? { region, endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 } : { region });
+      clients.set(region, c);
+    }
+    return c;
+  };
   return {
     config,
     where: endpoint ? `local cloud (${endpoint})` : 'AWS',
     globalTable: globalTableName(config),
     localTable: (region) => localTableName(config, region),
-    client(region) {
-      let c = clients.get(region);
-      if (!c) {
-        c = documentClient(endpoint ? { region, endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 } : { region });
-        clients.set(region, c);
-      }
-      return c;
-    },
+    client,
+    global: (region) => globalTableAdapters(client(region), globalTableName(config), region, { remoteClient: client }),
+    local: (region) => localTableAdapters(client(region), localTableName(config, region)),
     destroy() {
       for (const c of clients.values()) c.destroy();
     },

@@ -20,6 +20,9 @@ const compute = new ComputeService({
   workloads: pce.workloadStore,
   compiled: pce.compiled,
   createCompiler: (snapshot, workloads) => new PolicyCompiler(snapshot, workloads),
+  logger: pce.logger,
+  // connected VENs are pushed what each run stored (null without a VEN channel)
+  ...(pce.publisher ? { publisher: pce.publisher } : {}),
 });
 const queue = pce.computeQueue;
 

@@ -6,6 +6,11 @@
  * - `reconcile` (EventBridge every hour; the local cloud also at start): puts a reconcile job on this
  *   PCE's compute queue, which recomputes every workload the PCE manages against the active policy and
  *   finishes open provision slices: a job lost or parked in the DLQ is made good without an operator.
+ *   A probe that finds listen-only mode ended since this PCE's last status queues one too, so the VENs
+ *   held back get what was computed meanwhile (pushed to every connected VEN).
+ * - `sweep` (EventBridge every minute; the local cloud every VEN_SWEEP_INTERVAL_SECONDS): marks offline
+ *   the VENs this PCE manages that stopped heartbeating (the org's workload settings), and recounts them
+ *   for the object limit (shared/ven/ven-service.ts).
  */
 import { z } from 'zod';
 import type { ComputeJobV1 } from '../shared/compute/jobs.ts';
@@ -19,7 +24,7 @@ const probesPerInvocation = Math.max(1, Number(process.env[ENV.probesPerInvocati
 const intervalMs = pce.runtime.config.probe_interval_seconds * 1000;
 
 /** The EventBridge rule's constant input (none for the probe rule). */
-const scheduledEvent = z.object({ task: z.enum(['probe', 'reconcile']).default('probe') }).loose();
+const scheduledEvent = z.object({ task: z.enum(['probe', 'reconcile', 'sweep']).default('probe') }).loose();
 
 export type ScheduledTask = z.infer<typeof scheduledEvent>['task'];
 
@@ -28,15 +33,24 @@ export const handler = async (event: unknown = {}): Promise<void> => {
   const parsed = scheduledEvent.safeParse(event ?? {});
   if (!parsed.success) pce.logger.warn('unknown scheduled task; writing the probe', { issues: parsed.error.issues.map((i) => i.message) });
   const task: ScheduledTask = parsed.success ? parsed.data.task : 'probe';
-  if (task === 'reconcile') {
-    if (!pce.computeQueue) throw new Error('reconcile needs the compute queue (COMPUTE_QUEUE_URL is not set)');
-    const job: ComputeJobV1 = { version: 1, kind: 'reconcile', org_id: pce.runtime.config.org_id, requested_at: Date.now() };
-    await pce.computeQueue.send([job]);
-    pce.logger.info('reconcile job queued', { org_id: job.org_id });
+  if (task === 'reconcile') return reconcile('scheduled');
+  if (task === 'sweep') {
+    const outcome = await pce.vens.protocol.sweepOffline(pce.runtime.config.org_id);
+    if (outcome.markedOffline > 0) pce.logger.info('VENs marked offline', { ...outcome });
     return;
   }
   for (let i = 0; i < probesPerInvocation; i++) {
     if (i > 0) await sleep(intervalMs);
-    await writeProbe({ pce: pce.runtime.pce, statuses: pce.statuses, lags: pce.lags, runtime: pce.runtimeState, now: Date.now });
+    const previous = (await pce.statuses.list()).find((s) => s.region === pce.runtime.region);
+    await writeProbe({ pce: pce.runtime.pce, statuses: pce.statuses, lags: pce.lags, runtime: pce.runtimeState, listenOnly: pce.listenOnly, now: Date.now });
+    const listenOnly = await pce.listenOnly.get();
+    if (previous?.listenOnlyEnabledAt != null && listenOnly === null) await reconcile('listen-only mode disabled');
   }
 };
+
+async function reconcile(why: string): Promise<void> {
+  if (!pce.computeQueue) throw new Error('reconcile needs the compute queue (COMPUTE_QUEUE_URL is not set)');
+  const job: ComputeJobV1 = { version: 1, kind: 'reconcile', org_id: pce.runtime.config.org_id, requested_at: Date.now() };
+  await pce.computeQueue.send([job]);
+  pce.logger.info('reconcile job queued', { org_id: job.org_id, why });
+}

@@ -1,7 +1,8 @@
 /**
  * Lambda entry point: consumes this region's replica stream of the global table and decides what each
  * change means here (shared/compute/stream-router.ts): replication probes become lag readings, a new
- * active policy version fans out into recompute slices, a workload change becomes a compute job.
+ * active policy version fans out into recompute slices, a workload change becomes a compute job, and a
+ * managed workload's change may concern the VENs managed here (reassign and unpaired pushes, clean-up).
  * Reports partial batch failures so a failed record is retried in order.
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
@@ -21,6 +22,7 @@ const deps = {
   queue,
   workloads: pce.workloadStore,
   recognise: { activePolicy: parseActivePolicyPointer, workload: workloadItemOf },
+  vens: pce.vens.streamReactions,
   logger: pce.logger,
   now: Date.now,
   onError: (error: unknown, recordIndex: number) => pce.logger.error('stream record failed', { error: error as Error, recordIndex }),

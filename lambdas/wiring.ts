@@ -1,58 +1,58 @@
 /**
  * The composition root shared by every Lambda entry point: adapters built once per runtime (cold start)
- * from the environment contract, with the SDK clients Lambda provides. The local cloud runs the same
- * entry points in one process per PCE with the same environment, pointed at local endpoints.
+ * from the environment contract, with the SDK clients Lambda provides (shared/storage/dynamodb/adapters.ts,
+ * the one adapter factory). The local cloud runs the same entry points in one process per PCE with the
+ * same environment, pointed at local endpoints.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { RateLimiter } from '../shared/auth/rate-limit.ts';
+import { CompiledPolicyView } from '../shared/compute/policy-view.ts';
+import { countWorkloadsAffected } from '../shared/compute/workloads-affected.ts';
 import { JobService } from '../shared/jobs/job-service.ts';
 import { LabelService } from '../shared/labels/label-service.ts';
+import { PairingProfileService } from '../shared/pairing/pairing-profile-service.ts';
+import { PairingService } from '../shared/pairing/pairing-service.ts';
+import type { PolicySnapshot } from '../shared/policy/model.ts';
 import { PolicyObjectService } from '../shared/policy/objects/policy-object-service.ts';
 import { ProvisioningService } from '../shared/policy/objects/provisioning-service.ts';
-import { pceRuntimeFromEnv, type PceRuntime } from '../shared/runtime/env.ts';
+import { DEFAULT_MANAGEMENT_SERVER_PORT, pceRuntimeFromEnv, type PceRuntime } from '../shared/runtime/env.ts';
 import { WorkloadSettingsService } from '../shared/settings/workload-settings-service.ts';
-import { DynamoDbApiKeyStore } from '../shared/storage/dynamodb/api-keys.ts';
+import { globalTableAdapters, localTableAdapters } from '../shared/storage/dynamodb/adapters.ts';
 import { documentClient } from '../shared/storage/dynamodb/client.ts';
-import { DynamoDbDirectoryStore, DynamoDbMembershipStore } from '../shared/storage/dynamodb/directory.ts';
-import { DynamoDbJobStore } from '../shared/storage/dynamodb/jobs.ts';
-import { DynamoDbLabelStore } from '../shared/storage/dynamodb/labels.ts';
-import { DynamoDbLeaderRecordStore } from '../shared/storage/dynamodb/leader-record.ts';
-import { DynamoDbRequestCounterStore } from '../shared/storage/dynamodb/rate-limit.ts';
-import { dynamoDbPolicyAdapters } from '../shared/storage/dynamodb/policy.ts';
-import { DynamoDbPceStatusStore, DynamoDbReplicationLagStore, DynamoDbRuntimeStateStore } from '../shared/storage/dynamodb/supercluster-status.ts';
-import { DynamoDbWorkloadStore } from '../shared/storage/dynamodb/workloads.ts';
-import { DynamoDbWorkloadSettingsStore } from '../shared/storage/dynamodb/workload-settings.ts';
-import { DynamoDbCompiledPolicyStore } from '../shared/storage/dynamodb/compiled-policy.ts';
 import { approximateQueueDepth, SqsComputeQueue } from '../shared/storage/sqs/compute-queue.ts';
+import { ApiGatewayVenPushChannel, venChannelManagementClient } from '../shared/storage/ws/ven-push-channel.ts';
 import { LeaderView } from '../shared/supercluster/leader.ts';
-import { countWorkloadsAffected } from '../shared/compute/workloads-affected.ts';
-import type { PolicySnapshot } from '../shared/policy/model.ts';
 import { SuperclusterService } from '../shared/supercluster/supercluster-service.ts';
+import { VenAuthenticator } from '../shared/ven/auth.ts';
+import { VenChannelService } from '../shared/ven/channel-service.ts';
+import { VenPolicyPublisher } from '../shared/ven/publisher.ts';
+import { VenStreamReactions } from '../shared/ven/stream-reactions.ts';
+import { VenAdminService } from '../shared/ven/ven-admin-service.ts';
+import { VenService } from '../shared/ven/ven-service.ts';
 import { WorkloadService } from '../shared/workloads/workload-service.ts';
 
 export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
   const logger = new Logger({ serviceName: 'pce', persistentKeys: { pce: runtime.pce.fqdn, region: runtime.region } });
   const ddb = documentClient({ region: runtime.region });
-  const { globalTableName: g, localTableName: l, region } = runtime;
-  const leaderStore = new DynamoDbLeaderRecordStore(ddb, g, region);
-  const leader = new LeaderView(leaderStore, region);
-  const statuses = new DynamoDbPceStatusStore(ddb, g);
-  const lags = new DynamoDbReplicationLagStore(ddb, l);
-  const runtimeState = new DynamoDbRuntimeStateStore(ddb, l);
-  const labelStore = new DynamoDbLabelStore(ddb, g, region);
-  /** also the compute pipeline's WorkloadFactsSource (listFacts) */
-  const workloadStore = new DynamoDbWorkloadStore(ddb, g, region);
-  /** policy.snapshots is also the compute pipeline's ActivePolicySource (getActive/getVersion) */
+  const { region } = runtime;
+  const global = globalTableAdapters(ddb, runtime.globalTableName, region);
+  const local = localTableAdapters(ddb, runtime.localTableName);
+  const leader = new LeaderView(global.leaderRecord, region);
+  const { statuses } = global;
+  const { lags, runtimeState, listenOnly, venConnections, compiled, heartbeats, agentCount } = local;
+  const labelStore = global.labels;
+  const workloadStore = global.workloads;
   const policy = {
-    ...dynamoDbPolicyAdapters(ddb, g, region),
+    ...global.policy,
     leader,
     workloadsAffected: (orgId: number, before: PolicySnapshot | null, after: PolicySnapshot) => countWorkloadsAffected(workloadStore, orgId, before, after),
   };
+  const pairingStores = global.pairing;
   const sqs = new SQSClient({ region });
   const { computeQueueUrl, computeDlqUrl } = runtime;
   const policyObjects = new PolicyObjectService(policy);
-  const settings = new WorkloadSettingsService({ settings: new DynamoDbWorkloadSettingsStore(ddb, g, region), labels: labelStore, leader });
+  const settings = new WorkloadSettingsService({ settings: global.workloadSettings, labels: labelStore, leader });
   const labelUses = async (orgId: number, labelId: number): Promise<string[]> => {
     const [inPolicy, workloads, inSettings] = await Promise.all([policyObjects.isLabelInUse(orgId, labelId), workloadStore.listFacts(orgId), settings.usesLabel(orgId, labelId)]);
     const onWorkloads = workloads.filter((w) => w.labels.includes(labelId)).length;
@@ -62,6 +62,30 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
       ...(inSettings ? ['the workload settings (a timer scope)'] : []),
     ];
   };
+  /** VEN channel: connections in the local table, tokens in the global one; pushes only where the management API is configured */
+  const venAuthenticator = new VenAuthenticator(global.agentCredentials);
+  const venPush = runtime.venChannelManagementUrl ? new ApiGatewayVenPushChannel(venChannelManagementClient(runtime.venChannelManagementUrl, { region })) : null;
+  const publisher = venPush
+    ? new VenPolicyPublisher({
+        connections: venConnections,
+        channel: venPush,
+        listenOnly,
+        onPublished: (outcome, publication) => logger.info('VEN pushes', { orgId: publication.orgId, policyVersion: publication.policyVersion, ...outcome }),
+        onError: (error, context) => logger.warn('VEN push failed', { ...context, error: error as Error }),
+      })
+    : null;
+  /** pairing keys (generateKey) and their redemption by the VEN activate call (redeem) */
+  const pairing = new PairingService({
+    pces: runtime.config.pces,
+    region,
+    managementServer: { superclusterFqdn: runtime.config.supercluster_fqdn, port: runtime.managementServerPort ?? DEFAULT_MANAGEMENT_SERVER_PORT },
+    ...pairingStores,
+    onUseNotRecorded: (error, context) => logger.warn('pairing not counted', { ...context, error: error as Error }),
+  });
+  /** VENs this PCE manages: its own agent items (no leader fence), heartbeats and counters in its local table */
+  const venPolicy = new CompiledPolicyView({ store: compiled });
+  const { managedWorkloads } = global;
+  const venAdmin = new VenAdminService({ config: runtime.config, selfFqdn: runtime.pce.fqdn, workloads: workloadStore, leader, heartbeats, policy: venPolicy });
   return {
     runtime,
     logger,
@@ -69,19 +93,59 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     statuses,
     lags,
     runtimeState,
-    apiKeys: new DynamoDbApiKeyStore(ddb, g, region),
+    apiKeys: global.apiKeys,
     /** per API key, per PCE: counters in this PCE's local table; null when the config turns the limit off (0) */
-    rateLimit: runtime.config.api_rate_limit_per_minute > 0 ? new RateLimiter({ counter: new DynamoDbRequestCounterStore(ddb, l), limitPerMinute: runtime.config.api_rate_limit_per_minute }) : null,
-    membership: new DynamoDbMembershipStore(ddb, g, region),
-    directory: new DynamoDbDirectoryStore(ddb, g, region),
+    rateLimit: runtime.config.api_rate_limit_per_minute > 0 ? new RateLimiter({ counter: local.requestCounters, limitPerMinute: runtime.config.api_rate_limit_per_minute }) : null,
+    membership: global.membership,
+    directory: global.directory,
     labels: new LabelService({ labels: labelStore, leader, usesOf: labelUses }),
     settings,
+    pairingProfiles: new PairingProfileService({ profiles: pairingStores.profiles, uses: pairingStores.uses, labels: labelStore, leader }),
+    pairing,
     policySnapshots: policy.snapshots,
     policy: { objects: policyObjects, provisioning: new ProvisioningService(policy) },
     workloadStore,
-    workloads: new WorkloadService({ workloads: workloadStore, labels: labelStore, leader, pceFqdns: runtime.config.pces.map((p) => p.fqdn) }),
-    jobs: new JobService({ jobs: new DynamoDbJobStore(ddb, l), onFailure: (job, error) => logger.error('async job failed', { job: job.id, jobType: job.jobType, error: error as Error }) }),
-    compiled: new DynamoDbCompiledPolicyStore(ddb, l),
+    workloads: new WorkloadService({ workloads: workloadStore, labels: labelStore, leader, pceFqdns: runtime.config.pces.map((p) => p.fqdn), liveStatus: (orgId, ws) => venAdmin.liveStatus(orgId, ws) }),
+    jobs: new JobService({ jobs: local.jobs, onFailure: (job, error) => logger.error('async job failed', { job: job.id, jobType: job.jobType, error: error as Error }) }),
+    compiled,
+    venAuthenticator,
+    venConnections,
+    listenOnly,
+    venChannel: new VenChannelService({ authenticator: venAuthenticator, connections: venConnections }),
+    venPush,
+    /** tells connected VENs of each compute run's output (ComputeServiceDeps.publisher); null without VEN_CHANNEL_MANAGEMENT_URL */
+    publisher,
+    /** the VEN protocol (any PCE) and the VEN objects of the REST API (writes on the leader) */
+    vens: {
+      protocol: new VenService({
+        pce: { fqdn: runtime.pce.fqdn, region },
+        agentLimit: runtime.config.object_limits.active_agents_per_pce,
+        heartbeatIntervalSeconds: runtime.config.ven_heartbeat_interval_seconds,
+        pushUrl: runtime.venChannelUrl ?? null,
+        pairing,
+        authenticator: venAuthenticator,
+        workloads: managedWorkloads,
+        listWorkloads: (orgId) => workloadStore.list(orgId, { consistent: true }),
+        settings: (orgId) => settings.get(orgId),
+        heartbeats,
+        agentCount,
+        flows: local.flows,
+        listenOnly,
+        policy: venPolicy,
+      }),
+      admin: venAdmin,
+      /** what workload changes on this region's stream mean for the VENs managed here */
+      streamReactions: new VenStreamReactions({
+        selfRegion: region,
+        selfFqdn: runtime.pce.fqdn,
+        workloads: managedWorkloads,
+        credentials: global.agentCredentials,
+        heartbeats,
+        agentCount,
+        notify: publisher ? (agentId, message) => publisher.notifyVen(agentId, message) : null,
+        onError: (error, context) => logger.warn('VEN stream reaction failed', { ...context, error: error as Error }),
+      }),
+    },
     computeQueue: computeQueueUrl ? new SqsComputeQueue(sqs, computeQueueUrl, computeDlqUrl) : null,
     supercluster: new SuperclusterService({
       config: runtime.config,
@@ -91,6 +155,7 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
       lags,
       runtime: runtimeState,
       deadLetters: computeDlqUrl ? () => approximateQueueDepth(sqs, computeDlqUrl) : undefined,
+      listenOnly,
     }),
   };
 }

@@ -18,8 +18,14 @@ export interface BenchCluster {
  */
 export const BENCH_API_RATE_LIMIT_PER_MINUTE = 0;
 
-export async function startBenchCluster(options: { config: SuperclusterConfig; firstAddress: string; log?: (line: string) => void }): Promise<BenchCluster> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pce-bench-'));
+export async function startBenchCluster(options: {
+  config: SuperclusterConfig;
+  firstAddress: string;
+  log?: (line: string) => void;
+  /** where the temporary data dir goes (default: the OS temp dir); e.g. a tmpfs to keep the disk out of a measurement */
+  parentDir?: string;
+}): Promise<BenchCluster> {
+  const dataDir = mkdtempSync(join(options.parentDir ?? tmpdir(), 'pce-bench-'));
   const config: SuperclusterConfig = { ...options.config, api_rate_limit_per_minute: BENCH_API_RATE_LIMIT_PER_MINUTE };
   try {
     const cluster = await startLocalSupercluster({ config, dataDir, fresh: true, firstAddress: options.firstAddress, port: 8443, log: options.log });

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { DynamoDbLeaderRecordStore } from '../../shared/storage/dynamodb/leader-record.ts';
 import { assignLeaderConnected } from '../../shared/supercluster/assign-leader.ts';
 import { withTarget } from './context.ts';
 
@@ -16,7 +15,7 @@ export function registerAssignLeader(program: Command): void {
         const result = await assignLeaderConnected(
           {
             config: target.config,
-            leaderStoreFor: (region) => new DynamoDbLeaderRecordStore(target.client(region), target.globalTable, region),
+            leaderStoreFor: (region) => target.global(region).leaderRecord,
             progress: (message) => console.log(`  ${message}`),
           },
           fqdn,

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { DynamoDbLeaderRecordStore } from '../../shared/storage/dynamodb/leader-record.ts';
 import { withTarget } from './context.ts';
 
 export function registerConfig(program: Command): void {
@@ -10,8 +9,9 @@ export function registerConfig(program: Command): void {
       await withTarget(command, async (target) => {
         const { config } = target;
         const leaderRegion = config.pces.find((p) => p.fqdn === config.leader)?.region ?? '';
-        const leader: unknown = await new DynamoDbLeaderRecordStore(target.client(leaderRegion), target.globalTable, leaderRegion)
-          .get()
+        const leader: unknown = await target
+          .global(leaderRegion)
+          .leaderRecord.get()
           .catch((err: unknown) => ({ error: `cannot read the leader record in ${leaderRegion}: ${(err as Error).message}` }));
         console.log(
           JSON.stringify(

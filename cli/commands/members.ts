@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { DynamoDbMembershipStore } from '../../shared/storage/dynamodb/directory.ts';
-import { DynamoDbLeaderRecordStore } from '../../shared/storage/dynamodb/leader-record.ts';
-import { DynamoDbPceStatusStore } from '../../shared/storage/dynamodb/supercluster-status.ts';
 import { table, withTarget } from './context.ts';
 
 export function registerMembers(program: Command): void {
@@ -14,12 +11,8 @@ export function registerMembers(program: Command): void {
       await withTarget(command, async (target) => {
         const region = options.region ?? target.config.pces.find((p) => p.fqdn === target.config.leader)?.region ?? '';
         if (!target.config.pces.some((p) => p.region === region)) throw new Error(`--region ${region} is not a PCE region (${target.config.pces.map((p) => p.region).join(', ')})`);
-        const client = target.client(region);
-        const [members, leader, statuses] = await Promise.all([
-          new DynamoDbMembershipStore(client, target.globalTable, region).list(),
-          new DynamoDbLeaderRecordStore(client, target.globalTable, region).get({ consistent: true }),
-          new DynamoDbPceStatusStore(client, target.globalTable).list(),
-        ]);
+        const adapters = target.global(region);
+        const [members, leader, statuses] = await Promise.all([adapters.membership.list(), adapters.leaderRecord.get({ consistent: true }), adapters.statuses.list()]);
         if (members.length === 0) throw new Error(`no members found in ${region}: the supercluster is not initialised (run supercluster-init-leader)`);
         const now = Date.now();
         const order = (region: string) => target.config.pces.findIndex((p) => p.region === region);

@@ -61,7 +61,7 @@ async function main(): Promise<number> {
   }
 
   const { state } = cluster;
-  const rows = state.pces.map((p) => `  ${p.role.padEnd(6)}  ${p.fqdn.padEnd(36)} ${p.region.padEnd(15)} ${p.url}  (buddy ${p.buddy})`);
+  const rows = state.pces.map((p) => `  ${p.role.padEnd(6)}  ${p.fqdn.padEnd(36)} ${p.region.padEnd(15)} ${p.url}  VENs ${p.ven_channel_url}  (buddy ${p.buddy})`);
   console.log(
     [
       '',
@@ -72,6 +72,7 @@ async function main(): Promise<number> {
       `Try:          curl -u "${state.api_key.username}:<secret>" ${state.pces[0]?.url}/api/v2/health`,
       `Operate:      npx pce-ctl supercluster-members`,
       `Replication:  ${state.local.control}/replication (GET stats, POST /pause, POST /resume)`,
+      `VENs:         npm run vens -- --per-region 100 --provision   (simulated VENs pair, heartbeat and apply policy)`,
       `State file:   ${state.local.data_dir}/supercluster.json`,
       '',
       'Ctrl-C stops the supercluster; data persists in the data dir (npm start -- --fresh starts empty).',

@@ -6,16 +6,20 @@
  *   replica stream        -> infra/local/stream-poller.ts -> lambdas/stream-router.ts
  *   SQS compute queue     -> infra/local/sqs-poller.ts    -> lambdas/compute.ts
  *   EventBridge schedule  -> a timer                      -> lambdas/scheduled.ts
+ *   API Gateway WebSocket -> infra/local/ven-channel-server.ts -> lambdas/ven-channel.ts (port + 1; its URLs
+ *                            go into the handlers' environment: VEN_CHANNEL_URL, VEN_CHANNEL_MANAGEMENT_URL)
  * The parent (infra/local/main.ts) forks it with IPC and stops it with SIGTERM.
  */
 import { RECONCILE_INTERVAL_MINUTES } from '../../shared/compute/jobs.ts';
-import { pceRuntimeFromEnv } from '../../shared/runtime/env.ts';
+import { VEN_SWEEP_INTERVAL_SECONDS } from '../../shared/ven/ven-service.ts';
+import { ENV, pceRuntimeFromEnv } from '../../shared/runtime/env.ts';
 import { dynamoDbStreamsClient, sqsClient } from './clients.ts';
 import { startHttpGateway } from './http-gateway.ts';
 import { LOCAL_PCE_ENV, type PceProcessMessage } from './pce-protocol.ts';
 import { pollQueue } from './sqs-poller.ts';
 import { pollTableStream } from './stream-poller.ts';
 import { fileCheckpointStore } from './stream-reader.ts';
+import { startVenChannelServer, type WebSocketLambdaHandler } from './ven-channel-server.ts';
 import { join } from 'node:path';
 
 function send(message: PceProcessMessage): void {
@@ -31,12 +35,28 @@ async function run(): Promise<void> {
   if (!dynamodbEndpoint || !sqsEndpoint) throw new Error('the local PCE process needs AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS');
   const tag = `[${runtime.pce.fqdn}]`;
 
+  // the VEN channel first: its URLs are part of the handlers' environment, read when they are imported
+  let channelHandler: Promise<WebSocketLambdaHandler> | undefined;
+  const venChannel = await startVenChannelServer({
+    host,
+    port: port === 0 ? 0 : port + 1,
+    domainName: runtime.pce.fqdn,
+    functionName: `ven-channel-${runtime.region}`,
+    region: runtime.region,
+    handler: async (event, context) => (await (channelHandler ??= import('../../lambdas/ven-channel.ts').then((m) => m.handler)))(event, context),
+    onError: (message, err) => console.error(`${tag} VEN channel ${message}: ${err instanceof Error ? err.message : String(err)}`),
+  });
+  process.env[ENV.venChannelUrl] = venChannel.url;
+  process.env[ENV.venChannelManagementUrl] = venChannel.managementUrl;
+
   const [api, streamRouter, compute, scheduled] = await Promise.all([
     import('../../lambdas/api.ts'),
     import('../../lambdas/stream-router.ts'),
     import('../../lambdas/compute.ts'),
     import('../../lambdas/scheduled.ts'),
   ]);
+  channelHandler ??= import('../../lambdas/ven-channel.ts').then((m) => m.handler);
+  await channelHandler;
 
   const gateway = await startHttpGateway({ host, port, domainName: runtime.pce.fqdn, functionName: `api-${runtime.region}`, handler: api.handler });
 
@@ -73,6 +93,8 @@ async function run(): Promise<void> {
   const reconcile = () => scheduled.handler({ task: 'reconcile' }).catch((err: unknown) => console.error(`${tag} reconcile failed: ${(err as Error).message}`));
   if (queue) await reconcile();
   const reconcileTimer = queue ? setInterval(() => void reconcile(), RECONCILE_INTERVAL_MINUTES * 60_000) : undefined;
+  // offline detection of the VENs this PCE manages, as the EventBridge sweep rule does in AWS
+  const sweepTimer = setInterval(() => void scheduled.handler({ task: 'sweep' }).catch((err: unknown) => console.error(`${tag} VEN sweep failed: ${(err as Error).message}`)), VEN_SWEEP_INTERVAL_SECONDS * 1000);
 
   let stopping = false;
   const stop = async () => {
@@ -80,14 +102,15 @@ async function run(): Promise<void> {
     stopping = true;
     clearInterval(timer);
     clearInterval(reconcileTimer);
-    await Promise.allSettled([gateway.close(), stream.stop(), queue?.stop()]);
+    clearInterval(sweepTimer);
+    await Promise.allSettled([gateway.close(), venChannel.close(), stream.stop(), queue?.stop()]);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => undefined); // the parent decides when PCEs stop
   process.on('disconnect', () => void stop()); // parent gone
 
-  send({ type: 'ready', url: gateway.url });
+  send({ type: 'ready', url: gateway.url, venChannelUrl: venChannel.url });
 }
 
 run().catch((err: unknown) => {

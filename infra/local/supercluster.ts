@@ -11,14 +11,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENV } from '../../shared/runtime/env.ts';
-import { DynamoDbApiKeyStore } from '../../shared/storage/dynamodb/api-keys.ts';
-import { DynamoDbDirectoryStore, DynamoDbMembershipStore } from '../../shared/storage/dynamodb/directory.ts';
-import { DynamoDbLeaderRecordStore } from '../../shared/storage/dynamodb/leader-record.ts';
 import { globalTableName, localTableName } from '../../shared/storage/tables.ts';
-import { initializeSupercluster } from '../../shared/supercluster/bootstrap.ts';
-import { LeaderView } from '../../shared/supercluster/leader.ts';
-import { ProvisioningService } from '../../shared/policy/objects/provisioning-service.ts';
-import { dynamoDbPolicyAdapters } from '../../shared/storage/dynamodb/policy.ts';
+import { bootstrapDeps, initializeSupercluster } from '../../shared/supercluster/bootstrap.ts';
+import { globalTableAdapters } from '../../shared/storage/dynamodb/adapters.ts';
 import { initialLeader, type SuperclusterConfig } from '../../shared/supercluster/config.ts';
 import { dynamoDbDocumentClient, localAwsEnvironment } from './clients.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
@@ -50,6 +45,8 @@ export interface LocalPce {
   readonly url: string;
   readonly role: 'leader' | 'member';
   readonly buddy: string;
+  /** the PCE's VEN channel (WebSocket), handed to VENs at activation as push_url */
+  readonly ven_channel_url: string;
 }
 
 /** The facts written to <dataDir>/supercluster.json for scripts and users. */
@@ -101,7 +98,7 @@ async function waitForHttp(url: string, expect: (status: number) => boolean, tim
   throw new LocalCloudError(`${url} did not become ready within ${timeoutMs} ms (last: ${last})`);
 }
 
-function forkPce(env: Record<string, string>, log: (line: string) => void, fqdn: string): Promise<{ child: ChildProcess; url: string }> {
+function forkPce(env: Record<string, string>, log: (line: string) => void, fqdn: string): Promise<{ child: ChildProcess; url: string; venChannelUrl: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = fork(PCE_PROCESS, [], {
       execArgv: ['--import', 'tsx'],
@@ -117,7 +114,7 @@ function forkPce(env: Record<string, string>, log: (line: string) => void, fqdn:
     child.stdout?.on('data', prefix);
     child.stderr?.on('data', prefix);
     child.once('message', (message: PceProcessMessage) => {
-      if (message.type === 'ready') resolvePromise({ child, url: message.url });
+      if (message.type === 'ready') resolvePromise({ child, url: message.url, venChannelUrl: message.venChannelUrl });
       else reject(new LocalCloudError(`${fqdn} failed to start: ${message.error}`));
     });
     child.once('exit', (code) => reject(new LocalCloudError(`${fqdn} exited during start (code ${code})`)));
@@ -145,7 +142,8 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
   const port = options.port ?? 8443;
   const addresses = config.pces.map((_, i) => pceAddress(firstAddress, i));
   for (const address of addresses) {
-    if (!(await isPortFree(port, address))) throw new LocalCloudError(`${address}:${port} is in use: is another \`npm start\` running? Stop it, or pick other addresses with --first-address / --port`);
+    // the PCE's HTTP API on `port`, its VEN channel on port + 1
+    if (!(await isPortFree(port, address)) || !(await isPortFree(port + 1, address))) throw new LocalCloudError(`${address}:${port} is in use: is another \`npm start\` running? Stop it, or pick other addresses with --first-address / --port`);
   }
   if (options.fresh) rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
@@ -178,20 +176,8 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
     const leaderRegion = initialLeader(config).region;
     const ddbDoc = dynamoDbDocumentClient(ddb.endpoint, leaderRegion);
     const g = globalTableName(config);
-    const leaderStore = new DynamoDbLeaderRecordStore(ddbDoc, g, leaderRegion);
     const keyFile = join(dataDir, 'admin-api-key.json');
-    const boot = await initializeSupercluster(
-      {
-        config,
-        leader: leaderStore,
-        membership: new DynamoDbMembershipStore(ddbDoc, g, leaderRegion),
-        directory: new DynamoDbDirectoryStore(ddbDoc, g, leaderRegion),
-        apiKeys: new DynamoDbApiKeyStore(ddbDoc, g, leaderRegion),
-        policy: new ProvisioningService({ ...dynamoDbPolicyAdapters(ddbDoc, g, leaderRegion), leader: new LeaderView(leaderStore, leaderRegion) }),
-        now: Date.now,
-      },
-      { apiKey: existsSync(keyFile) ? 'none' : 'new' },
-    );
+    const boot = await initializeSupercluster(bootstrapDeps(config, globalTableAdapters(ddbDoc, g, leaderRegion), leaderRegion), { apiKey: existsSync(keyFile) ? 'none' : 'new' });
     ddbDoc.destroy();
     if (boot.createdApiKey) {
       writeFileSync(keyFile, JSON.stringify({ username: boot.createdApiKey.authUsername, secret: boot.createdApiKey.secret }), { mode: 0o600 });
@@ -224,11 +210,13 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
           [ENV.computeDlqUrl]: queues.get(pce.region)?.dlqUrl ?? '',
           [LOCAL_PCE_ENV.host]: addresses[i] ?? '',
           [LOCAL_PCE_ENV.port]: String(port),
+          // pairing commands name the port the local gateways listen on (443 in AWS)
+          [ENV.managementServerPort]: String(port),
           [LOCAL_PCE_ENV.dataDir]: dataDir,
         };
         const forked = await forkPce(env, log, pce.fqdn);
         stops.push(() => stopChild(forked.child));
-        return { pce, url: forked.url };
+        return { pce, url: forked.url, venChannelUrl: forked.venChannelUrl };
       }),
     );
 
@@ -240,7 +228,7 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
       supercluster_fqdn: config.supercluster_fqdn,
       leader_fqdn: config.leader_fqdn,
       gslb: { dns: null, client_subnets: {} },
-      pces: children.map(({ pce, url }) => ({ fqdn: pce.fqdn, region: pce.region, url, role: boot.leader.leaderRegion === pce.region ? 'leader' : 'member', buddy: pce.buddy })),
+      pces: children.map(({ pce, url, venChannelUrl }) => ({ fqdn: pce.fqdn, region: pce.region, url, role: boot.leader.leaderRegion === pce.region ? 'leader' : 'member', buddy: pce.buddy, ven_channel_url: venChannelUrl })),
       local: { dynamodb: ddb.endpoint, sqs: sqs.endpoint, control: control.url, data_dir: dataDir, started_at: new Date(started).toISOString(), ready_ms: Date.now() - started },
     };
     writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });

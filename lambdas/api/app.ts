@@ -10,6 +10,10 @@ import type { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import type { RateLimiter } from '../../shared/auth/rate-limit.ts';
 import type { JobService } from '../../shared/jobs/job-service.ts';
 import type { LabelService } from '../../shared/labels/label-service.ts';
+import type { PairingProfileService } from '../../shared/pairing/pairing-profile-service.ts';
+import type { PairingService } from '../../shared/pairing/pairing-service.ts';
+import type { VenAdminService } from '../../shared/ven/ven-admin-service.ts';
+import type { VenService } from '../../shared/ven/ven-service.ts';
 import type { WorkloadSettingsService } from '../../shared/settings/workload-settings-service.ts';
 import type { LeaderView } from '../../shared/supercluster/leader.ts';
 import type { DirectoryStore } from '../../shared/supercluster/membership.ts';
@@ -23,6 +27,9 @@ import { leaderGate } from './middleware/leader-gate.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { labelRoutes } from './routes/labels.ts';
+import { pairingRoutes } from './routes/pairing.ts';
+import { venProtocolRoutes } from './routes/ven-protocol.ts';
+import { venRoutes } from './routes/vens.ts';
 import { policyRoutes, type PolicyApi } from './routes/policy.ts';
 import type { ApiRoute } from './routes/route.ts';
 import { compiledPolicyRoutes } from './routes/compiled-policy.ts';
@@ -46,6 +53,11 @@ export interface ApiDeps {
   readonly jobs: JobService;
   /** /settings/workloads (optional only so that API tests of other areas need not build it) */
   readonly settings?: WorkloadSettingsService;
+  /** /pairing_profiles (leader writes) and their pairing keys (any PCE); optional only so that API tests of other areas need not build them */
+  readonly pairingProfiles?: PairingProfileService;
+  readonly pairing?: PairingService;
+  /** the VEN protocol (its own principal type) and the VEN objects of the REST API; optional only so that API tests of other areas need not build them */
+  readonly vens?: { readonly protocol: VenService; readonly admin: VenAdminService };
   /** compiled policy of the workloads this PCE manages (read-only operator view) */
   readonly compiled?: { readonly store: CompiledPolicyStore; readonly pceFqdn: string };
 }
@@ -55,7 +67,7 @@ function routePattern(path: string): RegExp {
 }
 
 export function createApiHandler(deps: ApiDeps) {
-  const routes: ApiRoute[] = [...superclusterRoutes(deps), ...labelRoutes(deps.labels), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.settings ? settingsRoutes(deps.settings) : []), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, pceFqdn: deps.compiled.pceFqdn }) : [])];
+  const routes: ApiRoute[] = [...superclusterRoutes(deps), ...labelRoutes(deps.labels), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...(deps.vens ? [...venProtocolRoutes(deps.vens.protocol), ...venRoutes({ vens: deps.vens.admin, jobs: deps.jobs })] : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.settings ? settingsRoutes(deps.settings) : []), ...(deps.pairingProfiles && deps.pairing ? pairingRoutes({ profiles: deps.pairingProfiles, keys: deps.pairing }) : []), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, pceFqdn: deps.compiled.pceFqdn }) : [])];
   const patterns = routes.map((r) => ({ method: r.method, pattern: routePattern(r.path) }));
 
   const router = httpRouterHandler<HttpEvent, HttpResult>({
@@ -72,7 +84,7 @@ export function createApiHandler(deps: ApiDeps) {
     // first in, so its after/onError run last, on the final response (error bodies included)
     .use(compressResponses())
     .use(illumioErrors(deps.logger))
-    .use(apiKeyAuth(deps.apiKeys, (path) => PUBLIC_PATHS.has(path.replace(/\/$/, ''))))
+    .use(apiKeyAuth(deps.apiKeys, (path) => PUBLIC_PATHS.has(path.replace(/\/$/, '')), deps.vens?.protocol))
     // after auth (it counts per key, and 401s are not counted), before the leader gate and the routes
     .use(deps.rateLimit ? [rateLimit(deps.rateLimit, deps.logger)] : [])
     .use(leaderGate(deps.leader))

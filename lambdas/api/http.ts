@@ -1,6 +1,8 @@
 /** Small HTTP helpers for API Gateway HTTP API (payload v2) handlers. */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { ApiKeyRecord } from '../../shared/auth/api-keys.ts';
+import type { VenPrincipal } from '../../shared/ven/ports.ts';
+import type { Workload } from '../../shared/workloads/workload.ts';
 import { BadRequestError, ForbiddenError, NotFoundError, ValidationError } from '../../shared/api/errors.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -9,6 +11,8 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 /** The Lambda context plus what the auth middleware learned about the caller. */
 export interface ApiContext extends Context {
   principal?: ApiKeyRecord;
+  /** on the VEN protocol's routes: the VEN (a separate principal type from API keys) and its workload */
+  ven?: { readonly principal: VenPrincipal; readonly workload: Workload };
 }
 
 export const JSON_HEADERS = { 'content-type': 'application/json' } as const;
@@ -73,6 +77,12 @@ export function maxResults(event: HttpEvent): number {
 export function principal(context: ApiContext): ApiKeyRecord {
   if (!context.principal) throw new ForbiddenError([{ token: 'authentication_required', message: 'this route needs an authenticated caller' }]);
   return context.principal;
+}
+
+/** The authenticated VEN; the auth middleware guarantees it on the VEN protocol's routes. */
+export function venOf(context: ApiContext): { readonly principal: VenPrincipal; readonly workload: Workload } {
+  if (!context.ven) throw new ForbiddenError([{ token: 'authentication_required', message: 'this route needs an authenticated VEN' }]);
+  return context.ven;
 }
 
 /** The caller's org, checked against the `{org}` path parameter. */

@@ -30,8 +30,8 @@ export class BadRequestError extends ApiError {
 export class AuthenticationError extends ApiError {
   override readonly name: string = 'AuthenticationError';
   readonly statusCode = 401;
-  constructor(message = 'Authentication failed: send an API key with HTTP Basic auth', options?: ErrorOptions) {
-    super([{ token: 'authentication_failed', message }], options);
+  constructor(message = 'Authentication failed: send an API key with HTTP Basic auth', options?: ErrorOptions, token = 'authentication_failed') {
+    super([{ token, message }], options);
   }
 }
 

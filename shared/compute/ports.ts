@@ -1,6 +1,7 @@
 /** What the compute pipeline needs from the rest of the system, by role. */
 import type { CompiledIpSet, CompiledPolicy, IpSetId } from '../policy/compiled.ts';
 import type { PolicySnapshot, WorkloadFacts, WorkloadId } from '../policy/model.ts';
+import type { CompiledHead, GroupKey, GroupRecord, IndexChanges, RuleListRecord, WorkloadPointer } from './compiled-index.ts';
 import type { ComputeJobV1 } from './jobs.ts';
 
 export interface VersionedSnapshot {
@@ -27,6 +28,8 @@ export interface Compiler {
   ipSet(id: IpSetId): CompiledIpSet;
   updateWorkload(facts: WorkloadFacts): { changedIpSets: IpSetId[]; rulesChanged: WorkloadId[] };
   removeWorkload(id: WorkloadId): { changedIpSets: IpSetId[]; rulesChanged: WorkloadId[] };
+  /** the workloads some actor names by id (they have rules of their own, apart from their label tuple's) */
+  namedWorkloads(): ReadonlySet<WorkloadId>;
 }
 
 export type CompilerFactory = (snapshot: PolicySnapshot, workloads: readonly WorkloadFacts[]) => Compiler;
@@ -41,19 +44,42 @@ export interface StoredCompiledPolicy {
   readonly computedAt: number;
 }
 
-/** Compiled policy and IP sets in this PCE's local table. Writes are no-ops when nothing changed. */
-export interface CompiledPolicyStore {
+/**
+ * What the VEN side and the operators read of the compiled policy in this PCE's local table
+ * (docs/compiled-policy.md "Storage"); all reads are consistent.
+ */
+export interface CompiledPolicyReader {
+  /** the org's head (EMPTY_HEAD before its first compute run) */
+  head(orgId: number): Promise<CompiledHead>;
+  /** every pointer and group of the org (one Query each, paginated) */
+  loadIndex(orgId: number): Promise<{ pointers: Map<WorkloadId, WorkloadPointer>; groups: Map<GroupKey, GroupRecord> }>;
+  /** these pointers and groups (absent: not stored) */
+  getIndexEntries(orgId: number, workloads: readonly WorkloadId[], groups: readonly GroupKey[]): Promise<{ pointers: Map<WorkloadId, WorkloadPointer>; groups: Map<GroupKey, GroupRecord> }>;
+  getRuleLists(orgId: number, ids: readonly string[]): Promise<Map<string, RuleListRecord>>;
+  /** the stored hashes of these sets (absent: not stored) */
+  ipSetHashes(orgId: number, ids: readonly IpSetId[]): Promise<Map<IpSetId, string>>;
+  getIpSets(orgId: number, ids: readonly IpSetId[]): Promise<CompiledIpSet[]>;
+  /** one workload's compiled policy at the head's version (null: no head version, no pointer, or a piece missing) */
+  getPolicy(orgId: number, workloadId: WorkloadId): Promise<StoredCompiledPolicy | null>;
+}
+
+/**
+ * Compiled policy in this PCE's local table, written by change (docs/adr/0010): IP sets, content-addressed
+ * rule lists, groups, workload pointers, and one head per org written last. The compute service decides
+ * what differs; the store writes what it is given.
+ */
+export interface CompiledPolicyStore extends CompiledPolicyReader {
+  putIpSets(orgId: number, sets: readonly CompiledIpSet[]): Promise<void>;
+  putRuleLists(orgId: number, lists: readonly RuleListRecord[]): Promise<void>;
+  /** groups and pointers (null: delete): new groups before pointers, deleted groups after them */
+  putIndex(orgId: number, changes: IndexChanges, computedAt: number): Promise<void>;
   /**
-   * Stores the policies whose version or hash differ from what is stored; returns how many it wrote.
-   * `assumeChanged` skips the comparison read when the caller knows every policy is new (a slice of a
-   * provision not done before).
+   * Writes `next` (sequence expected + 1) if the org's sequence is still `expected`; false (and no change)
+   * when another run completed meanwhile (docs/adr/0007).
    */
-  putPolicies(policies: readonly CompiledPolicy[], computedAt: number, options?: { assumeChanged?: boolean }): Promise<number>;
-  /** Stores the sets whose hash differs from what is stored; returns how many it wrote. */
-  putIpSets(sets: readonly CompiledIpSet[]): Promise<number>;
-  getPolicy(workloadId: WorkloadId): Promise<StoredCompiledPolicy | null>;
-  getIpSets(ids: readonly IpSetId[]): Promise<CompiledIpSet[]>;
-  deletePolicy(workloadId: WorkloadId): Promise<void>;
+  commit(orgId: number, expected: number, next: CompiledHead): Promise<boolean>;
+  /** After a run that may have written and did not commit: sequence + 1 (warm runtimes go cold) and epoch + 1 (readers reload). */
+  invalidate(orgId: number): Promise<void>;
   /**
    * Records that provision slices finished (idempotent: a set of slice numbers; one write for all of `done`). `sha256` names the
    * version's document: two leaders racing through a failover can both write version n, and the slices
@@ -62,16 +88,6 @@ export interface CompiledPolicyStore {
   markSlicesDone(orgId: number, version: number, done: readonly number[], slices: number, sha256?: string): Promise<void>;
   /** A provision's slices on this PCE (how many, which are done); null before the first finished, or when they were of another document. */
   sliceProgress(orgId: number, version: number, sha256?: string): Promise<SliceProgress | null>;
-  /**
-   * The org's compute sequence on this PCE (0 before the first run), read consistently. Every compute run
-   * that completes advances it, so a warm runtime can tell whether the stored compiled policy is still
-   * the one its compiler produced (docs/adr/0007).
-   */
-  computeSeq(orgId: number): Promise<number>;
-  /** Advances the sequence from `expected` to expected + 1; false (and no change) when it is no longer `expected`. */
-  advanceComputeSeq(orgId: number, expected: number): Promise<boolean>;
-  /** the policy versions and counts of compiled workloads, for convergence checks */
-  summary(): Promise<{ workloads: number; byVersion: Record<string, number> }>;
 }
 
 export interface ComputeQueue {

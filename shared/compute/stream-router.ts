@@ -32,6 +32,8 @@ export interface StreamRouterDeps {
   readonly workloads: WorkloadFactsSource;
   readonly recognise: ItemRecognisers;
   readonly now: () => number;
+  /** what managed-workload changes mean for this PCE's VENs (reassign and unpaired pushes, clean-up after a take-over) */
+  readonly vens?: { react(records: readonly ChangeRecord[]): Promise<void> };
   /** told about each failure before the batch is handed back for retry */
   readonly onError?: (error: unknown, recordIndex: number) => void;
 }
@@ -87,6 +89,7 @@ export async function routeChanges(records: readonly ChangeRecord[], deps: Strea
       }
     }
     if (jobs.length > 0) await deps.queue.send(jobs);
+    await deps.vens?.react(failedAt < 0 ? records : records.slice(0, failedAt));
   } catch (error) {
     deps.onError?.(error, 0);
     return 0;

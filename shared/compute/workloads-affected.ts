@@ -8,7 +8,8 @@ import { PolicyCompiler } from '../policy/compiler/engine.ts';
 import type { PolicySnapshot } from '../policy/model.ts';
 import type { WorkloadFactsSource } from './ports.ts';
 
-const rulesKey = (p: CompiledPolicy | null | undefined) => (p ? JSON.stringify([p.enforcementMode, p.inbound, p.outbound]) : '');
+/** the rules hash covers mode and rules, not the version (docs/compiled-policy.md) */
+const rulesKey = (p: CompiledPolicy | null | undefined) => p?.rulesHash ?? '';
 
 export async function countWorkloadsAffected(workloads: WorkloadFactsSource, orgId: number, before: PolicySnapshot | null, after: PolicySnapshot): Promise<number> {
   const facts = (await workloads.listFacts(orgId)).filter((f) => f.managingPceFqdn !== null);

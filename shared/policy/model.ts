@@ -37,7 +37,13 @@ export interface PolicyLabelGroup {
   readonly subGroups: readonly ObjectId[];
 }
 
-/** proto: IANA protocol number (6 tcp, 17 udp, 1 icmp, ...). No port = every port of the protocol. */
+/** `proto` of "any protocol" (Illumio's All Services): one entry, no ports. */
+export const ANY_PROTOCOL = -1;
+
+/**
+ * proto: IANA protocol number (6 tcp, 17 udp, 1 icmp, ...), or ANY_PROTOCOL (-1, every protocol, no port).
+ * No port = every port of the protocol.
+ */
 export interface ServicePort {
   readonly proto: number;
   readonly port?: number;

@@ -15,6 +15,12 @@ export const ENV = {
   computeDlqUrl: 'COMPUTE_DLQ_URL',
   /** scheduled function: probes per invocation (EventBridge fires each minute; probes keep the config's interval) */
   probesPerInvocation: 'PROBES_PER_INVOCATION',
+  /** the port in pairing commands (`--management-server <fqdn>:<port>`); unset: 443, the port VENs reach in AWS */
+  managementServerPort: 'MANAGEMENT_SERVER_PORT',
+  /** the VEN channel (wss:// in AWS, ws:// locally) VENs connect to: the push_url of activation */
+  venChannelUrl: 'VEN_CHANNEL_URL',
+  /** the VEN channel's management API (PostToConnection): only functions that push to VENs have it */
+  venChannelManagementUrl: 'VEN_CHANNEL_MANAGEMENT_URL',
 } as const;
 
 /** How many probes one per-minute scheduled invocation writes so that probes come every `intervalSeconds`. */
@@ -30,6 +36,12 @@ export interface PceRuntime {
   readonly localTableName: string;
   readonly computeQueueUrl: string | undefined;
   readonly computeDlqUrl: string | undefined;
+  /** the port VENs reach the PCE on (ENV.managementServerPort): 443 in AWS, the local cloud's own port locally */
+  readonly managementServerPort?: number | undefined;
+  /** where VENs open their push channel (ENV.venChannelUrl) */
+  readonly venChannelUrl?: string | undefined;
+  /** the channel's management API endpoint (ENV.venChannelManagementUrl); unset: this function does not push */
+  readonly venChannelManagementUrl?: string | undefined;
 }
 
 export class MissingEnvironmentError extends Error {
@@ -45,6 +57,24 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
+/** The port VENs are told to reach the PCE on when the environment does not say. */
+export const DEFAULT_MANAGEMENT_SERVER_PORT = 443;
+
+function optionalPort(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  const port = Number(raw);
+  if (!/^\d{1,5}$/.test(raw) || port < 1 || port > 65535) throw new InvalidEnvironmentError(name, `must be a TCP port (1-65535), got "${raw}"`);
+  return port;
+}
+
+export class InvalidEnvironmentError extends Error {
+  override readonly name = 'InvalidEnvironmentError';
+  constructor(variable: string, problem: string) {
+    super(`environment variable ${variable} ${problem}`);
+  }
+}
+
 export function pceRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): PceRuntime {
   const config = parseSuperclusterConfig(JSON.parse(required(env, ENV.config)));
   const region = required(env, ENV.region);
@@ -56,5 +86,8 @@ export function pceRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): PceRunt
     localTableName: required(env, ENV.localTable),
     computeQueueUrl: env[ENV.computeQueueUrl],
     computeDlqUrl: env[ENV.computeDlqUrl],
+    managementServerPort: optionalPort(env, ENV.managementServerPort),
+    venChannelUrl: env[ENV.venChannelUrl],
+    venChannelManagementUrl: env[ENV.venChannelManagementUrl],
   };
 }

@@ -186,3 +186,19 @@ export interface WorkloadSettingsStore {
 export class WorkloadSettingsChangedError extends Error {
   override readonly name = 'WorkloadSettingsChangedError';
 }
+
+/**
+ * The timer that applies to a workload: the entry whose scope is the most specific subset of the
+ * workload's labels (more labels wins), for its VEN type or for every type; the default entry otherwise.
+ * Seconds, or NEVER.
+ */
+export function timeoutFor(settings: WorkloadSettings, setting: TimeoutSetting, labels: readonly number[], venType: VenType = 'server'): number {
+  const has = new Set(labels);
+  let best: TimeoutEntry | undefined;
+  for (const e of settings.timeouts[setting]) {
+    if (e.venType !== null && e.venType !== venType) continue;
+    if (!e.scope.every((l) => has.has(l))) continue;
+    if (!best || e.scope.length > best.scope.length || (e.scope.length === best.scope.length && e.venType !== null && best.venType === null)) best = e;
+  }
+  return best?.value ?? (DEFAULT_TIMEOUTS[setting][0]?.value as number);
+}

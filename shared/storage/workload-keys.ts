@@ -7,17 +7,20 @@
  *   external data, os_id, os_detail, managing_pce_fqdn);
  * - `sk = <uuid>#CONTEXT`: written by the PCE that manages the workload (interfaces, public IP, online).
  *   For unmanaged workloads that is the leader, which manages unmanaged objects.
+ * - `sk = <uuid>#AGENT#<region>`: a managed workload as the PCE of `region` manages it (its VEN, context and
+ *   what pairing chose); written only by that PCE (ADR 0008). META is then optional: the leader writes it
+ *   when it changes labels, enforcement mode, names or the target PCE.
  *
  * Local table (per PCE, not replicated, TTL attribute `expires_at`):
  * - `pk = ORG#<org>#JOB#<uuid>, sk = JOB`: an async job;
  * - `pk = ORG#<org>#DATAFILE#<uuid>`: a job result, `sk = META` (size, chunk count) and
  *   `sk = CHUNK#<nnnnnn>` (the body's bytes, in order, each <= ~350 KB).
  */
-export type WorkloadPart = 'meta' | 'context';
+export type WorkloadPart = 'meta' | 'context' | 'agent';
 
 const WORKLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PARTITION = /^ORG#(\d{1,15})#WORKLOADS$/;
-const SORT = /^([0-9a-f-]{36})#(META|CONTEXT)$/;
+const SORT = /^([0-9a-f-]{36})#(META|CONTEXT|AGENT#[a-z0-9-]{1,32})$/;
 
 export function isWorkloadId(value: string): boolean {
   return WORKLOAD_ID.test(value);
@@ -27,6 +30,7 @@ export const workloadKeys = {
   partition: (orgId: number) => `ORG#${orgId}#WORKLOADS`,
   meta: (orgId: number, workloadId: string) => ({ pk: `ORG#${orgId}#WORKLOADS`, sk: `${workloadId}#META` }),
   context: (orgId: number, workloadId: string) => ({ pk: `ORG#${orgId}#WORKLOADS`, sk: `${workloadId}#CONTEXT` }),
+  agent: (orgId: number, workloadId: string, region: string) => ({ pk: `ORG#${orgId}#WORKLOADS`, sk: `${workloadId}#AGENT#${region}` }),
   /** sort-key prefix of both items of one workload */
   itemPrefix: (workloadId: string) => `${workloadId}#`,
 } as const;
@@ -35,6 +39,8 @@ export interface WorkloadItemRef {
   readonly orgId: number;
   readonly workloadId: string;
   readonly part: WorkloadPart;
+  /** agent items: the region of the PCE that wrote it */
+  readonly region?: string;
 }
 
 /** Recognises a workload item (e.g. a stream image's keys); null for any other item. */
@@ -43,6 +49,7 @@ export function workloadItemOf(item: Readonly<Record<string, unknown>>): Workloa
   const p = PARTITION.exec(item.pk);
   const s = SORT.exec(item.sk);
   if (!p?.[1] || !s?.[1] || !s[2] || !isWorkloadId(s[1])) return null;
+  if (s[2].startsWith('AGENT#')) return { orgId: Number(p[1]), workloadId: s[1], part: 'agent', region: s[2].slice('AGENT#'.length) };
   return { orgId: Number(p[1]), workloadId: s[1], part: s[2] === 'META' ? 'meta' : 'context' };
 }
 

@@ -7,7 +7,9 @@
 import { generateApiKey, type ApiKeyStore } from '../auth/api-keys.ts';
 import type { DefaultPolicyInitializer } from '../policy/objects/defaults.ts';
 import { initialLeader, type SuperclusterConfig } from './config.ts';
-import type { LeaderRecord, LeaderRecordStore } from './leader.ts';
+import { ProvisioningService } from '../policy/objects/provisioning-service.ts';
+import type { PolicyServiceDeps } from '../policy/objects/policy-object-service.ts';
+import { LeaderView, type LeaderRecord, type LeaderRecordStore } from './leader.ts';
 import type { DirectoryStore, MembershipStore } from './membership.ts';
 
 export const BOOTSTRAP_ADMIN_USER_ID = 1;
@@ -54,4 +56,26 @@ export async function initializeSupercluster(deps: BootstrapDeps, options: { api
     if (stored) createdApiKey = { authUsername: key.record.authUsername, secret: key.secret };
   }
   return { leader, createdApiKey };
+}
+
+/** The stores bootstrap needs, as the one adapter factory provides them (shared/storage/dynamodb/adapters.ts). */
+export interface BootstrapStores {
+  readonly leaderRecord: LeaderRecordStore;
+  readonly membership: MembershipStore;
+  readonly directory: DirectoryStore;
+  readonly apiKeys: ApiKeyStore;
+  readonly policy: Omit<PolicyServiceDeps, 'leader'>;
+}
+
+/** Bootstrap's dependencies in `region` (the initial leader's): pce-ctl supercluster-init-leader and the local cloud. */
+export function bootstrapDeps(config: SuperclusterConfig, stores: BootstrapStores, region: string, now: () => number = Date.now): BootstrapDeps {
+  return {
+    config,
+    leader: stores.leaderRecord,
+    membership: stores.membership,
+    directory: stores.directory,
+    apiKeys: stores.apiKeys,
+    policy: new ProvisioningService({ ...stores.policy, leader: new LeaderView(stores.leaderRecord, region) }),
+    now,
+  };
 }

@@ -8,6 +8,8 @@
  * - `api_rate_limit_per_minute` (500, Illumio's): API requests one API key may send one PCE per
  *   minute; the next gets 429 with Retry-After (shared/auth/rate-limit.ts). 0 turns the limit off
  *   (no counter write per request: the benchmarks, which poll every few ms, use it).
+ * - `ven_heartbeat_interval_seconds` (60): how often VENs heartbeat their PCE (told at activation and in
+ *   every heartbeat answer); pushes make policy arrive sooner, heartbeats keep presence and the fallback.
  */
 import { z } from 'zod';
 import { DEFAULT_API_RATE_LIMIT_PER_MINUTE } from '../auth/rate-limit.ts';
@@ -51,6 +53,8 @@ const configSchema = z.strictObject({
   probe_interval_seconds: z.number().int().min(1).max(300).default(5),
   /** API requests per minute per API key on each PCE; the one over it gets 429 (Illumio: 500). */
   api_rate_limit_per_minute: z.number().int('must be an integer').nonnegative('must be 0 (off) or a positive integer').default(DEFAULT_API_RATE_LIMIT_PER_MINUTE),
+  /** Seconds between a VEN's heartbeats (the VEN protocol's heartbeat_interval_seconds). */
+  ven_heartbeat_interval_seconds: z.number().int().min(1).max(3600).default(60),
   pces: z.array(pceSchema).min(MIN_PCES, `a supercluster has at least ${MIN_PCES} PCEs`).max(MAX_PCES, `a supercluster has at most ${MAX_PCES} PCEs`),
 });
 

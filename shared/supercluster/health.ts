@@ -30,6 +30,8 @@ export interface PceStatusReport {
   readonly startedAt: number;
   readonly runlevel: number;
   readonly lags: readonly PeerLag[];
+  /** when listen-only mode was enabled on that PCE (null: off) */
+  readonly listenOnlyEnabledAt?: number | null;
 }
 
 export interface PceStatusStore {
@@ -85,7 +87,7 @@ export interface HealthInput {
   readonly leader: LeaderRecord | null;
   readonly reports: readonly PceStatusReport[];
   /** the PCE answering the request, whose own readings are fresher than its last report */
-  readonly self: { readonly region: string; readonly startedAt: number; readonly runlevel: number; readonly lags: readonly PeerLag[]; readonly deadLetters?: number | null };
+  readonly self: { readonly region: string; readonly startedAt: number; readonly runlevel: number; readonly lags: readonly PeerLag[]; readonly deadLetters?: number | null; readonly listenOnlyEnabledAt?: number | null };
   readonly now: number;
 }
 
@@ -152,13 +154,14 @@ export function computeHealth(input: HealthInput): PceHealth[] {
     }
 
     const startedAt = isSelf ? input.self.startedAt : report?.startedAt;
+    const listenOnlyAt = isSelf ? (input.self.listenOnlyEnabledAt ?? null) : (report?.listenOnlyEnabledAt ?? null);
     return {
       fqdn: pce.fqdn,
       region: pce.region,
       type: input.leader?.leaderRegion === pce.region ? 'leader' : 'member',
       status,
       available_seconds: startedAt === undefined ? null : Math.max(0, Math.floor((now - startedAt) / 1000)),
-      listen_only_mode_enabled_at: null,
+      listen_only_mode_enabled_at: listenOnlyAt === null ? null : new Date(listenOnlyAt).toISOString(),
       generated_at: new Date(now).toISOString(),
       runlevel,
       notifications,

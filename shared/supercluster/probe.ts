@@ -5,12 +5,15 @@
 import type { PceConfig } from './config.ts';
 import type { PceStatusStore, ReplicationLagStore } from './health.ts';
 import type { RuntimeStateStore } from './runtime-state.ts';
+import type { ListenOnlyStore } from '../ven/ports.ts';
 
 export interface ProbeDeps {
   readonly pce: PceConfig;
   readonly statuses: PceStatusStore;
   readonly lags: ReplicationLagStore;
   readonly runtime: RuntimeStateStore;
+  /** this PCE's listen-only mode, published in its status for /health on every PCE */
+  readonly listenOnly?: ListenOnlyStore;
   readonly now: () => number;
 }
 
@@ -18,8 +21,8 @@ export interface ProbeDeps {
 export async function writeProbe(deps: ProbeDeps): Promise<void> {
   const now = deps.now();
   const state = await deps.runtime.getOrCreate({ startedAt: now, runlevel: 5 });
-  const lags = await deps.lags.list();
-  await deps.statuses.put({ region: deps.pce.region, fqdn: deps.pce.fqdn, writtenAt: deps.now(), startedAt: state.startedAt, runlevel: state.runlevel, lags });
+  const [lags, listenOnly] = await Promise.all([deps.lags.list(), deps.listenOnly?.get() ?? null]);
+  await deps.statuses.put({ region: deps.pce.region, fqdn: deps.pce.fqdn, writtenAt: deps.now(), startedAt: state.startedAt, runlevel: state.runlevel, lags, listenOnlyEnabledAt: listenOnly?.enabledAt ?? null });
 }
 
 /** A peer's status item seen on this region's stream: record how long it took to get here. */

@@ -3,6 +3,7 @@ import type { PceConfig, SuperclusterConfig } from './config.ts';
 import { computeHealth, NORMAL_RUNLEVEL, type PceHealth, type PceStatusStore, type ReplicationLagStore } from './health.ts';
 import type { LeaderView } from './leader.ts';
 import type { RuntimeStateStore } from './runtime-state.ts';
+import type { ListenOnlyStore } from '../ven/ports.ts';
 
 export interface SuperclusterServiceDeps {
   readonly config: SuperclusterConfig;
@@ -13,6 +14,8 @@ export interface SuperclusterServiceDeps {
   readonly runtime: RuntimeStateStore;
   /** messages in this PCE's compute dead-letter queue (null when unknown) */
   readonly deadLetters?: () => Promise<number | null>;
+  /** this PCE's listen-only mode (its own reading is fresher than its last status item) */
+  readonly listenOnly?: ListenOnlyStore;
   readonly now?: () => number;
 }
 
@@ -43,18 +46,19 @@ export class SuperclusterService {
 
   async health(): Promise<PceHealth[]> {
     const now = this.now();
-    const [leader, reports, lags, state, deadLetters] = await Promise.all([
+    const [leader, reports, lags, state, deadLetters, listenOnly] = await Promise.all([
       this.deps.leader.current(),
       this.deps.statuses.list(),
       this.deps.lags.list(),
       this.deps.runtime.getOrCreate({ startedAt: now, runlevel: NORMAL_RUNLEVEL }),
       this.deps.deadLetters ? this.deps.deadLetters().catch(() => null) : Promise.resolve(null),
+      this.deps.listenOnly ? this.deps.listenOnly.get().catch(() => null) : Promise.resolve(null),
     ]);
     return computeHealth({
       config: this.deps.config,
       leader,
       reports,
-      self: { region: this.deps.pce.region, startedAt: state.startedAt, runlevel: state.runlevel, lags, deadLetters },
+      self: { region: this.deps.pce.region, startedAt: state.startedAt, runlevel: state.runlevel, lags, deadLetters, listenOnlyEnabledAt: listenOnly?.enabledAt ?? null },
       now,
     });
   }

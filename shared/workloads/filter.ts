@@ -21,9 +21,11 @@ export interface WorkloadFilter {
   readonly enforcementMode?: EnforcementMode;
   readonly externalDataSet?: string;
   readonly externalDataReference?: string;
+  /** `agent.active_pce_fqdn`: managed workloads whose VEN is managed by that PCE */
+  readonly activePceFqdn?: string;
   /**
-   * Set when the query filters on agent state (`agent.active_pce_fqdn`, `last_heartbeat_on[gte|lte]`): only
-   * managed workloads have an agent, so no workload matches today.
+   * Set when the query filters on heartbeats (`last_heartbeat_on[gte|lte]`): heartbeats are local to the
+   * managing PCE and not part of the replicated workload, so this list filter matches nothing (docs/workloads-api.md).
    */
   readonly agentFilter?: boolean;
 }
@@ -45,7 +47,7 @@ const HEARTBEAT_BOUNDS = ['last_heartbeat_on[gte]', 'last_heartbeat_on[lte]', 'l
 
 /** The agent filters: a heartbeat bound must be a timestamp (ISO 8601 or epoch milliseconds). */
 function parseAgentFilter(query: QueryParams, errors: ErrorEntry[]): boolean | undefined {
-  let present = query['agent.active_pce_fqdn'] !== undefined;
+  let present = false;
   for (const name of HEARTBEAT_BOUNDS) {
     const raw = query[name];
     if (raw === undefined) continue;
@@ -100,6 +102,7 @@ export function parseWorkloadFilter(orgId: number, query: QueryParams): Workload
     enforcementMode: mode as EnforcementMode | undefined,
     externalDataSet: query.external_data_set,
     externalDataReference: query.external_data_reference,
+    activePceFqdn: query['agent.active_pce_fqdn'],
     agentFilter: parseAgentFilter(query, errors),
   };
   if (errors.length > 0) throw new ValidationError(errors);
@@ -125,8 +128,9 @@ export function matchesWorkloadFilter(w: Workload, f: WorkloadFilter): boolean {
     if (!addresses.some((a) => a.toLowerCase().includes(part))) return false;
   }
   if (f.labels !== undefined && !matchesLabels(w.meta.labels, f.labels)) return false;
-  // every workload is unmanaged until VENs exist: no agent to filter on
-  if (f.managed === true || f.agentFilter) return false;
+  if (f.managed !== undefined && (w.agent != null) !== f.managed) return false;
+  if (f.activePceFqdn !== undefined && w.agent?.pceFqdn !== f.activePceFqdn) return false;
+  if (f.agentFilter) return false;
   if (f.online !== undefined && context.online !== f.online) return false;
   if (f.enforcementMode !== undefined && w.meta.enforcementMode !== f.enforcementMode) return false;
   if (f.externalDataSet !== undefined && w.meta.externalDataSet !== f.externalDataSet) return false;

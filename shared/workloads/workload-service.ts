@@ -21,6 +21,7 @@ import {
   workloadIdFromHref,
   workloadSchemas,
   workloadToJson,
+  type AgentLiveStatus,
   type ChangeOutcome,
   type CreateWorkloadInput,
   type UpdateWorkloadInput,
@@ -64,11 +65,23 @@ export interface WorkloadServiceDeps {
   readonly leader: LeaderView;
   /** the PCE FQDNs of the supercluster config (valid values of managing_pce_fqdn) */
   readonly pceFqdns: readonly string[];
+  /** heartbeats and policy sync of the VENs this PCE manages (local to it); absent: shown as null */
+  readonly liveStatus?: (orgId: number, workloads: readonly Workload[]) => Promise<ReadonlyMap<WorkloadId, AgentLiveStatus>>;
   readonly now?: () => number;
   readonly newId?: () => WorkloadId;
 }
 
 const UPDATE_ATTEMPTS = 3;
+/** What a managed workload's VEN reports (or the PCE that manages it decides): not writable through the API. */
+const VEN_OWNED_FIELDS = ['interfaces', 'public_ip', 'online', 'managing_pce_fqdn', 'hostname', 'os_id', 'os_detail'] as const;
+
+/** The fields of `input` that a managed workload does not take (its VEN reports them). */
+function managedProblems(w: Workload, input: Record<string, unknown>): ErrorEntry[] {
+  if (!w.agent) return [];
+  return VEN_OWNED_FIELDS.filter((f) => input[f] !== undefined).map((f) => ({ token: 'managed_workload_read_only_field', message: `${f} of a managed workload is reported by its VEN and cannot be set` }));
+}
+
+const UNPAIR_FIRST = (id: string): ErrorEntry => ({ token: 'workload_managed', message: `workload ${id} is managed by a VEN: unpair it (PUT /orgs/{org}/workloads/unpair) instead of deleting it` });
 const CONFLICT: ErrorEntry = { token: 'workload_conflict', message: 'the workload changed while being written; retry' };
 const NAME_OR_HOSTNAME: ErrorEntry = { token: 'name_or_hostname_required', message: 'a workload needs a name or a hostname' };
 
@@ -99,8 +112,11 @@ export class WorkloadService {
 
   /** The public JSON of `workloads`, labels with their key and value (one read of the org's labels, when any is used). */
   async toJson(orgId: number, workloads: readonly Workload[]): Promise<WorkloadJson[]> {
-    const labels = await this.labelsById(orgId, workloads.some((w) => w.meta.labels.length > 0));
-    return workloads.map((w) => workloadToJson(w, labels));
+    const [labels, live] = await Promise.all([
+      this.labelsById(orgId, workloads.some((w) => w.meta.labels.length > 0)),
+      this.deps.liveStatus && workloads.some((w) => w.agent) ? this.deps.liveStatus(orgId, workloads) : new Map<WorkloadId, AgentLiveStatus>(),
+    ]);
+    return workloads.map((w) => workloadToJson(w, labels, live.get(w.id)));
   }
 
   async get(orgId: number, id: string): Promise<Workload> {
@@ -140,6 +156,8 @@ export class WorkloadService {
       const fence = await this.fence();
       const current = await this.deps.workloads.get(actor.orgId, id, { consistent: true });
       if (!current) throw notFound(`workload ${id}`);
+      const managed = managedProblems(current, input);
+      if (managed.length > 0) throw new ValidationError(managed);
       const next = this.patch(actor, current, input, labels.value);
       if (next === current) return;
       if (!hasNameOrHostname(next)) throw new ValidationError([NAME_OR_HOSTNAME]);
@@ -153,6 +171,7 @@ export class WorkloadService {
   async delete(actor: Actor, id: string): Promise<void> {
     const fence = await this.fence();
     const workload = await this.get(actor.orgId, id);
+    if (workload.agent) throw new ValidationError([UNPAIR_FIRST(id)]);
     await this.expectOk((await this.deps.workloads.apply([{ kind: 'delete', workload }], fence))[0], id);
   }
 
@@ -202,6 +221,11 @@ export class WorkloadService {
         results.push(notFoundItem(workloadHref(actor.orgId, target.value)));
         continue;
       }
+      const managed = managedProblems(workload, p.value);
+      if (managed.length > 0) {
+        results.push(failed(workloadHref(actor.orgId, workload.id), 'validation_failure', managed));
+        continue;
+      }
       const next = this.patch(actor, workload, p.value, labels.value);
       if (next === workload) {
         results.push({ href: workloadHref(actor.orgId, workload.id), status: 'updated' });
@@ -235,6 +259,10 @@ export class WorkloadService {
       const workload = current.get(target.value);
       if (!workload) {
         results.push(notFoundItem(workloadHref(actor.orgId, target.value)));
+        continue;
+      }
+      if (workload.agent) {
+        results.push(failed(workloadHref(actor.orgId, workload.id), 'validation_failure', [UNPAIR_FIRST(workload.id)]));
         continue;
       }
       changes.push({ at: results.length, change: { kind: 'delete', workload } });

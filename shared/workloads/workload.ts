@@ -4,7 +4,10 @@
  * A workload is stored as two replicated items with one writer each (ADR 0001, shared/storage/workload-keys.ts):
  * `meta` (leader-written: names, labels, enforcement mode, external data, managing PCE) and `context`
  * (written by the managing PCE: interfaces, public IP, online; the leader for unmanaged workloads).
- * The API shows them merged. Today every workload is unmanaged (`agent` and `ven` are null).
+ * The API shows them merged. A managed workload (paired by a VEN) adds one `agent` item per PCE that has
+ * managed it, written only by that PCE (ADR 0008): the newest claim (`since`) manages the workload, and its
+ * agent item carries the context (interfaces, online) and what pairing chose (labels, enforcement mode)
+ * until the leader writes a `meta` item of its own.
  */
 import { isIP } from 'node:net';
 import { parseIpAddress } from '../policy/objects/ip.ts';
@@ -53,12 +56,67 @@ export interface WorkloadContext {
   readonly updatedAt: number;
 }
 
+export const VEN_STATUSES = ['active', 'suspended', 'stopped', 'uninstalled'] as const;
+export type VenStatus = (typeof VEN_STATUSES)[number];
+
+/** A managed workload as one PCE manages it (its `agent` item; written only by that PCE). */
+export interface ManagedAgent {
+  /** the VEN's id (also its credential's key); the VEN href is /orgs/{org}/vens/{agentId} */
+  readonly agentId: string;
+  /** the PCE whose item this is, and since when it manages the workload (the newest claim wins) */
+  readonly pceFqdn: string;
+  readonly region: string;
+  readonly since: number;
+  /** the PCE that paired the VEN: where it belongs unless the leader sets a target */
+  readonly pairedPceFqdn: string;
+  readonly pairedAt: number;
+  readonly pairingProfileId: number | null;
+  readonly hostname: string;
+  readonly osId: string | null;
+  readonly osDetail: string | null;
+  readonly agentVersion: string | null;
+  readonly status: VenStatus;
+  readonly interfaces: readonly WorkloadInterface[];
+  readonly online: boolean;
+  /** what pairing chose, until the leader writes the workload's meta item */
+  readonly labels: readonly LabelId[];
+  readonly enforcementMode: EnforcementMode;
+  readonly visibilityLevel: string | null;
+  readonly updatedAt: number;
+}
+
 export interface Workload {
   readonly orgId: number;
   readonly id: WorkloadId;
   readonly meta: WorkloadMeta;
   /** null while the context item has not reached this replica (or was never written) */
   readonly context: WorkloadContext | null;
+  /** managed workloads: the agent item of the PCE that manages it now (absent/null: unmanaged) */
+  readonly agent?: ManagedAgent | null;
+  /** false when `meta` is derived from the agent item (the leader has not written a meta item yet) */
+  readonly metaStored?: boolean;
+  /** managed workloads: the leader's choice of PCE (null: the pairing PCE) */
+  readonly targetPceFqdn?: string | null;
+  /** set by the leader's unpair: the workload is gone from every view, its VEN refused */
+  readonly unpairedAt?: number | null;
+}
+
+/** Where a managed workload's VEN belongs: the leader's target, else the PCE that paired it. */
+export function targetPceOf(w: Workload): string | null {
+  return w.agent ? (w.targetPceFqdn ?? w.agent.pairedPceFqdn) : null;
+}
+
+/** The live state of a VEN that only its managing PCE knows (local table: heartbeats are not replicated). */
+export interface AgentLiveStatus {
+  readonly lastHeartbeatAt: number | null;
+  readonly uptimeSeconds: number | null;
+  readonly appliedVersion: number | null;
+  readonly appliedRulesHash: string | null;
+  readonly appliedAt: number | null;
+  readonly goodbyeAt: number | null;
+  /** what it should hold (this PCE's compiled policy) */
+  readonly expectedVersion: number | null;
+  readonly expectedRulesHash: string | null;
 }
 
 export type ManagedWorkloadFacts = WorkloadFacts & { readonly managingPceFqdn: string | null };
@@ -215,8 +273,13 @@ export function workloadIps(w: Workload): string[] {
   return [...new Set((w.context ?? EMPTY_CONTEXT).interfaces.map((i) => i.address))];
 }
 
+/**
+ * What the compiler sees. An offline managed workload leaves its peers' policy (no addresses in their
+ * sets) but keeps its own; an unmanaged workload has no agent to report it offline.
+ */
 export function toFacts(w: Workload): ManagedWorkloadFacts {
-  return { id: w.id, labels: [...w.meta.labels], ips: workloadIps(w), enforcementMode: w.meta.enforcementMode, managingPceFqdn: w.meta.managingPceFqdn };
+  const offline = w.agent != null && !w.agent.online;
+  return { id: w.id, labels: [...w.meta.labels], ips: offline ? [] : workloadIps(w), enforcementMode: w.meta.enforcementMode, managingPceFqdn: w.meta.managingPceFqdn };
 }
 
 /** What the view shows of a label: Illumio lists a workload's labels as `{href, key, value}`. */
@@ -226,7 +289,7 @@ export type LabelNames = ReadonlyMap<LabelId, Pick<Label, 'key' | 'value'>>;
  * The public JSON shape: META and CONTEXT merged. Labels carry key and value when `labels` knows them
  * (a label this replica does not hold yet shows as `{href}` only).
  */
-export function workloadToJson(w: Workload, labels: LabelNames = new Map()) {
+export function workloadToJson(w: Workload, labels: LabelNames = new Map(), live?: AgentLiveStatus | null) {
   const context = w.context ?? EMPTY_CONTEXT;
   return {
     href: workloadHref(w.orgId, w.id),
@@ -259,8 +322,51 @@ export function workloadToJson(w: Workload, labels: LabelNames = new Map()) {
     updated_by: { href: `/users/${w.meta.updatedBy}` },
     // deleted workloads are gone (no soft delete): every workload shown is a live one
     deleted: false,
-    agent: null,
-    ven: null,
+    agent: w.agent ? agentToJson(w, w.agent, live ?? null) : null,
+    ven: w.agent ? { href: venHref(w.orgId, w.agent.agentId), hostname: w.agent.hostname, name: w.meta.name, status: w.agent.status } : null,
+  };
+}
+
+export function venHref(orgId: number, agentId: string): string {
+  return `/orgs/${orgId}/vens/${agentId}`;
+}
+
+export function agentHref(orgId: number, agentId: string): string {
+  return `/orgs/${orgId}/agents/${agentId}`;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * The sync state Illumio shows: `active` when the VEN applied what this PCE computed for it, `syncing`
+ * while it has not; null on a PCE that does not manage it (heartbeats are local to the managing PCE).
+ */
+export function policySyncState(live: AgentLiveStatus | null): 'active' | 'syncing' | null {
+  if (!live) return null;
+  if (live.expectedRulesHash === null) return 'syncing';
+  return live.appliedRulesHash === live.expectedRulesHash && live.appliedVersion === live.expectedVersion ? 'active' : 'syncing';
+}
+
+/** The workload's `agent` object; heartbeat and uptime only where `live` is known (the managing PCE). */
+export function agentToJson(w: Workload, a: ManagedAgent, live: AgentLiveStatus | null) {
+  return {
+    href: agentHref(w.orgId, a.agentId),
+    config: { mode: w.meta.enforcementMode, log_traffic: false, visibility_level: a.visibilityLevel ?? 'flow_summary' },
+    status: {
+      status: a.status,
+      uid: a.agentId,
+      last_heartbeat_on: iso(live?.lastHeartbeatAt ?? null),
+      uptime_seconds: live?.uptimeSeconds ?? null,
+      agent_version: a.agentVersion,
+      managed_since: iso(a.pairedAt),
+      security_policy_sync_state: policySyncState(live),
+      security_policy_applied_at: iso(live?.appliedAt ?? null),
+      security_policy_received_at: iso(live?.appliedAt ?? null),
+      /** which PCE has the heartbeats when this one shows null */
+      heartbeat_pce_fqdn: a.pceFqdn,
+    },
+    active_pce_fqdn: a.pceFqdn,
+    target_pce_fqdn: targetPceOf(w),
   };
 }
 

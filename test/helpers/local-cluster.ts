@@ -17,11 +17,11 @@ const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 export const E2E_API_RATE_LIMIT_PER_MINUTE = 1_000_000;
 
 /** The shipped config with the e2e rate limit, in a temporary file for `--config` (removed by `cleanup`). */
-function e2eConfigFile(): { path: string; cleanup: () => void } {
+function e2eConfigFile(overrides: Record<string, unknown> = {}): { path: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'pce-e2e-config-'));
   const path = join(dir, 'supercluster.json');
   const config = JSON.parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8')) as Record<string, unknown>;
-  writeFileSync(path, JSON.stringify({ ...config, api_rate_limit_per_minute: E2E_API_RATE_LIMIT_PER_MINUTE }, null, 2));
+  writeFileSync(path, JSON.stringify({ ...config, api_rate_limit_per_minute: E2E_API_RATE_LIMIT_PER_MINUTE, ...overrides }, null, 2));
   return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -43,6 +43,8 @@ export interface StartClusterOptions {
   readonly timeoutMs?: number;
   /** restart on the data of an earlier run (not --fresh); default: a new temporary data dir, --fresh */
   readonly dataDir?: string;
+  /** fields of the config to change (e.g. object_limits, ven_heartbeat_interval_seconds) */
+  readonly config?: Record<string, unknown>;
 }
 
 export async function startCluster(options: StartClusterOptions): Promise<RunningCluster> {
@@ -51,7 +53,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Runnin
   // a restart rewrites the state file once every PCE answers: wait for the new one
   rmSync(stateFile, { force: true });
   let output = '';
-  const configFile = e2eConfigFile();
+  const configFile = e2eConfigFile(options.config);
   const args = ['infra/local/main.ts', ...(options.dataDir ? [] : ['--fresh']), '--config', configFile.path, '--data-dir', dataDir, '--first-address', options.firstAddress, '--port', String(options.port ?? 8443)];
   const child: ChildProcess = spawn(TSX, args, {
     cwd: ROOT,

@@ -48,7 +48,7 @@ function actionsOn(statements: Statement[], resource: unknown): string[] {
     .flatMap(actionsOf);
 }
 
-const FUNCTIONS = ['ApiFunction', 'StreamRouterFunction', 'ComputeFunction', 'ScheduledFunction'] as const;
+const FUNCTIONS = ['ApiFunction', 'StreamRouterFunction', 'ComputeFunction', 'ScheduledFunction', 'VenChannelFunction'] as const;
 
 let synthesized: SynthesizedSupercluster;
 beforeAll(() => {
@@ -76,10 +76,10 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
     template = Template.fromStack(stack);
   });
 
-  it('runs the four PCE functions on nodejs24.x, arm64, with active tracing and the runtime environment', () => {
+  it('runs the five PCE functions on nodejs24.x, arm64, with active tracing and the runtime environment', () => {
     for (const id of FUNCTIONS) functionLogicalId(template, id);
     const functions = propertiesOfType(template, 'AWS::Lambda::Function').filter((fn) => fn.Handler === 'index.handler' && fn.Environment);
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(5);
     for (const fn of functions) {
       expect(fn).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -242,6 +242,13 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
     });
   });
 
+  it('invokes the scheduled function every minute with the VEN sweep task (offline detection)', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(template, 'ScheduledFunction'), 'Arn'] }, Input: JSON.stringify({ task: 'sweep' }) })],
+    });
+  });
+
   it('has the scheduled function write probes at the configured interval within each minute', () => {
     const fn = resourcesOfType(template, 'AWS::Lambda::Function')[functionLogicalId(template, 'ScheduledFunction')];
     const variables = (fn?.Properties.Environment as { Variables: Record<string, string> }).Variables;
@@ -250,7 +257,10 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
   });
 
   it('serves the api function on ANY / and ANY /{proxy+} with access logs on the $default stage', () => {
-    const routes = propertiesOfType(template, 'AWS::ApiGatewayV2::Route').map((route) => route.RouteKey);
+    const httpApi = Object.keys(resourcesOfType(template, 'AWS::ApiGatewayV2::Api')).find((id) => id.startsWith('RegionalApiHttpApi'));
+    const routes = propertiesOfType(template, 'AWS::ApiGatewayV2::Route')
+      .filter((route) => JSON.stringify(route.ApiId) === JSON.stringify({ Ref: httpApi }))
+      .map((route) => route.RouteKey);
     expect(routes.sort()).toEqual(['ANY /', 'ANY /{proxy+}']);
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
@@ -297,10 +307,23 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
     });
   });
 
-  it('has no cross-stack or cross-region references', () => {
+  it('has no cross-stack references, and names other regions only to consume pairing keys there (GetItem/UpdateItem of PAIRING_KEY#*)', () => {
     const json = JSON.stringify(template.toJSON());
     expect(json).not.toContain('Fn::ImportValue');
-    for (const other of config.pces.filter((pce) => pce.region !== region)) expect(json).not.toContain(`:dynamodb:${other.region}:`);
+    const others = config.pces.filter((pce) => pce.region !== region);
+    const crossRegion = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      ((p as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown; Condition?: unknown }[] } } }).Properties.PolicyDocument.Statement).filter((st) =>
+        others.some((o) => JSON.stringify(st.Resource).includes(`:dynamodb:${o.region}:`)),
+      ),
+    );
+    expect(crossRegion.length).toBeGreaterThan(0);
+    for (const st of crossRegion) {
+      expect([st.Action].flat().sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      expect(st.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['PAIRING_KEY#*'] } });
+    }
+    // and nowhere else
+    const withoutPolicies = { ...template.toJSON(), Resources: Object.fromEntries(Object.entries(template.toJSON().Resources as Record<string, { Type: string }>).filter(([, r]) => r.Type !== 'AWS::IAM::Policy')) };
+    for (const other of others) expect(JSON.stringify(withoutPolicies)).not.toContain(`:dynamodb:${other.region}:`);
   });
 
   describe('least privilege', () => {
@@ -309,7 +332,8 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
         const actions = statementsOf(template, id).flatMap(actionsOf);
         expect(actions.filter((action) => action.includes('*')), id).toEqual([]);
         expect(actions.filter((action) => /^dynamodb:(Create|Delete|Update)(Table|GlobalTable)|^dynamodb:(Restore|Export|Import)/.test(action)), id).toEqual([]);
-        expect(actions.filter((action) => !/^(dynamodb|sqs|logs|xray):/.test(action)), id).toEqual([]);
+        // execute-api: only the VEN channel's ManageConnections (ven-channel.test.ts checks who holds it, on what)
+        expect(actions.filter((action) => !/^(dynamodb|sqs|logs|xray):/.test(action) && action !== 'execute-api:ManageConnections'), id).toEqual([]);
       }
     });
 
@@ -337,11 +361,11 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
       expect((fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables[ENV.computeDlqUrl]).toEqual({ Ref: expect.stringMatching(/^ComputePipelineDeadLetterQueue/) });
     });
 
-    it('scheduled may only PutItem/UpdateItem on the global replica, in the probe partition only, and send reconcile jobs', () => {
+    it('scheduled writes the global replica only in the probe and workload partitions (status, VEN sweep), and sends reconcile jobs', () => {
       const statements = statementsOf(template, 'ScheduledFunction');
-      expect(actionsOn(statements, replicaArn(config, region)).sort()).toEqual([...PROBE_WRITE_ACTIONS].sort());
-      const onReplica = statements.filter((st) => JSON.stringify(st.Resource) === JSON.stringify(replicaArn(config, region)));
-      expect(onReplica.map((st) => (st as Statement & { Condition?: unknown }).Condition)).toEqual([{ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['PCE_STATUS'] } }]);
+      const writes = statements.filter((st) => JSON.stringify(st.Resource) === JSON.stringify(replicaArn(config, region)) && actionsOf(st).some((a) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(a)));
+      expect(writes.map((st) => (st as Statement & { Condition?: unknown }).Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['PCE_STATUS', 'ORG#*#WORKLOADS'] } }]);
+      expect(writes.flatMap(actionsOf).sort()).toEqual([...PROBE_WRITE_ACTIONS, 'dynamodb:DeleteItem'].sort());
       const sqsStatements = statements.filter((statement) => actionsOf(statement).some((action) => action.startsWith('sqs:')));
       expect(sqsStatements.flatMap(actionsOf)).toContain('sqs:SendMessage');
       expect(sqsStatements.flatMap(actionsOf)).not.toContain('sqs:ReceiveMessage');
@@ -362,12 +386,13 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
       expect(JSON.stringify(sqsStatements[0]?.Resource)).toContain('DeadLetterQueue');
     });
 
-    it('stream router reads the stream and the global replica (no writes there), and sends to the compute queue', () => {
+    it('stream router reads the stream and the global replica, writes there only workload items and VEN credentials (clean-up after a move or unpair), and sends to the compute queue', () => {
       const statements = statementsOf(template, 'StreamRouterFunction');
       const actions = statements.flatMap(actionsOf);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'sqs:SendMessage']));
-      const onGlobal = actionsOn(statements, replicaArn(config, region));
-      expect(onGlobal.filter((action) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(action))).toEqual([]);
+      const writes = statements.filter((st) => JSON.stringify(st.Resource) === JSON.stringify(replicaArn(config, region)) && actionsOf(st).some((a) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(a)));
+      expect(writes.map((st) => (st as Statement & { Condition?: unknown }).Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ORG#*#WORKLOADS', 'VEN#*'] } }]);
+      expect(writes.flatMap(actionsOf)).not.toContain('dynamodb:BatchWriteItem');
       const sendTargets = statements
         .filter((statement) => actionsOf(statement).includes('sqs:SendMessage'))
         .map((statement) => JSON.stringify(statement.Resource));

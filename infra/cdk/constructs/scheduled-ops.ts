@@ -1,6 +1,6 @@
 /**
  * Runs the scheduled operations function of a PCE: the replication probe (status item) every minute,
- * and every hour the reconcile task, which queues a full, compare-before-write recompute of the PCE's
+ * every minute the VEN sweep (offline detection), and every hour the reconcile task, which queues a full, compare-before-write recompute of the PCE's
  * workloads (lambdas/scheduled.ts).
  */
 import { Duration } from 'aws-cdk-lib';
@@ -9,6 +9,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { RECONCILE_INTERVAL_MINUTES } from '../../../shared/compute/jobs.ts';
+import { VEN_SWEEP_INTERVAL_SECONDS } from '../../../shared/ven/ven-service.ts';
 
 export interface ScheduledOpsProps {
   readonly handler: lambda.IFunction;
@@ -21,6 +22,7 @@ export interface ScheduledOpsProps {
 export class ScheduledOps extends Construct {
   readonly rule: events.Rule;
   readonly reconcileRule: events.Rule;
+  readonly sweepRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: ScheduledOpsProps) {
     super(scope, id);
@@ -37,5 +39,10 @@ export class ScheduledOps extends Construct {
     this.reconcileRule.addTarget(
       new targets.LambdaFunction(props.handler, { event: events.RuleTargetInput.fromObject({ task: 'reconcile' }), retryAttempts: 2, maxEventAge: Duration.minutes(30) }),
     );
+    this.sweepRule = new events.Rule(this, 'VenSweep', {
+      description: 'PCE VEN offline detection: mark offline the VENs that stopped heartbeating (workload settings timers)',
+      schedule: events.Schedule.rate(Duration.seconds(VEN_SWEEP_INTERVAL_SECONDS)),
+    });
+    this.sweepRule.addTarget(new targets.LambdaFunction(props.handler, { event: events.RuleTargetInput.fromObject({ task: 'sweep' }), retryAttempts: 0, maxEventAge: Duration.minutes(1) }));
   }
 }

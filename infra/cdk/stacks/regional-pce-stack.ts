@@ -1,7 +1,7 @@
 /**
- * One PCE's region: its local table, the four functions (api, stream router, compute, scheduled),
- * the compute pipeline, the regional API with its custom domains, the PCE's own DNS record, and its
- * alarms.
+ * One PCE's region: its local table, the five functions (api, stream router, compute, scheduled, VEN
+ * channel), the compute pipeline, the regional API with its custom domains, the VEN push channel
+ * (WebSocket API), the PCE's own DNS record, and its alarms.
  * It reaches its global-table replica by name only: no cross-stack or cross-region references.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
@@ -19,14 +19,20 @@ import { PceFunction, type PceRuntimeEnvironment } from '../constructs/pce-funct
 import { RegionalApi } from '../constructs/regional-api.ts';
 import { ReplicaStream } from '../constructs/replica-stream.ts';
 import { ScheduledOps } from '../constructs/scheduled-ops.ts';
+import { VenChannel } from '../constructs/ven-channel.ts';
 
 /** What each function may touch; everything else is denied. */
 export const PCE_FUNCTION_ACCESS = {
-  api: { global: 'read-write', local: 'read-write', deadLetters: 'inspect' },
-  streamRouter: { global: 'read', local: 'read-write', computeQueue: 'send' },
-  compute: { global: 'read', local: 'read-write', deadLetters: 'send' },
-  scheduled: { global: 'probe-write', local: 'read-write', computeQueue: 'send' },
+  api: { global: 'read-write', local: 'read-write', deadLetters: 'inspect', venChannel: 'push', pairingKeysElsewhere: 'consume' },
+  streamRouter: { global: 'read-managed-write', local: 'read-write', computeQueue: 'send', venChannel: 'push' },
+  compute: { global: 'read', local: 'read-write', deadLetters: 'send', venChannel: 'push' },
+  scheduled: { global: 'read-probe-managed-write', local: 'read-write', computeQueue: 'send' },
+  /** authenticates agent tokens (VEN#<agent>/AUTH items) and keeps the PCE's open connections */
+  venChannel: { global: 'ven-auth-read', local: 'read-write' },
 } as const satisfies Record<string, DataAccess>;
+
+/** The functions that push to VENs: ManageConnections on the channel and its URLs in their environment. */
+const PUSHING_FUNCTIONS = ['api', 'streamRouter', 'compute'] as const satisfies readonly (keyof typeof PCE_FUNCTION_ACCESS)[];
 
 export interface RegionalPceStackProps extends StackProps {
   readonly config: SuperclusterConfig;
@@ -41,10 +47,12 @@ export class RegionalPceStack extends Stack {
   readonly streamRouterFunction: PceFunction;
   readonly computeFunction: PceFunction;
   readonly scheduledFunction: PceFunction;
+  readonly venChannelFunction: PceFunction;
   readonly computePipeline: ComputePipeline;
   readonly replicaStream: ReplicaStream;
   readonly scheduledOps: ScheduledOps;
   readonly regionalApi: RegionalApi;
+  readonly venChannel: VenChannel;
   readonly alarms: PceAlarms;
 
   constructor(scope: Construct, id: string, props: RegionalPceStackProps) {
@@ -97,12 +105,25 @@ export class RegionalPceStack extends Stack {
       extraEnvironment: { [ENV.probesPerInvocation]: String(probesPerMinute(props.config.probe_interval_seconds)) },
     });
     this.scheduledOps = new ScheduledOps(this, 'ScheduledOps', { handler: this.scheduledFunction.function });
+    this.venChannelFunction = new PceFunction(this, 'VenChannelFunction', {
+      entry: 'lambdas/ven-channel.ts',
+      description: `VEN push channel ($connect/$disconnect/$default) of ${pce.fqdn}`,
+      runtimeEnvironment,
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+    });
+    this.venChannel = new VenChannel(this, 'VenChannel', { handler: this.venChannelFunction.function, pceFqdn: pce.fqdn });
 
     const data = {
       globalReplica: this.globalReplica.table,
       localTable: this.localData.table,
       computeQueue: this.computePipeline.queue,
       deadLetterQueue: this.computePipeline.deadLetterQueue,
+      venChannelStage: this.venChannel.stage,
+      // by name: the replicas are created by the global data stack, no cross-stack reference
+      otherReplicaArns: config.pces
+        .filter((p) => p.region !== pce.region)
+        .map((p) => Stack.of(this).formatArn({ service: 'dynamodb', region: p.region, resource: 'table', resourceName: globalTableName(config) })),
     };
     this.apiFunction.function.addEnvironment(ENV.computeDlqUrl, this.computePipeline.deadLetterQueue.queueUrl);
     // the consumer shortens the visibility of jobs whose policy version is still replicating (its event source grants ChangeMessageVisibility)
@@ -115,6 +136,13 @@ export class RegionalPceStack extends Stack {
     grantDataAccess(this.streamRouterFunction.function, PCE_FUNCTION_ACCESS.streamRouter, data);
     grantDataAccess(this.computeFunction.function, PCE_FUNCTION_ACCESS.compute, data);
     grantDataAccess(this.scheduledFunction.function, PCE_FUNCTION_ACCESS.scheduled, data);
+    grantDataAccess(this.venChannelFunction.function, PCE_FUNCTION_ACCESS.venChannel, data);
+    const functions = { api: this.apiFunction, streamRouter: this.streamRouterFunction, compute: this.computeFunction };
+    for (const name of PUSHING_FUNCTIONS) {
+      // the api hands push_url to activating VENs; all three post policy, reassign and unpaired pushes
+      functions[name].function.addEnvironment(ENV.venChannelUrl, this.venChannel.url);
+      functions[name].function.addEnvironment(ENV.venChannelManagementUrl, this.venChannel.managementUrl);
+    }
 
     const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
       hostedZoneId: config.hosted_zone.id,
@@ -141,5 +169,6 @@ export class RegionalPceStack extends Stack {
     new CfnOutput(this, 'PceFqdn', { value: pce.fqdn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'subscribe operators here (email, chat, paging)' });
     new CfnOutput(this, 'ComputeQueueUrl', { value: this.computePipeline.queue.queueUrl });
+    new CfnOutput(this, 'VenChannelUrl', { value: this.venChannel.url, description: 'the VEN push channel (WebSocket) VENs of this PCE connect to' });
   }
 }

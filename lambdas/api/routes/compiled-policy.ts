@@ -1,6 +1,8 @@
 /**
  * GET /api/v2/orgs/{org}/workloads/{id}/compiled_policy: the firewall policy this PCE computed for a
- * workload it manages (docs/compiled-policy.md). Read-only, for operators, until VENs fetch it themselves.
+ * workload it manages (docs/compiled-policy.md), read from the stored layout (pointer, group, rule list,
+ * sets); `policy_version` is the org's head version on this PCE. Read-only, for operators (VENs use the
+ * VEN protocol's policy call).
  */
 import { NotFoundError } from '../../../shared/api/errors.ts';
 import type { CompiledPolicyStore } from '../../../shared/compute/ports.ts';
@@ -24,14 +26,14 @@ export function compiledPolicyRoutes(deps: { compiled: Pick<CompiledPolicyStore,
         const id = pathParam(event, 'id');
         // like GET .../workloads/{id}: an id that cannot name a workload is unknown (404), not invalid input
         if (!/^[a-zA-Z0-9-]{1,64}$/.test(id)) throw new NotFoundError([{ token: 'invalid_uri', message: `workload id must match [a-zA-Z0-9-], got "${id}"` }]);
-        const stored = await deps.compiled.getPolicy(id);
+        const stored = await deps.compiled.getPolicy(orgId, id);
         if (!stored) {
           throw new NotFoundError([
             { token: 'compiled_policy_not_found', message: `${deps.pceFqdn} holds no compiled policy for workload ${id}: policy is computed by the PCE that manages the workload (or nothing is provisioned yet)` },
           ]);
         }
         const { policy } = stored;
-        const sets = await deps.compiled.getIpSets(policy.ipSetIds);
+        const sets = await deps.compiled.getIpSets(orgId, policy.ipSetIds);
         return json(200, {
           workload: { href: `/orgs/${orgId}/workloads/${policy.workloadId}` },
           pce_fqdn: deps.pceFqdn,

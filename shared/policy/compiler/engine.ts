@@ -20,7 +20,7 @@
  * IP-list ranges are part of an actor's set as they are (scopes restrict workloads only).
  */
 import { createHash } from 'node:crypto';
-import type { CompiledIpSet, CompiledPolicy, CompiledRule, IpSetId } from '../compiled.ts';
+import { IDLE_RULES_HASH, ruleListText, rulesHashOfListText, type CompiledIpSet, type CompiledPolicy, type CompiledRule, type IpSetId } from '../compiled.ts';
 import { formatIpv4, formatIpv6, parseIp } from '../ip/address.ts';
 import { InvalidIpError } from '../ip/errors.ts';
 import { IpRangeSet, rangesContain, unionRanges } from '../ip/ranges.ts';
@@ -149,6 +149,8 @@ interface RuleList {
   readonly ipSetIds: readonly IpSetId[];
   readonly sets: readonly SetState[];
   holders: number;
+  /** ruleListText of the list, made when a hash is first asked for */
+  text: string | null;
   readonly hashes: Map<EnforcementMode, string>;
 }
 
@@ -232,7 +234,6 @@ export class PolicyCompiler {
   private readonly ruleSetStamp: Uint32Array;
   private readonly ruleStamp: Uint32Array;
   private stampCounter = 0;
-  private readonly idleHash: string;
   private populateMs = 0;
   private readonly timings: CompilerStats['timings'];
 
@@ -242,7 +243,6 @@ export class PolicyCompiler {
     this.policyVersion = this.policy.version;
     this.ruleSetStamp = new Uint32Array(this.policy.ruleSets.length);
     this.ruleStamp = new Uint32Array(this.policy.rules.length);
-    this.idleHash = sha256(`idle\n${this.policyVersion}\n`);
     const t1 = performance.now();
 
     const parsed = workloads.map((f) => this.parseFacts(f));
@@ -303,6 +303,11 @@ export class PolicyCompiler {
 
   workloadIds(): WorkloadId[] {
     return [...this.workloads.keys()];
+  }
+
+  /** The workloads some actor of the policy names by id: each has a rule list of its own (the others share their label tuple's). */
+  namedWorkloads(): ReadonlySet<WorkloadId> {
+    return this.policy.namedWorkloads;
   }
 
   /**
@@ -583,6 +588,7 @@ export class PolicyCompiler {
       ipSetIds: Object.freeze([...sets.keys()].sort()),
       sets: [...sets.values()],
       holders: 1,
+      text: null,
       hashes: new Map(),
     };
     for (const s of list.sets) s.refs++;
@@ -602,11 +608,13 @@ export class PolicyCompiler {
 
   private rulesHashOf(w: WorkloadState): string {
     const mode = w.facts.enforcementMode;
-    if (mode === 'idle') return this.idleHash;
+    if (mode === 'idle') return IDLE_RULES_HASH;
     const list = (w.named ? w.own : w.group.shared) as RuleList;
     let h = list.hashes.get(mode);
     if (h === undefined) {
-      h = sha256(`${mode}\n${this.policyVersion}\n${list.canon}`);
+      // = rulesHashOf(toVenRules(policy)), from one stringify of the list shared by every mode
+      list.text ??= ruleListText(list.inbound, list.outbound);
+      h = rulesHashOfListText(mode, list.text);
       list.hashes.set(mode, h);
     }
     return h;

@@ -1,8 +1,9 @@
 /**
  * Canonical service lists: expanded, validated, merged per protocol (overlapping or adjacent port ranges
  * merged; a port-less entry, or ports 0-65535, means every port of the protocol), sorted by protocol then port.
+ * Any protocol (`proto: -1`, "All Services") is one entry `{ proto: -1 }` and subsumes every other entry.
  */
-import type { ServicePort } from '../model.ts';
+import { ANY_PROTOCOL, type ServicePort } from '../model.ts';
 import { PolicyValidationError } from './errors.ts';
 
 export interface CanonicalServices {
@@ -16,7 +17,11 @@ function isInt(x: unknown, lo: number, hi: number): x is number {
 }
 
 export function validateServicePort(p: ServicePort, where: string): void {
-  if (!isInt(p.proto, 0, 255)) throw new PolicyValidationError(`${where}: proto must be an integer 0-255, got ${String(p.proto)}`);
+  if (p.proto === ANY_PROTOCOL) {
+    if (p.port !== undefined || p.toPort !== undefined) throw new PolicyValidationError(`${where}: proto -1 (any protocol) takes no ports`);
+    return;
+  }
+  if (!isInt(p.proto, 0, 255)) throw new PolicyValidationError(`${where}: proto must be an integer 0-255 or -1 (any protocol), got ${String(p.proto)}`);
   if (p.port === undefined) {
     if (p.toPort !== undefined) throw new PolicyValidationError(`${where}: toPort without port`);
     return;
@@ -25,7 +30,10 @@ export function validateServicePort(p: ServicePort, where: string): void {
   if (p.toPort !== undefined && (!isInt(p.toPort, 0, 65535) || p.toPort < p.port)) throw new PolicyValidationError(`${where}: toPort must be an integer ${p.port}-65535, got ${String(p.toPort)}`);
 }
 
+const ANY: CanonicalServices = Object.freeze({ ports: Object.freeze([Object.freeze({ proto: ANY_PROTOCOL })]), canon: String(ANY_PROTOCOL) });
+
 export function canonicalServices(ports: readonly ServicePort[]): CanonicalServices {
+  if (ports.some((p) => p.proto === ANY_PROTOCOL)) return ANY;
   const byProto = new Map<number, [number, number][] | 'all'>();
   for (const p of ports) {
     const cur = byProto.get(p.proto);

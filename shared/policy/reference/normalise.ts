@@ -6,7 +6,7 @@
  */
 import type { CompiledIpSet, CompiledPolicy, CompiledRule, IpSetId } from '../compiled.ts';
 import { IpRangeSet } from '../ip/ranges.ts';
-import type { EnforcementMode, ServicePort, WorkloadId } from '../model.ts';
+import { ANY_PROTOCOL, type EnforcementMode, type ServicePort, type WorkloadId } from '../model.ts';
 
 export interface NormalisedRule {
   readonly ruleId: number;
@@ -26,8 +26,9 @@ export interface NormalisedPolicy {
   readonly outbound: readonly NormalisedRule[];
 }
 
-/** Canonical service strings: per protocol, every port (no port, or 0-65535) or merged port ranges. */
+/** Canonical service strings: per protocol, every port (no port, or 0-65535) or merged port ranges; "-1" alone for any protocol. */
 export function normaliseServices(ports: readonly ServicePort[]): string[] {
+  if (ports.some((p) => p.proto === ANY_PROTOCOL)) return [String(ANY_PROTOCOL)];
   const protos = [...new Set(ports.map((p) => p.proto))].sort((a, b) => a - b);
   const out: string[] = [];
   for (const proto of protos) {

@@ -10,12 +10,13 @@
  * a workload W gets, per rule, one inbound rule from the union over { S : W in providers_S } of consumers_S,
  * and one outbound rule to the union over { S : W in consumers_S } of providers_S, plus (either way) the
  * other side's IP-list ranges. An empty scope list is the single scope "all workloads".
+ * Services: any protocol (proto -1) subsumes every other entry of the rule, which is then `[{ proto: -1 }]`.
  */
 import { createHash } from 'node:crypto';
-import type { CompiledIpSet, CompiledPolicy, CompiledRule, IpSetId } from '../compiled.ts';
+import { rulesHashOf, toVenRule, type CompiledIpSet, type CompiledPolicy, type CompiledRule, type IpSetId } from '../compiled.ts';
 import { parseIp } from '../ip/address.ts';
 import { IpRangeSet } from '../ip/ranges.ts';
-import type { Actor, IngressService, LabelId, ObjectId, PolicyRule, PolicySnapshot, ScopeEntry, ServicePort, WorkloadFacts, WorkloadId } from '../model.ts';
+import { ANY_PROTOCOL, type Actor, type IngressService, type LabelId, type ObjectId, type PolicyRule, type PolicySnapshot, type ScopeEntry, type ServicePort, type WorkloadFacts, type WorkloadId } from '../model.ts';
 
 export interface ReferenceResult {
   readonly policy: CompiledPolicy;
@@ -68,7 +69,6 @@ export class ReferenceCompiler {
         }
       }
     }
-    const rulesText = JSON.stringify([mode, this.snapshot.version, inbound, outbound]);
     const policy: CompiledPolicy = {
       workloadId,
       policyVersion: this.snapshot.version,
@@ -78,7 +78,7 @@ export class ReferenceCompiler {
       inbound,
       outbound,
       ipSetIds: [...ipSets.keys()],
-      rulesHash: createHash('sha256').update(rulesText).digest('hex'),
+      rulesHash: rulesHashOf({ enforcement_mode: mode, inbound: inbound.map(toVenRule), outbound: outbound.map(toVenRule) }),
     };
     return { policy, ipSets };
   }
@@ -107,7 +107,7 @@ export class ReferenceCompiler {
         out.push({ proto: s.proto, port: s.port, toPort: s.toPort });
       }
     }
-    return out;
+    return out.some((p) => p.proto === ANY_PROTOCOL) ? [{ proto: ANY_PROTOCOL }] : out;
   }
 
   /** an actor list selects v: ams, or v listed, or v matching the label expression of the label actors */

@@ -3,25 +3,21 @@
  * Pure: the same document always gives the same snapshot, sorted by id.
  * Dropped on the way: names, descriptions, external data, rule resolve_labels_as (always workloads),
  * IP list FQDNs (not resolvable by the compiler) and range descriptions.
- * Illumio's `proto: -1` ("All Services": every protocol) has no counterpart in the model, whose protocols
- * are IANA numbers 0..255, so it becomes one port-less entry per protocol 0..255 (exactly "everything").
+ * Illumio's `proto: -1` ("All Services": every protocol) is the model's ANY_PROTOCOL: one entry `{ proto: -1 }`.
  */
 import type { IngressService, PolicyRule, PolicySnapshot, ServicePort } from '../model.ts';
 import type { Rule } from '../objects/rule-set.ts';
-import { ANY_PROTOCOL, type ServicePortSpec } from '../objects/service.ts';
+import type { ServicePortSpec } from '../objects/service.ts';
 import type { ActivePolicyDocument } from './document.ts';
 
 const byId = <T extends { readonly id: number }>(list: readonly T[]): T[] => [...list].sort((a, b) => a.id - b.id);
 
-const EVERY_PROTOCOL: readonly ServicePort[] = Array.from({ length: 256 }, (_, proto) => ({ proto }));
-
-function servicePorts(p: ServicePortSpec): ServicePort[] {
-  if (p.proto === ANY_PROTOCOL) return EVERY_PROTOCOL.map((e) => ({ ...e }));
-  return [{ proto: p.proto, ...(p.port === undefined ? {} : { port: p.port }), ...(p.toPort === undefined ? {} : { toPort: p.toPort }) }];
+function servicePort(p: ServicePortSpec): ServicePort {
+  return { proto: p.proto, ...(p.port === undefined ? {} : { port: p.port }), ...(p.toPort === undefined ? {} : { toPort: p.toPort }) };
 }
 
-function ingressServices(s: IngressService): IngressService[] {
-  return s.kind === 'service' ? [{ kind: 'service', id: s.id }] : servicePorts(s).map((p): IngressService => ({ kind: 'port', ...p }));
+function ingressService(s: IngressService): IngressService {
+  return s.kind === 'service' ? { kind: 'service', id: s.id } : { kind: 'port', ...servicePort(s) };
 }
 
 function rule(r: Rule): PolicyRule {
@@ -30,7 +26,7 @@ function rule(r: Rule): PolicyRule {
     enabled: r.enabled,
     providers: r.providers.map((a) => ({ ...a })),
     consumers: r.consumers.map((a) => ({ ...a })),
-    ingressServices: r.ingressServices.flatMap(ingressServices),
+    ingressServices: r.ingressServices.map(ingressService),
     unscopedConsumers: r.unscopedConsumers,
   };
 }
@@ -41,7 +37,7 @@ export function toPolicySnapshot(document: ActivePolicyDocument): PolicySnapshot
     version: document.version,
     labels: byId(document.labels).map((l) => ({ id: l.id, key: l.key, value: l.value })),
     labelGroups: byId(objects.label_groups).map((g) => ({ id: g.id, key: g.key, labels: [...g.labels], subGroups: [...g.subGroups] })),
-    services: byId(objects.services).map((s) => ({ id: s.id, servicePorts: s.servicePorts.flatMap(servicePorts) })),
+    services: byId(objects.services).map((s) => ({ id: s.id, servicePorts: s.servicePorts.map(servicePort) })),
     ipLists: byId(objects.ip_lists).map((l) => ({
       id: l.id,
       ipRanges: l.ipRanges.map((r) => ({ fromIp: r.fromIp, ...(r.toIp === undefined ? {} : { toIp: r.toIp }), exclusion: r.exclusion })),

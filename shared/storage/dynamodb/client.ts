@@ -5,8 +5,9 @@ import {
   TransactionCanceledException,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, type BatchWriteCommandOutput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand, type BatchWriteCommandOutput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { sleep } from '../../runtime/sleep.ts';
+import { keys } from '../keys.ts';
 
 export function documentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
@@ -84,4 +85,23 @@ export async function batchPutAll(client: DynamoDBDocumentClient, tableName: str
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 1, parts.length) }, worker));
+}
+
+/**
+ * The next object id of the org for `counter` (`LABEL`, `PAIRING_PROFILE`, ...), from an atomic counter of
+ * the leadership epoch: id = epoch * idsPerEpoch + n. Outside any transaction, so concurrent creates never
+ * contend for one value; an id whose write then fails is simply skipped (ADR 0001).
+ */
+export async function allocateObjectId(client: DynamoDBDocumentClient, tableName: string, input: { orgId: number; counter: string; epoch: number; region: string; now: number; idsPerEpoch: number }): Promise<number> {
+  const allocated = await client.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: keys.counter(input.orgId, input.counter, input.epoch),
+      UpdateExpression: 'ADD #last :one SET origin_region = :region, updated_at = :now',
+      ExpressionAttributeNames: { '#last': 'last' },
+      ExpressionAttributeValues: { ':one': 1, ':region': input.region, ':now': input.now },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  return input.epoch * input.idsPerEpoch + Number(allocated.Attributes?.last);
 }

@@ -1,8 +1,8 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DuplicateLabelError, LabelChangedError, type Label, type LabelKey, type LabelStore } from '../../labels/label.ts';
 import type { WriteFence } from '../../supercluster/leader.ts';
 import { keys, stamp } from '../keys.ts';
-import { cancellationCodes, queryPartition, type DynamoDBDocumentClient } from './client.ts';
+import { allocateObjectId, cancellationCodes, queryPartition, type DynamoDBDocumentClient } from './client.ts';
 import { fencedTransactWrite } from './fenced-write.ts';
 
 /** Ids are allocated per leadership epoch so that two leaders in sequence never hand out the same id. */
@@ -62,22 +62,10 @@ export class DynamoDbLabelStore implements LabelStore {
     input: { orgId: number; key: LabelKey; value: string; externalDataSet: string | null; externalDataReference: string | null; userId: number; now: number },
     fence: WriteFence,
   ): Promise<Label> {
-    // Ids come from an atomic counter per leadership epoch, outside the transaction: concurrent creates
-    // never contend for the same counter value; an id whose transaction then fails is simply skipped.
-    const allocated = await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.counter(input.orgId, 'LABEL', fence.epoch),
-        UpdateExpression: 'ADD #last :one SET origin_region = :region, updated_at = :now',
-        ExpressionAttributeNames: { '#last': 'last' },
-        ExpressionAttributeValues: { ':one': 1, ':region': this.region, ':now': input.now },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    const next = Number(allocated.Attributes?.last);
+    const id = await allocateObjectId(this.client, this.tableName, { orgId: input.orgId, counter: 'LABEL', epoch: fence.epoch, region: this.region, now: input.now, idsPerEpoch: IDS_PER_EPOCH });
     const label: Label = {
       orgId: input.orgId,
-      id: fence.epoch * IDS_PER_EPOCH + next,
+      id,
       key: input.key,
       value: input.value,
       externalDataSet: input.externalDataSet,

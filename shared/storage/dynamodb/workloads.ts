@@ -12,6 +12,8 @@ import {
   toFacts,
   type ChangeOutcome,
   type LinkState,
+  type ManagedAgent,
+  type VenStatus,
   type ManagedWorkloadFacts,
   type Workload,
   type WorkloadChange,
@@ -91,10 +93,85 @@ function metaItem(w: Workload, region: string): Item {
     external_data_set: m.externalDataSet,
     external_data_reference: m.externalDataReference,
     managing_pce_fqdn: m.managingPceFqdn,
+    target_pce_fqdn: w.targetPceFqdn ?? null,
+    unpaired_at: w.unpairedAt ?? null,
     created_at: m.createdAt,
     created_by: m.createdBy,
     updated_by: m.updatedBy,
     ...stamp(region, m.updatedAt),
+  };
+}
+
+function interfaceItem(i: WorkloadInterface) {
+  return { name: i.name, address: i.address, cidr_block: i.cidrBlock, default_gateway_address: i.defaultGatewayAddress, link_state: i.linkState };
+}
+
+/** A managed workload's agent item, as the PCE of `region` writes it (ADR 0008). */
+export function agentItem(orgId: number, workloadId: string, a: ManagedAgent, region: string): Item {
+  return {
+    ...workloadKeys.agent(orgId, workloadId, region),
+    org_id: orgId,
+    workload_id: workloadId,
+    agent_id: a.agentId,
+    pce_fqdn: a.pceFqdn,
+    since: a.since,
+    paired_pce_fqdn: a.pairedPceFqdn,
+    paired_at: a.pairedAt,
+    pairing_profile_id: a.pairingProfileId,
+    hostname: a.hostname,
+    os_id: a.osId,
+    os_detail: a.osDetail,
+    agent_version: a.agentVersion,
+    status: a.status,
+    interfaces: a.interfaces.map(interfaceItem),
+    online: a.online,
+    labels: [...a.labels],
+    enforcement_mode: a.enforcementMode,
+    visibility_level: a.visibilityLevel,
+    ...stamp(region, a.updatedAt),
+  };
+}
+
+export function toAgent(item: Item, region: string): ManagedAgent {
+  return {
+    agentId: String(item.agent_id),
+    pceFqdn: String(item.pce_fqdn),
+    region,
+    since: Number(item.since),
+    pairedPceFqdn: String(item.paired_pce_fqdn),
+    pairedAt: Number(item.paired_at),
+    pairingProfileId: typeof item.pairing_profile_id === 'number' ? item.pairing_profile_id : null,
+    hostname: String(item.hostname),
+    osId: str(item.os_id),
+    osDetail: str(item.os_detail),
+    agentVersion: str(item.agent_version),
+    status: (str(item.status) ?? 'active') as VenStatus,
+    interfaces: Array.isArray(item.interfaces) ? (item.interfaces as unknown[]).map(toInterface) : [],
+    online: item.online === true,
+    labels: Array.isArray(item.labels) ? (item.labels as unknown[]).map(Number) : [],
+    enforcementMode: (str(item.enforcement_mode) ?? 'idle') as EnforcementMode,
+    visibilityLevel: str(item.visibility_level),
+    updatedAt: Number(item.updated_at),
+  };
+}
+
+/** The meta a managed workload shows while the leader has written none: what pairing chose. */
+function metaFromAgent(a: ManagedAgent): WorkloadMeta {
+  return {
+    name: null,
+    hostname: a.hostname,
+    description: null,
+    labels: a.labels,
+    enforcementMode: a.enforcementMode,
+    osId: a.osId,
+    osDetail: a.osDetail,
+    externalDataSet: null,
+    externalDataReference: null,
+    managingPceFqdn: a.pceFqdn,
+    createdAt: a.pairedAt,
+    updatedAt: 0,
+    createdBy: 0,
+    updatedBy: 0,
   };
 }
 
@@ -103,32 +180,50 @@ function contextItem(w: Workload, context: WorkloadContext, region: string): Ite
     ...workloadKeys.context(w.orgId, w.id),
     org_id: w.orgId,
     workload_id: w.id,
-    interfaces: context.interfaces.map((i) => ({
-      name: i.name,
-      address: i.address,
-      cidr_block: i.cidrBlock,
-      default_gateway_address: i.defaultGatewayAddress,
-      link_state: i.linkState,
-    })),
+    interfaces: context.interfaces.map(interfaceItem),
     public_ip: context.publicIp,
     online: context.online,
     ...stamp(region, context.updatedAt),
   };
 }
 
-/** Merges the items of one org partition into workloads; context items without meta are skipped. */
+/**
+ * Merges the items of one org partition into workloads; context items without meta are skipped. A managed
+ * workload is managed by the PCE of its newest agent item (`since`); the leader's meta item, when there is
+ * one, gives names, labels, mode and target, the agent item the hostname, OS and context. An unpaired
+ * workload (the leader's meta says so) is gone.
+ */
 export function mergeWorkloadItems(orgId: number, items: readonly Item[]): Workload[] {
-  const parts = new Map<string, { meta?: Item; context?: Item }>();
+  const parts = new Map<string, { meta?: Item; context?: Item; agent?: ManagedAgent }>();
   for (const item of items) {
     const ref = workloadItemOf(item);
     if (!ref || ref.orgId !== orgId) continue;
     const entry = parts.get(ref.workloadId) ?? {};
-    entry[ref.part] = item;
+    if (ref.part === 'agent') {
+      const a = toAgent(item, ref.region ?? '');
+      if (!entry.agent || a.since > entry.agent.since || (a.since === entry.agent.since && a.region > entry.agent.region)) entry.agent = a;
+    } else {
+      entry[ref.part] = item;
+    }
     parts.set(ref.workloadId, entry);
   }
   const workloads: Workload[] = [];
-  for (const [id, { meta, context }] of parts) {
-    if (meta) workloads.push({ orgId, id, meta: toMeta(meta), context: context ? toContext(context) : null });
+  for (const [id, { meta, context, agent }] of parts) {
+    if (agent) {
+      if (meta && typeof meta.unpaired_at === 'number') continue;
+      const m = meta ? { ...toMeta(meta), hostname: agent.hostname, osId: agent.osId, osDetail: agent.osDetail, managingPceFqdn: agent.pceFqdn } : metaFromAgent(agent);
+      workloads.push({
+        orgId,
+        id,
+        meta: m,
+        context: { interfaces: agent.interfaces, publicIp: null, online: agent.online, updatedAt: agent.updatedAt },
+        agent,
+        metaStored: meta !== undefined,
+        targetPceFqdn: meta ? str(meta.target_pce_fqdn) : null,
+      });
+    } else if (meta) {
+      workloads.push({ orgId, id, meta: toMeta(meta), context: context ? toContext(context) : null });
+    }
   }
   return workloads;
 }
@@ -245,9 +340,12 @@ export class DynamoDbWorkloadStore implements WorkloadStore {
         const { current, next } = change;
         const actions: Action[] = [];
         if (next.meta.updatedAt !== current.meta.updatedAt) {
-          actions.push({ Put: { TableName: t, Item: metaItem(next, this.region), ...seen(current.meta.updatedAt), ...ALL_OLD } });
+          // a managed workload's first meta item: the leader takes over names, labels and mode from what pairing chose
+          const condition = current.metaStored === false ? absent : seen(current.meta.updatedAt);
+          actions.push({ Put: { TableName: t, Item: metaItem(next, this.region), ...condition, ...ALL_OLD } });
         }
-        if (next.context && next.context.updatedAt !== current.context?.updatedAt) {
+        // a managed workload's context is its agent item's, written by the managing PCE
+        if (!current.agent && next.context && next.context.updatedAt !== current.context?.updatedAt) {
           if (actions.length === 0) {
             // a context-only change must not resurrect a workload deleted meanwhile
             actions.push({ ConditionCheck: { TableName: t, Key: workloadKeys.meta(current.orgId, current.id), ConditionExpression: 'attribute_exists(pk)', ...ALL_OLD } });

@@ -6,6 +6,7 @@ import { sqsClient } from '../../../infra/local/clients.ts';
 import { pollQueue } from '../../../infra/local/sqs-poller.ts';
 import { ensureQueues, startSqsServer, SqsServerError, type EnsuredQueues, type SqsServer } from '../../../infra/local/sqs-server.ts';
 import { runComputeJobs } from '../../../lambdas/compute/run-jobs.ts';
+import { NOTHING_COMPUTED } from '../../../shared/compute/compute-service.ts';
 import type { ComputeJobV1 } from '../../../shared/compute/jobs.ts';
 import { SnapshotIncompleteError } from '../../../shared/policy/snapshot/errors.ts';
 import { SqsComputeQueue } from '../../../shared/storage/sqs/compute-queue.ts';
@@ -279,14 +280,14 @@ describe('local SQS: server, queues, Lambda-style poller', () => {
         throw new SnapshotIncompleteError(1, 2, ['chunk 0']);
       }
       ran.push(id);
-      return { policiesWritten: 0, policiesUnchanged: 0, ipSetsWritten: 0 };
+      return NOTHING_COMPUTED;
     };
     const compute = {
       run,
       runBatch: async (jobs: readonly ComputeJobV1[]) => {
         if (!failedOnce && jobs.some((j) => j.kind === 'workload_changed' && j.workload_ids[0] === 'b')) throw new Error('batch failed');
         for (const j of jobs) await run(j);
-        return { policiesWritten: 0, policiesUnchanged: 0, ipSetsWritten: 0 };
+        return NOTHING_COMPUTED;
       },
     };
     const logger = { info: () => undefined, warn: () => undefined };

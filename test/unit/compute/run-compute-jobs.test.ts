@@ -2,7 +2,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { isRetrySoonError, runComputeJobs, type ComputeRunner } from '../../../lambdas/compute/run-jobs.ts';
-import { ComputeConflictError, type ComputeOutcome } from '../../../shared/compute/compute-service.ts';
+import { ComputeConflictError, NOTHING_COMPUTED, type ComputeOutcome } from '../../../shared/compute/compute-service.ts';
 import type { ComputeJobV1 } from '../../../shared/compute/jobs.ts';
 import { SnapshotIncompleteError } from '../../../shared/policy/snapshot/errors.ts';
 
@@ -22,7 +22,7 @@ function record(id: string, body: ComputeJobV1 | string): SQSRecord {
   };
 }
 
-const done: ComputeOutcome = { policiesWritten: 0, policiesUnchanged: 0, ipSetsWritten: 0 };
+const done: ComputeOutcome = NOTHING_COMPUTED;
 const idOf = (j: ComputeJobV1) => (j.kind === 'workload_changed' ? j.workload_ids[0] : j.kind);
 
 /** Runs what it is given; a batch containing a failing job fails, and so does that job alone. */

@@ -38,7 +38,6 @@ const document: ActivePolicyDocument = {
 describe('toPolicySnapshot', () => {
   it('converts the provisioned objects to the compiler model exactly, sorted by id', () => {
     const snapshot = toPolicySnapshot(document);
-    const everyProtocol = Array.from({ length: 256 }, (_, proto) => ({ proto }));
     expect(snapshot).toStrictEqual({
       version: 4,
       labels: [
@@ -47,7 +46,8 @@ describe('toPolicySnapshot', () => {
       ],
       labelGroups: [{ id: 30, key: 'role', labels: [1], subGroups: [] }],
       services: [
-        { id: 1, servicePorts: everyProtocol },
+        // All Services: any protocol is one entry (not one per IP protocol)
+        { id: 1, servicePorts: [{ proto: -1 }] },
         { id: 20, servicePorts: [{ proto: 6, port: 80, toPort: 90 }, { proto: 1 }] },
       ],
       ipLists: [
@@ -60,7 +60,7 @@ describe('toPolicySnapshot', () => {
           enabled: true,
           scopes: [[{ kind: 'label', id: 2 }]],
           rules: [
-            { id: 51, enabled: false, providers: [{ kind: 'workload', id: 'a5b1c2d3-0000-4000-8000-000000000001' }], consumers: [{ kind: 'ams' }], ingressServices: everyProtocol.map((p) => ({ kind: 'port', ...p })), unscopedConsumers: true },
+            { id: 51, enabled: false, providers: [{ kind: 'workload', id: 'a5b1c2d3-0000-4000-8000-000000000001' }], consumers: [{ kind: 'ams' }], ingressServices: [{ kind: 'port', proto: -1 }], unscopedConsumers: true },
             { id: 52, enabled: true, providers: [{ kind: 'label_group', id: 30 }], consumers: [{ kind: 'ip_list', id: 1 }], ingressServices: [{ kind: 'service', id: 20 }, { kind: 'port', proto: 17, port: 53 }], unscopedConsumers: false },
           ],
         },
@@ -73,6 +73,13 @@ describe('toPolicySnapshot', () => {
     const compiled = compiler.compile('w-1');
     expect(compiled?.policyVersion).toBe(4);
     expect(compiled?.inbound.length).toBeGreaterThan(0);
+  });
+
+  it('compiles a rule over All Services to one any-protocol entry', () => {
+    const allServices = rule(53, { providers: [{ kind: 'label', id: 1 }], consumers: [{ kind: 'ams' }], ingressServices: [{ kind: 'service', id: 1 }, { kind: 'port', proto: 6, port: 22 }] });
+    const doc: ActivePolicyDocument = { ...document, objects: { ...document.objects, rule_sets: [ruleSet(60, { enabled: true, scopes: [], rules: [allServices] })] } };
+    const compiled = new PolicyCompiler(toPolicySnapshot(doc), [{ id: 'w-1', labels: [1], ips: ['10.1.0.5'], enforcementMode: 'full' }]).compile('w-1');
+    expect(compiled?.inbound.map((r) => r.services)).toEqual([[{ proto: -1 }]]);
   });
 });
 

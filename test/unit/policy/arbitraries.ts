@@ -36,6 +36,8 @@ export const servicePort: fc.Arbitrary<ServicePort> = fc.oneof(
     arbitrary: fc.record({ proto: fc.constantFrom(6, 17), port: fc.integer({ min: 0, max: 12 }), len: fc.integer({ min: 0, max: 5 }) }).map(({ proto, port, len }) => ({ proto, port, toPort: port + len })),
   },
   { weight: 1, arbitrary: fc.constant({ proto: 6, port: 0, toPort: 65535 }) },
+  // any protocol (All Services): subsumes the rule's other entries
+  { weight: 1, arbitrary: fc.constant({ proto: -1 }) },
 );
 
 const ipRange: fc.Arbitrary<IpRange> = fc

@@ -117,6 +117,21 @@ describe('rule semantics, by example', () => {
     assertEngineMatchesReference(snap, WORKLOADS, e);
   });
 
+  it('any protocol (All Services, proto -1) is one service entry that subsumes the others', () => {
+    const any = rule([lab(L.db)], [lab(L.web)], { ingressServices: [{ kind: 'port', proto: 6, port: 80 }, { kind: 'port', proto: -1 }, { kind: 'service', id: 501 }] });
+    const tcp = rule([lab(L.db)], [lab(L.app)], { ingressServices: [{ kind: 'port', proto: 17 }, { kind: 'port', proto: 6, port: 80 }] });
+    const snap = snapshot([ruleSet(1, [], [any, tcp])]);
+    const e = new PolicyCompiler(snap, WORKLOADS);
+    expect(e.compile('db-prod')?.inbound.map((r) => [r.ruleId, r.services])).toEqual([
+      [any.id, [{ proto: -1 }]],
+      [tcp.id, [{ proto: 6, port: 80 }, { proto: 17 }]],
+    ]);
+    assertEngineMatchesReference(snap, WORKLOADS, e);
+    // any protocol has no ports
+    expect(() => new PolicyCompiler(snapshot([ruleSet(1, [], [rule([lab(L.db)], [lab(L.web)], { ingressServices: [{ kind: 'port', proto: -1, port: 80 }] })])]), [])).toThrow(PolicyValidationError);
+    expect(() => new PolicyCompiler(snapshot([ruleSet(1, [], [rule([lab(L.db)], [lab(L.web)], { ingressServices: [{ kind: 'port', proto: -2 }] })])]), [])).toThrow(PolicyValidationError);
+  });
+
   it('ams, named workloads, disabled rules and rule sets', () => {
     const all = rule([{ kind: 'workload', id: 'mon' }], [{ kind: 'ams' }], { ingressServices: [{ kind: 'port', proto: 17, port: 161 }] });
     const off = rule([{ kind: 'ams' }], [{ kind: 'ams' }], { enabled: false });
@@ -254,7 +269,7 @@ describe('stable identifiers', () => {
     ]);
     const p = e.compile(id(1));
     expect(p?.ipSetIds).toEqual(['ls:3c670c0c205918897b29402322c6efd5', 'ls:f87e7feb75b180c25ad85add456a267b']);
-    expect(p?.rulesHash).toBe('3b42ec45eac2ce956e6953bf35811f88c48bcf7bd64114e77675574516fba3a6');
+    expect(p?.rulesHash).toBe('6784575c02b4dcdcbbefbd6cd63913ebd01b3742295986a9a45b465990d6527d');
     expect(e.ipSet('ls:3c670c0c205918897b29402322c6efd5')).toEqual({
       id: 'ls:3c670c0c205918897b29402322c6efd5',
       members: ['10.0.1.10-10.0.1.11', '192.168.0.0-192.168.0.127', '2001:db8::11'],

@@ -109,8 +109,17 @@ describe('workload list filters', () => {
     expect(tokensOf(() => parse({ managed: 'yes' }))).toEqual(['input_validation_error']);
   });
 
-  it('agent filters match no workload while every workload is unmanaged, and check their timestamps', () => {
+  it('managed and agent.active_pce_fqdn select paired workloads by their managing PCE', () => {
+    const agent = { agentId: 'a', pceFqdn: 'pce-eu.example.com', region: 'eu-west-1', since: 1, pairedPceFqdn: 'pce-eu.example.com', pairedAt: 1, pairingProfileId: 1, hostname: 'h', osId: null, osDetail: null, agentVersion: null, status: 'active' as const, interfaces: [], online: true, labels: [], enforcementMode: 'idle' as const, visibilityLevel: null, updatedAt: 1 };
+    const managed: Workload = { ...workload(), agent };
+    expect(matches(managed, { managed: 'true' })).toBe(true);
+    expect(matches(managed, { managed: 'false' })).toBe(false);
+    expect(matches(managed, { 'agent.active_pce_fqdn': 'pce-eu.example.com' })).toBe(true);
+    expect(matches(managed, { 'agent.active_pce_fqdn': 'pce-us.example.com' })).toBe(false);
     expect(matches(workload(), { 'agent.active_pce_fqdn': 'pce-eu.example.com' })).toBe(false);
+  });
+
+  it('heartbeat filters (local to the managing PCE) match no workload of the list, and check their timestamps', () => {
     expect(matches(workload(), { 'last_heartbeat_on[gte]': '2025-01-01T00:00:00Z' })).toBe(false);
     expect(matches(workload(), { 'last_heartbeat_on[lte]': '1735689600000' })).toBe(false);
     expect(matches(workload(), { 'last_heartbeat_at[gte]': '2025-01-01' })).toBe(false);

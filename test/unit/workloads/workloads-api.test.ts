@@ -375,8 +375,8 @@ describe('compiled policy route', () => {
   it('answers 404 for an id that cannot name a workload, like GET .../workloads/{id}', async () => {
     const reads: string[] = [];
     const compiled = {
-      getPolicy: async (id: string) => {
-        reads.push(id);
+      getPolicy: async (orgId: number, id: string) => {
+        reads.push(`${orgId}/${id}`);
         return null;
       },
       getIpSets: async () => [],
@@ -387,6 +387,6 @@ describe('compiled policy route', () => {
     const call = (id: string) => route.handler({ ...httpEvent('GET', `${BASE}/${id}/compiled_policy`), pathParameters: { org: '1', id } }, { ...lambdaContext(), principal: key.record });
     await expect(call('bad%20id')).rejects.toMatchObject({ statusCode: 404, errors: [{ token: 'invalid_uri' }] });
     await expect(call('00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ statusCode: 404, errors: [{ token: 'compiled_policy_not_found' }] });
-    expect(reads).toEqual(['00000000-0000-4000-8000-000000000000']);
+    expect(reads).toEqual(['1/00000000-0000-4000-8000-000000000000']);
   });
 });

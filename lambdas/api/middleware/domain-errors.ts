@@ -1,0 +1,40 @@
+/**
+ * Domain errors as API errors: each area's errors (no HTTP in shared/) get their status and Illumio-style
+ * token here, matched with instanceof. The error handler applies it before answering, so every route
+ * (the REST API and the VEN protocol) answers the same domain error the same way.
+ */
+import { ApiError, UnavailableError, ValidationError } from '../../../shared/api/errors.ts';
+import {
+  PairingKeyExpiredError,
+  PairingKeyOriginUnreachableError,
+  PairingKeyUnknownError,
+  PairingKeyUsedUpError,
+  PairingProfileDisabledError,
+} from '../../../shared/pairing/errors.ts';
+
+/** 503 with the seconds to wait (`Retry-After`). */
+export class RetryLaterError extends UnavailableError {
+  override readonly name: string = 'RetryLaterError';
+  override readonly headers: Readonly<Record<string, string>>;
+  constructor(token: string, message: string, retryAfterSeconds: number, options?: ErrorOptions) {
+    super([{ token, message }], options);
+    this.headers = { 'retry-after': String(retryAfterSeconds) };
+  }
+}
+
+/** 406 tokens of the pairing errors that are the caller's to fix (a new key, an enabled profile). */
+const PAIRING_406: readonly (readonly [abstract new (...args: never[]) => Error, string])[] = [
+  [PairingKeyUnknownError, 'pairing_key_unknown'],
+  [PairingKeyExpiredError, 'pairing_key_expired'],
+  [PairingKeyUsedUpError, 'pairing_key_used_up'],
+  [PairingProfileDisabledError, 'pairing_profile_disabled'],
+];
+
+/** The API error for `err`: itself when it is one, its mapping when it is a known domain error, else null. */
+export function toApiError(err: unknown): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (err instanceof PairingKeyOriginUnreachableError) return new RetryLaterError('pairing_key_origin_unreachable', err.message, err.retryAfterSeconds, { cause: err });
+  const pairing = PAIRING_406.find(([type]) => err instanceof type);
+  if (pairing && err instanceof Error) return new ValidationError([{ token: pairing[1], message: err.message }], { cause: err });
+  return null;
+}

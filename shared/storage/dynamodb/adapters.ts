@@ -1,0 +1,67 @@
+/**
+ * The one place DynamoDB adapters are built from (client, tables, region): the Lambda wiring
+ * (lambdas/wiring.ts), pce-ctl (cli/commands/*) and the local cloud (infra/local/supercluster.ts) take
+ * them from here instead of constructing them by hand. Adapters are cheap objects over one shared client.
+ *
+ * `region` is the region the client talks to: the origin region stamped on what the adapters write.
+ */
+import { DynamoDbAgentCredentialStore } from './agent-credentials.ts';
+import { DynamoDbApiKeyStore } from './api-keys.ts';
+import type { DynamoDBDocumentClient } from './client.ts';
+import { DynamoDbCompiledPolicyStore } from './compiled-policy.ts';
+import { DynamoDbDirectoryStore, DynamoDbMembershipStore } from './directory.ts';
+import { DynamoDbJobStore } from './jobs.ts';
+import { DynamoDbLabelStore } from './labels.ts';
+import { DynamoDbLeaderRecordStore } from './leader-record.ts';
+import { DynamoDbListenOnlyStore } from './listen-only.ts';
+import { DynamoDbManagedWorkloadStore } from './managed-workloads.ts';
+import { dynamoDbPairingAdapters } from './pairing.ts';
+import type { RegionClientFactory } from './pairing-keys.ts';
+import { dynamoDbPolicyAdapters } from './policy.ts';
+import { DynamoDbRequestCounterStore } from './rate-limit.ts';
+import { DynamoDbPceStatusStore, DynamoDbReplicationLagStore, DynamoDbRuntimeStateStore } from './supercluster-status.ts';
+import { DynamoDbVenConnectionStore } from './ven-connections.ts';
+import { DynamoDbAgentCountStore, DynamoDbFlowSummaryStore, DynamoDbHeartbeatStore } from './ven-local.ts';
+import { DynamoDbWorkloadSettingsStore } from './workload-settings.ts';
+import { DynamoDbWorkloadStore } from './workloads.ts';
+
+/** Adapters over the global table (this region's replica). */
+export function globalTableAdapters(client: DynamoDBDocumentClient, tableName: string, region: string, options: { remoteClient?: RegionClientFactory } = {}) {
+  return {
+    leaderRecord: new DynamoDbLeaderRecordStore(client, tableName, region),
+    statuses: new DynamoDbPceStatusStore(client, tableName),
+    membership: new DynamoDbMembershipStore(client, tableName, region),
+    directory: new DynamoDbDirectoryStore(client, tableName, region),
+    apiKeys: new DynamoDbApiKeyStore(client, tableName, region),
+    labels: new DynamoDbLabelStore(client, tableName, region),
+    /** also the compute pipeline's WorkloadFactsSource (listFacts) */
+    workloads: new DynamoDbWorkloadStore(client, tableName, region),
+    workloadSettings: new DynamoDbWorkloadSettingsStore(client, tableName, region),
+    /** policy.snapshots is also the compute pipeline's ActivePolicySource (getActive/getVersion) */
+    policy: dynamoDbPolicyAdapters(client, tableName, region),
+    /** pairing keys are consumed in the region that generated them: `remoteClient` reaches the others */
+    pairing: dynamoDbPairingAdapters(client, tableName, region, options.remoteClient),
+    agentCredentials: new DynamoDbAgentCredentialStore(client, tableName, region),
+    /** the member-written part of managed workloads: this region's agent items */
+    managedWorkloads: new DynamoDbManagedWorkloadStore(client, tableName, region),
+  };
+}
+
+/** Adapters over one PCE's local table (never replicated). */
+export function localTableAdapters(client: DynamoDBDocumentClient, tableName: string) {
+  return {
+    lags: new DynamoDbReplicationLagStore(client, tableName),
+    runtimeState: new DynamoDbRuntimeStateStore(client, tableName),
+    requestCounters: new DynamoDbRequestCounterStore(client, tableName),
+    jobs: new DynamoDbJobStore(client, tableName),
+    compiled: new DynamoDbCompiledPolicyStore(client, tableName),
+    listenOnly: new DynamoDbListenOnlyStore(client, tableName),
+    venConnections: new DynamoDbVenConnectionStore(client, tableName),
+    heartbeats: new DynamoDbHeartbeatStore(client, tableName),
+    agentCount: new DynamoDbAgentCountStore(client, tableName),
+    flows: new DynamoDbFlowSummaryStore(client, tableName),
+  };
+}
+
+export type GlobalTableAdapters = ReturnType<typeof globalTableAdapters>;
+export type LocalTableAdapters = ReturnType<typeof localTableAdapters>;
