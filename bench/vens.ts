@@ -376,7 +376,7 @@ Object.assign(result, {
   lost_agents: stats.lost,
   channel_connects: stats.channelConnects,
   channel_errors: stats.channelErrors,
-  policy_fetches: { full: stats.policyFull, delta: stats.policyDelta, not_computed_retries: stats.policyNotComputed, errors: stats.policyErrors },
+  policy_fetches: { full: stats.policyFull, delta: stats.policyDelta, not_computed_retries: stats.policyNotComputed, raced_with_push: stats.policyRaced, errors: stats.policyErrors },
   verify_errors: stats.verifyErrors,
   protocol_notes: stats.protocolNotes,
   pushes: { received: stats.pushes, applied: stats.pushesApplied, fetched: stats.pushesFetched, stale: stats.pushesStale, reassign: stats.reassignPushes, listen_only: stats.listenOnlyPushes, unpaired: stats.unpaired },

@@ -44,6 +44,8 @@ export class VenStats {
   policyDelta = 0;
   policyNotComputed = 0;
   policyErrors = 0;
+  /** fetches whose answer was dropped: a push was applied while it was on its way (fetched again) */
+  policyRaced = 0;
   verifyErrors = 0;
   protocolNotes = 0;
   pushes = 0;
@@ -292,10 +294,17 @@ export class SimVen {
     const stats = this.ctx.stats;
     const full = this.fullNext || this.held === null;
     this.fullNext = false;
+    const basis = this.held;
     let retryMs: number | null = null;
     try {
-      const answer = await this.call('policy', full ? {} : { have: haveOf(this.held) });
+      const answer = await this.call('policy', full ? {} : { have: haveOf(basis) });
       if (this.state !== 'running') return;
+      if (this.held !== basis) {
+        // a push was applied meanwhile: the answer is a delta against what the VEN no longer holds
+        stats.policyRaced++;
+        if (!this.inSync()) this.refetch = true;
+        return;
+      }
       if (answer.status === 401) return this.lostAgent('policy', answer);
       if (answer.status === 404 && errorToken(answer) === 'policy_not_computed') {
         stats.policyNotComputed++;
@@ -315,7 +324,7 @@ export class SimVen {
       else stats.policyDelta++;
       const body = JSON.parse(answer.text) as PolicyResponseV1;
       try {
-        const { held, notes } = applyPolicyAnswer(full ? null : this.held, body);
+        const { held, notes } = applyPolicyAnswer(full ? null : basis, body);
         if (notes.length > 0) {
           stats.protocolNotes += notes.length;
           for (const n of notes) stats.error(`policy answer note: ${n.replace(/ls:[0-9a-f]+/g, '<set>')}`, `${this.agentId}: ${n}`);
@@ -359,7 +368,7 @@ export class SimVen {
       // the first flow summary soon after the first policy, the next every flowsEvery heartbeats
       if (this.ctx.flowsEvery > 0) {
         this.flowsIn = this.ctx.flowsEvery;
-        const t = setTimeout(() => void (this.state === 'running' && this.reportFlows()), jittered(Math.min(this.intervalMs, 10_000), this.random));
+        const t = setTimeout(() => void (this.state === 'running' && this.reportFlows()), 1 + Math.floor(this.random() * Math.min(this.intervalMs, 5_000)));
         t.unref();
       }
     }
@@ -450,6 +459,11 @@ export class SimVen {
           if (outcome.kind === 'applied') {
             stats.pushesApplied++;
             this.apply(outcome.held, 'push');
+            // a retry still pending (e.g. after policy_not_computed) has nothing left to fetch
+            if (this.fetchTimer) {
+              clearTimeout(this.fetchTimer);
+              this.fetchTimer = null;
+            }
           } else if (outcome.kind === 'fetch') {
             stats.pushesFetched++;
             void this.fetchPolicy();

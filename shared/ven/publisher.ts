@@ -19,7 +19,7 @@ import type { ListenOnlyStore, PolicyPublication, PolicyPublisher, VenConnection
 import type { VenIpSetV1, VenPushV1 } from './protocol.ts';
 
 /** Pushes in flight at once by default: ~1,000 VENs of a PCE are told in a few round trips' time each. */
-export const PUBLISH_CONCURRENCY = 32;
+export const PUBLISH_CONCURRENCY = 64;
 
 export interface VenPolicyPublisherDeps {
   readonly connections: VenConnectionStore;
@@ -108,9 +108,20 @@ export class VenPolicyPublisher implements PolicyPublisher {
     let sent = 0;
     let gone = 0;
     let failed = 0;
+    // VENs with the same rules get the same push: built (and serialised by the channel) once per rule list
+    const pushes = new Map<string, VenPushV1>();
+    const pushFor = (policy: CompiledPolicy): VenPushV1 => {
+      const key = `${policy.rulesHash}#${publication.everything || publication.rulesChanged.has(policy.workloadId) ? 'rules' : ''}`;
+      let push = pushes.get(key);
+      if (!push) {
+        push = fitToChannel(policyPushOf(policy, publication));
+        pushes.set(key, push);
+      }
+      return push;
+    };
     await forEachLimited(targets, this.deps.concurrency ?? PUBLISH_CONCURRENCY, async ({ connection, policy }) => {
       try {
-        const outcome = await deliver(this.deps, connection, fitToChannel(policyPushOf(policy, publication)));
+        const outcome = await deliver(this.deps, connection, pushFor(policy));
         if (outcome === 'sent') sent++;
         else gone++;
       } catch (error) {

@@ -20,11 +20,19 @@ export function venChannelManagementClient(endpoint: string, config: Omit<ApiGat
 }
 
 export class ApiGatewayVenPushChannel implements VenPushChannel {
+  /** a publisher sends one message object to many VENs (all of one rule list): serialised once */
+  private readonly serialised = new WeakMap<VenPushV1, Buffer>();
+
   constructor(private readonly client: ApiGatewayManagementApiClient) {}
 
   async send(connectionId: string, message: VenPushV1): Promise<'sent' | 'gone'> {
+    let data = this.serialised.get(message);
+    if (!data) {
+      data = Buffer.from(JSON.stringify(message));
+      this.serialised.set(message, data);
+    }
     try {
-      await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(message)) }));
+      await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
       return 'sent';
     } catch (err) {
       if (err instanceof GoneException) return 'gone';
