@@ -80,7 +80,12 @@ interface OrgState {
   /** hashes of the sets known to be stored */
   readonly setHashes: Map<IpSetId, string>;
   readonly compiler: CompilerState;
+  /** every workload's facts as that run read them (a warm run of workload changes reads only those) */
+  readonly facts: ReadonlyMap<WorkloadId, ManagedWorkloadFacts>;
 }
+
+/** A warm run of workload changes reads those workloads only, up to this many; more, and it reads the org's workloads at once. */
+export const TARGETED_READ_MAX = 200;
 
 type Touched = 'all' | { changedIpSets: Set<IpSetId>; rulesChanged: Set<WorkloadId> };
 
@@ -152,7 +157,8 @@ export class ComputeService {
     if (current.length === 0 && changed.length === 0 && !reconcile) return { ...NOTHING_COMPUTED, skipped: 'slices already done or superseded' };
     lap('policy');
 
-    const facts = await this.deps.workloads.listFacts(orgId);
+    const changedIds = new Set(changed.flatMap((j) => j.workload_ids));
+    const facts = await this.readFacts(orgId, seq, { changedIds, targeted: current.length === 0 && !reconcile });
     lap('facts');
     const factsById = new Map(facts.map((f) => [f.id, f]));
     const mine = new Set(facts.filter((f) => f.managingPceFqdn === this.deps.selfFqdn).map((f) => f.id));
@@ -168,7 +174,6 @@ export class ComputeService {
 
     const compute = new Set<WorkloadId>();
     for (const job of current) for (const id of mine) if (sliceOf(id, job.slices) === job.slice) compute.add(id);
-    const changedIds = new Set(changed.flatMap((j) => j.workload_ids));
     for (const id of changedIds) if (mine.has(id)) compute.add(id);
     // warm: whatever changed since the last run, whichever job brought the facts in
     if (touched !== 'all') for (const id of touched.rulesChanged) if (mine.has(id)) compute.add(id);
@@ -252,6 +257,7 @@ export class ComputeService {
       index,
       setHashes,
       compiler: { version: target.version, sha256: target.sha256, compiler, facts: warm?.compiler.compiler === compiler ? warm.compiler.facts : new Map(facts.map((f) => [f.id, factsKey(f)])) },
+      facts: factsById,
     });
     // one write per slice count (all slices of a provision share theirs)
     for (const n of new Set(current.map((j) => j.slices))) {
@@ -331,6 +337,23 @@ export class ComputeService {
     } catch (error) {
       this.deps.logger?.warn('policy publication failed; VENs learn of the policy at their next heartbeat', { orgId: run.orgId, policyVersion: version, error });
     }
+  }
+
+  /**
+   * The org's workload facts for this run. A run of workload changes only, on a runtime whose last run is
+   * still the org's last (same sequence), reads just the changed workloads and takes the others from that
+   * run: every workload write reaches this PCE as a workload_changed job (the stream router), so what it
+   * holds plus the jobs' workloads is what a full read would show for them; a lost job is made good by the
+   * reconcile, which reads everything. Anything else reads the org's workloads (one Query).
+   */
+  private async readFacts(orgId: number, seq: number, run: { changedIds: ReadonlySet<WorkloadId>; targeted: boolean }): Promise<ManagedWorkloadFacts[]> {
+    const known = this.states.get(orgId);
+    const source = this.deps.workloads;
+    if (!run.targeted || !known || known.seq !== seq || !source.factsOf || run.changedIds.size === 0 || run.changedIds.size > TARGETED_READ_MAX) return source.listFacts(orgId);
+    const merged = new Map(known.facts);
+    for (const id of run.changedIds) merged.delete(id);
+    for (const f of await source.factsOf(orgId, [...run.changedIds])) merged.set(f.id, f);
+    return [...merged.values()];
   }
 
   /**

@@ -20,6 +20,8 @@ export type ManagedWorkloadFacts = WorkloadFacts & { readonly managingPceFqdn: s
 
 export interface WorkloadFactsSource {
   listFacts(orgId: number): Promise<ManagedWorkloadFacts[]>;
+  /** the facts of these workloads only (strongly consistent; absent: deleted or unpaired) */
+  factsOf?(orgId: number, ids: readonly WorkloadId[]): Promise<ManagedWorkloadFacts[]>;
 }
 
 /** The part of the policy compiler the pipeline uses (shared/policy/compiler). */

@@ -154,6 +154,8 @@ export function computeWorld(
   let active: VersionedSnapshot = { version: 1, snapshot: webToDbPolicy(1, 5432) };
   let facts = initialFacts;
   let duringRead: () => Promise<void> = async () => undefined;
+  /** how the runs read the facts: all of them, or only some workloads' */
+  const reads = { full: 0, targeted: 0, targetedIds: 0 };
   /** a compute runtime over the shared store and facts */
   const runtime = () =>
     new ComputeService({
@@ -161,7 +163,15 @@ export function computeWorld(
       policies: { getActive: async () => active, getVersion: async () => active },
       workloads: {
         listFacts: async () => {
+          reads.full++;
           const read = facts;
+          await duringRead();
+          return read;
+        },
+        factsOf: async (_orgId: number, ids: readonly string[]) => {
+          reads.targeted++;
+          reads.targetedIds += ids.length;
+          const read = facts.filter((f) => ids.includes(f.id));
           await duringRead();
           return read;
         },
@@ -174,6 +184,7 @@ export function computeWorld(
     });
   return {
     runtime,
+    reads,
     setActive: (v: VersionedSnapshot) => (active = v),
     setFacts: (f: ManagedWorkloadFacts[]) => (facts = f),
     facts: () => facts,

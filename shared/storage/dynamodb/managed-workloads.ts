@@ -3,18 +3,13 @@
  * credentials of the VENs it paired. No leader fence: a member records its own VENs; each item has one
  * writer (this region), so conditions on it are meaningful in this replica.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { AgentCredential, ManagedWorkloadStore } from '../../ven/ports.ts';
 import type { ManagedAgent, Workload } from '../../workloads/workload.ts';
 import { workloadKeys } from '../workload-keys.ts';
 import { agentCredentialItem } from './agent-credentials.ts';
-import { isConditionalCheckFailed, queryPartition, type DynamoDBDocumentClient } from './client.ts';
+import { batchPutAll, isConditionalCheckFailed, queryPartition, type DynamoDBDocumentClient } from './client.ts';
 import { agentItem, mergeWorkloadItems, toAgent } from './workloads.ts';
-
-export class AgentExistsError extends Error {
-  override readonly name = 'AgentExistsError';
-}
 
 export class DynamoDbManagedWorkloadStore implements ManagedWorkloadStore {
   constructor(
@@ -28,26 +23,14 @@ export class DynamoDbManagedWorkloadStore implements ManagedWorkloadStore {
     return mergeWorkloadItems(orgId, items)[0] ?? null;
   }
 
+  /**
+   * One BatchWriteItem of both items, without conditions: the agent and workload ids are fresh random
+   * UUIDs, and a pairing storm must not queue behind DynamoDB's conditional-write rate. The agent item
+   * goes in the same request as the credential; a VEN whose pairing failed half-way pairs again (the
+   * orphan goes offline with the sweep).
+   */
   async pair(c: AgentCredential, orgId: number, workloadId: string, agent: ManagedAgent): Promise<void> {
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: agentCredentialItem(c, this.region),
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            { Put: { TableName: this.tableName, Item: agentItem(orgId, workloadId, agent, this.region), ConditionExpression: 'attribute_not_exists(pk)' } },
-          ],
-        }),
-      );
-    } catch (err) {
-      if (err instanceof TransactionCanceledException) throw new AgentExistsError(`agent ${c.agentId} or workload ${workloadId} exists`, { cause: err });
-      throw err;
-    }
+    await batchPutAll(this.client, this.tableName, [agentItem(orgId, workloadId, agent, this.region), agentCredentialItem(c, this.region)]);
   }
 
   async putAgent(orgId: number, workloadId: string, agent: ManagedAgent, expectedUpdatedAt?: number | null): Promise<boolean> {

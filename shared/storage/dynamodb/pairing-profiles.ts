@@ -159,8 +159,52 @@ export class DynamoDbPairingUseStore implements PairingUseStore {
     private readonly region: string,
   ) {}
 
-  async record(orgId: number, profileId: number, at: number): Promise<void> {
-    let stampAt = at;
+  /** the last stamp this runtime wrote: its own writes never race each other for one */
+  private lastStamp = 0;
+  /** per profile: uses waiting for the next write, and the write in flight (concurrent pairings share one write) */
+  private readonly pending = new Map<string, { uses: number; at: number; flushed: Promise<void> | null; waiters: { resolve: () => void; reject: (e: unknown) => void }[] }>();
+  private readonly inFlight = new Map<string, Promise<void>>();
+
+  /**
+   * Counts one pairing. Pairings that arrive while a write of the same counter is in flight are added
+   * together and written at once when it completes (a pairing storm costs a few writes, not one each).
+   */
+  record(orgId: number, profileId: number, at: number): Promise<void> {
+    const key = `${orgId}#${profileId}`;
+    let batch = this.pending.get(key);
+    if (!batch) {
+      batch = { uses: 0, at: 0, flushed: null, waiters: [] };
+      this.pending.set(key, batch);
+    }
+    batch.uses++;
+    batch.at = Math.max(batch.at, at);
+    const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
+    if (!this.inFlight.has(key)) void this.flush(key, orgId, profileId);
+    return done;
+  }
+
+  private async flush(key: string, orgId: number, profileId: number): Promise<void> {
+    for (;;) {
+      const batch = this.pending.get(key);
+      if (!batch || batch.uses === 0) {
+        this.inFlight.delete(key);
+        return;
+      }
+      this.pending.delete(key);
+      const write = this.write(orgId, profileId, batch.uses, batch.at);
+      this.inFlight.set(key, write.catch(() => undefined));
+      try {
+        await write;
+        batch.waiters.forEach((w) => w.resolve());
+      } catch (err) {
+        batch.waiters.forEach((w) => w.reject(err));
+      }
+    }
+  }
+
+  private async write(orgId: number, profileId: number, uses: number, at: number): Promise<void> {
+    let stampAt = Math.max(at, this.lastStamp + 1);
+    this.lastStamp = stampAt;
     let pairedAt = at;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -168,10 +212,10 @@ export class DynamoDbPairingUseStore implements PairingUseStore {
           new UpdateCommand({
             TableName: this.tableName,
             Key: venKeys.pairingUses(orgId, profileId, this.region),
-            UpdateExpression: 'ADD #uses :one SET org_id = :org, profile_id = :profile, #region = :region, last_pairing_at = :paired, origin_region = :region, updated_at = :stamp',
+            UpdateExpression: 'ADD #uses :n SET org_id = :org, profile_id = :profile, #region = :region, last_pairing_at = :paired, origin_region = :region, updated_at = :stamp',
             ConditionExpression: 'attribute_not_exists(updated_at) OR updated_at < :stamp',
             ExpressionAttributeNames: { '#uses': 'uses', '#region': 'region' },
-            ExpressionAttributeValues: { ':one': 1, ':org': orgId, ':profile': profileId, ':region': this.region, ':paired': pairedAt, ':stamp': stampAt },
+            ExpressionAttributeValues: { ':n': uses, ':org': orgId, ':profile': profileId, ':region': this.region, ':paired': pairedAt, ':stamp': stampAt },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
@@ -179,7 +223,8 @@ export class DynamoDbPairingUseStore implements PairingUseStore {
       } catch (err) {
         if (!(err instanceof ConditionalCheckFailedException) || attempt >= RECORD_ATTEMPTS) throw err;
         const old = err.Item ? unmarshall(err.Item) : {};
-        stampAt = Math.max(stampAt, Number(old.updated_at ?? 0) + 1);
+        stampAt = Math.max(stampAt, Number(old.updated_at ?? 0) + 1, this.lastStamp + 1);
+        this.lastStamp = stampAt;
         pairedAt = Math.max(pairedAt, Number(old.last_pairing_at ?? 0));
       }
     }

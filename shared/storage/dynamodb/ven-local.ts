@@ -70,21 +70,16 @@ export class DynamoDbAgentCountStore implements AgentCountStore {
     private readonly tableName: string,
   ) {}
 
+  /**
+   * An unconditional ADD whose new value decides (a pairing storm would otherwise wait on DynamoDB's
+   * conditional-write rate); over the limit, the place is given back at once. Atomic counter: two
+   * pairings can never both take the last place.
+   */
   async reserve(limit: number | null): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: COUNT_KEY,
-          UpdateExpression: 'ADD agents :one',
-          ...(limit === null ? { ExpressionAttributeValues: { ':one': 1 } } : { ConditionExpression: 'attribute_not_exists(agents) OR agents < :limit', ExpressionAttributeValues: { ':one': 1, ':limit': limit } }),
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+    const out = await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: COUNT_KEY, UpdateExpression: 'ADD agents :one', ExpressionAttributeValues: { ':one': 1 }, ReturnValues: 'UPDATED_NEW' }));
+    if (limit === null || Number(out.Attributes?.agents) <= limit) return true;
+    await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: COUNT_KEY, UpdateExpression: 'ADD agents :minus', ExpressionAttributeValues: { ':minus': -1 } }));
+    return false;
   }
 
   async release(): Promise<void> {

@@ -32,6 +32,8 @@ export const MAX_TRANSACTION_ACTIONS = 100;
 /** Stay well below DynamoDB's 4 MB per transaction (sizes are estimated from the JSON of the actions). */
 const MAX_TRANSACTION_BYTES = 3_000_000;
 const CONFLICT_RETRIES = 5;
+/** Workload reads in flight at once for factsOf. */
+const FACTS_READ_CONCURRENCY = 8;
 
 type Item = Record<string, unknown>;
 type Action = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -257,6 +259,21 @@ export class DynamoDbWorkloadStore implements WorkloadStore {
 
   async listFacts(orgId: number): Promise<ManagedWorkloadFacts[]> {
     return (await this.list(orgId, { consistent: true })).map(toFacts);
+  }
+
+  /** The facts of a few workloads: one consistent Query of each one's items (FACTS_READ_CONCURRENCY at a time). */
+  async factsOf(orgId: number, ids: readonly string[]): Promise<ManagedWorkloadFacts[]> {
+    const out: ManagedWorkloadFacts[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const id = ids[next++] as string;
+        const w = await this.get(orgId, id, { consistent: true });
+        if (w) out.push(toFacts(w));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FACTS_READ_CONCURRENCY, ids.length) }, worker));
+    return out;
   }
 
   async apply(changes: readonly WorkloadChange[], fence: WriteFence): Promise<ChangeOutcome[]> {

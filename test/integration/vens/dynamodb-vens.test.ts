@@ -7,7 +7,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbDocumentClient } from '../../../infra/local/clients.ts';
 import { queryPartition, type DynamoDBDocumentClient } from '../../../shared/storage/dynamodb/client.ts';
-import { AgentExistsError, DynamoDbManagedWorkloadStore } from '../../../shared/storage/dynamodb/managed-workloads.ts';
+import { DynamoDbManagedWorkloadStore } from '../../../shared/storage/dynamodb/managed-workloads.ts';
 import { DynamoDbAgentCountStore, DynamoDbFlowSummaryStore, DynamoDbHeartbeatStore } from '../../../shared/storage/dynamodb/ven-local.ts';
 import { DynamoDbWorkloadStore } from '../../../shared/storage/dynamodb/workloads.ts';
 import { DynamoDbAgentCredentialStore } from '../../../shared/storage/dynamodb/agent-credentials.ts';
@@ -66,7 +66,7 @@ describe('VEN adapters on DynamoDB Local', () => {
     await storage?.stop();
   });
 
-  it('pairing writes the credential and the agent item together; the workload shows as managed with what pairing chose', async () => {
+  it('pairing writes the credential and the agent item in one request; the workload shows as managed with what pairing chose', async () => {
     await us.pair(credential, 1, W, agent());
     const w = await us.get(1, W, { consistent: true });
     expect(w).toMatchObject({ id: W, metaStored: false, targetPceFqdn: null, meta: { hostname: 'web-1', labels: [7], enforcementMode: 'selective', managingPceFqdn: 'pce-us.sc.example.com' } });
@@ -74,9 +74,8 @@ describe('VEN adapters on DynamoDB Local', () => {
     expect(await new DynamoDbAgentCredentialStore(storage.client, storage.table, US).get(credential.agentId)).toMatchObject({ workloadId: W, originRegion: US });
     const item = (await storage.client.send(new GetCommand({ TableName: storage.table, Key: { pk: 'ORG#1#WORKLOADS', sk: `${W}#AGENT#${US}` } }))).Item;
     expect(item).toMatchObject({ origin_region: US, since: 1_000 });
-    // pairing the same agent again fails, writing nothing
-    await expect(us.pair(credential, 1, W, agent({ hostname: 'other' }))).rejects.toBeInstanceOf(AgentExistsError);
-    expect((await us.get(1, W, { consistent: true }))?.agent?.hostname).toBe('web-1');
+    // the compute pipeline's targeted read: only these workloads, the unknown one absent
+    expect(await workloads.factsOf(1, [W, '99999999-9999-4999-8999-999999999999'])).toEqual([{ id: W, labels: [7], ips: ['10.0.0.5'], enforcementMode: 'selective', managingPceFqdn: 'pce-us.sc.example.com' }]);
   });
 
   it('an agent item is written conditionally on what this PCE last wrote', async () => {
@@ -128,12 +127,19 @@ describe('VEN adapters on DynamoDB Local', () => {
     expect(await count.reserve(2)).toBe(true);
     expect(await count.reserve(2)).toBe(true);
     expect(await count.reserve(2)).toBe(false);
+    expect(await count.get()).toBe(2);
     expect(await count.reserve(null)).toBe(true);
     expect(await count.get()).toBe(3);
     await count.release();
     await count.set(0);
     await count.release();
     expect(await count.get()).toBe(0);
+
+    // racing pairings never take more places than the limit
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => count.reserve(5)));
+    expect(outcomes.filter(Boolean)).toHaveLength(5);
+    expect(await count.get()).toBe(5);
+    await count.set(0);
 
     const flows = new DynamoDbFlowSummaryStore(storage.client, local);
     const flow = { src_ip: '10.0.0.1', dst_ip: '10.0.0.5', dst_port: 443, proto: 6, count: 1, action: 'allowed' as const, first_seen: 1, last_seen: 2 };

@@ -192,6 +192,28 @@ describe('ComputeService: what a run stores', () => {
     expect((await policyOf(store, 'db1'))?.inbound[0]?.services).toEqual([{ proto: 6, port: 22 }]);
   });
 
+  it('a warm run of workload changes reads only those workloads; a new one and a deleted one are seen; a cold run, a provision or a reconcile reads them all', async () => {
+    const { store, service, setFacts, facts, reads, runtime } = setup();
+    await service.run(provision(1));
+    expect(reads).toMatchObject({ full: 1, targeted: 0 });
+    setFacts([...withIp(facts(), 'db2', '10.9.9.9'), wl('db3', [2], '10.0.1.3')]);
+    await service.run(changed('db2', 'db3'));
+    expect(reads).toMatchObject({ full: 1, targeted: 1, targetedIds: 2 });
+    expect(await peersOfWeb1(store)).toEqual(['10.0.1.1', '10.0.1.3', '10.9.9.9']);
+    expect(store.pointers.has('1/db3')).toBe(true);
+    setFacts(facts().filter((f) => f.id !== 'db1'));
+    await service.run(changed('db1'));
+    expect(reads.targeted).toBe(2);
+    expect(store.pointers.has('1/db1')).toBe(false);
+    expect(await peersOfWeb1(store)).toEqual(['10.0.1.3', '10.9.9.9']);
+    // the warm picture equals what a full read computes: a cold runtime's reconcile writes nothing new
+    const checked = await runtime().run(reconcile);
+    expect(reads.full).toBe(2);
+    expect(checked).toMatchObject({ pointersWritten: 0, groupsWritten: 0, ruleListsWritten: 0, ipSetsWritten: 0, itemsDeleted: 0 });
+    await service.run(changed('web1'));
+    expect(reads.full).toBe(3); // another runtime wrote since: cold again, everything read
+  });
+
   it('drops the pointer of a workload that moved to another PCE', async () => {
     const { store, service, setFacts, facts } = setup();
     await service.run(provision(1));
