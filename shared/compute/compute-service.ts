@@ -333,6 +333,7 @@ export class ComputeService {
         rulesChanged,
         changedIpSets: new Map(run.sets.map((s) => [s.id, s])),
         everything: run.everything,
+        versionChanged,
       });
     } catch (error) {
       this.deps.logger?.warn('policy publication failed; VENs learn of the policy at their next heartbeat', { orgId: run.orgId, policyVersion: version, error });

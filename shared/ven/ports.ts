@@ -60,6 +60,8 @@ export interface PolicyPublication {
   readonly changedIpSets: ReadonlyMap<string, CompiledIpSet>;
   /** true for a reconcile: every connected VEN is sent its rules */
   readonly everything: boolean;
+  /** the head names another version (or document) than before the run: every connected VEN is told; otherwise only those whose rules or sets changed */
+  readonly versionChanged?: boolean;
 }
 
 /** Listen-only mode of this PCE (local table: `PCE/LISTEN_ONLY`): while enabled, no policy is pushed to its VENs. */

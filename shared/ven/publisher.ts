@@ -100,10 +100,15 @@ export class VenPolicyPublisher implements PolicyPublisher {
       this.deps.onError?.(error, { stage: 'list' });
       return { targeted: 0, sent: 0, gone: 0, failed: 0, skipped: 'unavailable' };
     }
+    // a run that moved no version tells only the VENs whose rules or sets it changed (a pairing storm's runs
+    // must not push to every connected VEN each time)
+    const everyone = publication.everything || publication.versionChanged !== false;
+    const concerned = (policy: CompiledPolicy) => everyone || publication.rulesChanged.has(policy.workloadId) || policy.ipSetIds.some((id) => publication.changedIpSets.has(id));
     const targets = connections.flatMap((connection) => {
       if (connection.orgId !== publication.orgId) return [];
+      if (!everyone && !publication.rulesChanged.has(connection.workloadId) && publication.changedIpSets.size === 0) return [];
       const policy = publication.policyOf(connection.workloadId);
-      return policy ? [{ connection, policy }] : [];
+      return policy && concerned(policy) ? [{ connection, policy }] : [];
     });
     let sent = 0;
     let gone = 0;

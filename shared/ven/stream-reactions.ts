@@ -33,6 +33,16 @@ export interface VenStreamReactionsDeps {
   readonly onError?: (error: unknown, context: { workloadId: string; stage: string }) => void;
 }
 
+/**
+ * Another region's agent item that claims the workload anew: not an update of a claim seen before (same
+ * `since`), and not a fresh pairing there (paired by that PCE at that moment: nothing of this PCE's to
+ * clean up). Spares a read per pairing elsewhere during a pairing storm.
+ */
+function isNewClaim(newItem: Item, oldItem: Item | undefined): boolean {
+  if (oldItem && Number(oldItem.since) === Number(newItem.since)) return false;
+  return !(newItem.paired_pce_fqdn === newItem.pce_fqdn && Number(newItem.paired_at) === Number(newItem.since));
+}
+
 export class VenStreamReactions {
   constructor(private readonly deps: VenStreamReactionsDeps) {}
 
@@ -48,7 +58,7 @@ export class VenStreamReactions {
         const wasUnpaired = typeof r.oldItem?.unpaired_at === 'number';
         if (unpaired && !wasUnpaired) await this.unpaired(ref.orgId, ref.workloadId);
         else if (!unpaired && target !== null && target !== r.oldItem?.target_pce_fqdn) await this.retargeted(ref.orgId, ref.workloadId, target);
-      } else if (ref.part === 'agent' && ref.region !== this.deps.selfRegion) {
+      } else if (ref.part === 'agent' && ref.region !== this.deps.selfRegion && isNewClaim(r.newItem, r.oldItem)) {
         await this.takenOver(ref.orgId, ref.workloadId, Number(r.newItem.since));
       }
     }

@@ -63,6 +63,22 @@ describe('VenPolicyPublisher', () => {
     expect(channel.to('conn-3=')).toEqual([{ v: 1, type: 'policy', policy_version: 8, rules_hash: w3.rulesHash, ip_sets: [expect.objectContaining({ id: 'ls:web' })] }]);
   });
 
+  it('a run that moved no version pushes only to the VENs whose rules or sets it changed', async () => {
+    await connect(1, 2, 3);
+    const w1 = compiledPolicy('w1', 8, ['ls:web']);
+    const w2 = compiledPolicy('w2', 8, ['ls:app']);
+    const w3 = compiledPolicy('w3', 8, ['ls:db']);
+    const policies = new Map([['w1', w1], ['w2', w2], ['w3', w3]]);
+    const outcome = await publisher.publish(publication(policies, { versionChanged: false, rulesChanged: new Set(['w2']), changedIpSets: new Map([['ls:web', ipSet('ls:web', ['10.0.0.9'])]]) }));
+    expect(outcome).toMatchObject({ targeted: 2, sent: 2 });
+    expect(channel.sent.map((s) => s.connectionId).sort()).toEqual(['conn-1=', 'conn-2=']);
+    channel.sent.length = 0;
+    // nothing changed for anybody: nothing pushed
+    expect(await publisher.publish(publication(policies, { versionChanged: false }))).toMatchObject({ targeted: 0, sent: 0 });
+    // a new version: everybody
+    expect(await publisher.publish(publication(policies, { versionChanged: true }))).toMatchObject({ targeted: 3 });
+  });
+
   it('sends every VEN its rules and all of its sets on a reconcile (everything)', async () => {
     await connect(1);
     const w1 = compiledPolicy('w1', 9, ['ls:web', 'ls:db']);
