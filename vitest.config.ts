@@ -5,7 +5,8 @@ export default defineConfig({
     projects: [
       // property tests run thousands of cases: on a loaded 2-core machine 5 s is too tight (a timeout here guards hangs, not speed)
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 } },
-      { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000 } },
+      // each stack synthesis bundles the functions with esbuild: the suites' beforeAll takes longer than vitest's 10 s default on a busy machine
+      { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000 } },
       {
         test: {
           name: 'integration',
