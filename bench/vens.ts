@@ -16,7 +16,7 @@ import { VEN_API_BASE, type ActivateResponseV1 } from '../shared/ven/protocol.ts
 import { SimVen, VenStats, type PceEndpoint } from './lib/ven-client.ts';
 import { errorToken, httpJson, keepAliveAgent, NetworkError } from './lib/ven-http.ts';
 import { SIMULATOR_NAME, SimulatorSetup } from './lib/ven-setup.ts';
-import { parseVenSimArgs, UsageError, VEN_SIM_USAGE, venAddress, type VenSimOptions } from './lib/ven-sim-args.ts';
+import { activationBackoffMs, parseVenSimArgs, UsageError, VEN_SIM_USAGE, venAddress, type VenSimOptions } from './lib/ven-sim-args.ts';
 
 let options: VenSimOptions;
 try {
@@ -91,6 +91,12 @@ interface PairTally {
 }
 const tally = new Map<string, PairTally>(pces.map((p) => [p.fqdn, { paired: 0, errors: 0, failed: 0, latencies: [] }]));
 
+/** How long no VEN must have been pushed anything before the provision is measured. */
+const SETTLE_QUIET_MS = 5_000;
+
+/** Attempts of one activation before the VEN gives up (a real VEN keeps trying; the run has to end). */
+const ACTIVATE_ATTEMPTS = 10;
+
 /** One VEN's activation with retries on 5xx, 429 and network errors (each failed attempt counts as an error). */
 async function activate(pce: PceEndpoint, agent: Agent, code: string, hostname: string, address: string, t: PairTally): Promise<ActivateResponseV1 | null> {
   const body = {
@@ -101,8 +107,9 @@ async function activate(pce: PceEndpoint, agent: Agent, code: string, hostname: 
     os_detail: '6.8.0-51-generic',
     agent_version: '24.2.0-sim',
   };
-  for (let attempt = 0; attempt < 8; attempt++) {
+  for (let attempt = 0; attempt < ACTIVATE_ATTEMPTS; attempt++) {
     const started = performance.now();
+    let retryAfter: string | string[] | undefined;
     try {
       const answer = await httpJson(agent, `${pce.url}${VEN_API_BASE}/activate`, 'POST', {}, body, 120_000);
       if (answer.status === 201) {
@@ -112,13 +119,14 @@ async function activate(pce: PceEndpoint, agent: Agent, code: string, hostname: 
         return activation;
       }
       t.errors++;
-      stats.error(`activate ${answer.status} ${errorToken(answer) ?? ''}`, `${pce.fqdn}: ${answer.text}`);
+      stats.error(`activate ${answer.status} ${errorToken(answer) ?? ''}`, `${pce.fqdn} after ${ms(performance.now() - started)} ms: ${answer.text}`);
       if (answer.status < 500 && answer.status !== 429) return null;
+      retryAfter = answer.headers['retry-after'];
     } catch (err) {
       t.errors++;
       stats.error(`activate ${(err as NetworkError).code ?? 'network'}`, `${pce.fqdn}: ${(err as Error).message}`);
     }
-    await sleep(Math.min(5_000, 200 * 2 ** attempt) * (0.5 + Math.random()));
+    if (attempt + 1 < ACTIVATE_ATTEMPTS) await sleep(activationBackoffMs(attempt, retryAfter));
   }
   return null;
 }
@@ -232,40 +240,69 @@ try {
     result.initial_sync_ms = ms(performance.now() - pairStart);
     if (!synced) problems.push(`${onlineCount() - syncedCount()} VENs did not get their policy (in sync ${syncedCount()}/${onlineCount()} after ${((performance.now() - syncStart) / 1000).toFixed(0)} s)`);
     else log(`every VEN holds its policy (${syncedCount()} VENs, ${((performance.now() - pairStart) / 1000).toFixed(1)} s after pairing started)`);
+    // the pairings' compute runs may still be queued (each new VEN changes the sets of the others): a
+    // provision measured behind them would time the backlog. Settled: no push for SETTLE_QUIET_MS, every VEN in sync.
+    if (synced && opts.provision) {
+      phase = 'settling';
+      const settleStart = performance.now();
+      const settled = await waitFor(`the compute pipeline to settle (no push for ${SETTLE_QUIET_MS / 1000} s)`, () => performance.now() - stats.lastPushAt >= SETTLE_QUIET_MS && syncedCount() === onlineCount(), timeoutMs);
+      result.settle_ms = ms(performance.now() - settleStart);
+      if (settled) log(`settled: no push for ${SETTLE_QUIET_MS / 1000} s (${((performance.now() - settleStart) / 1000).toFixed(1)} s)`);
+    }
     const versions = vens.filter((v) => v.held).map((v) => v.held?.version ?? 0);
     let policyVersion = versions.length > 0 ? Math.max(...versions) : null;
 
     // -------------------------------------------------------------------------------------- provision
     if (opts.provision && ruleSetHref && synced) {
       phase = 'provision';
-      const baseline = policyVersion ?? 0;
-      const before = new Map(vens.map((v) => [v, v.held?.rulesHash ?? null]));
-      const change = await setup.toggleRule(ruleSetHref);
-      const running = vens.filter((v) => v.state === 'running');
-      for (const v of running) v.watch(baseline);
-      const requested = performance.now();
-      const provisioned = await setup.provision(ruleSetHref, `VEN simulator ${runId}: rule to ${change}`);
-      const at201 = performance.now();
-      policyVersion = provisioned.version;
-      log(`provisioned version ${provisioned.version} (rule to ${change}) in ${ms(at201 - requested)} ms: waiting for ${running.length} VENs to apply it`);
-      const converged = (v: SimVen) => v.watchHit !== null && v.watchHit.version >= provisioned.version && (v.held?.version ?? 0) >= provisioned.version;
-      await waitFor(`every VEN on version ${provisioned.version}`, () => running.every((v) => v.state !== 'running' || converged(v)), timeoutMs);
-      const done = running.filter(converged);
-      const latencies = done.map((v) => Math.max(0, (v.watchHit?.at ?? at201) - at201));
-      const lat = summary(latencies);
-      const notConverged = running.length - done.length;
+      const rounds: Record<string, unknown>[] = [];
+      const allLatencies: number[] = [];
+      let converged = 0;
+      let notConvergedTotal = 0;
+      let rulesUnchanged = 0;
+      const via = { push: 0, fetch: 0 };
+      for (let round = 1; round <= opts.provisions; round++) {
+        const baseline = Math.max(policyVersion ?? 0, ...vens.map((v) => v.held?.version ?? 0));
+        const before = new Map(vens.map((v) => [v, v.held?.rulesHash ?? null]));
+        const change = await setup.toggleRule(ruleSetHref);
+        const running = vens.filter((v) => v.state === 'running');
+        for (const v of running) v.watch(baseline);
+        const requested = performance.now();
+        const provisioned = await setup.provision(ruleSetHref, `VEN simulator ${runId}: rule to ${change}`);
+        const at201 = performance.now();
+        policyVersion = provisioned.version;
+        log(`provision ${round}/${opts.provisions}: version ${provisioned.version} (rule to ${change}) in ${ms(at201 - requested)} ms: waiting for ${running.length} VENs to apply it`);
+        const applied = (v: SimVen) => v.watchHit !== null && v.watchHit.version >= provisioned.version && (v.held?.version ?? 0) >= provisioned.version;
+        await waitFor(`every VEN on version ${provisioned.version}`, () => running.every((v) => v.state !== 'running' || applied(v)), timeoutMs);
+        const done = running.filter(applied);
+        const latencies = done.map((v) => Math.max(0, (v.watchHit?.at ?? at201) - at201));
+        allLatencies.push(...latencies);
+        const lat = summary(latencies);
+        const notConverged = running.length - done.length;
+        converged += done.length;
+        notConvergedTotal += notConverged;
+        rulesUnchanged += done.filter((v) => v.held?.rulesHash === before.get(v)).length;
+        const roundVia = { push: done.filter((v) => v.watchHit?.via === 'push').length, fetch: done.filter((v) => v.watchHit?.via === 'fetch').length };
+        via.push += roundVia.push;
+        via.fetch += roundVia.fetch;
+        rounds.push({ version: provisioned.version, change, post_ms: ms(at201 - requested), workloads_affected: provisioned.workloadsAffected, vens_converged: done.length, vens_not_converged: notConverged, ...(done.length > 0 ? lat : {}), converged_via: roundVia });
+        if (notConverged > 0) problems.push(`${notConverged} VENs did not apply version ${provisioned.version}`);
+        log(`version ${provisioned.version}: ${done.length}/${running.length} VENs applied it; p50 ${lat.p50_ms} ms, p99 ${lat.p99_ms} ms, max ${lat.max_ms} ms`);
+        // the next provision once this one's pushes are over
+        if (round < opts.provisions) await waitFor('quiet after the provision', () => performance.now() - stats.lastPushAt >= SETTLE_QUIET_MS, timeoutMs);
+      }
+      const lat = summary(allLatencies);
       Object.assign(result, {
-        provision: { version: provisioned.version, change, post_ms: ms(at201 - requested), workloads_affected: provisioned.workloadsAffected },
-        converge_p50_ms: done.length > 0 ? lat.p50_ms : null,
-        converge_p99_ms: done.length > 0 ? lat.p99_ms : null,
-        converge_max_ms: done.length > 0 ? lat.max_ms : null,
-        vens_converged: done.length,
-        vens_not_converged: notConverged,
-        converged_via: { push: done.filter((v) => v.watchHit?.via === 'push').length, fetch: done.filter((v) => v.watchHit?.via === 'fetch').length },
-        vens_rules_unchanged: done.filter((v) => v.held?.rulesHash === before.get(v)).length,
+        provision: rounds[0],
+        provisions: rounds,
+        converge_p50_ms: allLatencies.length > 0 ? lat.p50_ms : null,
+        converge_p99_ms: allLatencies.length > 0 ? lat.p99_ms : null,
+        converge_max_ms: allLatencies.length > 0 ? lat.max_ms : null,
+        vens_converged: opts.provisions === 1 ? converged : Math.min(...rounds.map((r) => Number(r.vens_converged))),
+        vens_not_converged: notConvergedTotal,
+        converged_via: via,
+        vens_rules_unchanged: rulesUnchanged,
       });
-      if (notConverged > 0) problems.push(`${notConverged} VENs did not apply version ${provisioned.version}`);
-      log(`version ${provisioned.version}: ${done.length}/${running.length} VENs applied it; p50 ${lat.p50_ms} ms, p99 ${lat.p99_ms} ms, max ${lat.max_ms} ms`);
     } else {
       Object.assign(result, { converge_p50_ms: null, converge_p99_ms: null, converge_max_ms: null, vens_converged: syncedCount(), vens_not_converged: onlineCount() - syncedCount() });
     }

@@ -19,6 +19,11 @@ import { jittered } from './ven-sim-args.ts';
 
 /** How often a VEN pings its channel: under API Gateway's 10 minutes idle timeout (shared/ven/channel-service.ts). */
 export const CHANNEL_PING_MS = 9 * 60 * 1000;
+/** How long the channel's opening handshake may take (the PCE authenticates the token in `$connect`). */
+export const CHANNEL_HANDSHAKE_TIMEOUT_MS = 30_000;
+/** Reconnect backoff of the channel: full jitter over 1 s, 2 s, 4 s ... up to a minute. */
+export const CHANNEL_BACKOFF_MIN_MS = 1_000;
+export const CHANNEL_BACKOFF_MAX_MS = 60_000;
 /** How soon a VEN asks again while the PCE has not computed its policy (404 policy_not_computed): doubling up to the heartbeat interval. */
 export const FIRST_POLICY_POLL_MS = 2_000;
 
@@ -49,6 +54,8 @@ export class VenStats {
   verifyErrors = 0;
   protocolNotes = 0;
   pushes = 0;
+  /** performance.now() of the last push any VEN received (0: none yet) */
+  lastPushAt = 0;
   pushesApplied = 0;
   pushesFetched = 0;
   pushesStale = 0;
@@ -135,7 +142,7 @@ export class SimVen {
   private intervalMs: number;
   private ws: WebSocket | null = null;
   private wsLastSent = 0;
-  private wsBackoffMs = 500;
+  private wsBackoffMs = CHANNEL_BACKOFF_MIN_MS;
   private wsTimer: NodeJS.Timeout | null = null;
   private fetching = false;
   private refetch = false;
@@ -379,7 +386,7 @@ export class SimVen {
 
   // ------------------------------------------------------------------------------------------ channel
 
-  private connect(then?: () => void): void {
+  private connect(then?: () => void, reconnect = false): void {
     if (this.state !== 'running') return;
     const url = this.channelUrl();
     if (!url) {
@@ -387,12 +394,12 @@ export class SimVen {
       then?.();
       return;
     }
-    const ws = new WebSocket(url, { headers: this.auth, perMessageDeflate: false, handshakeTimeout: 15_000 });
+    const ws = new WebSocket(url, { headers: this.auth, perMessageDeflate: false, handshakeTimeout: CHANNEL_HANDSHAKE_TIMEOUT_MS });
     this.ws = ws;
     let opened = false;
     ws.on('open', () => {
       opened = true;
-      this.wsBackoffMs = 500;
+      this.wsBackoffMs = CHANNEL_BACKOFF_MIN_MS;
       this.wsLastSent = Date.now();
       this.ctx.stats.channelConnects++;
       this.ctx.stats.channelOpen++;
@@ -419,17 +426,17 @@ export class SimVen {
       if (opened) this.ctx.stats.channelOpen--;
       this.ws = null;
       if (this.state !== 'running') return;
-      // the heartbeat goes on without the channel; a VEN that never got its channel still heartbeats
-      if (then) {
-        then();
-        then = undefined;
-      }
-      const delay = jittered(this.wsBackoffMs, this.random);
-      this.wsBackoffMs = Math.min(30_000, this.wsBackoffMs * 2);
+      // the first heartbeat goes ahead without the channel (a VEN that never got its channel still
+      // heartbeats); a failed reconnect does not heartbeat (the timer goes on), a successful one does
+      if (then && !reconnect) then();
+      then = undefined;
+      // full jitter, so that VENs that lost their channels together do not come back together
+      const delay = Math.max(100, Math.floor(this.random() * this.wsBackoffMs));
+      this.wsBackoffMs = Math.min(CHANNEL_BACKOFF_MAX_MS, this.wsBackoffMs * 2);
       this.wsTimer = setTimeout(() => {
         this.wsTimer = null;
         // reconnected: heartbeat at once, a push may have been missed meanwhile
-        this.connect(() => this.heartbeatNow());
+        this.connect(() => this.heartbeatNow(), true);
       }, delay);
     });
   }
@@ -451,6 +458,7 @@ export class SimVen {
       return;
     }
     stats.pushes++;
+    stats.lastPushAt = performance.now();
     switch (push.type) {
       case 'policy': {
         this.expect({ policyVersion: push.policy_version, rulesHash: push.rules_hash });

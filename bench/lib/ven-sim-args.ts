@@ -2,11 +2,12 @@
 import { parseArgs } from 'node:util';
 
 export const VEN_SIM_USAGE = `usage: npm run vens -- --per-region N [--provision] [--hold SECONDS] [--json] [--state .local/supercluster.json]
-         [--storm N [--storm-pce FQDN]] [--concurrency 64] [--timeout SECONDS] [--heartbeat-interval SECONDS]
+         [--provisions K] [--storm N [--storm-pce FQDN]] [--concurrency 64] [--timeout SECONDS] [--heartbeat-interval SECONDS]
          [--flows-every 5] [--no-goodbye] [--quiet]
   --per-region N          VENs to pair with each PCE of the supercluster (0: none, e.g. with --storm)
   --provision             once every VEN applied its policy: change the rule set "ven-simulator" on the leader,
                           provision it, and measure per VEN the time from the 201 to the new policy applied
+  --provisions K          with --provision: K provisions in a row, each measured (default 1)
   --hold SECONDS          keep the VENs running (heartbeats, channel) that long before stopping
   --storm N               then pair N VENs at once with one member PCE (--storm-pce), timed
   --concurrency N         activations in flight per PCE during the pairing phase (default 64)
@@ -27,6 +28,8 @@ export const MAX_VENS_PER_PCE = 256 * 254;
 export interface VenSimOptions {
   readonly perRegion: number;
   readonly provision: boolean;
+  /** provisions measured in a row (with provision) */
+  readonly provisions: number;
   readonly holdSeconds: number;
   readonly json: boolean;
   readonly state: string;
@@ -65,6 +68,7 @@ export function parseVenSimArgs(argv: readonly string[]): VenSimOptions {
       options: {
         'per-region': { type: 'string' },
         provision: { type: 'boolean', default: false },
+        provisions: { type: 'string', default: '1' },
         hold: { type: 'string', default: '0' },
         json: { type: 'boolean', default: false },
         state: { type: 'string', default: '.local/supercluster.json' },
@@ -91,7 +95,7 @@ export function parseVenSimArgs(argv: readonly string[]): VenSimOptions {
     quiet: values.quiet ?? false,
   };
   if (values.help) {
-    return { ...base, perRegion: 0, holdSeconds: 0, storm: 0, concurrency: 64, timeoutSeconds: null, heartbeatIntervalSeconds: null, flowsEvery: 5, help: true };
+    return { ...base, perRegion: 0, provisions: 1, holdSeconds: 0, storm: 0, concurrency: 64, timeoutSeconds: null, heartbeatIntervalSeconds: null, flowsEvery: 5, help: true };
   }
   const perRegion = int('per-region', values['per-region'], 0, MAX_VENS_PER_PCE);
   const storm = int('storm', values.storm, 0, MAX_VENS_PER_PCE);
@@ -99,6 +103,7 @@ export function parseVenSimArgs(argv: readonly string[]): VenSimOptions {
     ...base,
     perRegion,
     storm,
+    provisions: int('provisions', values.provisions, 1, 1000),
     holdSeconds: seconds('hold', values.hold, 0) ?? 0,
     concurrency: int('concurrency', values.concurrency, 1, 4096),
     timeoutSeconds: seconds('timeout', values.timeout, 1),
@@ -108,6 +113,7 @@ export function parseVenSimArgs(argv: readonly string[]): VenSimOptions {
   };
   if (perRegion === 0 && storm === 0) throw new UsageError('nothing to do: give --per-region N (N > 0) or --storm N');
   if (options.provision && perRegion === 0) throw new UsageError('--provision needs VENs: give --per-region N with N > 0');
+  if (values.provisions !== '1' && !options.provision) throw new UsageError('--provisions needs --provision');
   if (options.stormPce !== null && storm === 0) throw new UsageError('--storm-pce needs --storm N');
   return options;
 }
@@ -127,4 +133,14 @@ export function venAddress(pceIndex: number, index: number, firstOctet = 0): str
 /** The next heartbeat delay: `intervalMs` ± 10 %, so thousands of VENs do not beat in step. */
 export function jittered(intervalMs: number, random: () => number = Math.random): number {
   return Math.max(1, Math.round(intervalMs * (0.9 + 0.2 * random())));
+}
+
+/**
+ * The wait before retrying an activation: Retry-After when the PCE gave one, else exponential backoff with
+ * full jitter (1 s, 2 s, 4 s ... capped at 30 s), so that a storm of VENs does not come back in step.
+ */
+export function activationBackoffMs(attempt: number, retryAfter: string | string[] | undefined, random: () => number = Math.random): number {
+  const after = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+  if (Number.isFinite(after) && after > 0) return after * 1000 * (1 + random() * 0.2);
+  return Math.max(100, random() * Math.min(30_000, 1_000 * 2 ** attempt));
 }

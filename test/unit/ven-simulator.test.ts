@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { channelUrlFor, needsFetch } from '../../bench/lib/ven-client.ts';
 import { applyPolicyAnswer, applyPolicyPush, haveOf, holds, ipSetHash, PolicyVerificationError, setsUsedBy, venRulesHash, type HeldPolicy, type PolicyPush } from '../../bench/lib/ven-policy.ts';
-import { jittered, MAX_VENS_PER_PCE, parseVenSimArgs, UsageError, venAddress } from '../../bench/lib/ven-sim-args.ts';
+import { activationBackoffMs, jittered, MAX_VENS_PER_PCE, parseVenSimArgs, UsageError, venAddress } from '../../bench/lib/ven-sim-args.ts';
 import { rulesHashOf } from '../../shared/policy/compiled.ts';
 import type { PolicyResponseV1, VenIpSetV1, VenRulesV1 } from '../../shared/ven/protocol.ts';
 
@@ -187,6 +187,15 @@ describe('the address plan', () => {
     expect(() => venAddress(200, 0, 100)).toThrow(RangeError);
   });
 
+  it('backs activations off exponentially with full jitter up to 30 s, or as Retry-After says', () => {
+    expect(activationBackoffMs(0, undefined, () => 1)).toBe(1_000);
+    expect(activationBackoffMs(3, undefined, () => 1)).toBe(8_000);
+    expect(activationBackoffMs(10, undefined, () => 1)).toBe(30_000);
+    expect(activationBackoffMs(10, undefined, () => 0)).toBe(100);
+    expect(activationBackoffMs(0, '7', () => 0)).toBe(7_000);
+    expect(activationBackoffMs(0, ['2'], () => 0.5)).toBe(2_200);
+  });
+
   it('jitters heartbeats by ±10 %', () => {
     expect(jittered(10_000, () => 0)).toBe(9_000);
     expect(jittered(10_000, () => 0.999999)).toBe(11_000);
@@ -208,6 +217,7 @@ describe('arguments', () => {
     expect(o).toMatchObject({ perRegion: 5, provision: true, holdSeconds: 30, json: true, state: '/tmp/s.json', goodbye: false, storm: 0, concurrency: 64, timeoutSeconds: null, heartbeatIntervalSeconds: null, flowsEvery: 5 });
     expect(parseVenSimArgs(['--per-region', '0', '--storm', '2000'])).toMatchObject({ perRegion: 0, storm: 2000, goodbye: true, state: '.local/supercluster.json' });
     expect(parseVenSimArgs(['--help']).help).toBe(true);
+    expect(parseVenSimArgs(['--per-region', '1', '--provision', '--provisions', '3']).provisions).toBe(3);
   });
 
   it.each([
@@ -219,6 +229,8 @@ describe('arguments', () => {
     [['--per-region', '0'], /nothing to do/],
     [['--per-region', '0', '--storm', '5', '--provision'], /--provision needs VENs/],
     [['--per-region', '5', '--storm-pce', 'pce-eu.example.com'], /--storm-pce needs --storm/],
+    [['--per-region', '5', '--provisions', '3'], /--provisions needs --provision/],
+    [['--per-region', '5', '--provision', '--provisions', '0'], /--provisions/],
     [['--per-region', '5', '--hold', 'soon'], /--hold must be a number of seconds/],
     [['--per-region', '5', '--concurrency', '0'], /--concurrency/],
     [['--per-region', '5', '--heartbeat-interval', '0'], /--heartbeat-interval/],

@@ -16,7 +16,7 @@ import type { VenPushV1 } from '../../ven/protocol.ts';
 /** The management API client of a VEN channel; `endpoint` is the channel's management URL (ENV.venChannelManagementUrl). */
 export function venChannelManagementClient(endpoint: string, config: Omit<ApiGatewayManagementApiClientConfig, 'endpoint'> = {}): ApiGatewayManagementApiClient {
   // one push is one small POST: a VEN that does not answer must not hold a publisher worker for long
-  return new ApiGatewayManagementApiClient({ maxAttempts: 2, ...config, endpoint });
+  return new ApiGatewayManagementApiClient({ maxAttempts: 3, ...config, endpoint });
 }
 
 export class ApiGatewayVenPushChannel implements VenPushChannel {
