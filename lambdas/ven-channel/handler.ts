@@ -13,7 +13,7 @@ import type { VenChannelService } from '../../shared/ven/channel-service.ts';
 
 /** What the handler reads of a WebSocket event (APIGatewayProxyWebsocketEventV2); `$connect` also carries the upgrade request's headers, in the case the client sent them. */
 export interface VenChannelEvent {
-  readonly requestContext: Pick<APIGatewayEventWebsocketRequestContextV2, 'routeKey' | 'eventType' | 'connectionId'>;
+  readonly requestContext: Pick<APIGatewayEventWebsocketRequestContextV2, 'routeKey' | 'eventType' | 'connectionId'> & Partial<Pick<APIGatewayEventWebsocketRequestContextV2, 'connectedAt'>>;
   readonly headers?: Readonly<Record<string, string | undefined>>;
   readonly body?: string;
 }
@@ -41,7 +41,8 @@ export function createVenChannelHandler(deps: VenChannelHandlerDeps) {
     const { routeKey, connectionId } = event.requestContext;
     switch (routeKey) {
       case '$connect': {
-        const outcome = await deps.channel.connect(connectionId, header(event.headers, 'authorization'));
+        // ordered by when the VEN opened it (requestContext.connectedAt), not by when this handler got to it
+        const outcome = await deps.channel.connect(connectionId, header(event.headers, 'authorization'), event.requestContext.connectedAt);
         if ('refused' in outcome) {
           deps.logger.info('VEN channel refused', { connectionId, token: outcome.refused });
           return { statusCode: 401, headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ token: outcome.refused, message: REFUSALS[outcome.refused] }]) };

@@ -54,12 +54,17 @@ export class VenChannelService {
     this.now = deps.now ?? Date.now;
   }
 
-  /** The VEN behind the upgrade request's Authorization header, stored as the open channel of its agent. */
-  async connect(connectionId: string, authorization: string | undefined): Promise<VenConnectOutcome> {
+  /**
+   * The VEN behind the upgrade request's Authorization header, stored as the open channel of its agent.
+   * `openedAt` is when the VEN opened the connection (API Gateway's requestContext.connectedAt): a
+   * handshake the VEN gave up on whose $connect completes after its next attempt's must not replace the
+   * live connection (the newest opened wins, not the last handled).
+   */
+  async connect(connectionId: string, authorization: string | undefined, openedAt?: number): Promise<VenConnectOutcome> {
     if (!parseAgentToken(authorization)) return { refused: 'ven_token_required' };
     const principal = await this.deps.authenticator.authenticate(authorization);
     if (!principal) return { refused: 'ven_unknown' };
-    await this.deps.connections.put({ connectionId, agentId: principal.agentId, orgId: principal.orgId, workloadId: principal.workloadId, connectedAt: this.now() });
+    await this.deps.connections.put({ connectionId, agentId: principal.agentId, orgId: principal.orgId, workloadId: principal.workloadId, connectedAt: typeof openedAt === 'number' && openedAt > 0 ? openedAt : this.now() });
     return { connected: principal };
   }
 

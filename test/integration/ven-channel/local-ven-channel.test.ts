@@ -171,6 +171,19 @@ describe('VEN push channel on the local cloud', () => {
     await second.closed;
   });
 
+  it('a $connect handled late (a handshake the VEN gave up on) does not replace the connection the VEN opened after it', async () => {
+    const service = new VenChannelService({ authenticator: new VenAuthenticator(new DynamoDbAgentCredentialStore(storage.client, storage.table, REGION)), connections });
+    const token = `Bearer ${tokens.get(agentId(5)) ?? ''}`;
+    const openedAt = Date.now();
+    expect(await service.connect('live-conn=', token, openedAt)).toMatchObject({ connected: { agentId: agentId(5) } });
+    // the abandoned attempt was opened earlier and is handled only now
+    await service.connect('abandoned=', token, openedAt - 5_000);
+    expect((await connections.byAgent(agentId(5)))?.connectionId).toBe('live-conn=');
+    await service.disconnect('abandoned=');
+    expect((await connections.byAgent(agentId(5)))?.connectionId).toBe('live-conn=');
+    await service.disconnect('live-conn=');
+  });
+
   it('closes a connection deleted through the management API (DeleteConnection)', async () => {
     const ven = opened(await open(server.url, tokens.get(agentId(5))));
     const connectionId = (await connections.byAgent(agentId(5)))?.connectionId ?? '';
