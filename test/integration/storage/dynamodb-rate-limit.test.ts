@@ -15,7 +15,9 @@ import { startLeaderStorage, testConfig } from '../local-cloud/helpers.ts';
 const config = testConfig('ratelimit');
 const region = 'us-east-1';
 const table = localTableName(config, region);
-const T0 = Date.UTC(2026, 0, 1);
+// a minute boundary a day ahead: windows of a time already past expire at once, and DynamoDB Local's TTL
+// sweeper would delete the counters under the test (Date.UTC(2026, 0, 1) did so from January 2026 on)
+const T0 = Math.floor(Date.now() / 60_000) * 60_000 + 86_400_000;
 
 describe('API rate-limit counters on DynamoDB Local', () => {
   let storage: Awaited<ReturnType<typeof startLeaderStorage>>;

@@ -143,10 +143,12 @@ describe('VEN adapters on DynamoDB Local', () => {
 
     const flows = new DynamoDbFlowSummaryStore(storage.client, local);
     const flow = { src_ip: '10.0.0.1', dst_ip: '10.0.0.5', dst_port: 443, proto: 6, count: 1, action: 'allowed' as const, first_seen: 1, last_seen: 2 };
-    await flows.put(1, 'a1', Array.from({ length: 1500 }, () => flow), 50_000);
+    // a time to come: items whose TTL is past may be swept away by DynamoDB Local under the test
+    const receivedAt = Date.now() + 60_000;
+    await flows.put(1, 'a1', Array.from({ length: 1500 }, () => flow), receivedAt);
     // an upload is a few items (1,000 flows each) with a TTL, not one item per flow
     const stored = await queryPartition(storage.client, local, { pk: venKeys.flows('a1', 0, '').pk });
     expect(stored.map((i) => (i.flows as unknown[]).length).sort()).toEqual([1000, 500]);
-    expect(stored[0]?.expires_at).toBe(Math.floor(50_000 / 1000) + 7 * 86_400);
+    expect(stored[0]?.expires_at).toBe(Math.floor(receivedAt / 1000) + 7 * 86_400);
   });
 });

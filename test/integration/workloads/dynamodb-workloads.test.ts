@@ -169,7 +169,7 @@ describe('workloads on DynamoDB Local', () => {
     expect(jobItem).toMatchObject({ status: 'done', result_id: job.resultId, expires_at: job.expiresAt });
 
     const small = new DynamoDbJobStore(client, local, 1_000);
-    await small.putDatafile({ orgId: 4, id: 'tiny-chunks', contentType: 'application/json', body: new TextEncoder().encode(JSON.stringify(big.slice(0, 100))), createdAt: 1, expiresAt: 2 });
+    await small.putDatafile({ orgId: 4, id: 'tiny-chunks', contentType: 'application/json', body: new TextEncoder().encode(JSON.stringify(big.slice(0, 100))), createdAt: 1, expiresAt: Math.floor(Date.now() / 1000) + 3600 });
     expect(JSON.parse(new TextDecoder().decode((await small.getDatafile(4, 'tiny-chunks'))?.body))).toEqual(big.slice(0, 100));
     expect(await small.getDatafile(4, 'missing')).toBeNull();
 
