@@ -146,8 +146,7 @@ export async function startHttpGateway(options: { host: string; port: number; do
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    // thousands of VENs pairing or heartbeating at once: a longer accept queue than node's default 511
-    server.listen({ port: options.port, host: options.host, backlog: 4096 }, () => resolve());
+    server.listen(options.port, options.host, () => resolve());
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port; // port 0: the one the OS picked

@@ -29,9 +29,6 @@ import { VEN_CHANNEL_LIMITS, VEN_CHANNEL_STAGE } from '../../shared/ven/channel-
 import { lambdaContext } from './lambda-context.ts';
 
 /** The WebSocket event as API Gateway sends it (APIGatewayProxyWebsocketEventV2, plus `$connect`'s headers). */
-
-/** Pending connections the server's accept queue holds (the kernel caps it at net.core.somaxconn). */
-const ACCEPT_BACKLOG = 4096;
 export interface WebSocketLambdaEvent {
   readonly requestContext: Omit<APIGatewayEventWebsocketRequestContextV2, 'messageId'> & {
     readonly messageId?: string;
@@ -294,9 +291,10 @@ export async function startVenChannelServer(options: VenChannelServerOptions): P
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    // VEN handshakes and the management API share the port: a pairing storm's thousands of handshakes must
-    // not fill the accept queue so that pushes are refused (the default backlog is 511)
-    server.listen({ port: options.port, host: options.host, backlog: ACCEPT_BACKLOG }, () => {
+    // node's default accept queue (511): a longer one let thousands of handshakes into $connect at once
+    // under a pairing storm, which then outran DynamoDB Local (handshakes timed out and were retried: a
+    // livelock); refused connections are retried by the VENs and pushes by the management client
+    server.listen(options.port, options.host, () => {
       server.off('error', reject);
       resolve();
     });
