@@ -322,6 +322,8 @@ describe('GlobalTableReplicator', () => {
 
       const second = await startReplicator(config, file);
       await eventually('HELD in ap-southeast-1', () => get(clients['ap-southeast-1'], table, 'HELD'));
+      // the link counts an item once its write returned, a moment after the item is readable
+      await eventually('the us-east-1 -> ap-southeast-1 count', async () => ((countOf(second, 'us-east-1', 'ap-southeast-1') ?? 0) > 0 ? true : undefined));
       expect(countOf(second, 'us-east-1', 'ap-southeast-1')).toBe(1);
       await second.stop();
     });
