@@ -8,6 +8,8 @@
  * member, timed. Progress on stderr; one JSON object as the last stdout line. Usage: VEN_SIM_USAGE.
  */
 import { readFileSync } from 'node:fs';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { sqsClient } from '../infra/local/clients.ts';
 import type { Agent } from 'node:http';
 import type { LocalSuperclusterState } from '../infra/local/supercluster.ts';
 import { percentile } from '../shared/runtime/stats.ts';
@@ -140,6 +142,28 @@ async function pool(count: number, concurrency: number, task: (i: number) => Pro
   );
 }
 
+/**
+ * Jobs queued or in flight on every PCE's compute queue (the local SQS server of the state file): the
+ * pairings' compute runs that do not move a version push to no one, so "no push for a while" alone does not
+ * show the pipeline idle. Null when the state file names no queues (an older `npm start`).
+ */
+async function computeBacklog(): Promise<number | null> {
+  const urls = state.pces.map((p) => p.compute_queue_url).filter((u): u is string => typeof u === 'string' && u !== '');
+  if (urls.length === 0 || !state.local?.sqs) return null;
+  const client = sqsClient(state.local.sqs, state.pces[0]?.region ?? 'us-east-1');
+  try {
+    const counts = await Promise.all(
+      urls.map(async (QueueUrl) => {
+        const { Attributes: a = {} } = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+        return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+      }),
+    );
+    return counts.reduce((n, c) => n + c, 0);
+  } finally {
+    client.destroy();
+  }
+}
+
 const onlineCount = () => vens.filter((v) => v.state === 'running').length;
 const syncedCount = () => vens.filter((v) => v.state === 'running' && v.inSync()).length;
 
@@ -241,13 +265,23 @@ try {
     if (!synced) problems.push(`${onlineCount() - syncedCount()} VENs did not get their policy (in sync ${syncedCount()}/${onlineCount()} after ${((performance.now() - syncStart) / 1000).toFixed(0)} s)`);
     else log(`every VEN holds its policy (${syncedCount()} VENs, ${((performance.now() - pairStart) / 1000).toFixed(1)} s after pairing started)`);
     // the pairings' compute runs may still be queued (each new VEN changes the sets of the others): a
-    // provision measured behind them would time the backlog. Settled: no push for SETTLE_QUIET_MS, every VEN in sync.
+    // provision measured behind them would time the backlog. Settled: no push for SETTLE_QUIET_MS, every VEN
+    // in sync and holding its channel (a VEN whose handshake timed out during the pairings is still in its
+    // reconnect backoff: what is measured is the steady state, each VEN listening).
     if (synced && opts.provision) {
       phase = 'settling';
       const settleStart = performance.now();
-      const settled = await waitFor(`the compute pipeline to settle (no push for ${SETTLE_QUIET_MS / 1000} s)`, () => performance.now() - stats.lastPushAt >= SETTLE_QUIET_MS && syncedCount() === onlineCount(), timeoutMs);
+      let backlog = await computeBacklog();
+      const pollBacklog = setInterval(() => void computeBacklog().then((n) => (backlog = n), () => (backlog = null)), 500);
+      const settled = await waitFor(
+        `the compute pipeline to settle (no push for ${SETTLE_QUIET_MS / 1000} s, every VEN's channel open, the compute queues empty)`,
+        () => performance.now() - stats.lastPushAt >= SETTLE_QUIET_MS && syncedCount() === onlineCount() && stats.channelOpen >= onlineCount() && (backlog ?? 0) === 0,
+        timeoutMs,
+      );
+      clearInterval(pollBacklog);
       result.settle_ms = ms(performance.now() - settleStart);
-      if (settled) log(`settled: no push for ${SETTLE_QUIET_MS / 1000} s (${((performance.now() - settleStart) / 1000).toFixed(1)} s)`);
+      if (settled) log(`settled: no push for ${SETTLE_QUIET_MS / 1000} s, ${stats.channelOpen} channels open (${((performance.now() - settleStart) / 1000).toFixed(1)} s)`);
+      else problems.push(`not settled before the provision: ${onlineCount() - Math.min(onlineCount(), stats.channelOpen)} VENs without an open channel, ${onlineCount() - syncedCount()} not in sync`);
     }
     const versions = vens.filter((v) => v.held).map((v) => v.held?.version ?? 0);
     let policyVersion = versions.length > 0 ? Math.max(...versions) : null;

@@ -64,7 +64,7 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
   };
   /** VEN channel: connections in the local table, tokens in the global one; pushes only where the management API is configured */
   const venAuthenticator = new VenAuthenticator(global.agentCredentials);
-  const venPush = runtime.venChannelManagementUrl ? new ApiGatewayVenPushChannel(venChannelManagementClient(runtime.venChannelManagementUrl, { region })) : null;
+  const venPush = runtime.venChannelManagementUrl ? new ApiGatewayVenPushChannel(venChannelManagementClient(runtime.venChannelManagementUrl, { region }), runtime.venChannelManagementUrl) : null;
   const publisher = venPush
     ? new VenPolicyPublisher({
         connections: venConnections,

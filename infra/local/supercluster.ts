@@ -47,6 +47,8 @@ export interface LocalPce {
   readonly buddy: string;
   /** the PCE's VEN channel (WebSocket), handed to VENs at activation as push_url */
   readonly ven_channel_url: string;
+  /** the PCE's compute queue on the local SQS server (tools wait for it to drain, e.g. the VEN simulator before it times a provision) */
+  readonly compute_queue_url: string;
 }
 
 /** The facts written to <dataDir>/supercluster.json for scripts and users. */
@@ -228,7 +230,7 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
       supercluster_fqdn: config.supercluster_fqdn,
       leader_fqdn: config.leader_fqdn,
       gslb: { dns: null, client_subnets: {} },
-      pces: children.map(({ pce, url, venChannelUrl }) => ({ fqdn: pce.fqdn, region: pce.region, url, role: boot.leader.leaderRegion === pce.region ? 'leader' : 'member', buddy: pce.buddy, ven_channel_url: venChannelUrl })),
+      pces: children.map(({ pce, url, venChannelUrl }) => ({ fqdn: pce.fqdn, region: pce.region, url, role: boot.leader.leaderRegion === pce.region ? 'leader' : 'member', buddy: pce.buddy, ven_channel_url: venChannelUrl, compute_queue_url: queues.get(pce.region)?.computeQueueUrl ?? '' })),
       local: { dynamodb: ddb.endpoint, sqs: sqs.endpoint, control: control.url, data_dir: dataDir, started_at: new Date(started).toISOString(), ready_ms: Date.now() - started },
     };
     writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });

@@ -158,7 +158,7 @@ export class ComputeService {
     lap('policy');
 
     const changedIds = new Set(changed.flatMap((j) => j.workload_ids));
-    const facts = await this.readFacts(orgId, seq, { changedIds, targeted: current.length === 0 && !reconcile });
+    const facts = await this.readFacts(orgId, seq, { changedIds, targeted: !reconcile });
     lap('facts');
     const factsById = new Map(facts.map((f) => [f.id, f]));
     const mine = new Set(facts.filter((f) => f.managingPceFqdn === this.deps.selfFqdn).map((f) => f.id));
@@ -341,16 +341,19 @@ export class ComputeService {
   }
 
   /**
-   * The org's workload facts for this run. A run of workload changes only, on a runtime whose last run is
-   * still the org's last (same sequence), reads just the changed workloads and takes the others from that
-   * run: every workload write reaches this PCE as a workload_changed job (the stream router), so what it
-   * holds plus the jobs' workloads is what a full read would show for them; a lost job is made good by the
-   * reconcile, which reads everything. Anything else reads the org's workloads (one Query).
+   * The org's workload facts for this run. A run on a runtime whose last run is still the org's last (same
+   * sequence) reads just the jobs' changed workloads (none for a provision's slices) and takes the others
+   * from that run: every workload write reaches this PCE as a workload_changed job (the stream router), so
+   * what it holds plus the jobs' workloads is what a full read would show for them; a lost job is made good
+   * by the reconcile, which reads everything. A cold runtime, a reconcile, or more than TARGETED_READ_MAX
+   * changed workloads read the org's workloads (one Query).
    */
   private async readFacts(orgId: number, seq: number, run: { changedIds: ReadonlySet<WorkloadId>; targeted: boolean }): Promise<ManagedWorkloadFacts[]> {
     const known = this.states.get(orgId);
     const source = this.deps.workloads;
-    if (!run.targeted || !known || known.seq !== seq || !source.factsOf || run.changedIds.size === 0 || run.changedIds.size > TARGETED_READ_MAX) return source.listFacts(orgId);
+    if (!run.targeted || !known || known.seq !== seq) return source.listFacts(orgId);
+    if (run.changedIds.size === 0) return [...known.facts.values()];
+    if (!source.factsOf || run.changedIds.size > TARGETED_READ_MAX) return source.listFacts(orgId);
     const merged = new Map(known.facts);
     for (const id of run.changedIds) merged.delete(id);
     for (const f of await source.factsOf(orgId, [...run.changedIds])) merged.set(f.id, f);

@@ -84,11 +84,12 @@ describe('VEN push channel on the local cloud', () => {
       },
     });
     management = venChannelManagementClient(server.managementUrl, { region: REGION, credentials: LOCAL_CREDENTIALS });
-    push = new ApiGatewayVenPushChannel(management);
+    push = new ApiGatewayVenPushChannel(management, server.managementUrl);
   });
 
   afterAll(async () => {
     management?.destroy();
+    push?.destroy();
     await server?.close();
     await storage?.stop();
   });
