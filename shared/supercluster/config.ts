@@ -10,9 +10,12 @@
  *   (no counter write per request: the benchmarks, which poll every few ms, use it).
  * - `ven_heartbeat_interval_seconds` (60): how often VENs heartbeat their PCE (told at activation and in
  *   every heartbeat answer); pushes make policy arrive sooner, heartbeats keep presence and the fallback.
+ * - `gslb` (`{ttl_seconds: 30, health_check_interval_seconds: 10, failure_threshold: 3, failover: "manual"}`,
+ *   `default_pce` the leader): the GSLB model's settings (shared/supercluster/gslb.ts).
  */
 import { z } from 'zod';
 import { DEFAULT_API_RATE_LIMIT_PER_MINUTE } from '../auth/rate-limit.ts';
+import { FAILOVER_MODES, GSLB_DEFAULTS, gslbIssues, MAX_TTL_SECONDS } from './gslb.ts';
 
 export const MIN_PCES = 2;
 export const MAX_PCES = 8;
@@ -55,6 +58,21 @@ const configSchema = z.strictObject({
   api_rate_limit_per_minute: z.number().int('must be an integer').nonnegative('must be 0 (off) or a positive integer').default(DEFAULT_API_RATE_LIMIT_PER_MINUTE),
   /** Seconds between a VEN's heartbeats (the VEN protocol's heartbeat_interval_seconds). */
   ven_heartbeat_interval_seconds: z.number().int().min(1).max(3600).default(60),
+  /** How the supercluster FQDN is answered and fails over (shared/supercluster/gslb.ts). */
+  gslb: z
+    .strictObject({
+      /** seconds resolvers keep an answer (Route 53 record TTL; the local DNS server's too) */
+      ttl_seconds: z.number().int().min(1).max(MAX_TTL_SECONDS, `at most ${MAX_TTL_SECONDS} seconds (a failed-over client must move within a minute of the answer changing)`).default(GSLB_DEFAULTS.ttl_seconds),
+      /** seconds between health-check requests: Route 53 takes 10 (fast) or 30 */
+      health_check_interval_seconds: z.union([z.literal(10), z.literal(30)], { error: 'must be 10 or 30 (the intervals Route 53 health checks take)' }).default(GSLB_DEFAULTS.health_check_interval_seconds),
+      /** consecutive results that flip a health check (Route 53: 1-10) */
+      failure_threshold: z.number().int().min(1).max(10).default(GSLB_DEFAULTS.failure_threshold),
+      /** manual: clients move to the buddy only on `pce-ctl gslb failover`; automatic: also when node_available fails */
+      failover: z.enum(FAILOVER_MODES).default(GSLB_DEFAULTS.failover),
+      /** the PCE answering clients of continents no PCE lists (default: the leader in the config) */
+      default_pce: fqdn.optional(),
+    })
+    .prefault({}),
   pces: z.array(pceSchema).min(MIN_PCES, `a supercluster has at least ${MIN_PCES} PCEs`).max(MAX_PCES, `a supercluster has at most ${MAX_PCES} PCEs`),
 });
 
@@ -90,6 +108,7 @@ function crossFieldIssues(config: SuperclusterConfig): string[] {
     if (!fqdns.has(pce.buddy)) issues.push(`pces[${i}].buddy: ${pce.buddy} is not a PCE of this supercluster`);
     else if (pce.buddy === pce.fqdn) issues.push(`pces[${i}].buddy: a PCE cannot be its own buddy`);
   });
+  issues.push(...gslbIssues(config));
   if (!fqdns.has(config.leader)) issues.push(`leader: ${config.leader} is not a PCE of this supercluster`);
   const reserved = [config.supercluster_fqdn, config.leader_fqdn];
   config.pces.forEach((pce, i) => {
