@@ -17,6 +17,8 @@ import { sleep } from '../shared/runtime/sleep.ts';
 import { VEN_API_BASE, type ActivateResponseV1 } from '../shared/ven/protocol.ts';
 import { SimVen, VenStats, type PceEndpoint } from './lib/ven-client.ts';
 import { errorToken, httpJson, keepAliveAgent, NetworkError } from './lib/ven-http.ts';
+import { runFailoverDrill } from './lib/ven-drill.ts';
+import { GslbResolver } from './lib/ven-gslb.ts';
 import { SIMULATOR_NAME, SimulatorSetup } from './lib/ven-setup.ts';
 import { activationBackoffMs, parseVenSimArgs, UsageError, VEN_SIM_USAGE, venAddress, type VenSimOptions } from './lib/ven-sim-args.ts';
 
@@ -79,11 +81,14 @@ if (fdLimit !== null && neededFds > fdLimit) {
 const stats = new VenStats();
 const pces: PceEndpoint[] = state.pces.map((p, index) => ({ index, fqdn: p.fqdn, region: p.region, url: p.url, agent: keepAliveAgent(opts.concurrency), pushUrl: null }));
 const byFqdn = new Map(pces.map((p) => [p.fqdn, p]));
-const ctx = { pces: byFqdn, stats, heartbeatIntervalMs: opts.heartbeatIntervalSeconds === null ? null : opts.heartbeatIntervalSeconds * 1000, flowsEvery: opts.flowsEvery };
+/** the local GSLB (state file gslb.dns): VENs pair where it sends their subnet, and follow it when their PCE stops answering */
+const gslb = GslbResolver.of(state, pces);
+const ctx = { pces: byFqdn, stats, heartbeatIntervalMs: opts.heartbeatIntervalSeconds === null ? null : opts.heartbeatIntervalSeconds * 1000, flowsEvery: opts.flowsEvery, gslb };
 const vens: SimVen[] = [];
 const runId = Date.now().toString(36);
 const setup = new SimulatorSetup(state);
 const problems: string[] = [];
+let gslbMismatches = 0;
 
 interface PairTally {
   paired: number;
@@ -212,7 +217,7 @@ try {
   const keyPces = [...new Set([...pairingPces, ...(stormPce ? [stormPce] : [])])];
   const keys = new Map(await Promise.all(keyPces.map(async (p) => [p.fqdn, await setup.pairingKey(p.url, profileHref)] as const)));
   let ruleSetHref: string | null = null;
-  if (opts.provision) {
+  if (opts.provision || opts.failover) {
     const rs = await setup.ensureRuleSet();
     ruleSetHref = rs.href;
     if (rs.provisionedVersion !== null) log(`setup: provisioned the rule set ${rs.href} (version ${rs.provisionedVersion})`);
@@ -230,6 +235,12 @@ try {
         return pool(opts.perRegion, opts.concurrency, async (i) => {
           const hostname = `ven-${pce.region}-${runId}-${i}`;
           const address = venAddress(pce.index, i);
+          // the pairing command names the supercluster FQDN: the GSLB answers this subnet's PCE
+          const reached = gslb ? await gslb.resolve(pce) : pce;
+          if (reached !== pce) {
+            gslbMismatches++;
+            stats.error('gslb: pairing answer', `${pce.region}'s client subnet was answered ${reached?.fqdn ?? 'nothing'}`);
+          }
           const activation = await activate(pce, pce.agent, code, hostname, address, t);
           if (!activation) {
             t.failed++;
@@ -268,7 +279,7 @@ try {
     // provision measured behind them would time the backlog. Settled: no push for SETTLE_QUIET_MS, every VEN
     // in sync and holding its channel (a VEN whose handshake timed out during the pairings is still in its
     // reconnect backoff: what is measured is the steady state, each VEN listening).
-    if (synced && opts.provision) {
+    if (synced && (opts.provision || opts.failover)) {
       phase = 'settling';
       const settleStart = performance.now();
       let backlog = await computeBacklog();
@@ -339,6 +350,39 @@ try {
       });
     } else {
       Object.assign(result, { converge_p50_ms: null, converge_p99_ms: null, converge_max_ms: null, vens_converged: syncedCount(), vens_not_converged: onlineCount() - syncedCount() });
+    }
+    // -------------------------------------------------------------------------------------- failover drill
+    if (opts.failover && ruleSetHref && synced) {
+      phase = 'failover drill';
+      const victim = pces.find((p) => p.fqdn === opts.failover || p.region === opts.failover);
+      if (!victim) throw new Error(`--failover ${opts.failover} is not a PCE (FQDN or region) of the state file`);
+      const buddyFqdn = state.pces[victim.index]?.buddy ?? '';
+      const buddy = byFqdn.get(buddyFqdn);
+      if (!buddy) throw new Error(`${victim.fqdn}'s buddy ${buddyFqdn} is not in the state file`);
+      if (!gslb || !state.local?.control) throw new Error('--failover needs the local GSLB and control server of `npm start` (state file gslb.dns, local.control)');
+      const status = (await (await fetch(`${state.local.control}/gslb`)).json()) as { failover?: 'manual' | 'automatic' };
+      const href = ruleSetHref;
+      const drill = await runFailoverDrill(
+        {
+          state: opts.state,
+          config: opts.config,
+          failoverMode: status.failover === 'automatic' ? 'automatic' : 'manual',
+          log,
+          timeoutMs: Math.max(timeoutMs, 300_000),
+          provision: async () => {
+            const change = await setup.toggleRule(href);
+            const provisioned = await setup.provision(href, `VEN simulator ${runId}: failover drill, rule to ${change}`);
+            policyVersion = provisioned.version;
+            return provisioned.version;
+          },
+        },
+        vens,
+        victim,
+        buddy,
+        Math.max(policyVersion ?? 0, ...vens.map((v) => v.held?.version ?? 0)),
+      );
+      result.failover_drill = drill;
+      for (const p of (drill.problems as string[] | undefined) ?? []) problems.push(`failover drill: ${p}`);
     }
     result.policy_version = policyVersion;
   } else {
@@ -452,6 +496,7 @@ Object.assign(result, {
   protocol_notes: stats.protocolNotes,
   pushes: { received: stats.pushes, applied: stats.pushesApplied, fetched: stats.pushesFetched, stale: stats.pushesStale, reassign: stats.reassignPushes, listen_only: stats.listenOnlyPushes, unpaired: stats.unpaired },
   moves: stats.moves,
+  gslb: gslb ? { dns: state.gslb.dns, queries: gslb.queries, errors: gslb.errors, moves: stats.gslbMoves, pairing_answer_mismatches: gslbMismatches } : null,
   flows_sent: stats.flowsSent,
   flow_errors: stats.flowErrors,
   goodbyes: stats.goodbyes,

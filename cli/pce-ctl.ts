@@ -5,8 +5,11 @@
 import { Command, CommanderError } from 'commander';
 import { registerAssignLeader } from './commands/assign-leader.ts';
 import { registerConfig } from './commands/config.ts';
+import { UsageError } from './commands/context.ts';
+import { registerGslb } from './commands/gslb.ts';
 import { registerInitLeader } from './commands/init-leader.ts';
 import { registerListenOnly } from './commands/listen-only.ts';
+import { registerLocal } from './commands/local.ts';
 import { registerMembers } from './commands/members.ts';
 
 export function buildProgram(): Command {
@@ -22,6 +25,8 @@ export function buildProgram(): Command {
   registerAssignLeader(program);
   registerInitLeader(program);
   registerListenOnly(program);
+  registerGslb(program);
+  registerLocal(program);
   return program;
 }
 
@@ -33,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     console.error(`pce-ctl: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
+    return err instanceof UsageError ? 2 : 1;
   }
 }
 

@@ -30,11 +30,16 @@ export interface Target {
   global(region: string): GlobalTableAdapters;
   /** the adapters over the local table of the PCE in `region` */
   local(region: string): LocalTableAdapters;
+  /** the base URL of the PCE `fqdn`'s REST API: its local address, or https://<fqdn> in AWS */
+  pceUrl(fqdn: string): string;
+  /** the local cloud's control server (state file `local.control`); null in AWS */
+  readonly control: string | null;
   destroy(): void;
 }
 
 interface LocalState {
-  local?: { dynamodb?: string };
+  local?: { dynamodb?: string; control?: string };
+  pces?: { fqdn: string; url: string }[];
 }
 
 export class TargetError extends Error {
@@ -44,10 +49,11 @@ export class TargetError extends Error {
 export function resolveTarget(options: GlobalOptions): Target {
   const config = loadSuperclusterConfig(options.config ? resolve(options.config) : DEFAULT_CONFIG_PATH);
   let endpoint: string | undefined;
+  let state: LocalState = {};
   if (!options.aws) {
     const stateFile = options.state ? resolve(options.state) : LOCAL_STATE_FILE;
     if (!existsSync(stateFile)) throw new TargetError(`no local supercluster found (${stateFile} is missing): run \`npm start\` first, or pass --aws to act on AWS`);
-    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as LocalState;
+    state = JSON.parse(readFileSync(stateFile, 'utf8')) as LocalState;
     endpoint = state.local?.dynamodb;
     if (!endpoint) throw new TargetError(`${stateFile} has no local.dynamodb endpoint; restart \`npm start\``);
   }
@@ -68,6 +74,8 @@ export function resolveTarget(options: GlobalOptions): Target {
     client,
     global: (region) => globalTableAdapters(client(region), globalTableName(config), region, { remoteClient: client }),
     local: (region) => localTableAdapters(client(region), localTableName(config, region)),
+    pceUrl: (fqdn) => (endpoint ? (state.pces?.find((p) => p.fqdn === fqdn)?.url ?? `http://${fqdn}`) : `https://${fqdn}`),
+    control: endpoint ? (state.local?.control ?? null) : null,
     destroy() {
       for (const c of clients.values()) c.destroy();
     },

@@ -4,4 +4,4 @@ import { buildPce } from './wiring.ts';
 
 const pce = buildPce();
 
-export const handler = createApiHandler({ ...pce, compiled: { store: pce.compiled, pceFqdn: pce.runtime.pce.fqdn } });
+export const handler = createApiHandler({ ...pce, compiled: { store: pce.compiled, pceFqdn: pce.runtime.pce.fqdn }, gslb: { switches: pce.gslbSwitches, pceFqdn: pce.runtime.pce.fqdn } });

@@ -42,7 +42,7 @@ export const handler = async (event: unknown = {}): Promise<void> => {
   for (let i = 0; i < probesPerInvocation; i++) {
     if (i > 0) await sleep(intervalMs);
     const previous = (await pce.statuses.list()).find((s) => s.region === pce.runtime.region);
-    await writeProbe({ pce: pce.runtime.pce, statuses: pce.statuses, lags: pce.lags, runtime: pce.runtimeState, listenOnly: pce.listenOnly, now: Date.now });
+    await writeProbe({ pce: pce.runtime.pce, statuses: pce.statuses, lags: pce.lags, runtime: pce.runtimeState, listenOnly: pce.listenOnly, agentCount: pce.agentCount, now: Date.now });
     const listenOnly = await pce.listenOnly.get();
     if (previous?.listenOnlyEnabledAt != null && listenOnly === null) await reconcile('listen-only mode disabled');
   }

@@ -21,7 +21,9 @@ import { WorkloadSettingsService } from '../shared/settings/workload-settings-se
 import { globalTableAdapters, localTableAdapters } from '../shared/storage/dynamodb/adapters.ts';
 import { documentClient } from '../shared/storage/dynamodb/client.ts';
 import { approximateQueueDepth, SqsComputeQueue } from '../shared/storage/sqs/compute-queue.ts';
+import { ReportedPceAvailability } from '../shared/ven/target-availability.ts';
 import { ApiGatewayVenPushChannel, venChannelManagementClient } from '../shared/storage/ws/ven-push-channel.ts';
+import { GslbSwitchService } from '../shared/supercluster/gslb-switch.ts';
 import { LeaderView } from '../shared/supercluster/leader.ts';
 import { SuperclusterService } from '../shared/supercluster/supercluster-service.ts';
 import { VenAuthenticator } from '../shared/ven/auth.ts';
@@ -85,6 +87,8 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
   /** VENs this PCE manages: its own agent items (no leader fence), heartbeats and counters in its local table */
   const venPolicy = new CompiledPolicyView({ store: compiled });
   const { managedWorkloads } = global;
+  /** the GSLB switches (global table; read through a short cache): the switch route, and the heartbeat's target_available */
+  const gslbSwitches = new GslbSwitchService({ pceFqdns: runtime.config.pces.map((p) => p.fqdn), store: global.gslbSwitches });
   const venAdmin = new VenAdminService({ config: runtime.config, selfFqdn: runtime.pce.fqdn, workloads: workloadStore, leader, heartbeats, policy: venPolicy });
   return {
     runtime,
@@ -111,6 +115,8 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     venAuthenticator,
     venConnections,
     listenOnly,
+    /** how many VENs this PCE manages (local table), published in its status item by the probe */
+    agentCount,
     venChannel: new VenChannelService({ authenticator: venAuthenticator, connections: venConnections }),
     venPush,
     /** tells connected VENs of each compute run's output (ComputeServiceDeps.publisher); null without VEN_CHANNEL_MANAGEMENT_URL */
@@ -132,6 +138,12 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
         flows: local.flows,
         listenOnly,
         policy: venPolicy,
+        availability: new ReportedPceAvailability({
+          selfFqdn: runtime.pce.fqdn,
+          statuses,
+          switches: { failedOver: async (fqdn) => (await gslbSwitches.read(fqdn)).failedOver },
+          probeIntervalSeconds: runtime.config.probe_interval_seconds,
+        }),
       }),
       admin: venAdmin,
       /** what workload changes on this region's stream mean for the VENs managed here */
@@ -146,6 +158,8 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
         onError: (error, context) => logger.warn('VEN stream reaction failed', { ...context, error: error as Error }),
       }),
     },
+    /** every PCE's GSLB switch, read (cached) from this region's replica for the switch health checks */
+    gslbSwitches,
     computeQueue: computeQueueUrl ? new SqsComputeQueue(sqs, computeQueueUrl, computeDlqUrl) : null,
     supercluster: new SuperclusterService({
       config: runtime.config,

@@ -62,7 +62,7 @@ const server = createServer((req, res) => {
         appliedAt: typeof body.applied_at === 'number' ? body.applied_at : null,
         goodbyeAt: null,
       });
-      const answer: HeartbeatResponseV1 = { policy_version: version, rules_hash: hash, active_pce_fqdn: fqdn, target_pce_fqdn: fqdn, listen_only: false, heartbeat_interval_seconds: intervalSeconds };
+      const answer: HeartbeatResponseV1 = { policy_version: version, rules_hash: hash, active_pce_fqdn: fqdn, target_pce_fqdn: fqdn, target_available: true, listen_only: false, heartbeat_interval_seconds: intervalSeconds };
       send(res, 200, answer);
     })().catch((err: unknown) => send(res, 500, [{ token: 'internal', message: (err as Error).message }]));
   });

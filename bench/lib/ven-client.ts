@@ -16,6 +16,7 @@ import { VEN_API_BASE } from '../../shared/ven/protocol.ts';
 import { errorToken, httpJson, NetworkError, type HttpAnswer } from './ven-http.ts';
 import { applyPolicyAnswer, applyPolicyPush, haveOf, PolicyVerificationError, type HeldPolicy } from './ven-policy.ts';
 import { jittered } from './ven-sim-args.ts';
+import type { GslbResolver } from './ven-gslb.ts';
 
 /** How often a VEN pings its channel: under API Gateway's 10 minutes idle timeout (shared/ven/channel-service.ts). */
 export const CHANNEL_PING_MS = 9 * 60 * 1000;
@@ -68,6 +69,8 @@ export class VenStats {
   flowErrors = 0;
   lost = 0;
   moves = 0;
+  /** moves to the PCE the GSLB answered after the VEN's PCE stopped answering (failovers) */
+  gslbMoves = 0;
   reassignPushes = 0;
   listenOnlyPushes = 0;
   unpaired = 0;
@@ -96,6 +99,8 @@ export interface VenContext {
   /** a flow summary every N heartbeats (0: none) */
   readonly flowsEvery: number;
   readonly random?: () => number;
+  /** the local GSLB: a VEN whose PCE stops answering asks it where to go (null: no GSLB, the VEN keeps trying its PCE) */
+  readonly gslb?: GslbResolver | null;
 }
 
 export interface AppliedMark {
@@ -154,6 +159,11 @@ export class SimVen {
   private flowsIn = 0;
   private readonly random: () => number;
 
+  /** the PCE of the VEN's client subnet (where the GSLB sends it while that PCE is healthy) */
+  readonly home: PceEndpoint;
+  /** the PCE and time of the last heartbeat that was answered 200 */
+  lastHeartbeat: { readonly fqdn: string; readonly at: number } | null = null;
+
   constructor(
     private readonly ctx: VenContext,
     home: PceEndpoint,
@@ -161,6 +171,7 @@ export class SimVen {
     readonly address: string,
     readonly activation: ActivateResponseV1,
   ) {
+    this.home = home;
     this.pce = home;
     this.auth = { authorization: `Bearer ${activation.agent_token}` };
     this.intervalMs = ctx.heartbeatIntervalMs ?? activation.heartbeat_interval_seconds * 1000;
@@ -252,6 +263,8 @@ export class SimVen {
       stats.heartbeatErrors++;
       stats.error(`heartbeat ${(err as NetworkError).code ?? 'network'}`, (err as Error).message);
       this.schedule(jittered(Math.min(this.intervalMs, 5_000), this.random));
+      // the PCE does not answer: where does the GSLB send this VEN's subnet now (a failover)?
+      void this.followGslb();
       return;
     }
     if (this.state !== 'running') return;
@@ -264,9 +277,11 @@ export class SimVen {
     }
     stats.heartbeats++;
     this.heartbeatsSent++;
+    this.lastHeartbeat = { fqdn: this.pce.fqdn, at: performance.now() };
     const hb = JSON.parse(answer.text) as HeartbeatResponseV1;
     if (this.ctx.heartbeatIntervalMs === null && hb.heartbeat_interval_seconds > 0) this.intervalMs = hb.heartbeat_interval_seconds * 1000;
-    if (hb.target_pce_fqdn && hb.target_pce_fqdn !== hb.active_pce_fqdn) {
+    // a VEN the GSLB sent to a buddy stays there while its own PCE is failed over or silent (target_available false)
+    if (hb.target_pce_fqdn && hb.target_pce_fqdn !== hb.active_pce_fqdn && hb.target_available !== false) {
       this.moveTo(hb.target_pce_fqdn, 'heartbeat');
       return;
     }
@@ -503,8 +518,18 @@ export class SimVen {
 
   // ------------------------------------------------------------------------------------------ move, flows, goodbye
 
+  /** After a failed heartbeat: the GSLB's answer for the VEN's subnet (cached for its TTL); a different PCE is a failover. */
+  private async followGslb(): Promise<void> {
+    const gslb = this.ctx.gslb;
+    if (!gslb || this.state !== 'running') return;
+    const answer = await gslb.resolve(this.home);
+    if (!answer || answer === this.pce || this.state !== 'running') return;
+    this.ctx.stats.gslbMoves++;
+    this.moveTo(answer.fqdn, 'gslb');
+  }
+
   /** Moves to the PCE named `fqdn`: heartbeats there (it takes the VEN over), reopens the channel there. */
-  moveTo(fqdn: string, why: 'heartbeat' | 'push'): void {
+  moveTo(fqdn: string, why: 'heartbeat' | 'push' | 'gslb'): void {
     if (this.state !== 'running') return;
     const target = this.ctx.pces.get(fqdn);
     if (!target) {

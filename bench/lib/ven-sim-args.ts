@@ -3,11 +3,16 @@ import { parseArgs } from 'node:util';
 
 export const VEN_SIM_USAGE = `usage: npm run vens -- --per-region N [--provision] [--hold SECONDS] [--json] [--state .local/supercluster.json]
          [--provisions K] [--storm N [--storm-pce FQDN]] [--concurrency 64] [--timeout SECONDS] [--heartbeat-interval SECONDS]
-         [--flows-every 5] [--no-goodbye] [--quiet]
+         [--flows-every 5] [--failover PCE [--config FILE]] [--no-goodbye] [--quiet]
   --per-region N          VENs to pair with each PCE of the supercluster (0: none, e.g. with --storm)
   --provision             once every VEN applied its policy: change the rule set "ven-simulator" on the leader,
                           provision it, and measure per VEN the time from the 201 to the new policy applied
   --provisions K          with --provision: K provisions in a row, each measured (default 1)
+  --failover PCE          a failover drill on that PCE (FQDN or region; local cloud with its GSLB): region-down,
+                          \`pce-ctl gslb failover\` (manual mode), a provision meanwhile, then region-up and
+                          \`gslb restore\`; timed until every VEN of that PCE heartbeats to its buddy with current
+                          policy, and back home (failover_* and failback_* in the JSON)
+  --config FILE           the supercluster config \`npm start\` was given (for pce-ctl; default infra/config/supercluster.json)
   --hold SECONDS          keep the VENs running (heartbeats, channel) that long before stopping
   --storm N               then pair N VENs at once with one member PCE (--storm-pce), timed
   --concurrency N         activations in flight per PCE during the pairing phase (default 64)
@@ -42,6 +47,10 @@ export interface VenSimOptions {
   readonly goodbye: boolean;
   readonly quiet: boolean;
   readonly help: boolean;
+  /** --failover: the PCE (FQDN or region) of the failover drill */
+  readonly failover: string | null;
+  /** --config: passed to pce-ctl */
+  readonly config: string | null;
 }
 
 function int(name: string, raw: string | undefined, min: number, max: number): number {
@@ -79,6 +88,8 @@ export function parseVenSimArgs(argv: readonly string[]): VenSimOptions {
         'heartbeat-interval': { type: 'string' },
         'flows-every': { type: 'string', default: '5' },
         goodbye: { type: 'boolean', default: true },
+        failover: { type: 'string' },
+        config: { type: 'string' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -93,6 +104,8 @@ export function parseVenSimArgs(argv: readonly string[]): VenSimOptions {
     stormPce: values['storm-pce'] ?? null,
     goodbye: values.goodbye ?? true,
     quiet: values.quiet ?? false,
+    failover: values.failover ?? null,
+    config: values.config ?? null,
   };
   if (values.help) {
     return { ...base, perRegion: 0, provisions: 1, holdSeconds: 0, storm: 0, concurrency: 64, timeoutSeconds: null, heartbeatIntervalSeconds: null, flowsEvery: 5, help: true };
@@ -115,6 +128,8 @@ export function parseVenSimArgs(argv: readonly string[]): VenSimOptions {
   if (options.provision && perRegion === 0) throw new UsageError('--provision needs VENs: give --per-region N with N > 0');
   if (values.provisions !== '1' && !options.provision) throw new UsageError('--provisions needs --provision');
   if (options.stormPce !== null && storm === 0) throw new UsageError('--storm-pce needs --storm N');
+  if (options.failover !== null && perRegion === 0) throw new UsageError('--failover needs VENs: give --per-region N with N > 0');
+  if (options.failover !== null && options.failover.trim() === '') throw new UsageError('--failover needs a PCE FQDN or region');
   return options;
 }
 

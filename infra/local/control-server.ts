@@ -3,10 +3,16 @@
  *   GET  /replication                      status: per-link lag p50/p99, pending, paused links
  *   POST /replication/pause   {"regions"?: [...]}   pause all links, or isolate the listed regions
  *   POST /replication/resume  {"regions"?: [...]}   resume all, or the listed regions' links
+ *   GET  /regions                          each PCE region: its PCE's process up or down, its links isolated or not
+ *   POST /regions/<region>/down            stop that PCE's process (endpoint, VEN channel, pollers); data stays
+ *   POST /regions/<region>/up              start it again on the same address and ports (answers once it serves)
+ *   GET  /gslb                             the local GSLB: each PCE's health checks, switch and where its clients go (GslbStatus)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
+import type { GslbStatus } from '../../shared/supercluster/gslb.ts';
 import type { GlobalTableReplicator } from './replicator.ts';
+import type { LocalPceProcesses } from './supercluster.ts';
 
 export interface ControlServer {
   readonly url: string;
@@ -26,12 +32,41 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   return text.trim() ? JSON.parse(text) : {};
 }
 
-export async function startControlServer(options: { replicator: GlobalTableReplicator; host?: string; port?: number }): Promise<ControlServer> {
-  const { replicator } = options;
+/** One row of GET /regions. */
+export interface LocalRegionStatus {
+  readonly region: string;
+  readonly fqdn: string;
+  readonly url: string;
+  /** its PCE's process runs (false after POST /regions/<region>/down) */
+  readonly up: boolean;
+  /** its replication links are paused both ways (POST /replication/pause {regions}) */
+  readonly partitioned: boolean;
+}
+
+const REGION_ROUTE = /^\/regions\/([^/]+)\/(down|up)$/;
+
+export async function startControlServer(options: { replicator: GlobalTableReplicator; pces?: LocalPceProcesses; gslb?: () => GslbStatus | null; host?: string; port?: number }): Promise<ControlServer> {
+  const { replicator, pces } = options;
+  const regionRows = (): LocalRegionStatus[] => {
+    const isolated = new Set(replicator.status().isolated_regions);
+    return (pces?.list() ?? []).map((p) => ({ ...p, partitioned: isolated.has(p.region) || replicator.status().all_paused }));
+  };
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://control').pathname.replace(/\/$/, '');
     const handle = async () => {
       if (req.method === 'GET' && path === '/replication') return reply(res, 200, replicator.status());
+      if (options.gslb && req.method === 'GET' && path === '/gslb') {
+        const status = options.gslb();
+        return status ? reply(res, 200, status) : reply(res, 503, [{ token: 'gslb_not_started', message: 'the local GSLB starts once every PCE answers' }]);
+      }
+      if (pces && req.method === 'GET' && path === '/regions') return reply(res, 200, regionRows());
+      const regionRoute = pces && req.method === 'POST' ? REGION_ROUTE.exec(path) : null;
+      if (pces && regionRoute) {
+        const region = decodeURIComponent(regionRoute[1] ?? '');
+        if (!pces.regions.includes(region)) return reply(res, 404, [{ token: 'unknown_region', message: `not a supercluster region: ${region} (regions: ${pces.regions.join(', ')})` }]);
+        await (regionRoute[2] === 'down' ? pces.stopPce(region) : pces.startPce(region));
+        return reply(res, 200, regionRows().find((r) => r.region === region));
+      }
       if (req.method === 'POST' && (path === '/replication/pause' || path === '/replication/resume')) {
         let parsed;
         try {

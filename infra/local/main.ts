@@ -3,13 +3,25 @@
  *   npm start -- --fresh                 start empty (deletes .local/)
  *   npm start -- --config <file>         another supercluster config
  *   npm start -- --data-dir <dir> --first-address 127.0.1.11 --port 8443
+ *   npm start -- --dns-port 8053         the local GSLB's DNS server on 127.0.0.1 (0: any free port)
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG_PATH, loadSuperclusterConfig } from '../config/load.ts';
 import { SuperclusterConfigError } from '../../shared/supercluster/config.ts';
 import { startLocalSupercluster, type LocalSupercluster } from './supercluster.ts';
 
-const USAGE = `usage: npm start -- [--fresh] [--config <file>] [--data-dir <dir>] [--first-address <127.x.y.z>] [--port <n>] [--quiet]`;
+const USAGE = `usage: npm start -- [--fresh] [--config <file>] [--data-dir <dir>] [--first-address <127.x.y.z>] [--port <n>] [--dns-port <n>] [--quiet]`;
+
+/** How to ask the local GSLB for the supercluster FQDN as a client of the second PCE: dig when it is installed, else node. */
+function resolveExample(state: LocalSupercluster['state']): string {
+  const [host, port] = (state.gslb.dns ?? '127.0.0.1:8053').split(':');
+  const source = (Object.values(state.gslb.client_subnets)[1] ?? '127.0.0.0/16').replace(/0\.0\/16$/, '0.5');
+  const hasDig = (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, 'dig')));
+  if (hasDig) return `dig @${host} -p ${port} -b ${source} ${state.supercluster_fqdn}`;
+  return `node -e "const r=new (require('dns').promises.Resolver)();r.setLocalAddress('${source}');r.setServers(['${host}:${port}']);r.resolve4('${state.supercluster_fqdn}',{ttl:true}).then(console.log)"`;
+}
 
 async function main(): Promise<number> {
   let args;
@@ -21,6 +33,7 @@ async function main(): Promise<number> {
         'data-dir': { type: 'string', default: '.local' },
         'first-address': { type: 'string', default: '127.0.0.11' },
         port: { type: 'string', default: '8443' },
+        'dns-port': { type: 'string', default: '8053' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -39,6 +52,12 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  const dnsPort = Number(args['dns-port']);
+  if (!Number.isInteger(dnsPort) || dnsPort < 0 || dnsPort > 65535) {
+    console.error(`--dns-port must be a UDP/TCP port (0: any free port), got "${args['dns-port']}"\n${USAGE}`);
+    return 2;
+  }
+
   let config;
   try {
     config = loadSuperclusterConfig(args.config);
@@ -54,7 +73,7 @@ async function main(): Promise<number> {
   console.log(`Starting a ${config.pces.length}-PCE supercluster on loopback${args.fresh ? ' (fresh)' : ''} ...`);
   let cluster: LocalSupercluster;
   try {
-    cluster = await startLocalSupercluster({ config, dataDir: args['data-dir'], fresh: args.fresh, firstAddress: args['first-address'], port, log });
+    cluster = await startLocalSupercluster({ config, dataDir: args['data-dir'], fresh: args.fresh, firstAddress: args['first-address'], port, dnsPort, log });
   } catch (err) {
     console.error(`npm start failed: ${(err as Error).message}`);
     return 1;
@@ -72,6 +91,8 @@ async function main(): Promise<number> {
       `Try:          curl -u "${state.api_key.username}:<secret>" ${state.pces[0]?.url}/api/v2/health`,
       `Operate:      npx pce-ctl supercluster-members`,
       `Replication:  ${state.local.control}/replication (GET stats, POST /pause, POST /resume)`,
+      `GSLB DNS:     ${state.gslb.dns} (UDP/TCP); a client's source address picks its continent: ${Object.entries(state.gslb.client_subnets).map(([fqdn, cidr]) => `${cidr} -> ${fqdn.split('.')[0]}`).join(', ')}, any other -> the default record`,
+      `Resolve:      ${resolveExample(state)}   (status: curl ${state.local.control}/gslb)`,
       `VENs:         npm run vens -- --per-region 100 --provision   (simulated VENs pair, heartbeat and apply policy)`,
       `State file:   ${state.local.data_dir}/supercluster.json`,
       '',

@@ -5,6 +5,7 @@
  *   GlobalTableReplicator                              <- emulates global-table replication between regions
  *   local-aws-sqs                                      <- each PCE's compute queue + DLQ
  *   one process per PCE (pce-process.ts)               <- API on its own loopback address, stream router, compute, probes
+ *   the local GSLB (gslb-health.ts, gslb-dns.ts)       <- Route 53's health checks and records, DNS on 127.0.0.1:8053
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,10 @@ import { initialLeader, type SuperclusterConfig } from '../../shared/supercluste
 import { dynamoDbDocumentClient, localAwsEnvironment } from './clients.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
+import { addressesInClientSubnets, clientSubnets, startGslbDns } from './gslb-dns.ts';
+import { GslbHealthChecker } from './gslb-health.ts';
+import { waitUntilHealthy } from './ready.ts';
+import { gslbModel } from '../../shared/supercluster/gslb.ts';
 import { isPortFree, sleep } from './internal.ts';
 import { LOCAL_PCE_ENV, type PceProcessMessage } from './pce-protocol.ts';
 import { GlobalTableReplicator } from './replicator.ts';
@@ -36,6 +41,12 @@ export interface LocalSuperclusterOptions {
   /** first PCE address; the others follow (127.0.0.11, 127.0.0.12, ...) */
   readonly firstAddress?: string;
   readonly port?: number;
+  /** the local GSLB's DNS server port on 127.0.0.1, UDP and TCP (default 8053; 0: any free port) */
+  readonly dnsPort?: number;
+  /** ms between the local GSLB's health-check rounds: for tests only (default: gslb.health_check_interval_seconds) */
+  readonly gslbProbeIntervalMs?: number;
+  /** how long to wait for every PCE's /api/v2/health to show normal (default 60 s) */
+  readonly healthyTimeoutMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -65,7 +76,26 @@ export interface LocalSuperclusterState {
 export interface LocalSupercluster {
   readonly state: LocalSuperclusterState;
   readonly replicator: GlobalTableReplicator;
+  /** region fault injection (`pce-ctl local region-down|region-up`): each PCE's process, by region */
+  readonly pceProcesses: LocalPceProcesses;
   stop(): Promise<void>;
+}
+
+/** Whether each PCE's process (its endpoint, VEN channel, stream and queue pollers) runs. */
+export interface LocalPceProcessStatus {
+  readonly region: string;
+  readonly fqdn: string;
+  readonly url: string;
+  readonly up: boolean;
+}
+
+export interface LocalPceProcesses {
+  readonly regions: readonly string[];
+  list(): LocalPceProcessStatus[];
+  /** stops the PCE of `region` (its data stays in DynamoDB Local); already down: nothing to do */
+  stopPce(region: string): Promise<LocalPceProcessStatus>;
+  /** starts it again on the same address and ports, resolved once node_available answers 202; already up: nothing to do */
+  startPce(region: string): Promise<LocalPceProcessStatus>;
 }
 
 export class LocalCloudError extends Error {
@@ -143,6 +173,11 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
   const firstAddress = options.firstAddress ?? '127.0.0.11';
   const port = options.port ?? 8443;
   const addresses = config.pces.map((_, i) => pceAddress(firstAddress, i));
+  const gslb = gslbModel(config);
+  const inClientSubnets = addressesInClientSubnets(gslb, addresses);
+  if (inClientSubnets.length > 0) throw new LocalCloudError(`${inClientSubnets.join(', ')} fall in the local GSLB's client subnets (${Object.values(clientSubnets(gslb)).join(', ')}): pick PCE addresses in 127.0.x.y with --first-address`);
+  const dnsPort = options.dnsPort ?? 8053;
+  if (dnsPort !== 0 && !(await isPortFree(dnsPort, '127.0.0.1'))) throw new LocalCloudError(`127.0.0.1:${dnsPort} (the local GSLB's DNS port) is in use: is another \`npm start\` running? Stop it, or pick another with --dns-port`);
   for (const address of addresses) {
     // the PCE's HTTP API on `port`, its VEN channel on port + 1
     if (!(await isPortFree(port, address)) || !(await isPortFree(port + 1, address))) throw new LocalCloudError(`${address}:${port} is in use: is another \`npm start\` running? Stop it, or pick other addresses with --first-address / --port`);
@@ -197,7 +232,48 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
     await replicator.start();
     stops.push(() => replicator.stop());
 
-    const control: ControlServer = await startControlServer({ replicator });
+    // each PCE's process by region; region-down stops one, region-up forks it again with the same environment
+    const processes = new Map<string, { env: Record<string, string>; fqdn: string; url: string; child: ChildProcess | null; change: Promise<unknown> }>();
+    const processOf = (region: string) => {
+      const p = processes.get(region);
+      if (!p) throw new LocalCloudError(`${region} is not a PCE region of this supercluster (regions: ${config.pces.map((c) => c.region).join(', ')})`);
+      return p;
+    };
+    const isUp = (child: ChildProcess | null) => child !== null && child.exitCode === null && child.signalCode === null;
+    const statusOf = (region: string): LocalPceProcessStatus => {
+      const p = processOf(region);
+      return { region, fqdn: p.fqdn, url: p.url, up: isUp(p.child) };
+    };
+    /** one change at a time per PCE (a region-up while its region-down still runs waits for it) */
+    const serially = (region: string, change: () => Promise<void>): Promise<LocalPceProcessStatus> => {
+      const p = processOf(region);
+      const next = p.change.then(change, change);
+      p.change = next.catch(() => undefined);
+      return next.then(() => statusOf(region));
+    };
+    const pceProcesses: LocalPceProcesses = {
+      regions: config.pces.map((p) => p.region),
+      list: () => [...processes.keys()].map(statusOf),
+      stopPce: (region) =>
+        serially(region, async () => {
+          const p = processOf(region);
+          if (p.child) await stopChild(p.child);
+          p.child = null;
+          log(`${p.fqdn} (${region}) is down`);
+        }),
+      startPce: (region) =>
+        serially(region, async () => {
+          const p = processOf(region);
+          if (isUp(p.child)) return;
+          p.child = (await forkPce(p.env, log, p.fqdn)).child;
+          await waitForHttp(`${p.url}/api/v2/node_available`, (st) => st === 202, 60_000);
+          log(`${p.fqdn} (${region}) is up again`);
+        }),
+    };
+
+    // the local GSLB's checker starts once every PCE answers; the control server's GET /gslb reads it from then on
+    const gslbHolder: { checker?: GslbHealthChecker } = {};
+    const control: ControlServer = await startControlServer({ replicator, pces: pceProcesses, gslb: () => gslbHolder.checker?.status() ?? null });
     stops.push(() => control.close());
 
     log(`starting ${config.pces.length} PCEs ...`);
@@ -217,19 +293,33 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
           [LOCAL_PCE_ENV.dataDir]: dataDir,
         };
         const forked = await forkPce(env, log, pce.fqdn);
-        stops.push(() => stopChild(forked.child));
+        processes.set(pce.region, { env, fqdn: pce.fqdn, url: forked.url, child: forked.child, change: Promise.resolve() });
+        stops.push(async () => {
+          const child = processes.get(pce.region)?.child;
+          if (child) await stopChild(child);
+        });
         return { pce, url: forked.url, venChannelUrl: forked.venChannelUrl };
       }),
     );
 
     for (const { url } of children) await waitForHttp(`${url}/api/v2/node_available`, (s) => s === 202, 60_000);
 
+    // the local GSLB: health checks like Route 53's, and a DNS server answering from them (docs/gslb.md)
+    const checker = new GslbHealthChecker({ model: gslb, endpoints: new Map(children.map(({ pce, url }) => [pce.fqdn, url])), probeIntervalMs: options.gslbProbeIntervalMs });
+    await checker.start();
+    gslbHolder.checker = checker;
+    stops.push(() => checker.stop());
+    const dns = await startGslbDns({ model: gslb, zone: config.hosted_zone.name, endpoints: new Map(children.map(({ pce, url }) => [pce.fqdn, new URL(url).hostname])), states: (fqdn) => checker.states(fqdn), port: dnsPort, log });
+    stops.push(() => dns.close());
+
+    await waitUntilHealthy(children.map(({ pce, url }) => ({ fqdn: pce.fqdn, url })), apiKey, { timeoutMs: options.healthyTimeoutMs, log });
+
     const state: LocalSuperclusterState = {
       org_id: config.org_id,
       api_key: { username: apiKey.username, secret: apiKey.secret },
       supercluster_fqdn: config.supercluster_fqdn,
       leader_fqdn: config.leader_fqdn,
-      gslb: { dns: null, client_subnets: {} },
+      gslb: { dns: dns.address, client_subnets: clientSubnets(gslb) },
       pces: children.map(({ pce, url, venChannelUrl }) => ({ fqdn: pce.fqdn, region: pce.region, url, role: boot.leader.leaderRegion === pce.region ? 'leader' : 'member', buddy: pce.buddy, ven_channel_url: venChannelUrl, compute_queue_url: queues.get(pce.region)?.computeQueueUrl ?? '' })),
       local: { dynamodb: ddb.endpoint, sqs: sqs.endpoint, control: control.url, data_dir: dataDir, started_at: new Date(started).toISOString(), ready_ms: Date.now() - started },
     };
@@ -237,7 +327,7 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
     chmodSync(stateFile, 0o600);
     stops.unshift(async () => rmSync(stateFile, { force: true }));
 
-    return { state, replicator, stop: stopAll };
+    return { state, replicator, pceProcesses, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

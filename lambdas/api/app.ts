@@ -15,6 +15,7 @@ import type { PairingService } from '../../shared/pairing/pairing-service.ts';
 import type { VenAdminService } from '../../shared/ven/ven-admin-service.ts';
 import type { VenService } from '../../shared/ven/ven-service.ts';
 import type { WorkloadSettingsService } from '../../shared/settings/workload-settings-service.ts';
+import type { GslbSwitchService } from '../../shared/supercluster/gslb-switch.ts';
 import type { LeaderView } from '../../shared/supercluster/leader.ts';
 import type { DirectoryStore } from '../../shared/supercluster/membership.ts';
 import type { SuperclusterService } from '../../shared/supercluster/supercluster-service.ts';
@@ -25,6 +26,7 @@ import { compressResponses } from './middleware/compress.ts';
 import { illumioErrors } from './middleware/error-handler.ts';
 import { leaderGate } from './middleware/leader-gate.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
+import { gslbRoutes, isGslbSwitchPath } from './routes/gslb.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { labelRoutes } from './routes/labels.ts';
 import { pairingRoutes } from './routes/pairing.ts';
@@ -60,6 +62,8 @@ export interface ApiDeps {
   readonly vens?: { readonly protocol: VenService; readonly admin: VenAdminService };
   /** compiled policy of the workloads this PCE manages (read-only operator view) */
   readonly compiled?: { readonly store: CompiledPolicyStore; readonly pceFqdn: string };
+  /** the GSLB switches, public (optional only so that API tests of other areas need not build them) */
+  readonly gslb?: { readonly switches: GslbSwitchService; readonly pceFqdn: string };
 }
 
 function routePattern(path: string): RegExp {
@@ -67,7 +71,7 @@ function routePattern(path: string): RegExp {
 }
 
 export function createApiHandler(deps: ApiDeps) {
-  const routes: ApiRoute[] = [...superclusterRoutes(deps), ...labelRoutes(deps.labels), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...(deps.vens ? [...venProtocolRoutes(deps.vens.protocol), ...venRoutes({ vens: deps.vens.admin, jobs: deps.jobs })] : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.settings ? settingsRoutes(deps.settings) : []), ...(deps.pairingProfiles && deps.pairing ? pairingRoutes({ profiles: deps.pairingProfiles, keys: deps.pairing }) : []), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, pceFqdn: deps.compiled.pceFqdn }) : [])];
+  const routes: ApiRoute[] = [...superclusterRoutes(deps), ...labelRoutes(deps.labels), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...(deps.vens ? [...venProtocolRoutes(deps.vens.protocol), ...venRoutes({ vens: deps.vens.admin, jobs: deps.jobs })] : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.settings ? settingsRoutes(deps.settings) : []), ...(deps.pairingProfiles && deps.pairing ? pairingRoutes({ profiles: deps.pairingProfiles, keys: deps.pairing }) : []), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, pceFqdn: deps.compiled.pceFqdn }) : []), ...(deps.gslb ? gslbRoutes(deps.gslb) : [])];
   const patterns = routes.map((r) => ({ method: r.method, pattern: routePattern(r.path) }));
 
   const router = httpRouterHandler<HttpEvent, HttpResult>({
@@ -84,7 +88,7 @@ export function createApiHandler(deps: ApiDeps) {
     // first in, so its after/onError run last, on the final response (error bodies included)
     .use(compressResponses())
     .use(illumioErrors(deps.logger))
-    .use(apiKeyAuth(deps.apiKeys, (path) => PUBLIC_PATHS.has(path.replace(/\/$/, '')), deps.vens?.protocol))
+    .use(apiKeyAuth(deps.apiKeys, (path) => PUBLIC_PATHS.has(path.replace(/\/$/, '')) || isGslbSwitchPath(path), deps.vens?.protocol))
     // after auth (it counts per key, and 401s are not counted), before the leader gate and the routes
     .use(deps.rateLimit ? [rateLimit(deps.rateLimit, deps.logger)] : [])
     .use(leaderGate(deps.leader))

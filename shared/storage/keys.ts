@@ -2,8 +2,12 @@
  * Item keys of the global and local tables, in one place. Every replicated item has one writer region:
  * - leader-written: ORG, PCE membership, LEADER, API keys and users, labels and their counters,
  *   the org's workload settings;
- * - written by the PCE it names: STATUS#<region> (replication probes).
+ * - written by the PCE it names: STATUS#<region> (replication probes);
+ * - written in the region it names: GSLB_SWITCH#<pce fqdn> / BY#<region> (the GSLB switch, by pce-ctl).
  */
+/** Partitions of the GSLB switch items (`GSLB_SWITCH#<pce fqdn>`): read by every PCE's API, written by pce-ctl. */
+export const GSLB_SWITCH_PARTITION_PREFIX = 'GSLB_SWITCH#';
+
 /** The partition of the PCEs' replication probe items (each written only by the PCE it names). */
 export const STATUS_PARTITION = 'PCE_STATUS';
 
@@ -24,6 +28,9 @@ export const keys = {
   /** one item per org: the workload settings (disconnect/goodbye timers) */
   workloadSettings: (orgId: number) => ({ pk: `ORG#${orgId}#SETTINGS`, sk: 'WORKLOADS' }),
   counter: (orgId: number, name: string, epoch: number) => ({ pk: `ORG#${orgId}#COUNTERS`, sk: `${name}#E${epoch}` }),
+  /** the GSLB switch of one PCE as one region wrote it (one writer region per item; the newest changed_at wins) */
+  gslbSwitch: (pceFqdn: string, writerRegion: string) => ({ pk: `${GSLB_SWITCH_PARTITION_PREFIX}${pceFqdn}`, sk: `BY#${writerRegion}` }),
+  gslbSwitchPrefix: (pceFqdn: string) => ({ pk: `${GSLB_SWITCH_PARTITION_PREFIX}${pceFqdn}`, skPrefix: 'BY#' }),
   /** local table: what this PCE last measured of a peer's replication lag. */
   replicationLag: (peerRegion: string) => ({ pk: 'REPLICATION', sk: `LAG#${peerRegion}` }),
   replicationLagPrefix: () => ({ pk: 'REPLICATION', skPrefix: 'LAG#' }),

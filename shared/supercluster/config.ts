@@ -119,6 +119,9 @@ function crossFieldIssues(config: SuperclusterConfig): string[] {
   const inZone = (name: string) => name === zone || name.endsWith(`.${zone}`);
   if (!inZone(config.supercluster_fqdn)) issues.push(`supercluster_fqdn: ${config.supercluster_fqdn} is not in hosted zone ${zone}`);
   if (!inZone(config.leader_fqdn)) issues.push(`leader_fqdn: ${config.leader_fqdn} is not in hosted zone ${zone}`);
+  // their records are CNAMEs (docs/adr/0011-gslb-failover.md), which DNS does not allow at a zone apex
+  if (config.supercluster_fqdn === zone) issues.push(`supercluster_fqdn: cannot be the hosted zone apex ${zone} (its GSLB records are CNAMEs)`);
+  if (config.leader_fqdn === zone) issues.push(`leader_fqdn: cannot be the hosted zone apex ${zone} (its GSLB records are CNAMEs)`);
   config.pces.forEach((pce, i) => {
     if (!inZone(pce.fqdn)) issues.push(`pces[${i}].fqdn: ${pce.fqdn} is not in hosted zone ${zone}`);
   });

@@ -8,7 +8,7 @@
  *        -> the failover pair of that PCE:
  *             PRIMARY    the PCE, while its primary check is healthy
  *             SECONDARY  its buddy, while the buddy's node check is healthy
- *             (both unhealthy: Route 53 answers the primary)
+ *             (both unhealthy: the default record's pair; all unhealthy: the primary)
  *   <PCE FQDN>           that PCE's endpoint (its regional API custom domain / its local address)
  *   <leader FQDN>        every PCE whose leader check (/api/v2/supercluster/leader) is healthy
  *
@@ -141,17 +141,31 @@ export function primaryHealthy(model: Pick<GslbModel, 'failover'>, s: Pick<PceCh
 export interface ClientRoute {
   /** the PCE the client of that continent is answered with */
   readonly answer: string;
-  /** the PCE whose failover pair answered */
+  /** the PCE whose failover pair the client's geolocation record names */
   readonly home: string;
-  readonly via: 'primary' | 'secondary' | 'primary_unhealthy_pair';
+  readonly via: 'primary' | 'secondary' | 'default_record' | 'primary_unhealthy_pair';
 }
 
-/** Route 53's answer for a client of `continent`, given every PCE's check states. */
+function pairAnswer(model: GslbModel, pce: GslbPce, states: (fqdn: string) => PceCheckStates): { answer: string; via: 'primary' | 'secondary' } | null {
+  if (primaryHealthy(model, states(pce.fqdn))) return { answer: pce.fqdn, via: 'primary' };
+  if (states(pce.buddy).node) return { answer: pce.buddy, via: 'secondary' };
+  return null;
+}
+
+/**
+ * Route 53's answer for a client of `continent`, given every PCE's check states: the failover pair of the
+ * continent's geolocation record; when both of its records are unhealthy, that record evaluates unhealthy
+ * (EvaluateTargetHealth) and the default geolocation record's pair answers; when that is unhealthy too,
+ * Route 53 answers the continent's primary anyway (every candidate unhealthy: it answers as if healthy).
+ */
 export function routeClient(model: GslbModel, continent: Continent | null, states: (fqdn: string) => PceCheckStates): ClientRoute {
   const home = requireGslbPce(model, homePceOf(model, continent));
-  if (primaryHealthy(model, states(home.fqdn))) return { answer: home.fqdn, home: home.fqdn, via: 'primary' };
-  if (states(home.buddy).node) return { answer: home.buddy, home: home.fqdn, via: 'secondary' };
-  // Route 53: when every record of a failover pair is unhealthy, it answers the primary
+  const own = pairAnswer(model, home, states);
+  if (own) return { ...own, home: home.fqdn };
+  if (home.fqdn !== model.defaultPce) {
+    const fallback = pairAnswer(model, requireGslbPce(model, model.defaultPce), states);
+    if (fallback) return { answer: fallback.answer, home: home.fqdn, via: 'default_record' };
+  }
   return { answer: home.fqdn, home: home.fqdn, via: 'primary_unhealthy_pair' };
 }
 

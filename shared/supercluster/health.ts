@@ -9,6 +9,7 @@
  * probe interval counts as lag too, so a partition shows as growing lag.
  */
 import type { SuperclusterConfig } from './config.ts';
+import { capacityMessage, FAILOVER_CAPACITY_TOKEN, failoverCapacity } from './gslb-capacity.ts';
 import type { LeaderRecord } from './leader.ts';
 
 export const LAG_WARNING_SECONDS = 30;
@@ -32,6 +33,8 @@ export interface PceStatusReport {
   readonly lags: readonly PeerLag[];
   /** when listen-only mode was enabled on that PCE (null: off) */
   readonly listenOnlyEnabledAt?: number | null;
+  /** the VENs that PCE manages (its agent count; null/absent: not published) */
+  readonly managedVens?: number | null;
 }
 
 export interface PceStatusStore {
@@ -152,6 +155,13 @@ export function computeHealth(input: HealthInput): PceHealth[] {
       status = 'critical';
       notifications.push({ token: 'runlevel', severity: 'critical', message: `${pce.fqdn} is at runlevel ${runlevel}` });
     }
+
+    // advisory: the status stays as it is (a failover is never refused for capacity; the seed leaves it to the operator)
+    const capacity = failoverCapacity(config, pce.fqdn, (fqdn) => {
+      const region = config.pces.find((p) => p.fqdn === fqdn)?.region;
+      return (region === undefined ? undefined : byRegion.get(region)?.managedVens) ?? null;
+    });
+    if (capacity.exceeds_limit) notifications.push({ token: FAILOVER_CAPACITY_TOKEN, severity: 'warning', message: capacityMessage(capacity) });
 
     const startedAt = isSelf ? input.self.startedAt : report?.startedAt;
     const listenOnlyAt = isSelf ? (input.self.listenOnlyEnabledAt ?? null) : (report?.listenOnlyEnabledAt ?? null);

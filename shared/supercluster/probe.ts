@@ -14,6 +14,8 @@ export interface ProbeDeps {
   readonly runtime: RuntimeStateStore;
   /** this PCE's listen-only mode, published in its status for /health on every PCE */
   readonly listenOnly?: ListenOnlyStore;
+  /** how many VENs this PCE manages, published for the failover capacity check on every PCE (shared/supercluster/gslb-capacity.ts) */
+  readonly agentCount?: { get(): Promise<number> };
   readonly now: () => number;
 }
 
@@ -21,8 +23,8 @@ export interface ProbeDeps {
 export async function writeProbe(deps: ProbeDeps): Promise<void> {
   const now = deps.now();
   const state = await deps.runtime.getOrCreate({ startedAt: now, runlevel: 5 });
-  const [lags, listenOnly] = await Promise.all([deps.lags.list(), deps.listenOnly?.get() ?? null]);
-  await deps.statuses.put({ region: deps.pce.region, fqdn: deps.pce.fqdn, writtenAt: deps.now(), startedAt: state.startedAt, runlevel: state.runlevel, lags, listenOnlyEnabledAt: listenOnly?.enabledAt ?? null });
+  const [lags, listenOnly, managedVens] = await Promise.all([deps.lags.list(), deps.listenOnly?.get() ?? null, deps.agentCount ? deps.agentCount.get().catch(() => null) : null]);
+  await deps.statuses.put({ region: deps.pce.region, fqdn: deps.pce.fqdn, writtenAt: deps.now(), startedAt: state.startedAt, runlevel: state.runlevel, lags, listenOnlyEnabledAt: listenOnly?.enabledAt ?? null, managedVens });
 }
 
 /** A peer's status item seen on this region's stream: record how long it took to get here. */

@@ -94,8 +94,10 @@ export interface HeartbeatResponseV1 {
   readonly policy_version: number | null;
   readonly rules_hash: string | null;
   readonly active_pce_fqdn: string;
-  /** where the VEN belongs; when it differs from active_pce_fqdn the VEN moves there */
+  /** where the VEN belongs; when it differs from active_pce_fqdn and target_available is true the VEN moves there */
   readonly target_pce_fqdn: string;
+  /** false while the target PCE is failed over (GSLB switch) or silent: the VEN stays where the GSLB sent it */
+  readonly target_available: boolean;
   readonly listen_only: boolean;
   readonly heartbeat_interval_seconds: number;
 }

@@ -17,6 +17,7 @@ import { interfaceFromInput, parseOrThrow, targetPceOf, venHref, workloadHref, t
 import { generateAgentToken, type VenAuthenticator } from './auth.ts';
 import { AgentLimitError, ListenOnlyError, PolicyNotComputedError, VenUnknownError } from './errors.ts';
 import type { AgentCountStore, FlowSummaryStore, HeartbeatStore, ListenOnlyStore, ManagedWorkloadStore, VenPolicyView, VenPrincipal } from './ports.ts';
+import type { PceAvailability } from './target-availability.ts';
 import {
   activateRequestV1,
   flowSummaryRequestV1,
@@ -65,6 +66,8 @@ export interface VenServiceDeps {
   readonly flows: FlowSummaryStore;
   readonly listenOnly: ListenOnlyStore;
   readonly policy: VenPolicyView;
+  /** whether a VEN should go to its target PCE now (absent: always) */
+  readonly availability?: PceAvailability | undefined;
   readonly now?: () => number;
   readonly newId?: () => string;
 }
@@ -196,11 +199,13 @@ export class VenService {
     });
     const listenOnly = (await this.listenOnlySince()) !== null;
     const expected = listenOnly ? null : await this.deps.policy.current(p.orgId, p.workloadId);
+    const target = targetPceOf(workload) ?? this.deps.pce.fqdn;
     return {
       policy_version: expected ? expected.policyVersion : input.policy_version,
       rules_hash: expected ? expected.rulesHash : input.rules_hash,
       active_pce_fqdn: this.deps.pce.fqdn,
-      target_pce_fqdn: targetPceOf(workload) ?? this.deps.pce.fqdn,
+      target_pce_fqdn: target,
+      target_available: target === this.deps.pce.fqdn || ((await this.deps.availability?.available(target)) ?? true),
       listen_only: listenOnly,
       heartbeat_interval_seconds: this.deps.heartbeatIntervalSeconds,
     };

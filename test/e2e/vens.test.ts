@@ -5,12 +5,9 @@
  * the PCE (pairing keys, activation, heartbeats, policy, pushes, flows, goodbye).
  */
 import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type RunningCluster } from '../helpers/local-cluster.ts';
-
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+import { ROOT, simulate as simulateAs, TSX } from '../helpers/simulator.ts';
 
 interface SimResult {
   paired: number;
@@ -39,24 +36,7 @@ interface SimResult {
   problems: string[];
 }
 
-function simulate(stateFile: string, args: string[]): Promise<{ code: number | null; result: SimResult; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(TSX, ['bench/vens.ts', '--state', stateFile, '--json', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const last = stdout.trim().split('\n').at(-1) ?? '';
-      try {
-        resolvePromise({ code, result: JSON.parse(last) as SimResult, stderr });
-      } catch {
-        reject(new Error(`no JSON from the simulator (exit ${code}):\n${stdout}\n${stderr}`));
-      }
-    });
-  });
-}
+const simulate = (stateFile: string, args: string[]) => simulateAs<SimResult>(stateFile, args);
 
 describe('the VEN simulator on a local supercluster', () => {
   let cluster: RunningCluster;

@@ -1,4 +1,4 @@
-import { parseSuperclusterConfig, type SuperclusterConfig } from '../../shared/supercluster/config.ts';
+import { parseSuperclusterConfig, SuperclusterConfigError, type SuperclusterConfig } from '../../shared/supercluster/config.ts';
 
 /** A raw (unvalidated) three-PCE config, for tests that break one field. */
 export function rawConfig(): Record<string, unknown> & { pces: Record<string, unknown>[] } {
@@ -23,4 +23,15 @@ export function rawConfig(): Record<string, unknown> & { pces: Record<string, un
 
 export function testConfig(): SuperclusterConfig {
   return parseSuperclusterConfig(rawConfig());
+}
+
+/** The issues the config loader names for `input` ([] when it is valid). */
+export function issuesOf(input: unknown): string[] {
+  try {
+    parseSuperclusterConfig(input);
+  } catch (err) {
+    if (err instanceof SuperclusterConfigError) return [...err.issues];
+    throw err;
+  }
+  return [];
 }

@@ -40,6 +40,8 @@ export interface RunningCluster {
 export interface StartClusterOptions {
   readonly firstAddress: string;
   readonly port?: number;
+  /** the local GSLB's DNS port (default 0: any free port, so clusters of parallel tests never collide) */
+  readonly dnsPort?: number;
   readonly timeoutMs?: number;
   /** restart on the data of an earlier run (not --fresh); default: a new temporary data dir, --fresh */
   readonly dataDir?: string;
@@ -54,7 +56,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Runnin
   rmSync(stateFile, { force: true });
   let output = '';
   const configFile = e2eConfigFile(options.config);
-  const args = ['infra/local/main.ts', ...(options.dataDir ? [] : ['--fresh']), '--config', configFile.path, '--data-dir', dataDir, '--first-address', options.firstAddress, '--port', String(options.port ?? 8443)];
+  const args = ['infra/local/main.ts', ...(options.dataDir ? [] : ['--fresh']), '--config', configFile.path, '--data-dir', dataDir, '--first-address', options.firstAddress, '--port', String(options.port ?? 8443), '--dns-port', String(options.dnsPort ?? 0)];
   const child: ChildProcess = spawn(TSX, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

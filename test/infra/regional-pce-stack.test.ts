@@ -378,6 +378,10 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
       expect(actionsOn(statements, replicaArn(config, region))).toEqual(
         expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
       );
+      // the GSLB switch route Queries GSLB_SWITCH#<pce> of this replica: a read not limited to some partitions
+      const replica = JSON.stringify(replicaArn(config, region));
+      const reads = statements.filter((st) => [st.Resource].flat().some((r) => JSON.stringify(r) === replica) && actionsOf(st).includes('dynamodb:Query'));
+      expect(reads.some((st) => (st as Statement & { Condition?: unknown }).Condition === undefined)).toBe(true);
       expect(actionsOn(statements, { 'Fn::GetAtt': [Object.keys(resourcesOfType(template, 'AWS::DynamoDB::GlobalTable'))[0], 'Arn'] })).toEqual(
         expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']),
       );

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadSuperclusterConfig } from '../../infra/config/load.ts';
-import { parseSuperclusterConfig, SuperclusterConfigError } from '../../shared/supercluster/config.ts';
-import { rawConfig } from '../helpers/config.ts';
+import { issuesOf, rawConfig } from '../helpers/config.ts';
 
-function issuesOf(input: unknown): string[] {
-  try {
-    parseSuperclusterConfig(input);
-  } catch (err) {
-    if (err instanceof SuperclusterConfigError) return [...err.issues];
-    throw err;
-  }
-  return [];
-}
 
 describe('supercluster config', () => {
   it('accepts the shipped default config: three PCEs in three continents', () => {
@@ -66,6 +56,15 @@ describe('supercluster config', () => {
     const outside = rawConfig();
     outside.supercluster_fqdn = 'pce.elsewhere.org';
     expect(issuesOf(outside)).toEqual(['supercluster_fqdn: pce.elsewhere.org is not in hosted zone sc.example.com']);
+  });
+
+  it('rejects a supercluster or leader FQDN at the hosted zone apex (their GSLB records are CNAMEs)', () => {
+    const raw = rawConfig();
+    raw.supercluster_fqdn = 'sc.example.com';
+    expect(issuesOf(raw)).toEqual(['supercluster_fqdn: cannot be the hosted zone apex sc.example.com (its GSLB records are CNAMEs)']);
+    const leader = rawConfig();
+    leader.leader_fqdn = 'sc.example.com';
+    expect(issuesOf(leader)).toEqual(['leader_fqdn: cannot be the hosted zone apex sc.example.com (its GSLB records are CNAMEs)']);
   });
 
   it('reports a missing file and bad JSON clearly', () => {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { channelUrlFor, needsFetch } from '../../bench/lib/ven-client.ts';
 import { applyPolicyAnswer, applyPolicyPush, haveOf, holds, ipSetHash, PolicyVerificationError, setsUsedBy, venRulesHash, type HeldPolicy, type PolicyPush } from '../../bench/lib/ven-policy.ts';
+import { sourceAddressIn } from '../../bench/lib/ven-gslb.ts';
 import { activationBackoffMs, jittered, MAX_VENS_PER_PCE, parseVenSimArgs, UsageError, venAddress } from '../../bench/lib/ven-sim-args.ts';
 import { rulesHashOf } from '../../shared/policy/compiled.ts';
 import type { PolicyResponseV1, VenIpSetV1, VenRulesV1 } from '../../shared/ven/protocol.ts';
@@ -235,8 +236,19 @@ describe('arguments', () => {
     [['--per-region', '5', '--concurrency', '0'], /--concurrency/],
     [['--per-region', '5', '--heartbeat-interval', '0'], /--heartbeat-interval/],
     [['--per-region', '5', '--bogus'], /bogus/],
+    [['--per-region', '0', '--storm', '5', '--failover', 'eu-west-1'], /--failover needs VENs/],
+    [['--per-region', '5', '--failover', ' '], /--failover needs a PCE/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseVenSimArgs(argv)).toThrow(UsageError);
     expect(() => parseVenSimArgs(argv)).toThrow(message);
+  });
+});
+
+describe('the simulator and the local GSLB', () => {
+  it('queries from an address inside its client subnet, and takes --failover with --config for pce-ctl', () => {
+    expect(sourceAddressIn('127.2.0.0/16')).toBe('127.2.0.2');
+    expect(() => sourceAddressIn('not-a-subnet')).toThrow(/not an IPv4 subnet/);
+    expect(parseVenSimArgs(['--per-region', '5', '--failover', 'eu-west-1', '--config', 'c.json'])).toMatchObject({ failover: 'eu-west-1', config: 'c.json' });
+    expect(parseVenSimArgs(['--per-region', '5'])).toMatchObject({ failover: null, config: null });
   });
 });

@@ -1,49 +1,32 @@
 /**
- * GSLB for the supercluster, in the one hosted zone:
+ * The GSLB model (shared/supercluster/gslb.ts) as Route 53 records and health checks, in the one hosted zone
+ * (docs/adr/0011-gslb-failover.md):
  *
- *   <supercluster FQDN>  geolocation, one record per continent a PCE serves, default (*) -> leader's PCE
- *        | A alias, EvaluateTargetHealth
- *   <region>.failover.<supercluster FQDN>  failover pair per PCE
- *        PRIMARY   -> the PCE's FQDN,      health check /api/v2/node_available on the PCE
- *        SECONDARY -> its buddy PCE's FQDN, health check /api/v2/node_available on the buddy
- *        | A alias
- *   <PCE FQDN>  A alias -> the regional API custom domain (owned by the regional stack)
+ *   <supercluster FQDN>   geolocation: one record per continent a PCE lists, plus default (*) -> default_pce's pair
+ *        | CNAME alias to a record of the same zone, EvaluateTargetHealth (an alias answers with its target's TTL)
+ *   <region>.failover.<supercluster FQDN>   failover pair per PCE X, CNAME, TTL = gslb.ttl_seconds:
+ *        PRIMARY   -> X's FQDN,     health check primary:<X> (manual: X's switch; automatic: node_available AND the switch)
+ *        SECONDARY -> buddy's FQDN, health check node:<buddy>
+ *   <leader FQDN>   weighted CNAME (equal weights, TTL = gslb.ttl_seconds), one per PCE -> its FQDN, health check leader:<X>
+ *   <PCE FQDN>      A alias -> its regional API custom domain (owned by the regional stack; each custom domain set
+ *                   also serves the supercluster and leader FQDNs, the Host a client sends after these CNAMEs)
  *
- *   <leader FQDN>  weighted A alias, one record per PCE -> that PCE's FQDN, each with a health check
- *   on /api/v2/supercluster/leader (202 leader = healthy, 404 member = unhealthy): only the leader answers.
- *
- * All records are A aliases to names in the same zone, so nothing here refers to another stack's
- * resources; the PCE records must exist first (stack dependency), since Route 53 rejects aliases
- * to missing records. See docs/adr/0003-cdk-stacks.md.
+ * The health checks are `gslbHealthChecks(model)` (shared/supercluster/gslb-health-checks.ts), each tagged
+ * `pce-gslb` = its tag value so `pce-ctl gslb status` finds them with read-only Route 53 calls. Failover never
+ * calls the Route 53 API: an operator's `pce-ctl gslb failover X` writes a switch item in the global table, which
+ * the other PCEs serve on /api/v2/gslb/switches/<X> (503), and X's calculated checks follow.
  */
+import { Duration } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import type { Continent } from '../../../shared/supercluster/config.ts';
-
-export const NODE_AVAILABLE_PATH = '/api/v2/node_available';
-export const LEADER_PATH = '/api/v2/supercluster/leader';
-export const HEALTH_CHECK_INTERVAL_SECONDS = 30;
-export const HEALTH_CHECK_FAILURE_THRESHOLD = 3;
-
-export interface GslbPce {
-  readonly fqdn: string;
-  readonly region: string;
-  readonly continents: readonly Continent[];
-  readonly buddy: string;
-}
+import { failoverRecordName, requireGslbPce, type GslbModel, type GslbPce } from '../../../shared/supercluster/gslb.ts';
+import { GSLB_HEALTH_CHECK_TAG_KEY, gslbHealthCheckTag, gslbHealthChecks, type GslbHealthCheck, type GslbHealthCheckRef } from '../../../shared/supercluster/gslb-health-checks.ts';
 
 export interface GslbRecordsProps {
   readonly zone: route53.IHostedZone;
-  readonly superclusterFqdn: string;
-  readonly leaderFqdn: string;
-  readonly pces: readonly GslbPce[];
-  /** The PCE answering clients from continents no PCE lists (the `*` geolocation). */
-  readonly defaultPceFqdn: string;
-}
-
-/** The failover pair name of a PCE (primary: that PCE, secondary: its buddy). */
-export function failoverRecordName(pce: Pick<GslbPce, 'region'>, superclusterFqdn: string): string {
-  return `${pce.region}.failover.${superclusterFqdn}`;
+  /** `gslbModel(config)` of a validated config (the loader has rejected what the model cannot route) */
+  readonly model: GslbModel;
 }
 
 /** An alias to another record of the same type in the same hosted zone. */
@@ -51,81 +34,52 @@ class SameZoneAlias implements route53.IAliasRecordTarget {
   constructor(
     private readonly zone: route53.IHostedZone,
     private readonly dnsName: string,
-    private readonly evaluateTargetHealth: boolean,
   ) {}
 
   bind(): route53.AliasRecordTargetConfig {
-    return { hostedZoneId: this.zone.hostedZoneId, dnsName: this.dnsName, evaluateTargetHealth: this.evaluateTargetHealth };
+    return { hostedZoneId: this.zone.hostedZoneId, dnsName: this.dnsName, evaluateTargetHealth: true };
   }
-}
-
-function rejectConflicts(props: GslbRecordsProps): void {
-  const problems: string[] = [];
-  const fqdns = new Set(props.pces.map((pce) => pce.fqdn));
-  const servedBy = new Map<Continent, string>();
-  for (const pce of props.pces) {
-    if (!fqdns.has(pce.buddy) || pce.buddy === pce.fqdn) problems.push(`${pce.fqdn}: buddy ${pce.buddy} must be another PCE`);
-    for (const continent of pce.continents) {
-      const other = servedBy.get(continent);
-      if (other !== undefined) problems.push(`continent ${continent} is listed by both ${other} and ${pce.fqdn} (one geolocation record per continent)`);
-      servedBy.set(continent, pce.fqdn);
-    }
-    const name = failoverRecordName(pce, props.superclusterFqdn);
-    if (name.length > 253) problems.push(`${name}: failover record name longer than 253 characters`);
-  }
-  if (!fqdns.has(props.defaultPceFqdn)) problems.push(`default PCE ${props.defaultPceFqdn} is not a PCE`);
-  if (problems.length > 0) throw new Error(`GslbRecords: ${problems.join('; ')}`);
 }
 
 export class GslbRecords extends Construct {
-  /** Health check on /api/v2/node_available per PCE FQDN. */
-  readonly nodeHealthChecks: ReadonlyMap<string, route53.CfnHealthCheck>;
-  /** Health check on /api/v2/supercluster/leader per PCE FQDN. */
-  readonly leaderHealthChecks: ReadonlyMap<string, route53.CfnHealthCheck>;
-  readonly failoverRecords: readonly route53.ARecord[];
-  readonly geolocationRecords: readonly route53.ARecord[];
-  readonly leaderRecords: readonly route53.ARecord[];
+  /** Every health check, by its `pce-gslb` tag value (`gslbHealthCheckTag(kind, fqdn)`). */
+  readonly healthChecks: ReadonlyMap<string, route53.CfnHealthCheck>;
+  readonly failoverRecords: readonly route53.RecordSet[];
+  readonly geolocationRecords: readonly route53.RecordSet[];
+  readonly leaderRecords: readonly route53.RecordSet[];
 
   constructor(scope: Construct, id: string, props: GslbRecordsProps) {
     super(scope, id);
-    rejectConflicts(props);
-    const { zone } = props;
-    const byFqdn = new Map(props.pces.map((pce) => [pce.fqdn, pce]));
-    const regionOf = (fqdn: string): string => byFqdn.get(fqdn)?.region ?? fqdn;
+    const { zone, model } = props;
+    const ttl = Duration.seconds(model.ttlSeconds);
+    const regionOf = (fqdn: string): string => requireGslbPce(model, fqdn).region;
 
-    const nodeChecks = new Map<string, route53.CfnHealthCheck>();
-    const leaderChecks = new Map<string, route53.CfnHealthCheck>();
-    for (const pce of props.pces) {
-      nodeChecks.set(pce.fqdn, this.healthCheck(`NodeAvailableCheck-${pce.region}`, pce.fqdn, NODE_AVAILABLE_PATH));
-      leaderChecks.set(pce.fqdn, this.healthCheck(`LeaderCheck-${pce.region}`, pce.fqdn, LEADER_PATH));
-    }
-    this.nodeHealthChecks = nodeChecks;
-    this.leaderHealthChecks = leaderChecks;
-    const importCheck = (checks: Map<string, route53.CfnHealthCheck>, fqdn: string, idPrefix: string): route53.IHealthCheck => {
-      const check = checks.get(fqdn);
-      if (check === undefined) throw new Error(`GslbRecords: no health check for ${fqdn}`);
-      return route53.HealthCheck.fromHealthCheckId(this, `${idPrefix}-${regionOf(fqdn)}`, check.attrHealthCheckId);
+    const checks = new Map<string, route53.CfnHealthCheck>();
+    for (const check of gslbHealthChecks(model)) checks.set(check.tag, this.healthCheck(check, checks, regionOf));
+    this.healthChecks = checks;
+    const useCheck = (kind: 'node' | 'primary' | 'leader', fqdn: string, refId: string): route53.IHealthCheck => {
+      const check = checks.get(gslbHealthCheckTag(kind, fqdn));
+      if (check === undefined) throw new Error(`GslbRecords: no ${kind} check of ${fqdn}`);
+      return route53.HealthCheck.fromHealthCheckId(this, refId, check.attrHealthCheckId);
     };
 
-    // Failover pairs: the PCE, else its buddy.
-    const failoverRecords: route53.ARecord[] = [];
-    for (const pce of props.pces) {
-      const recordName = failoverRecordName(pce, props.superclusterFqdn);
+    // Failover pairs: the PCE while its primary check passes, else its buddy while the buddy's node check passes.
+    const failoverRecords: route53.RecordSet[] = [];
+    for (const pce of model.pces) {
       const pair = [
-        { failover: route53.Failover.PRIMARY, target: pce.fqdn },
-        { failover: route53.Failover.SECONDARY, target: pce.buddy },
+        { failover: route53.Failover.PRIMARY, target: pce.fqdn, healthCheck: useCheck('primary', pce.fqdn, `PrimaryCheckRef-${pce.region}`) },
+        { failover: route53.Failover.SECONDARY, target: pce.buddy, healthCheck: useCheck('node', pce.buddy, `NodeCheckRef-${pce.region}-SECONDARY`) },
       ];
-      for (const { failover, target } of pair) {
-        // Healthy = its node_available check passes AND the target record is healthy (Route 53
-        // requires EvaluateTargetHealth on failover aliases; an API Gateway target counts as healthy).
+      for (const { failover, target, healthCheck } of pair) {
         failoverRecords.push(
-          new route53.ARecord(this, `FailoverRecord-${pce.region}-${failover}`, {
+          new route53.CnameRecord(this, `FailoverRecord-${pce.region}-${failover}`, {
             zone,
-            recordName,
+            recordName: failoverRecordName(pce, model.superclusterFqdn),
+            domainName: target,
+            ttl,
             failover,
             setIdentifier: `${pce.region}-${failover.toLowerCase()}`,
-            healthCheck: importCheck(nodeChecks, target, `NodeCheckRef-${pce.region}-${failover}`),
-            target: route53.RecordTarget.fromAlias(new SameZoneAlias(zone, target, true)),
+            healthCheck,
             comment: `${failover} for ${pce.fqdn}: ${target}`,
           }),
         );
@@ -134,57 +88,89 @@ export class GslbRecords extends Construct {
     this.failoverRecords = failoverRecords;
 
     // Geolocation on the supercluster FQDN -> the failover pair of the PCE serving the continent.
-    const geolocationRecords: route53.ARecord[] = [];
-    const geoRecord = (id: string, geoLocation: route53.GeoLocation, setIdentifier: string, pce: GslbPce): void => {
-      const record = new route53.ARecord(this, id, {
+    const geolocationRecords: route53.RecordSet[] = [];
+    const geoRecord = (recordId: string, geoLocation: route53.GeoLocation, setIdentifier: string, pce: GslbPce): void => {
+      const record = new route53.RecordSet(this, recordId, {
         zone,
-        recordName: props.superclusterFqdn,
+        recordName: model.superclusterFqdn,
+        // an alias has the type of the record it points at
+        recordType: route53.RecordType.CNAME,
         geoLocation,
         setIdentifier,
-        target: route53.RecordTarget.fromAlias(new SameZoneAlias(zone, failoverRecordName(pce, props.superclusterFqdn), true)),
+        target: route53.RecordTarget.fromAlias(new SameZoneAlias(zone, failoverRecordName(pce, model.superclusterFqdn))),
         comment: `${setIdentifier} -> ${pce.fqdn} (buddy ${pce.buddy})`,
       });
+      // Route 53 rejects an alias to a name that does not exist yet
       for (const failoverRecord of failoverRecords) record.node.addDependency(failoverRecord);
       geolocationRecords.push(record);
     };
-    for (const pce of props.pces) {
-      for (const continent of pce.continents) {
-        geoRecord(`GeoRecord-${continent}`, route53.GeoLocation.continent(continentEnum(continent)), `continent-${continent}`, pce);
-      }
+    for (const pce of model.pces) {
+      for (const continent of pce.continents) geoRecord(`GeoRecord-${continent}`, route53.GeoLocation.continent(CONTINENT_ENUM[continent]), `continent-${continent}`, pce);
     }
-    const defaultPce = byFqdn.get(props.defaultPceFqdn);
-    if (defaultPce === undefined) throw new Error(`GslbRecords: default PCE ${props.defaultPceFqdn} is not a PCE`);
-    geoRecord('GeoRecord-Default', route53.GeoLocation.default(), 'default', defaultPce);
+    geoRecord('GeoRecord-Default', route53.GeoLocation.default(), 'default', requireGslbPce(model, model.defaultPce));
     this.geolocationRecords = geolocationRecords;
 
-    // Leader FQDN: every PCE is a candidate; only the one whose leader check passes is answered.
-    this.leaderRecords = props.pces.map(
+    // Leader FQDN: every PCE is a candidate; only the one whose leader check passes (202) is answered.
+    this.leaderRecords = model.pces.map(
       (pce) =>
-        new route53.ARecord(this, `LeaderRecord-${pce.region}`, {
+        new route53.CnameRecord(this, `LeaderRecord-${pce.region}`, {
           zone,
-          recordName: props.leaderFqdn,
+          recordName: model.leaderFqdn,
+          domainName: pce.fqdn,
+          ttl,
           weight: 1,
           setIdentifier: `leader-candidate-${pce.region}`,
-          healthCheck: importCheck(leaderChecks, pce.fqdn, 'LeaderCheckRef'),
-          target: route53.RecordTarget.fromAlias(new SameZoneAlias(zone, pce.fqdn, false)),
-          comment: `${pce.fqdn} answers ${props.leaderFqdn} while it is the leader`,
+          healthCheck: useCheck('leader', pce.fqdn, `LeaderCheckRef-${pce.region}`),
+          comment: `${pce.fqdn} answers ${model.leaderFqdn} while it is the leader`,
         }),
     );
   }
 
-  private healthCheck(id: string, fqdn: string, resourcePath: string): route53.CfnHealthCheck {
-    return new route53.CfnHealthCheck(this, id, {
-      healthCheckConfig: {
-        type: 'HTTPS',
-        fullyQualifiedDomainName: fqdn,
-        port: 443,
-        resourcePath,
-        enableSni: true,
-        requestInterval: HEALTH_CHECK_INTERVAL_SECONDS,
-        failureThreshold: HEALTH_CHECK_FAILURE_THRESHOLD,
-      },
-      healthCheckTags: [{ key: 'Name', value: `${fqdn}${resourcePath}` }],
+  private healthCheck(check: GslbHealthCheck, made: ReadonlyMap<string, route53.CfnHealthCheck>, regionOf: (fqdn: string) => string): route53.CfnHealthCheck {
+    const healthCheckConfig: route53.CfnHealthCheck.HealthCheckConfigProperty =
+      check.type === 'endpoint'
+        ? {
+            type: 'HTTPS',
+            fullyQualifiedDomainName: check.fqdn,
+            port: check.port,
+            resourcePath: check.resourcePath,
+            enableSni: true,
+            requestInterval: check.requestIntervalSeconds,
+            failureThreshold: check.failureThreshold,
+          }
+        : {
+            type: 'CALCULATED',
+            childHealthChecks: check.children.map((child) => {
+              const childCheck = made.get(child);
+              if (childCheck === undefined) throw new Error(`GslbRecords: ${check.tag} needs ${child} first`);
+              return childCheck.attrHealthCheckId;
+            }),
+            healthThreshold: check.healthThreshold,
+          };
+    return new route53.CfnHealthCheck(this, healthCheckId(check.ref, regionOf), {
+      healthCheckConfig,
+      healthCheckTags: [
+        { key: 'Name', value: check.name },
+        { key: GSLB_HEALTH_CHECK_TAG_KEY, value: check.tag },
+      ],
     });
+  }
+}
+
+/** Construct ids: stable per PCE region (node and leader keep their first names). */
+function healthCheckId(ref: GslbHealthCheckRef, regionOf: (fqdn: string) => string): string {
+  const region = regionOf(ref.pce);
+  switch (ref.kind) {
+    case 'node':
+      return `NodeAvailableCheck-${region}`;
+    case 'leader':
+      return `LeaderCheck-${region}`;
+    case 'switch':
+      return `SwitchCheck-${region}`;
+    case 'primary':
+      return `PrimaryCheck-${region}`;
+    case 'switch-via':
+      return `SwitchCheck-${region}-via-${regionOf(ref.via)}`;
   }
 }
 
@@ -197,7 +183,3 @@ const CONTINENT_ENUM: Record<Continent, route53.Continent> = {
   OC: route53.Continent.OCEANIA,
   SA: route53.Continent.SOUTH_AMERICA,
 };
-
-function continentEnum(code: Continent): route53.Continent {
-  return CONTINENT_ENUM[code];
-}

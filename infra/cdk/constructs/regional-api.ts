@@ -2,7 +2,10 @@
  * The regional API of one PCE: an HTTP API in front of the api function, served on three custom
  * domains (the PCE's own FQDN, the supercluster FQDN and the leader FQDN, so GSLB answers for the
  * shared names land on an endpoint that holds their certificate), plus the A-alias record that
- * points the PCE's own FQDN at its regional custom domain.
+ * points the PCE's own FQDN at its regional custom domain. The GSLB's records for the shared names are
+ * CNAMEs to PCE FQDNs (docs/adr/0011-gslb-failover.md), so a request reaches this API with the Host the
+ * client resolved (supercluster or leader FQDN): API Gateway routes it only when a custom domain of that
+ * name, with a mapping to this API and a certificate covering it, exists in this region.
  */
 import { Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -104,7 +107,7 @@ export class RegionalApi extends Construct {
     Validations.of(this.httpApi).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Authentication is part of the PCE API contract and happens in the api function: API keys for users and scripts, agent credentials for VENs; the health-check routes (/api/v2/node_available, /api/v2/supercluster/leader) must stay anonymous for Route 53.',
+        'Authentication is part of the PCE API contract and happens in the api function: API keys for users and scripts, agent credentials for VENs; the health-check routes (/api/v2/node_available, /api/v2/supercluster/leader, /api/v2/gslb/switches/<PCE FQDN>) must stay anonymous for Route 53.',
     });
   }
 

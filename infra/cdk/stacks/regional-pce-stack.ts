@@ -1,7 +1,7 @@
 /**
  * One PCE's region: its local table, the five functions (api, stream router, compute, scheduled, VEN
  * channel), the compute pipeline, the regional API with its custom domains, the VEN push channel
- * (WebSocket API), the PCE's own DNS record, and its alarms.
+ * (WebSocket API), the PCE's own DNS record, its alarms, and a FIS template that cuts its replica off (region fault).
  * It reaches its global-table replica by name only: no cross-stack or cross-region references.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
@@ -16,6 +16,7 @@ import { GlobalReplica } from '../constructs/global-replica.ts';
 import { LocalData } from '../constructs/local-data.ts';
 import { PceAlarms } from '../constructs/pce-alarms.ts';
 import { PceFunction, type PceRuntimeEnvironment } from '../constructs/pce-function.ts';
+import { RegionFault } from '../constructs/region-fault.ts';
 import { RegionalApi } from '../constructs/regional-api.ts';
 import { ReplicaStream } from '../constructs/replica-stream.ts';
 import { ScheduledOps } from '../constructs/scheduled-ops.ts';
@@ -54,6 +55,7 @@ export class RegionalPceStack extends Stack {
   readonly regionalApi: RegionalApi;
   readonly venChannel: VenChannel;
   readonly alarms: PceAlarms;
+  readonly regionFault: RegionFault;
 
   constructor(scope: Construct, id: string, props: RegionalPceStackProps) {
     super(scope, id, props);
@@ -166,9 +168,22 @@ export class RegionalPceStack extends Stack {
       peerRegions: config.pces.filter((p) => p.region !== pce.region).map((p) => p.region),
     });
 
+    // a replication pause may delay what this PCE sees, never make its API fail: the experiment stops on any 5xx
+    const apiServerErrors = this.alarms.alarms.find((alarm) => alarm.node.id === 'ApiServerErrors');
+    if (apiServerErrors === undefined) throw new Error(`RegionalPceStack ${id}: no ApiServerErrors alarm to stop a region fault on`);
+    this.regionFault = new RegionFault(this, 'RegionFault', {
+      pceFqdn: pce.fqdn,
+      replicaArn: this.globalReplica.table.tableArn,
+      stopAlarm: apiServerErrors,
+    });
+
     new CfnOutput(this, 'PceFqdn', { value: pce.fqdn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'subscribe operators here (email, chat, paging)' });
     new CfnOutput(this, 'ComputeQueueUrl', { value: this.computePipeline.queue.queueUrl });
+    new CfnOutput(this, 'RegionFaultExperimentTemplateId', {
+      value: this.regionFault.template.attrId,
+      description: `pause global-table replication of this region (${this.regionFault.duration}): aws fis start-experiment --region ${pce.region} --experiment-template-id <this value>`,
+    });
     new CfnOutput(this, 'VenChannelUrl', { value: this.venChannel.url, description: 'the VEN push channel (WebSocket) VENs of this PCE connect to' });
   }
 }

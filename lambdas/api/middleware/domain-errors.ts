@@ -3,7 +3,8 @@
  * token here, matched with instanceof. The error handler applies it before answering, so every route
  * (the REST API and the VEN protocol) answers the same domain error the same way.
  */
-import { ApiError, UnavailableError, ValidationError } from '../../../shared/api/errors.ts';
+import { ApiError, NotFoundError, UnavailableError, ValidationError } from '../../../shared/api/errors.ts';
+import { UnknownPceError } from '../../../shared/supercluster/gslb-switch.ts';
 import {
   PairingKeyExpiredError,
   PairingKeyOriginUnreachableError,
@@ -33,6 +34,7 @@ const PAIRING_406: readonly (readonly [abstract new (...args: never[]) => Error,
 /** The API error for `err`: itself when it is one, its mapping when it is a known domain error, else null. */
 export function toApiError(err: unknown): ApiError | null {
   if (err instanceof ApiError) return err;
+  if (err instanceof UnknownPceError) return new NotFoundError([{ token: 'pce_not_found', message: err.message }], { cause: err });
   if (err instanceof PairingKeyOriginUnreachableError) return new RetryLaterError('pairing_key_origin_unreachable', err.message, err.retryAfterSeconds, { cause: err });
   const pairing = PAIRING_406.find(([type]) => err instanceof type);
   if (pairing && err instanceof Error) return new ValidationError([{ token: pairing[1], message: err.message }], { cause: err });

@@ -10,6 +10,7 @@ import { DynamoDbApiKeyStore } from './api-keys.ts';
 import type { DynamoDBDocumentClient } from './client.ts';
 import { DynamoDbCompiledPolicyStore } from './compiled-policy.ts';
 import { DynamoDbDirectoryStore, DynamoDbMembershipStore } from './directory.ts';
+import { DynamoDbGslbSwitchStore } from './gslb-switch.ts';
 import { DynamoDbJobStore } from './jobs.ts';
 import { DynamoDbLabelStore } from './labels.ts';
 import { DynamoDbLeaderRecordStore } from './leader-record.ts';
@@ -44,6 +45,8 @@ export function globalTableAdapters(client: DynamoDBDocumentClient, tableName: s
     agentCredentials: new DynamoDbAgentCredentialStore(client, tableName, region),
     /** the member-written part of managed workloads: this region's agent items */
     managedWorkloads: new DynamoDbManagedWorkloadStore(client, tableName, region),
+    /** the GSLB switches (GSLB_SWITCH#<pce fqdn>): read by every API, written in `region` by pce-ctl */
+    gslbSwitches: new DynamoDbGslbSwitchStore(client, tableName, region),
   };
 }
 

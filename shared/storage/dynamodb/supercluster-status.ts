@@ -27,6 +27,7 @@ export class DynamoDbPceStatusStore implements PceStatusStore {
           started_at: report.startedAt,
           runlevel: report.runlevel,
           listen_only_enabled_at: report.listenOnlyEnabledAt ?? null,
+          managed_vens: report.managedVens ?? null,
           lags: report.lags.map((l) => ({ peer_region: l.peerRegion, lag_ms: l.lagMs, received_at: l.receivedAt })),
           ...stamp(report.region, report.writtenAt),
         },
@@ -44,6 +45,7 @@ export class DynamoDbPceStatusStore implements PceStatusStore {
       startedAt: Number(item.started_at),
       runlevel: Number(item.runlevel),
       listenOnlyEnabledAt: typeof item.listen_only_enabled_at === 'number' ? item.listen_only_enabled_at : null,
+      managedVens: typeof item.managed_vens === 'number' ? item.managed_vens : null,
       lags: ((item.lags as { peer_region: string; lag_ms: number; received_at: number }[] | undefined) ?? []).map((l) => ({
         peerRegion: l.peer_region,
         lagMs: Number(l.lag_ms),

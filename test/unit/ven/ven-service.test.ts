@@ -138,7 +138,7 @@ describe('heartbeat', () => {
     s.policy.policies.set(principal.workloadId, { policyVersion: 4, rulesHash: HASH });
     const writesBefore = s.workloads.writes;
     const answer = await svc.heartbeat(principal, workload, { uptime_seconds: 12, policy_version: 3, rules_hash: null });
-    expect(answer).toEqual({ policy_version: 4, rules_hash: HASH, active_pce_fqdn: US.fqdn, target_pce_fqdn: US.fqdn, listen_only: false, heartbeat_interval_seconds: 60 });
+    expect(answer).toEqual({ policy_version: 4, rules_hash: HASH, active_pce_fqdn: US.fqdn, target_pce_fqdn: US.fqdn, target_available: true, listen_only: false, heartbeat_interval_seconds: 60 });
     expect(s.heartbeats.puts).toBe(1);
     expect(s.heartbeats.items.get(principal.agentId)).toMatchObject({ uptimeSeconds: 12, appliedVersion: 3, lastHeartbeatAt: s.now() });
     // nothing changed about the VEN: no replicated write
