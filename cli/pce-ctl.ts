@@ -5,12 +5,15 @@
 import { Command, CommanderError } from 'commander';
 import { registerAssignLeader } from './commands/assign-leader.ts';
 import { registerConfig } from './commands/config.ts';
+import { registerDrop } from './commands/drop.ts';
 import { UsageError } from './commands/context.ts';
 import { registerGslb } from './commands/gslb.ts';
 import { registerInitLeader } from './commands/init-leader.ts';
 import { registerListenOnly } from './commands/listen-only.ts';
 import { registerLocal } from './commands/local.ts';
 import { registerMembers } from './commands/members.ts';
+import { registerRunlevel } from './commands/runlevel.ts';
+import { registerReplicationCheck } from './commands/replication-check.ts';
 
 export function buildProgram(): Command {
   const program = new Command('pce-ctl')
@@ -21,12 +24,15 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
   registerMembers(program);
+  registerReplicationCheck(program);
   registerConfig(program);
   registerAssignLeader(program);
   registerInitLeader(program);
   registerListenOnly(program);
   registerGslb(program);
   registerLocal(program);
+  registerRunlevel(program);
+  registerDrop(program);
   return program;
 }
 

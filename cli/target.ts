@@ -5,10 +5,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_CONFIG_PATH, loadSuperclusterConfig } from '../infra/config/load.ts';
-import { LOCAL_CREDENTIALS } from '../infra/local/clients.ts';
-import { globalTableAdapters, localTableAdapters, type GlobalTableAdapters, type LocalTableAdapters } from '../shared/storage/dynamodb/adapters.ts';
+import { LOCAL_CREDENTIALS, LOCAL_LEASE_REGION } from '../infra/local/clients.ts';
+import { globalTableAdapters, leaseTableAdapters, localTableAdapters, type GlobalTableAdapters, type LeaseTableAdapters, type LocalTableAdapters } from '../shared/storage/dynamodb/adapters.ts';
+import { leaseDocumentClient } from '../shared/storage/dynamodb/leader-lease.ts';
+import { leasePlacementOf } from '../shared/supercluster/lease-config.ts';
 import { documentClient, type DynamoDBDocumentClient } from '../shared/storage/dynamodb/client.ts';
-import { globalTableName, localTableName } from '../shared/storage/tables.ts';
+import { globalTableName, leaseTableName, localTableName } from '../shared/storage/tables.ts';
 import type { SuperclusterConfig } from '../shared/supercluster/config.ts';
 
 export const LOCAL_STATE_FILE = resolve('.local', 'supercluster.json');
@@ -30,6 +32,8 @@ export interface Target {
   global(region: string): GlobalTableAdapters;
   /** the adapters over the local table of the PCE in `region` */
   local(region: string): LocalTableAdapters;
+  /** the leader lease table (AWS: in its home replica region; locally the lease database, not through a PCE's proxy) */
+  lease(): LeaseTableAdapters;
   /** the base URL of the PCE `fqdn`'s REST API: its local address, or https://<fqdn> in AWS */
   pceUrl(fqdn: string): string;
   /** the local cloud's control server (state file `local.control`); null in AWS */
@@ -66,8 +70,16 @@ export function resolveTarget(options: GlobalOptions): Target {
     }
     return c;
   };
+  let leaseClient: DynamoDBDocumentClient | undefined;
+  const lease = (): LeaseTableAdapters => {
+    leaseClient ??= endpoint
+      ? leaseDocumentClient({ region: LOCAL_LEASE_REGION, endpoint, credentials: LOCAL_CREDENTIALS })
+      : leaseDocumentClient({ region: leasePlacementOf(config).replicas[0] ?? '' });
+    return leaseTableAdapters(leaseClient, leaseTableName(config));
+  };
   return {
     config,
+    lease,
     where: endpoint ? `local cloud (${endpoint})` : 'AWS',
     globalTable: globalTableName(config),
     localTable: (region) => localTableName(config, region),
@@ -78,6 +90,7 @@ export function resolveTarget(options: GlobalOptions): Target {
     control: endpoint ? (state.local?.control ?? null) : null,
     destroy() {
       for (const c of clients.values()) c.destroy();
+      leaseClient?.destroy();
     },
   };
 }

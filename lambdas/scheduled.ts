@@ -11,11 +11,18 @@
  * - `sweep` (EventBridge every minute; the local cloud every VEN_SWEEP_INTERVAL_SECONDS): marks offline
  *   the VENs this PCE manages that stopped heartbeating (the org's workload settings), and recounts them
  *   for the object limit (shared/ven/ven-service.ts).
+ * - `lease` (the local cloud, every third of the lease duration): renews the leader lease while this PCE's
+ *   replica names it the leader (shared/supercluster/lease-keeper.ts). In AWS each probe of the per-minute
+ *   invocation renews it too (every probe_interval_seconds for ~45 s of each minute); between those, the API's
+ *   synchronous renewal before a write carries the lease (docs/adr/0012-leader-lease.md). Members never touch it.
  */
 import { z } from 'zod';
 import type { ComputeJobV1 } from '../shared/compute/jobs.ts';
 import { ENV } from '../shared/runtime/env.ts';
 import { sleep } from '../shared/runtime/sleep.ts';
+import { renewWhileLeader } from '../shared/supercluster/lease-keeper.ts';
+import { holdDroppedPce } from '../shared/supercluster/drop.ts';
+import { NORMAL_RUNLEVEL } from '../shared/supercluster/health.ts';
 import { writeProbe } from '../shared/supercluster/probe.ts';
 import { buildPce } from './wiring.ts';
 
@@ -24,7 +31,7 @@ const probesPerInvocation = Math.max(1, Number(process.env[ENV.probesPerInvocati
 const intervalMs = pce.runtime.config.probe_interval_seconds * 1000;
 
 /** The EventBridge rule's constant input (none for the probe rule). */
-const scheduledEvent = z.object({ task: z.enum(['probe', 'reconcile', 'sweep']).default('probe') }).loose();
+const scheduledEvent = z.object({ task: z.enum(['probe', 'reconcile', 'sweep', 'lease']).default('probe') }).loose();
 
 export type ScheduledTask = z.infer<typeof scheduledEvent>['task'];
 
@@ -34,6 +41,7 @@ export const handler = async (event: unknown = {}): Promise<void> => {
   if (!parsed.success) pce.logger.warn('unknown scheduled task; writing the probe', { issues: parsed.error.issues.map((i) => i.message) });
   const task: ScheduledTask = parsed.success ? parsed.data.task : 'probe';
   if (task === 'reconcile') return reconcile('scheduled');
+  if (task === 'lease') return renewLease();
   if (task === 'sweep') {
     const outcome = await pce.vens.protocol.sweepOffline(pce.runtime.config.org_id);
     if (outcome.markedOffline > 0) pce.logger.info('VENs marked offline', { ...outcome });
@@ -42,11 +50,31 @@ export const handler = async (event: unknown = {}): Promise<void> => {
   for (let i = 0; i < probesPerInvocation; i++) {
     if (i > 0) await sleep(intervalMs);
     const previous = (await pce.statuses.list()).find((s) => s.region === pce.runtime.region);
+    // a PCE dropped from the supercluster (its own replica says so) stays at runlevel 2 until supercluster-rejoin
+    const held = await holdDroppedPce({ selfFqdn: pce.runtime.pce.fqdn, drops: pce.drops, runtime: pce.runtimeState, now: Date.now }).catch((err: unknown) => {
+      pce.logger.warn('drop check failed', { error: err as Error });
+      return null;
+    });
+    if (held?.lowered) pce.logger.warn('this PCE is dropped from the supercluster: runlevel 2 until pce-ctl supercluster-rejoin');
     await writeProbe({ pce: pce.runtime.pce, statuses: pce.statuses, lags: pce.lags, runtime: pce.runtimeState, listenOnly: pce.listenOnly, agentCount: pce.agentCount, now: Date.now });
     const listenOnly = await pce.listenOnly.get();
     if (previous?.listenOnlyEnabledAt != null && listenOnly === null) await reconcile('listen-only mode disabled');
+    // below runlevel 5 VENs were handed no new policy (as in listen-only mode): push them what they missed
+    else if (previous !== undefined && previous.runlevel < NORMAL_RUNLEVEL && (await pce.runtimeState.getOrCreate({ startedAt: Date.now(), runlevel: NORMAL_RUNLEVEL })).runlevel >= NORMAL_RUNLEVEL) await reconcile('back at runlevel 5');
+    await renewLease();
   }
 };
+
+/** Renews the leader lease while this PCE leads; a failure is logged (the write path then refuses writes). */
+async function renewLease(): Promise<void> {
+  if (!pce.leaseKeeper) return;
+  try {
+    const lease = await renewWhileLeader(pce.leaseKeeper, pce.leaderRecord);
+    if (lease === null && (await pce.leader.isLeader())) pce.logger.warn('leader lease refused: another leadership holds it');
+  } catch (err) {
+    pce.logger.warn('leader lease renewal failed: the lease authority does not answer', { error: err as Error });
+  }
+}
 
 async function reconcile(why: string): Promise<void> {
   if (!pce.computeQueue) throw new Error('reconcile needs the compute queue (COMPUTE_QUEUE_URL is not set)');

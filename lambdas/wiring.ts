@@ -18,13 +18,17 @@ import { PolicyObjectService } from '../shared/policy/objects/policy-object-serv
 import { ProvisioningService } from '../shared/policy/objects/provisioning-service.ts';
 import { DEFAULT_MANAGEMENT_SERVER_PORT, pceRuntimeFromEnv, type PceRuntime } from '../shared/runtime/env.ts';
 import { WorkloadSettingsService } from '../shared/settings/workload-settings-service.ts';
-import { globalTableAdapters, localTableAdapters } from '../shared/storage/dynamodb/adapters.ts';
+import { globalTableAdapters, leaseTableAdapters, localTableAdapters } from '../shared/storage/dynamodb/adapters.ts';
+import { leaseDocumentClient } from '../shared/storage/dynamodb/leader-lease.ts';
+import { leaseTimings } from '../shared/supercluster/lease-config.ts';
+import { LeaseKeeper } from '../shared/supercluster/lease-keeper.ts';
 import { documentClient } from '../shared/storage/dynamodb/client.ts';
 import { approximateQueueDepth, SqsComputeQueue } from '../shared/storage/sqs/compute-queue.ts';
 import { ReportedPceAvailability } from '../shared/ven/target-availability.ts';
 import { ApiGatewayVenPushChannel, venChannelManagementClient } from '../shared/storage/ws/ven-push-channel.ts';
 import { GslbSwitchService } from '../shared/supercluster/gslb-switch.ts';
 import { LeaderView } from '../shared/supercluster/leader.ts';
+import { holdPolicyBelowRunlevel5, RunlevelView } from '../shared/supercluster/runlevel.ts';
 import { SuperclusterService } from '../shared/supercluster/supercluster-service.ts';
 import { VenAuthenticator } from '../shared/ven/auth.ts';
 import { VenChannelService } from '../shared/ven/channel-service.ts';
@@ -40,9 +44,15 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
   const { region } = runtime;
   const global = globalTableAdapters(ddb, runtime.globalTableName, region);
   const local = localTableAdapters(ddb, runtime.localTableName);
-  const leader = new LeaderView(global.leaderRecord, region);
+  // the leader lease (docs/adr/0012): only functions given its table (api, scheduled) hold one; LeaderView.fence() proves it before every leader write
+  const lease = runtime.leaderLease ? leaseTableAdapters(leaseDocumentClient({ region: runtime.leaderLease.region, endpoint: runtime.leaderLease.endpoint }), runtime.leaderLease.tableName) : null;
+  const leaseKeeper = lease ? new LeaseKeeper({ store: lease.leaderLease, timings: leaseTimings(runtime.config.leader_lease), holder: { region, fqdn: runtime.pce.fqdn } }) : null;
+  const leader = new LeaderView(global.leaderRecord, region, undefined, undefined, leaseKeeper);
   const { statuses } = global;
   const { lags, runtimeState, listenOnly, venConnections, compiled, heartbeats, agentCount } = local;
+  /** this PCE's runlevel (local table, 1 s cache): the API's runlevel gate, and below 5 no new policy for VENs (as listen-only) */
+  const runlevel = new RunlevelView(runtimeState);
+  const policyHold = holdPolicyBelowRunlevel5(listenOnly, runlevel);
   const labelStore = global.labels;
   const workloadStore = global.workloads;
   const policy = {
@@ -71,7 +81,7 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     ? new VenPolicyPublisher({
         connections: venConnections,
         channel: venPush,
-        listenOnly,
+        listenOnly: policyHold,
         onPublished: (outcome, publication) => logger.info('VEN pushes', { orgId: publication.orgId, policyVersion: publication.policyVersion, ...outcome }),
         onError: (error, context) => logger.warn('VEN push failed', { ...context, error: error as Error }),
       })
@@ -94,9 +104,16 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     runtime,
     logger,
     leader,
+    /** this function's leader lease (null without LEADER_LEASE_TABLE_NAME): renewed by the scheduled task `lease` */
+    leaseKeeper,
+    /** this region's leader record, read fresh (the lease renewal; the request path reads it through `leader`) */
+    leaderRecord: global.leaderRecord,
     statuses,
     lags,
     runtimeState,
+    runlevel: { view: runlevel, pceFqdn: runtime.pce.fqdn },
+    /** the drop marks (pce-ctl supercluster-drop): the probe holds a dropped PCE at runlevel 2 */
+    drops: global.drops,
     apiKeys: global.apiKeys,
     /** per API key, per PCE: counters in this PCE's local table; null when the config turns the limit off (0) */
     rateLimit: runtime.config.api_rate_limit_per_minute > 0 ? new RateLimiter({ counter: local.requestCounters, limitPerMinute: runtime.config.api_rate_limit_per_minute }) : null,
@@ -136,7 +153,7 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
         heartbeats,
         agentCount,
         flows: local.flows,
-        listenOnly,
+        listenOnly: policyHold,
         policy: venPolicy,
         availability: new ReportedPceAvailability({
           selfFqdn: runtime.pce.fqdn,
@@ -170,6 +187,8 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
       runtime: runtimeState,
       deadLetters: computeDlqUrl ? () => approximateQueueDepth(sqs, computeDlqUrl) : undefined,
       listenOnly,
+      drops: global.drops,
+      replicationChecks: global.replicationChecks,
     }),
   };
 }

@@ -445,6 +445,8 @@ export class SimVen {
       // heartbeats); a failed reconnect does not heartbeat (the timer goes on), a successful one does
       if (then && !reconnect) then();
       then = undefined;
+      // a channel lost without a move: the PCE may be gone (a failover): the GSLB may answer another PCE by now
+      if (opened) void this.followGslb();
       // full jitter, so that VENs that lost their channels together do not come back together
       const delay = Math.max(100, Math.floor(this.random() * this.wsBackoffMs));
       this.wsBackoffMs = Math.min(CHANNEL_BACKOFF_MAX_MS, this.wsBackoffMs * 2);

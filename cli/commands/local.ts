@@ -3,7 +3,7 @@
  * through its control server (infra/local/control-server.ts):
  *   region-down <region>   stop that PCE's process: endpoint, VEN channel, stream and queue pollers (its data stays)
  *   region-up <region>     start it again on the same address and ports
- *   partition <region>     cut its replication links both ways; its endpoint keeps serving
+ *   partition <region>     cut its replication links both ways and its path to the leader lease; its endpoint keeps serving
  *   heal <region>          restore them (what queued meanwhile is applied in order)
  *   regions                each region: its PCE up or down, partitioned or not
  * Against AWS (--aws) these say to use the FIS experiment template instead, and exit 2.
@@ -91,7 +91,7 @@ export function registerLocal(program: Command): void {
           const done = {
             'region-down': `${fqdn} is down: its endpoint refuses connections; its data stays (\`pce-ctl local region-up ${region}\` brings it back)`,
             'region-up': `${fqdn} serves again on ${row?.url ?? 'its address'}`,
-            partition: `${region} is partitioned: ${fqdn} keeps serving, but nothing replicates to or from it until \`pce-ctl local heal ${region}\``,
+            partition: `${region} is partitioned: ${fqdn} keeps serving, but nothing replicates to or from it and it cannot reach the leader lease (a leader there refuses writes within the lease duration) until \`pce-ctl local heal ${region}\``,
             heal: `${region} is connected again: what was written meanwhile replicates now`,
           }[name];
           console.log(done);

@@ -11,6 +11,9 @@ import { documentClient } from '../../shared/storage/dynamodb/client.ts';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
+/** The DynamoDB Local database (by SigV4 region name) that is the local leader-lease authority (docs/adr/0012). */
+export const LOCAL_LEASE_REGION = 'lease';
+
 export function dynamoDbClient(endpoint: string, region: string, overrides: Partial<DynamoDBClientConfig> = {}): DynamoDBClient {
   return new DynamoDBClient({ region, endpoint, credentials: LOCAL_CREDENTIALS, ...overrides });
 }

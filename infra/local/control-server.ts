@@ -1,8 +1,8 @@
 /**
  * The local cloud's control surface, on 127.0.0.1 only: replication stats and the partition switch.
  *   GET  /replication                      status: per-link lag p50/p99, pending, paused links
- *   POST /replication/pause   {"regions"?: [...]}   pause all links, or isolate the listed regions
- *   POST /replication/resume  {"regions"?: [...]}   resume all, or the listed regions' links
+ *   POST /replication/pause   {"regions"?: [...]}   pause all links, or isolate the listed regions (and cut their lease proxies)
+ *   POST /replication/resume  {"regions"?: [...]}   resume all, or the listed regions' links (and heal their lease proxies)
  *   GET  /regions                          each PCE region: its PCE's process up or down, its links isolated or not
  *   POST /regions/<region>/down            stop that PCE's process (endpoint, VEN channel, pollers); data stays
  *   POST /regions/<region>/up              start it again on the same address and ports (answers once it serves)
@@ -11,6 +11,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { GslbStatus } from '../../shared/supercluster/gslb.ts';
+import type { LeaseProxies } from './lease-proxy.ts';
 import type { GlobalTableReplicator } from './replicator.ts';
 import type { LocalPceProcesses } from './supercluster.ts';
 
@@ -45,7 +46,7 @@ export interface LocalRegionStatus {
 
 const REGION_ROUTE = /^\/regions\/([^/]+)\/(down|up)$/;
 
-export async function startControlServer(options: { replicator: GlobalTableReplicator; pces?: LocalPceProcesses; gslb?: () => GslbStatus | null; host?: string; port?: number }): Promise<ControlServer> {
+export async function startControlServer(options: { replicator: GlobalTableReplicator; pces?: LocalPceProcesses; leaseProxies?: Pick<LeaseProxies, 'cut' | 'heal'>; gslb?: () => GslbStatus | null; host?: string; port?: number }): Promise<ControlServer> {
   const { replicator, pces } = options;
   const regionRows = (): LocalRegionStatus[] => {
     const isolated = new Set(replicator.status().isolated_regions);
@@ -79,6 +80,9 @@ export async function startControlServer(options: { replicator: GlobalTableRepli
         if (unknown.length > 0) return reply(res, 406, [{ token: 'unknown_region', message: `not a supercluster region: ${unknown.join(', ')} (regions: ${replicator.regions.join(', ')})` }]);
         if (path.endsWith('pause')) replicator.pause(parsed.data.regions);
         else replicator.resume(parsed.data.regions);
+        // an isolated region cannot reach the lease authority either (docs/adr/0012); pausing all links is replication only
+        if (path.endsWith('pause') && parsed.data.regions) options.leaseProxies?.cut(parsed.data.regions);
+        if (path.endsWith('resume')) options.leaseProxies?.heal(parsed.data.regions);
         return reply(res, 200, replicator.status());
       }
       return reply(res, 404, [{ token: 'not_found', message: `no control route ${req.method} ${path}` }]);

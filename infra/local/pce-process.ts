@@ -5,13 +5,14 @@
  *   API Gateway HTTP API  -> infra/local/http-gateway.ts  -> lambdas/api.ts
  *   replica stream        -> infra/local/stream-poller.ts -> lambdas/stream-router.ts
  *   SQS compute queue     -> infra/local/sqs-poller.ts    -> lambdas/compute.ts
- *   EventBridge schedule  -> a timer                      -> lambdas/scheduled.ts
+ *   EventBridge schedule  -> a timer                      -> lambdas/scheduled.ts (also the leader lease's renewal, task `lease`)
  *   API Gateway WebSocket -> infra/local/ven-channel-server.ts -> lambdas/ven-channel.ts (port + 1; its URLs
  *                            go into the handlers' environment: VEN_CHANNEL_URL, VEN_CHANNEL_MANAGEMENT_URL)
  * The parent (infra/local/main.ts) forks it with IPC and stops it with SIGTERM.
  */
 import { RECONCILE_INTERVAL_MINUTES } from '../../shared/compute/jobs.ts';
 import { VEN_SWEEP_INTERVAL_SECONDS } from '../../shared/ven/ven-service.ts';
+import { leaseTimings } from '../../shared/supercluster/lease-config.ts';
 import { ENV, pceRuntimeFromEnv } from '../../shared/runtime/env.ts';
 import { dynamoDbStreamsClient, sqsClient } from './clients.ts';
 import { startHttpGateway } from './http-gateway.ts';
@@ -96,6 +97,11 @@ async function run(): Promise<void> {
   // offline detection of the VENs this PCE manages, as the EventBridge sweep rule does in AWS
   const sweepTimer = setInterval(() => void scheduled.handler({ task: 'sweep' }).catch((err: unknown) => console.error(`${tag} VEN sweep failed: ${(err as Error).message}`)), VEN_SWEEP_INTERVAL_SECONDS * 1000);
 
+  // the leader lease, renewed every third of its duration while this PCE's replica names it the leader (the task checks)
+  const leaseTimer = runtime.leaderLease
+    ? setInterval(() => void scheduled.handler({ task: 'lease' }).catch((err: unknown) => console.error(`${tag} lease renewal failed: ${(err as Error).message}`)), leaseTimings(runtime.config.leader_lease).renewEveryMs)
+    : undefined;
+
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -103,6 +109,7 @@ async function run(): Promise<void> {
     clearInterval(timer);
     clearInterval(reconcileTimer);
     clearInterval(sweepTimer);
+    clearInterval(leaseTimer);
     await Promise.allSettled([gateway.close(), venChannel.close(), stream.stop(), queue?.stop()]);
     process.exit(0);
   };

@@ -6,17 +6,19 @@
  *   local-aws-sqs                                      <- each PCE's compute queue + DLQ
  *   one process per PCE (pce-process.ts)               <- API on its own loopback address, stream router, compute, probes
  *   the local GSLB (gslb-health.ts, gslb-dns.ts)       <- Route 53's health checks and records, DNS on 127.0.0.1:8053
+ *   the lease database + one proxy per PCE (lease-proxy.ts) <- the leader-lease authority, cut off with a partitioned region
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENV } from '../../shared/runtime/env.ts';
-import { globalTableName, localTableName } from '../../shared/storage/tables.ts';
+import { globalTableName, leaseTableName, localTableName } from '../../shared/storage/tables.ts';
 import { bootstrapDeps, initializeSupercluster } from '../../shared/supercluster/bootstrap.ts';
-import { globalTableAdapters } from '../../shared/storage/dynamodb/adapters.ts';
+import { globalTableAdapters, leaseTableAdapters } from '../../shared/storage/dynamodb/adapters.ts';
 import { initialLeader, type SuperclusterConfig } from '../../shared/supercluster/config.ts';
-import { dynamoDbDocumentClient, localAwsEnvironment } from './clients.ts';
+import { dynamoDbDocumentClient, LOCAL_LEASE_REGION, localAwsEnvironment } from './clients.ts';
+import { startLeaseProxies } from './lease-proxy.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { addressesInClientSubnets, clientSubnets, startGslbDns } from './gslb-dns.ts';
@@ -28,7 +30,7 @@ import { LOCAL_PCE_ENV, type PceProcessMessage } from './pce-protocol.ts';
 import { GlobalTableReplicator } from './replicator.ts';
 import { ensureQueues, startSqsServer, type SqsServer } from './sqs-server.ts';
 import { fileCheckpointStore } from './stream-reader.ts';
-import { ensureTables } from './tables.ts';
+import { ensureLeaseTable, ensureTables } from './tables.ts';
 
 const PCE_PROCESS = resolve(dirname(fileURLToPath(import.meta.url)), 'pce-process.ts');
 
@@ -94,7 +96,7 @@ export interface LocalPceProcesses {
   list(): LocalPceProcessStatus[];
   /** stops the PCE of `region` (its data stays in DynamoDB Local); already down: nothing to do */
   stopPce(region: string): Promise<LocalPceProcessStatus>;
-  /** starts it again on the same address and ports, resolved once node_available answers 202; already up: nothing to do */
+  /** starts it again on the same address and ports, resolved once node_available answers (202, or 404 below runlevel 5); already up: nothing to do */
   startPce(region: string): Promise<LocalPceProcessStatus>;
 }
 
@@ -202,6 +204,10 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
     stops.push(() => sqs.stop());
 
     await ensureTables({ endpoint: ddb.endpoint, config });
+    await ensureLeaseTable({ endpoint: ddb.endpoint, config });
+    // each PCE reaches the lease authority through its own proxy, which `local partition` cuts
+    const leaseProxies = await startLeaseProxies({ target: ddb.endpoint, regions: config.pces.map((p) => p.region) });
+    stops.push(() => leaseProxies.close());
     const queues = new Map<string, { computeQueueUrl: string; dlqUrl: string }>();
     for (const pce of config.pces) {
       const q = await ensureQueues(sqs.endpoint, pce.region, { compute: `${config.name}-compute-${pce.region}.fifo`, dlq: `${config.name}-compute-dlq-${pce.region}.fifo` });
@@ -212,10 +218,13 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
     // the plain secret is kept for the local user in <dataDir>/admin-api-key.json, mode 0600)
     const leaderRegion = initialLeader(config).region;
     const ddbDoc = dynamoDbDocumentClient(ddb.endpoint, leaderRegion);
+    const leaseDoc = dynamoDbDocumentClient(ddb.endpoint, LOCAL_LEASE_REGION);
     const g = globalTableName(config);
     const keyFile = join(dataDir, 'admin-api-key.json');
-    const boot = await initializeSupercluster(bootstrapDeps(config, globalTableAdapters(ddbDoc, g, leaderRegion), leaderRegion), { apiKey: existsSync(keyFile) ? 'none' : 'new' });
+    const stores = { ...globalTableAdapters(ddbDoc, g, leaderRegion), ...leaseTableAdapters(leaseDoc, leaseTableName(config)) };
+    const boot = await initializeSupercluster(bootstrapDeps(config, stores, leaderRegion), { apiKey: existsSync(keyFile) ? 'none' : 'new' });
     ddbDoc.destroy();
+    leaseDoc.destroy();
     if (boot.createdApiKey) {
       writeFileSync(keyFile, JSON.stringify({ username: boot.createdApiKey.authUsername, secret: boot.createdApiKey.secret }), { mode: 0o600 });
       log(`created the bootstrap admin API key ${boot.createdApiKey.authUsername}`);
@@ -266,14 +275,15 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
           const p = processOf(region);
           if (isUp(p.child)) return;
           p.child = (await forkPce(p.env, log, p.fqdn)).child;
-          await waitForHttp(`${p.url}/api/v2/node_available`, (st) => st === 202, 60_000);
+          // 404: it serves below runlevel 5 (a PCE dropped from the supercluster comes back at runlevel 2)
+          await waitForHttp(`${p.url}/api/v2/node_available`, (st) => st === 202 || st === 404, 60_000);
           log(`${p.fqdn} (${region}) is up again`);
         }),
     };
 
     // the local GSLB's checker starts once every PCE answers; the control server's GET /gslb reads it from then on
     const gslbHolder: { checker?: GslbHealthChecker } = {};
-    const control: ControlServer = await startControlServer({ replicator, pces: pceProcesses, gslb: () => gslbHolder.checker?.status() ?? null });
+    const control: ControlServer = await startControlServer({ replicator, pces: pceProcesses, leaseProxies, gslb: () => gslbHolder.checker?.status() ?? null });
     stops.push(() => control.close());
 
     log(`starting ${config.pces.length} PCEs ...`);
@@ -291,6 +301,10 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
           // pairing commands name the port the local gateways listen on (443 in AWS)
           [ENV.managementServerPort]: String(port),
           [LOCAL_PCE_ENV.dataDir]: dataDir,
+          // the leader lease: the lease database, through this region's proxy
+          [ENV.leaseTable]: leaseTableName(config),
+          [ENV.leaseRegion]: LOCAL_LEASE_REGION,
+          [ENV.leaseEndpoint]: leaseProxies.endpointOf(pce.region),
         };
         const forked = await forkPce(env, log, pce.fqdn);
         processes.set(pce.region, { env, fqdn: pce.fqdn, url: forked.url, child: forked.child, change: Promise.resolve() });

@@ -15,9 +15,9 @@ import {
   type DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { GLOBAL_TABLE, LOCAL_TABLE, globalTableName, localTableName, type TableDefinition } from '../../shared/storage/tables.ts';
+import { GLOBAL_TABLE, LEASE_TABLE, LOCAL_TABLE, globalTableName, leaseTableName, localTableName, type TableDefinition } from '../../shared/storage/tables.ts';
 import type { SuperclusterConfig } from '../../shared/supercluster/config.ts';
-import { dynamoDbClient } from './clients.ts';
+import { dynamoDbClient, LOCAL_LEASE_REGION } from './clients.ts';
 import { errorMessage, sleep } from './internal.ts';
 
 export { dynamoDbClient, localAwsClients, LOCAL_CREDENTIALS } from './clients.ts';
@@ -162,4 +162,16 @@ export async function ensureTables(options: EnsureTablesOptions): Promise<Region
       }
     }),
   );
+}
+
+/** The leader lease table in the lease database (LOCAL_LEASE_REGION), the local lease authority (docs/adr/0012). */
+export async function ensureLeaseTable(options: EnsureTablesOptions): Promise<{ readonly name: string; readonly outcome: TableOutcome }> {
+  const client = dynamoDbClient(options.endpoint, LOCAL_LEASE_REGION);
+  try {
+    const name = leaseTableName(options.config);
+    const { outcome } = await ensureTable(client, name, LEASE_TABLE, `the lease database (${options.endpoint})`, options.timeoutMs);
+    return { name, outcome };
+  } finally {
+    client.destroy();
+  }
 }

@@ -17,6 +17,7 @@ import type { VenService } from '../../shared/ven/ven-service.ts';
 import type { WorkloadSettingsService } from '../../shared/settings/workload-settings-service.ts';
 import type { GslbSwitchService } from '../../shared/supercluster/gslb-switch.ts';
 import type { LeaderView } from '../../shared/supercluster/leader.ts';
+import type { RunlevelView } from '../../shared/supercluster/runlevel.ts';
 import type { DirectoryStore } from '../../shared/supercluster/membership.ts';
 import type { SuperclusterService } from '../../shared/supercluster/supercluster-service.ts';
 import type { WorkloadService } from '../../shared/workloads/workload-service.ts';
@@ -26,6 +27,7 @@ import { compressResponses } from './middleware/compress.ts';
 import { illumioErrors } from './middleware/error-handler.ts';
 import { leaderGate } from './middleware/leader-gate.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
+import { runlevelGate } from './middleware/runlevel-gate.ts';
 import { gslbRoutes, isGslbSwitchPath } from './routes/gslb.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { labelRoutes } from './routes/labels.ts';
@@ -64,6 +66,8 @@ export interface ApiDeps {
   readonly compiled?: { readonly store: CompiledPolicyStore; readonly pceFqdn: string };
   /** the GSLB switches, public (optional only so that API tests of other areas need not build them) */
   readonly gslb?: { readonly switches: GslbSwitchService; readonly pceFqdn: string };
+  /** this PCE's runlevel: below 5 the runlevel gate answers what it does not serve 503 (optional only so that API tests of other areas need not build it) */
+  readonly runlevel?: { readonly view: Pick<RunlevelView, 'current'>; readonly pceFqdn: string };
 }
 
 function routePattern(path: string): RegExp {
@@ -91,6 +95,7 @@ export function createApiHandler(deps: ApiDeps) {
     .use(apiKeyAuth(deps.apiKeys, (path) => PUBLIC_PATHS.has(path.replace(/\/$/, '')) || isGslbSwitchPath(path), deps.vens?.protocol))
     // after auth (it counts per key, and 401s are not counted), before the leader gate and the routes
     .use(deps.rateLimit ? [rateLimit(deps.rateLimit, deps.logger)] : [])
+    .use(deps.runlevel ? [runlevelGate(deps.runlevel.view, deps.runlevel.pceFqdn)] : [])
     .use(leaderGate(deps.leader))
     .handler((event, context) => router(event, context, { signal: new AbortController().signal }) as Promise<HttpResult>);
 }

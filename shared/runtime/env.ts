@@ -21,6 +21,12 @@ export const ENV = {
   venChannelUrl: 'VEN_CHANNEL_URL',
   /** the VEN channel's management API (PostToConnection): only functions that push to VENs have it */
   venChannelManagementUrl: 'VEN_CHANNEL_MANAGEMENT_URL',
+  /** the leader lease table (docs/adr/0012-leader-lease.md): only the functions that renew it or write as the leader (api, scheduled) */
+  leaseTable: 'LEADER_LEASE_TABLE_NAME',
+  /** the lease replica region this PCE reaches (AWS: the nearest replica region; locally the lease database's name) */
+  leaseRegion: 'LEADER_LEASE_REGION',
+  /** the lease table's endpoint when it is not AWS's regional one (locally: this PCE's lease proxy) */
+  leaseEndpoint: 'LEADER_LEASE_ENDPOINT',
 } as const;
 
 /** How many probes one per-minute scheduled invocation writes so that probes come every `intervalSeconds`. */
@@ -42,6 +48,8 @@ export interface PceRuntime {
   readonly venChannelUrl?: string | undefined;
   /** the channel's management API endpoint (ENV.venChannelManagementUrl); unset: this function does not push */
   readonly venChannelManagementUrl?: string | undefined;
+  /** the leader lease table (ENV.leaseTable, leaseRegion, leaseEndpoint); unset: this function holds no lease */
+  readonly leaderLease?: { readonly tableName: string; readonly region: string; readonly endpoint: string | undefined } | undefined;
 }
 
 export class MissingEnvironmentError extends Error {
@@ -89,5 +97,6 @@ export function pceRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): PceRunt
     managementServerPort: optionalPort(env, ENV.managementServerPort),
     venChannelUrl: env[ENV.venChannelUrl],
     venChannelManagementUrl: env[ENV.venChannelManagementUrl],
+    leaderLease: env[ENV.leaseTable] ? { tableName: env[ENV.leaseTable] ?? '', region: required(env, ENV.leaseRegion), endpoint: env[ENV.leaseEndpoint] || undefined } : undefined,
   };
 }

@@ -3,7 +3,8 @@
  * - leader-written: ORG, PCE membership, LEADER, API keys and users, labels and their counters,
  *   the org's workload settings;
  * - written by the PCE it names: STATUS#<region> (replication probes);
- * - written in the region it names: GSLB_SWITCH#<pce fqdn> / BY#<region> (the GSLB switch, by pce-ctl).
+ * - written in the region it names: GSLB_SWITCH#<pce fqdn> / BY#<region> (the GSLB switch, by pce-ctl),
+ *   REPLICATION_CHECK / BY#<region> (the last replication check's result, by pce-ctl).
  */
 /** Partitions of the GSLB switch items (`GSLB_SWITCH#<pce fqdn>`): read by every PCE's API, written by pce-ctl. */
 export const GSLB_SWITCH_PARTITION_PREFIX = 'GSLB_SWITCH#';
@@ -11,11 +12,17 @@ export const GSLB_SWITCH_PARTITION_PREFIX = 'GSLB_SWITCH#';
 /** The partition of the PCEs' replication probe items (each written only by the PCE it names). */
 export const STATUS_PARTITION = 'PCE_STATUS';
 
+/** The partition of the replication check results (`pce-ctl supercluster-replication-check`), one item per writer region. */
+export const REPLICATION_CHECK_PARTITION = 'REPLICATION_CHECK';
+
 export const keys = {
   org: (orgId: number) => ({ pk: `ORG#${orgId}`, sk: 'ORG' }),
   leader: () => ({ pk: 'SUPERCLUSTER', sk: 'LEADER' }),
   pce: (region: string) => ({ pk: 'SUPERCLUSTER', sk: `PCE#${region}` }),
   pcePrefix: () => ({ pk: 'SUPERCLUSTER', skPrefix: 'PCE#' }),
+  /** a PCE's drop mark as one region wrote it (one writer region per item; the newest changed_at wins) */
+  pceDrop: (pceFqdn: string, writerRegion: string) => ({ pk: 'SUPERCLUSTER', sk: `DROP#${pceFqdn}#BY#${writerRegion}` }),
+  pceDropPrefix: () => ({ pk: 'SUPERCLUSTER', skPrefix: 'DROP#' }),
   /** own partition, so the probe writer's IAM can be limited to it (dynamodb:LeadingKeys) */
   status: (region: string) => ({ pk: STATUS_PARTITION, sk: `STATUS#${region}` }),
   statusPrefix: () => ({ pk: STATUS_PARTITION, skPrefix: 'STATUS#' }),
@@ -31,6 +38,9 @@ export const keys = {
   /** the GSLB switch of one PCE as one region wrote it (one writer region per item; the newest changed_at wins) */
   gslbSwitch: (pceFqdn: string, writerRegion: string) => ({ pk: `${GSLB_SWITCH_PARTITION_PREFIX}${pceFqdn}`, sk: `BY#${writerRegion}` }),
   gslbSwitchPrefix: (pceFqdn: string) => ({ pk: `${GSLB_SWITCH_PARTITION_PREFIX}${pceFqdn}`, skPrefix: 'BY#' }),
+  /** the last replication check's result as written in one region (one writer region per item) */
+  replicationCheck: (writerRegion: string) => ({ pk: REPLICATION_CHECK_PARTITION, sk: `BY#${writerRegion}` }),
+  replicationCheckPrefix: () => ({ pk: REPLICATION_CHECK_PARTITION, skPrefix: 'BY#' }),
   /** local table: what this PCE last measured of a peer's replication lag. */
   replicationLag: (peerRegion: string) => ({ pk: 'REPLICATION', sk: `LAG#${peerRegion}` }),
   replicationLagPrefix: () => ({ pk: 'REPLICATION', skPrefix: 'LAG#' }),

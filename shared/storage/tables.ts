@@ -6,6 +6,8 @@
  *   Every item has exactly one writer region and carries `origin_region` and `updated_at` (ms).
  * - local: one per PCE, never replicated (heartbeats, compiled policy, replication lag readings, jobs,
  *   per-minute API rate-limit counters).
+ * - leader lease: one small table with multi-Region strong consistency (docs/adr/0012-leader-lease.md),
+ *   one item, touched only by the leader's api and scheduled functions and by pce-ctl.
  */
 import type { SuperclusterConfig } from '../supercluster/config.ts';
 
@@ -35,6 +37,17 @@ export const LOCAL_TABLE: TableDefinition = {
   stream: null,
   timeToLiveAttribute: 'expires_at',
 };
+
+export const LEASE_TABLE: TableDefinition = {
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  stream: null,
+  timeToLiveAttribute: null,
+};
+
+export function leaseTableName(config: Pick<SuperclusterConfig, 'name'>): string {
+  return `${config.name}-leader-lease`;
+}
 
 export function globalTableName(config: Pick<SuperclusterConfig, 'name'>): string {
   return `${config.name}-global`;

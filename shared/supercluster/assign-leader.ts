@@ -6,10 +6,14 @@
  * 3. wait until the new leader's replica holds the new epoch: only then does it accept writes;
  * 4. wait until every region holds it, so every PCE answers /supercluster/leader accordingly.
  * The record is written by the outgoing leader's region, so it keeps exactly one writer at a time.
+ * With the leader lease (docs/adr/0012-leader-lease.md), step 2 is followed by releasing the old leader's
+ * lease (it is fenced by the record already), so the new leader takes it within the clock-skew bound.
  */
 import { sleep as sleepFor } from '../runtime/sleep.ts';
 import { pceByFqdn, type SuperclusterConfig } from './config.ts';
 import type { LeaderRecord, LeaderRecordStore } from './leader.ts';
+import type { LeaseStore } from './lease.ts';
+import { releaseLeaseOf } from './lease-keeper.ts';
 
 export class AssignLeaderError extends Error {
   override readonly name = 'AssignLeaderError';
@@ -19,6 +23,8 @@ export interface AssignLeaderDeps {
   readonly config: SuperclusterConfig;
   readonly leaderStoreFor: (region: string) => LeaderRecordStore;
   readonly progress: (message: string) => void;
+  /** the leader lease: the old leader's is released once the record fenced it (absent: no lease) */
+  readonly leaderLease?: LeaseStore;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -75,6 +81,15 @@ export async function assignLeaderConnected(deps: AssignLeaderDeps, targetFqdn: 
   const next: LeaderRecord = { leaderRegion: target.region, leaderFqdn: target.fqdn, epoch: current.epoch + 1, assignedAt: started, previousLeaderFqdn: current.leaderFqdn };
   deps.progress(`fencing ${current.leaderFqdn}: writing leader epoch ${next.epoch} in ${current.leaderRegion} (the old leader stops accepting writes now)`);
   await deps.leaderStoreFor(current.leaderRegion).replace(current, next);
+  if (deps.leaderLease) {
+    try {
+      const released = await releaseLeaseOf(deps.leaderLease, { region: current.leaderRegion, epoch: current.epoch }, now());
+      deps.progress(released ? `released ${current.leaderFqdn}'s leader lease (epoch ${current.epoch}): ${target.fqdn} takes it at epoch ${next.epoch}` : `${current.leaderFqdn} held no live leader lease: ${target.fqdn} takes it at epoch ${next.epoch}`);
+    } catch (cause) {
+      // the record already fenced the old leader; the new one takes the lease once the old one expires
+      deps.progress(`could not release ${current.leaderFqdn}'s leader lease (${(cause as Error).message}): ${target.fqdn} accepts writes once it expires`);
+    }
+  }
 
   const deadline = started + options.timeoutMs;
   deps.progress(`waiting for ${target.fqdn} to receive epoch ${next.epoch}`);

@@ -1,7 +1,8 @@
 /**
  * Initialises a supercluster in the leader's region (the seed's supercluster-init-leader and
  * supercluster-join rolled into one, since membership here comes from the config): the org, the
- * membership items, the leader record at epoch 1 and a bootstrap admin API key. Re-runnable:
+ * membership items, the leader record at epoch 1, the initial leader's lease (epoch 1, when a lease store
+ * is given; docs/adr/0012-leader-lease.md) and a bootstrap admin API key. Re-runnable:
  * whatever exists is kept, and a key is only created when none was created before.
  */
 import { generateApiKey, type ApiKeyStore } from '../auth/api-keys.ts';
@@ -10,6 +11,8 @@ import { initialLeader, type SuperclusterConfig } from './config.ts';
 import { ProvisioningService } from '../policy/objects/provisioning-service.ts';
 import type { PolicyServiceDeps } from '../policy/objects/policy-object-service.ts';
 import { LeaderView, type LeaderRecord, type LeaderRecordStore } from './leader.ts';
+import type { LeaseStore } from './lease.ts';
+import { leaseTimings } from './lease-config.ts';
 import type { DirectoryStore, MembershipStore } from './membership.ts';
 
 export const BOOTSTRAP_ADMIN_USER_ID = 1;
@@ -22,6 +25,8 @@ export interface BootstrapDeps {
   readonly apiKeys: ApiKeyStore;
   /** the org's default IP list and service, provisioned as policy version 1 (stores of the initial leader's region) */
   readonly policy?: DefaultPolicyInitializer;
+  /** the leader lease: taken for the initial leader at epoch 1 (later epochs take it themselves) */
+  readonly leaderLease?: LeaseStore;
   readonly now: () => number;
 }
 
@@ -49,6 +54,11 @@ export async function initializeSupercluster(deps: BootstrapDeps, options: { api
   if (deps.policy && leader.leaderRegion === first.region) {
     await deps.policy.ensureDefaultPolicy({ orgId: config.org_id, fence: { region: leader.leaderRegion, epoch: leader.epoch }, now });
   }
+  if (deps.leaderLease && leader.epoch === 1) {
+    // refused when the initial leader already holds it or another one does: either way nothing to do
+    const timings = leaseTimings(config.leader_lease);
+    await deps.leaderLease.tryAcquire({ holderRegion: leader.leaderRegion, holderFqdn: leader.leaderFqdn, epoch: 1, expiresAt: now + timings.durationMs, renewedAt: now }, { takeOverExpiredBefore: now - timings.clockSkewMs });
+  }
   let createdApiKey: BootstrapResult['createdApiKey'] = null;
   if (options.apiKey !== 'none') {
     const key = generateApiKey({ userId: BOOTSTRAP_ADMIN_USER_ID, orgId: config.org_id, now });
@@ -65,6 +75,8 @@ export interface BootstrapStores {
   readonly directory: DirectoryStore;
   readonly apiKeys: ApiKeyStore;
   readonly policy: Omit<PolicyServiceDeps, 'leader'>;
+  /** the leader lease (shared/storage/dynamodb/adapters.ts leaseTableAdapters); absent: no lease is taken */
+  readonly leaderLease?: LeaseStore;
 }
 
 /** Bootstrap's dependencies in `region` (the initial leader's): pce-ctl supercluster-init-leader and the local cloud. */
@@ -76,6 +88,7 @@ export function bootstrapDeps(config: SuperclusterConfig, stores: BootstrapStore
     directory: stores.directory,
     apiKeys: stores.apiKeys,
     policy: new ProvisioningService({ ...stores.policy, leader: new LeaderView(stores.leaderRecord, region) }),
+    ...(stores.leaderLease ? { leaderLease: stores.leaderLease } : {}),
     now,
   };
 }

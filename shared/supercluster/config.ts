@@ -12,10 +12,16 @@
  *   every heartbeat answer); pushes make policy arrive sooner, heartbeats keep presence and the fallback.
  * - `gslb` (`{ttl_seconds: 30, health_check_interval_seconds: 10, failure_threshold: 3, failover: "manual"}`,
  *   `default_pce` the leader): the GSLB model's settings (shared/supercluster/gslb.ts).
+ * - `leader_lease` (`{duration_seconds: 15, clock_skew_seconds: 2}`, `regions` derived, no `witness_region`):
+ *   the leader lease (shared/supercluster/lease-config.ts, docs/adr/0012-leader-lease.md). `regions` are the
+ *   lease table's replica regions: 3 of one multi-Region strong consistency set, or 2 plus `witness_region`;
+ *   by default the set of the initial leader's region (us-east-1: us-east-1, us-east-2, us-west-2). A cut-off
+ *   leader stops writing within duration + one renewal; clock skew must stay below a third of the duration.
  */
 import { z } from 'zod';
 import { DEFAULT_API_RATE_LIMIT_PER_MINUTE } from '../auth/rate-limit.ts';
 import { FAILOVER_MODES, GSLB_DEFAULTS, gslbIssues, MAX_TTL_SECONDS } from './gslb.ts';
+import { LEASE_DEFAULTS, leaseIssues } from './lease-config.ts';
 
 export const MIN_PCES = 2;
 export const MAX_PCES = 8;
@@ -73,6 +79,16 @@ const configSchema = z.strictObject({
       default_pce: fqdn.optional(),
     })
     .prefault({}),
+  /** The leader lease (shared/supercluster/lease-config.ts): how long it holds, where its table lives. */
+  leader_lease: z
+    .strictObject({
+      duration_seconds: z.number().int().min(3).max(300).default(LEASE_DEFAULTS.duration_seconds),
+      clock_skew_seconds: z.number().int().min(0).max(60).default(LEASE_DEFAULTS.clock_skew_seconds),
+      /** the lease table's replica regions (one MRSC region set); default: derived from the leader's region */
+      regions: z.array(awsRegion).optional(),
+      witness_region: awsRegion.optional(),
+    })
+    .prefault({}),
   pces: z.array(pceSchema).min(MIN_PCES, `a supercluster has at least ${MIN_PCES} PCEs`).max(MAX_PCES, `a supercluster has at most ${MAX_PCES} PCEs`),
 });
 
@@ -109,6 +125,7 @@ function crossFieldIssues(config: SuperclusterConfig): string[] {
     else if (pce.buddy === pce.fqdn) issues.push(`pces[${i}].buddy: a PCE cannot be its own buddy`);
   });
   issues.push(...gslbIssues(config));
+  issues.push(...leaseIssues(config.leader_lease, pceByFqdn(config, config.leader)?.region));
   if (!fqdns.has(config.leader)) issues.push(`leader: ${config.leader} is not a PCE of this supercluster`);
   const reserved = [config.supercluster_fqdn, config.leader_fqdn];
   config.pces.forEach((pce, i) => {

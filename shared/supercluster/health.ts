@@ -7,13 +7,20 @@
  * probe interval; every PCE's stream consumer records, per peer, how long the peer's last probe took
  * to arrive. A PCE's lag is the worst of its peers' lags into it; a peer silent for longer than the
  * probe interval counts as lag too, so a partition shows as growing lag.
+ *
+ * A PCE dropped from the supercluster (`pce-ctl supercluster-drop`) no longer counts: its peers leave it out
+ * of their replication status (it is listed, marked dropped). A member whose leader has been silent for
+ * LEADER_UNREACHABLE_PROBES probe intervals says so (advisory: the member serves its VENs as before).
  */
 import type { SuperclusterConfig } from './config.ts';
 import { capacityMessage, FAILOVER_CAPACITY_TOKEN, failoverCapacity } from './gslb-capacity.ts';
 import type { LeaderRecord } from './leader.ts';
+import type { ReplicationCheckResult } from './replication-check.ts';
 
 export const LAG_WARNING_SECONDS = 30;
 export const NORMAL_RUNLEVEL = 5;
+/** probe intervals of silence after which a member reports its leader unreachable */
+export const LEADER_UNREACHABLE_PROBES = 3;
 
 /** What one PCE measured of one peer's replication into it. */
 export interface PeerLag {
@@ -50,6 +57,18 @@ export interface ReplicationLagStore {
 
 export type HealthStatus = 'normal' | 'warning' | 'critical';
 
+/** The last replication data check (pce-ctl supercluster-replication-check), in the replication section. */
+export interface ReplicationCheckView {
+  readonly checked_at: string;
+  readonly divergent_partitions: readonly string[];
+  readonly divergent_items: number;
+  readonly divergent_regions: readonly string[];
+  readonly repaired_items: number;
+  readonly by: string;
+}
+
+export const REPLICATION_DIVERGENCE_TOKEN = 'replication_divergence';
+
 export interface PeerReplication {
   readonly fqdn: string;
   readonly region: string;
@@ -62,6 +81,8 @@ export interface PceHealth {
   readonly region: string;
   readonly type: 'leader' | 'member' | 'standalone';
   readonly status: HealthStatus;
+  /** dropped from the supercluster (pce-ctl supercluster-drop) until supercluster-rejoin */
+  readonly dropped: boolean;
   readonly available_seconds: number | null;
   readonly listen_only_mode_enabled_at: string | null;
   readonly generated_at: string;
@@ -71,7 +92,7 @@ export interface PceHealth {
     replication: {
       type: 'database_replication';
       value: { status: HealthStatus; lag_seconds: number | null };
-      details: { peers: PeerReplication[] };
+      details: { peers: PeerReplication[]; last_check: ReplicationCheckView | null };
     }[];
   };
   readonly nodes: unknown[];
@@ -89,17 +110,34 @@ export interface HealthInput {
   readonly config: SuperclusterConfig;
   readonly leader: LeaderRecord | null;
   readonly reports: readonly PceStatusReport[];
+  /** FQDNs of the PCEs dropped from the supercluster, as this PCE's replica holds the drop marks */
+  readonly dropped?: readonly string[];
   /** the PCE answering the request, whose own readings are fresher than its last report */
   readonly self: { readonly region: string; readonly startedAt: number; readonly runlevel: number; readonly lags: readonly PeerLag[]; readonly deadLetters?: number | null; readonly listenOnlyEnabledAt?: number | null };
+  /** the newest replication check result (null: never checked) */
+  readonly lastReplicationCheck?: ReplicationCheckResult | null;
   readonly now: number;
+}
+
+function checkView(check: ReplicationCheckResult): ReplicationCheckView {
+  return {
+    checked_at: new Date(check.checkedAt).toISOString(),
+    divergent_partitions: check.divergentPartitions,
+    divergent_items: check.divergentItems,
+    divergent_regions: check.divergentRegions,
+    repaired_items: check.repairedItems,
+    by: check.by,
+  };
 }
 
 export function computeHealth(input: HealthInput): PceHealth[] {
   const { config, now } = input;
   const intervalMs = config.probe_interval_seconds * 1000;
   const byRegion = new Map(input.reports.map((r) => [r.region, r]));
+  const dropped = new Set(input.dropped ?? []);
   return config.pces.map((pce): PceHealth => {
     const isSelf = pce.region === input.self.region;
+    const isDropped = dropped.has(pce.fqdn);
     const report = byRegion.get(pce.region);
     const notifications: PceHealth['notifications'] = [];
     let status: HealthStatus = 'normal';
@@ -118,14 +156,15 @@ export function computeHealth(input: HealthInput): PceHealth[] {
           last_received_at: lag ? new Date(lag.receivedAt).toISOString() : null,
         };
       });
-    const known = peers.map((p) => p.lag_seconds).filter((s): s is number => s !== null);
+    const counted = peers.filter((p) => !dropped.has(p.fqdn));
+    const known = counted.map((p) => p.lag_seconds).filter((s): s is number => s !== null);
     const lagSeconds = known.length > 0 ? Math.max(...known) : null;
     let replicationStatus: HealthStatus = 'normal';
     if (lagSeconds !== null && lagSeconds > LAG_WARNING_SECONDS) {
       replicationStatus = 'warning';
       notifications.push({ token: 'replication_lag', severity: 'warning', message: `database replication lag is ${lagSeconds} s (> ${LAG_WARNING_SECONDS} s)` });
     }
-    const silent = peers.filter((p) => p.lag_seconds === null).map((p) => p.fqdn);
+    const silent = counted.filter((p) => p.lag_seconds === null).map((p) => p.fqdn);
     if (silent.length > 0 && (isSelf || report)) {
       replicationStatus = worse(replicationStatus, 'warning');
       notifications.push({ token: 'replication_not_measured', severity: 'warning', message: `no replication probe received yet from ${silent.join(', ')}` });
@@ -133,7 +172,9 @@ export function computeHealth(input: HealthInput): PceHealth[] {
     status = worse(status, replicationStatus);
 
     const runlevel = isSelf ? input.self.runlevel : (report?.runlevel ?? null);
-    if (!isSelf) {
+    if (isDropped) {
+      notifications.push({ token: 'pce_dropped', severity: 'critical', message: `${pce.fqdn} is dropped from the supercluster (pce-ctl supercluster-rejoin ${pce.fqdn} brings it back as a member)` });
+    } else if (!isSelf) {
       if (!report) {
         status = 'critical';
         notifications.push({ token: 'pce_not_reporting', severity: 'critical', message: `${pce.fqdn} has never reported its status` });
@@ -156,6 +197,30 @@ export function computeHealth(input: HealthInput): PceHealth[] {
       notifications.push({ token: 'runlevel', severity: 'critical', message: `${pce.fqdn} is at runlevel ${runlevel}` });
     }
 
+    // advisory, like the capacity note: a member serves its VENs without its leader
+    const leaderRegion = input.leader?.leaderRegion;
+    if (isSelf && leaderRegion !== undefined && leaderRegion !== pce.region) {
+      const leaderReport = byRegion.get(leaderRegion);
+      const silentMs = leaderReport ? now - leaderReport.writtenAt : null;
+      if (silentMs === null || silentMs > LEADER_UNREACHABLE_PROBES * intervalMs) {
+        notifications.push({
+          token: 'leader_unreachable',
+          severity: 'warning',
+          message: `the leader ${input.leader?.leaderFqdn ?? leaderRegion} has ${silentMs === null ? 'never reported its status' : `sent no status for ${Math.round(silentMs / 1000)} s`}: policy writes wait for it (or for a new leader: pce-ctl supercluster-drop, supercluster-assign-leader); this PCE serves its VENs as before`,
+        });
+      }
+    }
+
+    // advisory too: a divergence found by the last replication check is named on the PCEs whose replica differs
+    const check = input.lastReplicationCheck ?? null;
+    if (check && check.divergentItems > 0 && (check.divergentRegions.length === 0 || check.divergentRegions.includes(pce.region))) {
+      notifications.push({
+        token: REPLICATION_DIVERGENCE_TOKEN,
+        severity: 'warning',
+        message: `the replication check of ${new Date(check.checkedAt).toISOString()} found ${check.divergentItems} item(s) in ${check.divergentPartitions.join(', ')} that differ from their writer region's copy: run \`pce-ctl supercluster-replication-check --detailed --repair\``,
+      });
+    }
+
     // advisory: the status stays as it is (a failover is never refused for capacity; the seed leaves it to the operator)
     const capacity = failoverCapacity(config, pce.fqdn, (fqdn) => {
       const region = config.pces.find((p) => p.fqdn === fqdn)?.region;
@@ -169,13 +234,14 @@ export function computeHealth(input: HealthInput): PceHealth[] {
       fqdn: pce.fqdn,
       region: pce.region,
       type: input.leader?.leaderRegion === pce.region ? 'leader' : 'member',
-      status,
+      status: isDropped ? 'critical' : status,
+      dropped: isDropped,
       available_seconds: startedAt === undefined ? null : Math.max(0, Math.floor((now - startedAt) / 1000)),
       listen_only_mode_enabled_at: listenOnlyAt === null ? null : new Date(listenOnlyAt).toISOString(),
       generated_at: new Date(now).toISOString(),
       runlevel,
       notifications,
-      network: { replication: [{ type: 'database_replication', value: { status: replicationStatus, lag_seconds: lagSeconds }, details: { peers } }] },
+      network: { replication: [{ type: 'database_replication', value: { status: replicationStatus, lag_seconds: lagSeconds }, details: { peers, last_check: check ? checkView(check) : null } }] },
       nodes: [],
     };
   });

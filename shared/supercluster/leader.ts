@@ -33,7 +33,19 @@ export class LeaderChangedError extends Error {
   }
 }
 
-/** A leader view with a short cache, for the request path. Writes are fenced by the store, not by this cache. */
+/**
+ * What a leader write must also pass once the record names this PCE: the leader lease (LeaseKeeper in
+ * ./lease-keeper.ts, docs/adr/0012-leader-lease.md). Throws (LeaseLostError) when this PCE may not write now.
+ */
+export interface LeaderWriteGuard {
+  assertMayWrite(record: LeaderRecord): Promise<void>;
+}
+
+/**
+ * A leader view with a short cache, for the request path. Writes are fenced by the store, not by this cache.
+ * `fence()` is the one door every leader write goes through (shared/api/leader-fence.ts): with a write guard
+ * (the lease keeper) it also proves the leader lease, so no write path can skip it.
+ */
 export class LeaderView {
   private cached: { record: LeaderRecord | null; at: number } | null = null;
 
@@ -42,6 +54,7 @@ export class LeaderView {
     private readonly region: string,
     private readonly ttlMs = 1_000,
     private readonly now: () => number = Date.now,
+    private readonly writeGuard: LeaderWriteGuard | null = null,
   ) {}
 
   async current(): Promise<LeaderRecord | null> {
@@ -56,10 +69,12 @@ export class LeaderView {
     return (await this.current())?.leaderRegion === this.region;
   }
 
-  /** The fence for a write made now, or null when this PCE is not the leader. */
+  /** The fence for a write made now, or null when this PCE is not the leader; throws when the write guard (the lease) refuses. */
   async fence(): Promise<WriteFence | null> {
     const record = await this.current();
-    return record?.leaderRegion === this.region ? { region: this.region, epoch: record.epoch } : null;
+    if (record?.leaderRegion !== this.region) return null;
+    await this.writeGuard?.assertMayWrite(record);
+    return { region: this.region, epoch: record.epoch };
   }
 
   invalidate(): void {

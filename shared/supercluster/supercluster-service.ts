@@ -2,6 +2,8 @@
 import type { PceConfig, SuperclusterConfig } from './config.ts';
 import { computeHealth, NORMAL_RUNLEVEL, type PceHealth, type PceStatusStore, type ReplicationLagStore } from './health.ts';
 import type { LeaderView } from './leader.ts';
+import { droppedPces, type PceDropStore } from './membership.ts';
+import { latestCheck, type ReplicationCheckStore } from './replication-check.ts';
 import type { RuntimeStateStore } from './runtime-state.ts';
 import type { ListenOnlyStore } from '../ven/ports.ts';
 
@@ -16,6 +18,10 @@ export interface SuperclusterServiceDeps {
   readonly deadLetters?: () => Promise<number | null>;
   /** this PCE's listen-only mode (its own reading is fresher than its last status item) */
   readonly listenOnly?: ListenOnlyStore;
+  /** the replication checks' results (pce-ctl supercluster-replication-check), shown in the replication section */
+  readonly replicationChecks?: ReplicationCheckStore;
+  /** the drop marks (this region's replica): dropped PCEs are shown as such and leave the replication status */
+  readonly drops?: PceDropStore;
   readonly now?: () => number;
 }
 
@@ -46,6 +52,8 @@ export class SuperclusterService {
 
   async health(): Promise<PceHealth[]> {
     const now = this.now();
+    const drops = this.deps.drops ? this.deps.drops.list().catch(() => []) : Promise.resolve([]);
+    const checks = this.deps.replicationChecks ? this.deps.replicationChecks.list().catch(() => []) : Promise.resolve([]);
     const [leader, reports, lags, state, deadLetters, listenOnly] = await Promise.all([
       this.deps.leader.current(),
       this.deps.statuses.list(),
@@ -58,7 +66,9 @@ export class SuperclusterService {
       config: this.deps.config,
       leader,
       reports,
+      dropped: droppedPces(await drops),
       self: { region: this.deps.pce.region, startedAt: state.startedAt, runlevel: state.runlevel, lags, deadLetters, listenOnlyEnabledAt: listenOnly?.enabledAt ?? null },
+      lastReplicationCheck: latestCheck(await checks),
       now,
     });
   }

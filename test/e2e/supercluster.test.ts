@@ -109,7 +109,7 @@ describe('local supercluster, end to end', () => {
     expect(login.json).toMatchObject({ pce_cluster_type: 'leader' });
 
     const bad = await runCtl(['supercluster-assign-leader', 'nope.example.com'], cluster.stateFile);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('nope.example.com is not a PCE of this supercluster');
   });
 });

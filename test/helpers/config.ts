@@ -35,3 +35,10 @@ export function issuesOf(input: unknown): string[] {
   }
   return [];
 }
+
+/** The PCE at `index` of a config (throws when there is none: a test's own mistake). */
+export function pceAt(config: SuperclusterConfig, index: number): SuperclusterConfig['pces'][number] {
+  const pce = config.pces[index];
+  if (!pce) throw new Error(`no PCE ${index}`);
+  return pce;
+}

@@ -42,9 +42,10 @@ describe('infra/cdk/app.ts', () => {
     const stacks = stacksOf(await synth({}));
     expect(stacks).toEqual({
       'pce-global-data': { environment: 'aws://unknown-account/us-east-1', dependencies: [] },
-      'pce-regional-us-east-1': { environment: 'aws://unknown-account/us-east-1', dependencies: ['pce-global-data'] },
-      'pce-regional-eu-west-1': { environment: 'aws://unknown-account/eu-west-1', dependencies: ['pce-global-data'] },
-      'pce-regional-ap-southeast-1': { environment: 'aws://unknown-account/ap-southeast-1', dependencies: ['pce-global-data'] },
+      'pce-leader-lease': { environment: 'aws://unknown-account/us-east-1', dependencies: [] },
+      'pce-regional-us-east-1': { environment: 'aws://unknown-account/us-east-1', dependencies: ['pce-global-data', 'pce-leader-lease'] },
+      'pce-regional-eu-west-1': { environment: 'aws://unknown-account/eu-west-1', dependencies: ['pce-global-data', 'pce-leader-lease'] },
+      'pce-regional-ap-southeast-1': { environment: 'aws://unknown-account/ap-southeast-1', dependencies: ['pce-global-data', 'pce-leader-lease'] },
       'pce-gslb': {
         environment: 'aws://unknown-account/us-east-1',
         dependencies: ['pce-regional-us-east-1', 'pce-regional-eu-west-1', 'pce-regional-ap-southeast-1'],
@@ -56,7 +57,7 @@ describe('infra/cdk/app.ts', () => {
     const file = join(workDir, 'duo.json');
     writeFileSync(file, JSON.stringify(TWO_PCE_CONFIG));
     const stacks = stacksOf(await synth({ config: file }));
-    expect(Object.keys(stacks).sort()).toEqual(['duo-global-data', 'duo-gslb', 'duo-regional-eu-central-1', 'duo-regional-us-west-2']);
+    expect(Object.keys(stacks).sort()).toEqual(['duo-global-data', 'duo-gslb', 'duo-leader-lease', 'duo-regional-eu-central-1', 'duo-regional-us-west-2']);
     expect(stacks['duo-global-data']?.environment).toBe('aws://unknown-account/eu-central-1');
   });
 

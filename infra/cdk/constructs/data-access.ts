@@ -17,6 +17,8 @@
  *   `'send'`: may put a message there (the compute consumer moves jobs no retry can fix straight to it).
  * - `venChannel: 'push'`: may post to (and close) the connections of this PCE's VEN channel stage
  *   (execute-api:ManageConnections on its `@connections/*`).
+ * - `leaderLease: 'renew'`: GetItem/PutItem of the leader lease table in the lease replica region this PCE
+ *   reaches (a cross-region ARN; docs/adr/0012-leader-lease.md): only the api and scheduled functions.
  * Consuming a queue or a stream is granted by the event source itself, not here.
  */
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -37,6 +39,7 @@ export interface DataAccess {
   readonly deadLetters?: 'inspect' | 'send';
   readonly venChannel?: 'push';
   readonly pairingKeysElsewhere?: 'consume';
+  readonly leaderLease?: 'renew';
 }
 
 export interface PceDataResources {
@@ -48,7 +51,12 @@ export interface PceDataResources {
   readonly venChannelStage?: apigwv2.WebSocketStage;
   /** the global table's replicas in the other PCE regions (needed by `pairingKeysElsewhere`) */
   readonly otherReplicaArns?: readonly string[];
+  /** the leader lease table in the replica region this PCE reaches (needed by `leaderLease`) */
+  readonly leaderLeaseArn?: string;
 }
+
+/** What holding the leader lease takes: a strongly consistent read and a conditional put of its one item. */
+export const LEASE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem'] as const;
 
 /** Item-level writes without reads or deletes: enough to upsert one's own status item. */
 export const PROBE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
@@ -125,6 +133,10 @@ export function grantDataAccess(grantee: iam.IGrantable, access: DataAccess, res
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [PAIRING_KEY_PARTITIONS] } },
       }),
     );
+  }
+  if (access.leaderLease === 'renew') {
+    if (!resources.leaderLeaseArn) throw new Error("grantDataAccess: leaderLease 'renew' needs the lease table's ARN");
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...LEASE_ACTIONS], resources: [resources.leaderLeaseArn] }));
   }
   if (access.venChannel === 'push') {
     if (!resources.venChannelStage) throw new Error("grantDataAccess: venChannel 'push' needs the VEN channel's stage");

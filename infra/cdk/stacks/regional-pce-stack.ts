@@ -8,8 +8,9 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { ENV, probesPerMinute } from '../../../shared/runtime/env.ts';
-import { globalTableName, localTableName } from '../../../shared/storage/tables.ts';
+import { globalTableName, leaseTableName, localTableName } from '../../../shared/storage/tables.ts';
 import type { PceConfig, SuperclusterConfig } from '../../../shared/supercluster/config.ts';
+import { leasePlacementOf, leaseRegionFor } from '../../../shared/supercluster/lease-config.ts';
 import { ComputePipeline } from '../constructs/compute-pipeline.ts';
 import { grantDataAccess, type DataAccess } from '../constructs/data-access.ts';
 import { GlobalReplica } from '../constructs/global-replica.ts';
@@ -24,16 +25,19 @@ import { VenChannel } from '../constructs/ven-channel.ts';
 
 /** What each function may touch; everything else is denied. */
 export const PCE_FUNCTION_ACCESS = {
-  api: { global: 'read-write', local: 'read-write', deadLetters: 'inspect', venChannel: 'push', pairingKeysElsewhere: 'consume' },
+  api: { global: 'read-write', local: 'read-write', deadLetters: 'inspect', venChannel: 'push', pairingKeysElsewhere: 'consume', leaderLease: 'renew' },
   streamRouter: { global: 'read-managed-write', local: 'read-write', computeQueue: 'send', venChannel: 'push' },
   compute: { global: 'read', local: 'read-write', deadLetters: 'send', venChannel: 'push' },
-  scheduled: { global: 'read-probe-managed-write', local: 'read-write', computeQueue: 'send' },
+  scheduled: { global: 'read-probe-managed-write', local: 'read-write', computeQueue: 'send', leaderLease: 'renew' },
   /** authenticates agent tokens (VEN#<agent>/AUTH items) and keeps the PCE's open connections */
   venChannel: { global: 'ven-auth-read', local: 'read-write' },
 } as const satisfies Record<string, DataAccess>;
 
 /** The functions that push to VENs: ManageConnections on the channel and its URLs in their environment. */
 const PUSHING_FUNCTIONS = ['api', 'streamRouter', 'compute'] as const satisfies readonly (keyof typeof PCE_FUNCTION_ACCESS)[];
+
+/** The functions that hold the leader lease (leaderLease: 'renew'): its table and region in their environment. */
+const LEASE_FUNCTIONS = ['api', 'scheduled'] as const satisfies readonly (keyof typeof PCE_FUNCTION_ACCESS)[];
 
 export interface RegionalPceStackProps extends StackProps {
   readonly config: SuperclusterConfig;
@@ -116,7 +120,10 @@ export class RegionalPceStack extends Stack {
     });
     this.venChannel = new VenChannel(this, 'VenChannel', { handler: this.venChannelFunction.function, pceFqdn: pce.fqdn });
 
+    // the leader lease: in the lease replica region nearest this PCE (it may hold no replica of its own)
+    const leaseRegion = leaseRegionFor(leasePlacementOf(config), pce.region);
     const data = {
+      leaderLeaseArn: Stack.of(this).formatArn({ service: 'dynamodb', region: leaseRegion, resource: 'table', resourceName: leaseTableName(config) }),
       globalReplica: this.globalReplica.table,
       localTable: this.localData.table,
       computeQueue: this.computePipeline.queue,
@@ -139,6 +146,11 @@ export class RegionalPceStack extends Stack {
     grantDataAccess(this.computeFunction.function, PCE_FUNCTION_ACCESS.compute, data);
     grantDataAccess(this.scheduledFunction.function, PCE_FUNCTION_ACCESS.scheduled, data);
     grantDataAccess(this.venChannelFunction.function, PCE_FUNCTION_ACCESS.venChannel, data);
+    const leaseHolders = { api: this.apiFunction, scheduled: this.scheduledFunction };
+    for (const name of LEASE_FUNCTIONS) {
+      leaseHolders[name].function.addEnvironment(ENV.leaseTable, leaseTableName(config));
+      leaseHolders[name].function.addEnvironment(ENV.leaseRegion, leaseRegion);
+    }
     const functions = { api: this.apiFunction, streamRouter: this.streamRouterFunction, compute: this.computeFunction };
     for (const name of PUSHING_FUNCTIONS) {
       // the api hands push_url to activating VENs; all three post policy, reassign and unpaired pushes

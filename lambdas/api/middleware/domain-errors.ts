@@ -5,6 +5,8 @@
  */
 import { ApiError, NotFoundError, UnavailableError, ValidationError } from '../../../shared/api/errors.ts';
 import { UnknownPceError } from '../../../shared/supercluster/gslb-switch.ts';
+import { RunlevelRestrictedError } from '../../../shared/supercluster/runlevel.ts';
+import { LeaseLostError } from '../../../shared/supercluster/lease.ts';
 import {
   PairingKeyExpiredError,
   PairingKeyOriginUnreachableError,
@@ -23,6 +25,9 @@ export class RetryLaterError extends UnavailableError {
   }
 }
 
+/** Seconds a client waits after a 503 leader_lease_lost (the leader renews or a new one is assigned meanwhile). */
+export const LEASE_LOST_RETRY_AFTER_SECONDS = 5;
+
 /** 406 tokens of the pairing errors that are the caller's to fix (a new key, an enabled profile). */
 const PAIRING_406: readonly (readonly [abstract new (...args: never[]) => Error, string])[] = [
   [PairingKeyUnknownError, 'pairing_key_unknown'],
@@ -35,6 +40,9 @@ const PAIRING_406: readonly (readonly [abstract new (...args: never[]) => Error,
 export function toApiError(err: unknown): ApiError | null {
   if (err instanceof ApiError) return err;
   if (err instanceof UnknownPceError) return new NotFoundError([{ token: 'pce_not_found', message: err.message }], { cause: err });
+  if (err instanceof RunlevelRestrictedError) return new UnavailableError([{ token: 'runlevel_restricted', message: err.message }], { cause: err });
+  // the leader cannot prove its lease (cut off from the lease authority): 503, nothing was written (docs/adr/0012)
+  if (err instanceof LeaseLostError) return new RetryLaterError('leader_lease_lost', err.message, LEASE_LOST_RETRY_AFTER_SECONDS, { cause: err });
   if (err instanceof PairingKeyOriginUnreachableError) return new RetryLaterError('pairing_key_origin_unreachable', err.message, err.retryAfterSeconds, { cause: err });
   const pairing = PAIRING_406.find(([type]) => err instanceof type);
   if (pairing && err instanceof Error) return new ValidationError([{ token: pairing[1], message: err.message }], { cause: err });

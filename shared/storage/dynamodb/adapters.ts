@@ -13,13 +13,16 @@ import { DynamoDbDirectoryStore, DynamoDbMembershipStore } from './directory.ts'
 import { DynamoDbGslbSwitchStore } from './gslb-switch.ts';
 import { DynamoDbJobStore } from './jobs.ts';
 import { DynamoDbLabelStore } from './labels.ts';
+import { DynamoDbLeaseStore } from './leader-lease.ts';
 import { DynamoDbLeaderRecordStore } from './leader-record.ts';
 import { DynamoDbListenOnlyStore } from './listen-only.ts';
 import { DynamoDbManagedWorkloadStore } from './managed-workloads.ts';
 import { dynamoDbPairingAdapters } from './pairing.ts';
+import { DynamoDbPceDropStore } from './pce-drops.ts';
 import type { RegionClientFactory } from './pairing-keys.ts';
 import { dynamoDbPolicyAdapters } from './policy.ts';
 import { DynamoDbRequestCounterStore } from './rate-limit.ts';
+import { DynamoDbReplicationCheckStore } from './replication-check.ts';
 import { DynamoDbPceStatusStore, DynamoDbReplicationLagStore, DynamoDbRuntimeStateStore } from './supercluster-status.ts';
 import { DynamoDbVenConnectionStore } from './ven-connections.ts';
 import { DynamoDbAgentCountStore, DynamoDbFlowSummaryStore, DynamoDbHeartbeatStore } from './ven-local.ts';
@@ -47,6 +50,10 @@ export function globalTableAdapters(client: DynamoDBDocumentClient, tableName: s
     managedWorkloads: new DynamoDbManagedWorkloadStore(client, tableName, region),
     /** the GSLB switches (GSLB_SWITCH#<pce fqdn>): read by every API, written in `region` by pce-ctl */
     gslbSwitches: new DynamoDbGslbSwitchStore(client, tableName, region),
+    /** PCEs dropped from the supercluster (SUPERCLUSTER / DROP#<pce fqdn>#BY#<region>): written in `region` by pce-ctl */
+    drops: new DynamoDbPceDropStore(client, tableName, region),
+    /** the last replication check's result per writer region (pce-ctl supercluster-replication-check; /api/v2/health) */
+    replicationChecks: new DynamoDbReplicationCheckStore(client, tableName, region),
   };
 }
 
@@ -66,5 +73,16 @@ export function localTableAdapters(client: DynamoDBDocumentClient, tableName: st
   };
 }
 
+/**
+ * The leader lease (its own strongly consistent table, reached through its own client: leaseDocumentClient
+ * in ./leader-lease.ts, in the lease replica region nearest the PCE; docs/adr/0012-leader-lease.md).
+ */
+export function leaseTableAdapters(client: DynamoDBDocumentClient, tableName: string) {
+  return {
+    leaderLease: new DynamoDbLeaseStore(client, tableName),
+  };
+}
+
 export type GlobalTableAdapters = ReturnType<typeof globalTableAdapters>;
 export type LocalTableAdapters = ReturnType<typeof localTableAdapters>;
+export type LeaseTableAdapters = ReturnType<typeof leaseTableAdapters>;
