@@ -7,6 +7,8 @@ import { startLocalSupercluster, type LocalSuperclusterState } from '../../infra
 
 export interface BenchCluster {
   readonly state: LocalSuperclusterState;
+  /** the state file `pce-ctl --state` reads */
+  readonly stateFile: string;
   /** stops the supercluster and deletes its data dir */
   stop(): Promise<void>;
 }
@@ -24,13 +26,17 @@ export async function startBenchCluster(options: {
   log?: (line: string) => void;
   /** where the temporary data dir goes (default: the OS temp dir); e.g. a tmpfs to keep the disk out of a measurement */
   parentDir?: string;
+  /** the PCEs' API port (default 8443) and the local GSLB's DNS port (default 8053; 0: any free port) */
+  port?: number;
+  dnsPort?: number;
 }): Promise<BenchCluster> {
   const dataDir = mkdtempSync(join(options.parentDir ?? tmpdir(), 'pce-bench-'));
   const config: SuperclusterConfig = { ...options.config, api_rate_limit_per_minute: BENCH_API_RATE_LIMIT_PER_MINUTE };
   try {
-    const cluster = await startLocalSupercluster({ config, dataDir, fresh: true, firstAddress: options.firstAddress, port: 8443, log: options.log });
+    const cluster = await startLocalSupercluster({ config, dataDir, fresh: true, firstAddress: options.firstAddress, port: options.port ?? 8443, ...(options.dnsPort === undefined ? {} : { dnsPort: options.dnsPort }), log: options.log });
     return {
       state: cluster.state,
+      stateFile: join(dataDir, 'supercluster.json'),
       async stop() {
         await cluster.stop();
         rmSync(dataDir, { recursive: true, force: true });

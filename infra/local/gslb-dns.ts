@@ -150,34 +150,47 @@ export async function startGslbDns(options: GslbDnsOptions): Promise<GslbDnsServ
     send(response).catch((err: unknown) => log(`gslb dns: reply failed: ${(err as Error).message}`));
   };
 
-  const udp = dns2.createUDPServer(handle);
-  const tcp = dns2.createTCPServer(handle);
-  const listenTcp = (port: number) =>
-    new Promise<void>((resolve, reject) => {
-      tcp.once('error', reject);
-      tcp.listen(port, host);
-      tcp.once('listening', () => {
-        tcp.off('error', reject);
+  // one port for both: an ephemeral UDP port may be taken on TCP by another process; with port 0 that is retried
+  const requested = options.port ?? 0;
+  const listenBoth = async (): Promise<{ udp: ReturnType<typeof dns2.createUDPServer>; tcp: ReturnType<typeof dns2.createTCPServer>; port: number }> => {
+    const udp = dns2.createUDPServer(handle);
+    const tcp = dns2.createTCPServer(handle);
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.listen(requested, host).then(() => {
+        udp.off('error', reject);
         resolve();
-      });
+      }, reject);
+    }).catch((err: unknown) => {
+      throw new GslbDnsError(`cannot listen on ${host}:${requested}/udp: ${(err as Error).message}`, { cause: err });
     });
-  const onError = (err: Error) => log(`gslb dns: ${err.message}`);
-  await new Promise<void>((resolve, reject) => {
-    udp.once('error', reject);
-    udp.listen(options.port ?? 0, host).then(() => {
-      udp.off('error', reject);
-      resolve();
-    }, reject);
-  }).catch((err: unknown) => {
-    throw new GslbDnsError(`cannot listen on ${host}:${options.port ?? 0}/udp: ${(err as Error).message}`, { cause: err });
-  });
-  const port = udp.address().port;
-  try {
-    await listenTcp(port);
-  } catch (err) {
-    udp.close();
-    throw new GslbDnsError(`cannot listen on ${host}:${port}/tcp: ${(err as Error).message}`, { cause: err });
+    const port = udp.address().port;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(port, host);
+        tcp.once('listening', () => {
+          tcp.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      udp.close();
+      throw new GslbDnsError(`cannot listen on ${host}:${port}/tcp: ${(err as Error).message}`, { cause: err });
+    }
+    return { udp, tcp, port };
+  };
+  let bound: Awaited<ReturnType<typeof listenBoth>> | undefined;
+  for (let attempt = 1; !bound; attempt++) {
+    try {
+      bound = await listenBoth();
+    } catch (err) {
+      const inUse = (err as GslbDnsError).cause instanceof Error && ((err as GslbDnsError).cause as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      if (requested !== 0 || !inUse || attempt >= 10) throw err;
+    }
   }
+  const { udp, tcp, port } = bound;
+  const onError = (err: Error) => log(`gslb dns: ${err.message}`);
   udp.on('error', onError);
   tcp.on('error', onError);
   udp.on('requestError', onError);
