@@ -17,6 +17,7 @@ import { NORMAL_RUNLEVEL } from './health.ts';
 import type { LeaderRecordStore } from './leader.ts';
 import { leaseOverAt, type LeaderLease, type LeaseStore, type LeaseTimings } from './lease.ts';
 import { isDropped, newestDropMark, type PceDropStore } from './membership.ts';
+import { nextChangedAt } from './writer-marks.ts';
 import { REPLICATION_ONLY_RUNLEVEL } from './runlevel.ts';
 import type { RuntimeStateStore } from './runtime-state.ts';
 
@@ -136,7 +137,7 @@ export async function dropPce(deps: DropDeps, failedFqdn: string, options: { rea
 
   const already = newestDropMark(marks, failed.fqdn);
   const changed = !(already?.dropped ?? false);
-  const changedAt = changed ? Math.max(now(), (already?.changedAt ?? 0) + 1) : (already?.changedAt ?? now());
+  const changedAt = changed ? nextChangedAt(now(), already) : (already?.changedAt ?? now());
   if (changed) {
     deps.progress(`recording ${failed.fqdn} as dropped in ${survivor.region}${wasLeader ? ` (it is the leader, epoch ${leader?.epoch ?? '?'})` : ''}`);
     await deps.drops.put({ pceFqdn: failed.fqdn, dropped: true, changedAt, changedBy: deps.changedBy, wasLeader });
@@ -242,7 +243,7 @@ export async function rejoinPce(deps: RejoinDeps, fqdn: string, options: { reado
   const wasDropped = newest?.dropped ?? false;
   if (wasDropped) {
     deps.progress(`clearing ${pce.fqdn}'s drop mark in ${writer.region}`);
-    await deps.drops.put({ pceFqdn: pce.fqdn, dropped: false, changedAt: Math.max(now(), (newest?.changedAt ?? 0) + 1), changedBy: deps.changedBy, wasLeader: false });
+    await deps.drops.put({ pceFqdn: pce.fqdn, dropped: false, changedAt: nextChangedAt(now(), newest), changedBy: deps.changedBy, wasLeader: false });
   } else deps.progress(`${pce.fqdn} is not dropped (as ${writer.region} sees it)`);
 
   const gslb = await deps.switches.readFresh(pce.fqdn);

@@ -6,8 +6,10 @@
  * One writer region per item (docs/adr/0001-one-writer-region-per-item.md): the switch of PCE X is one
  * global-table item per region that wrote it (`GSLB_SWITCH#<X fqdn>` / `BY#<writer region>`), so the
  * operator can fail X over in any region that is up, X's own region down included. The switch is the
- * newest `changed_at` among X's items (docs/adr/0011-gslb-failover.md).
+ * newest `changed_at` among X's items (docs/adr/0011-gslb-failover.md; shared/supercluster/writer-marks.ts).
  */
+import { newestMark, nextChangedAt } from './writer-marks.ts';
+
 export interface GslbSwitchItem {
   readonly pceFqdn: string;
   readonly failedOver: boolean;
@@ -51,16 +53,7 @@ export class UnknownPceError extends Error {
 
 /** The item that decides: the newest `changed_at`; on a tie, failed over wins, then the lower region name (deterministic everywhere). */
 export function newestSwitchItem(items: readonly GslbSwitchItem[]): GslbSwitchItem | null {
-  let best: GslbSwitchItem | null = null;
-  for (const item of items) {
-    if (
-      best === null ||
-      item.changedAt > best.changedAt ||
-      (item.changedAt === best.changedAt && (item.failedOver !== best.failedOver ? item.failedOver : item.originRegion < best.originRegion))
-    )
-      best = item;
-  }
-  return best;
+  return newestMark(items, (item) => item.failedOver);
 }
 
 export function switchState(pceFqdn: string, items: readonly GslbSwitchItem[]): GslbSwitchState {
@@ -161,7 +154,7 @@ export class GslbSwitchService {
   async set(fqdn: string, failedOver: boolean, changedBy: string): Promise<GslbSwitchState> {
     const pce = this.requirePce(fqdn);
     const newest = newestSwitchItem(await this.deps.store.list(pce));
-    const changedAt = Math.max(this.now(), (newest?.changedAt ?? 0) + 1);
+    const changedAt = nextChangedAt(this.now(), newest);
     await this.deps.store.put({ pceFqdn: pce, failedOver, changedAt, changedBy });
     this.cache.delete(pce);
     return this.readFresh(pce);

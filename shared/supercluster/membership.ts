@@ -2,6 +2,8 @@
  * Supercluster membership: one item per PCE, written by the leader; and the drop marks of PCEs dropped
  * from it (`pce-ctl supercluster-drop`), written by the survivor that dropped them.
  */
+import { newestMark } from './writer-marks.ts';
+
 export interface PceMember {
   readonly fqdn: string;
   readonly region: string;
@@ -44,12 +46,10 @@ export interface PceDropStore {
 
 /** The mark that decides for one PCE: the newest `changedAt`; on a tie, dropped wins, then the lower region. */
 export function newestDropMark(marks: readonly PceDropMark[], pceFqdn: string): PceDropMark | null {
-  let best: PceDropMark | null = null;
-  for (const m of marks) {
-    if (m.pceFqdn !== pceFqdn) continue;
-    if (best === null || m.changedAt > best.changedAt || (m.changedAt === best.changedAt && (m.dropped !== best.dropped ? m.dropped : m.originRegion < best.originRegion))) best = m;
-  }
-  return best;
+  return newestMark(
+    marks.filter((m) => m.pceFqdn === pceFqdn),
+    (m) => m.dropped,
+  );
 }
 
 /** Whether `pceFqdn` is dropped now (never marked: a member). */
