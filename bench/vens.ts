@@ -152,21 +152,17 @@ async function pool(count: number, concurrency: number, task: (i: number) => Pro
  * pairings' compute runs that do not move a version push to no one, so "no push for a while" alone does not
  * show the pipeline idle. Null when the state file names no queues (an older `npm start`).
  */
+const queueUrls = state.pces.map((p) => p.compute_queue_url).filter((u): u is string => typeof u === 'string' && u !== '');
+const queues = queueUrls.length > 0 && state.local?.sqs ? sqsClient(state.local.sqs, state.pces[0]?.region ?? 'us-east-1') : null;
 async function computeBacklog(): Promise<number | null> {
-  const urls = state.pces.map((p) => p.compute_queue_url).filter((u): u is string => typeof u === 'string' && u !== '');
-  if (urls.length === 0 || !state.local?.sqs) return null;
-  const client = sqsClient(state.local.sqs, state.pces[0]?.region ?? 'us-east-1');
-  try {
-    const counts = await Promise.all(
-      urls.map(async (QueueUrl) => {
-        const { Attributes: a = {} } = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-        return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
-      }),
-    );
-    return counts.reduce((n, c) => n + c, 0);
-  } finally {
-    client.destroy();
-  }
+  if (!queues) return null;
+  const counts = await Promise.all(
+    queueUrls.map(async (QueueUrl) => {
+      const { Attributes: a = {} } = await queues.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+      return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+    }),
+  );
+  return counts.reduce((n, c) => n + c, 0);
 }
 
 const onlineCount = () => vens.filter((v) => v.state === 'running').length;
@@ -473,6 +469,7 @@ try {
 } finally {
   if (progressTimer) clearInterval(progressTimer);
   for (const p of pces) p.agent.destroy();
+  queues?.destroy();
 }
 
 if (stats.lost > 0) problems.push(`${stats.lost} lost agents (401)`);

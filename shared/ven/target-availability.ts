@@ -13,7 +13,7 @@ export interface PceAvailability {
   available(pceFqdn: string): Promise<boolean>;
 }
 
-/** The GSLB switch as the VEN side reads it (shared/supercluster/gslb-switch.ts). */
+/** The GSLB switch as the VEN side reads it: GslbSwitchService.read (shared/supercluster/gslb-switch.ts), which caches its reads itself. */
 export interface FailedOverReader {
   failedOver(pceFqdn: string): Promise<boolean>;
 }
@@ -29,7 +29,7 @@ export interface ReportedAvailabilityDeps {
   readonly cacheMs?: number;
 }
 
-/** How long one read of the statuses and switches serves heartbeats. */
+/** How long one read of the statuses serves heartbeats (the switch reader keeps its own cache). */
 export const AVAILABILITY_CACHE_MS = 5_000;
 
 /** A PCE whose newest STATUS is older than this many probe intervals (at least SILENT_MIN_MS) is silent. */
@@ -39,7 +39,6 @@ export const SILENT_MIN_MS = 15_000;
 export class ReportedPceAvailability implements PceAvailability {
   private readonly now: () => number;
   private cached: { at: number; writtenAt: Map<string, number> } | null = null;
-  private readonly switchCache = new Map<string, { at: number; failedOver: boolean }>();
   private pending: Promise<Map<string, number>> | null = null;
 
   constructor(private readonly deps: ReportedAvailabilityDeps) {
@@ -49,7 +48,7 @@ export class ReportedPceAvailability implements PceAvailability {
   async available(pceFqdn: string): Promise<boolean> {
     if (pceFqdn === this.deps.selfFqdn) return true;
     const now = this.now();
-    const [writtenAt, failedOver] = await Promise.all([this.reports(now), this.failedOver(pceFqdn, now)]);
+    const [writtenAt, failedOver] = await Promise.all([this.reports(now), this.failedOver(pceFqdn)]);
     if (failedOver) return false;
     const last = writtenAt.get(pceFqdn);
     const silentAfter = Math.max(SILENT_MIN_MS, SILENT_AFTER_PROBES * this.deps.probeIntervalSeconds * 1000);
@@ -70,13 +69,7 @@ export class ReportedPceAvailability implements PceAvailability {
     return this.pending;
   }
 
-  private async failedOver(pceFqdn: string, now: number): Promise<boolean> {
-    if (!this.deps.switches) return false;
-    const ttl = this.deps.cacheMs ?? AVAILABILITY_CACHE_MS;
-    const hit = this.switchCache.get(pceFqdn);
-    if (hit && now - hit.at < ttl) return hit.failedOver;
-    const failedOver = await this.deps.switches.failedOver(pceFqdn);
-    this.switchCache.set(pceFqdn, { at: this.now(), failedOver });
-    return failedOver;
+  private async failedOver(pceFqdn: string): Promise<boolean> {
+    return this.deps.switches ? this.deps.switches.failedOver(pceFqdn) : false;
   }
 }
