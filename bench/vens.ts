@@ -12,11 +12,11 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { sqsClient } from '../infra/local/clients.ts';
 import type { Agent } from 'node:http';
 import type { LocalSuperclusterState } from '../infra/local/supercluster.ts';
-import { percentile } from '../shared/runtime/stats.ts';
 import { sleep } from '../shared/runtime/sleep.ts';
 import { VEN_API_BASE, type ActivateResponseV1 } from '../shared/ven/protocol.ts';
 import { SimVen, VenStats, type PceEndpoint } from './lib/ven-client.ts';
 import { errorToken, httpJson, keepAliveAgent, NetworkError } from './lib/ven-http.ts';
+import { latencySummary } from './lib/latency.ts';
 import { runFailoverDrill } from './lib/ven-drill.ts';
 import { GslbResolver } from './lib/ven-gslb.ts';
 import { SIMULATOR_NAME, SimulatorSetup } from './lib/ven-setup.ts';
@@ -42,10 +42,7 @@ const log = (msg: string): void => {
   if (!opts.quiet) process.stderr.write(`[vens ${elapsed()}s] ${msg}\n`);
 };
 const ms = (x: number) => Math.round(x);
-const summary = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { p50_ms: ms(percentile(s, 0.5)), p99_ms: ms(percentile(s, 0.99)), max_ms: ms(s.at(-1) ?? NaN) };
-};
+const summary = latencySummary;
 
 // ------------------------------------------------------------------------------------------ state, fds
 

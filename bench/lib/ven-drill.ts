@@ -13,8 +13,8 @@
  * The commands run as a person runs them (child processes of pce-ctl against the state file).
  */
 import { spawn } from 'node:child_process';
-import { percentile } from '../../shared/runtime/stats.ts';
 import { sleep } from '../../shared/runtime/sleep.ts';
+import { latencySummary } from './latency.ts';
 import type { SimVen, PceEndpoint } from './ven-client.ts';
 
 export interface DrillContext {
@@ -45,11 +45,7 @@ export function pceCtl(ctx: Pick<DrillContext, 'state' | 'config'>, args: readon
 }
 
 const ms = (x: number) => Math.round(x);
-function summary(xs: readonly number[]): { p50_ms: number | null; p99_ms: number | null; max_ms: number | null } {
-  if (xs.length === 0) return { p50_ms: null, p99_ms: null, max_ms: null };
-  const s = [...xs].sort((a, b) => a - b);
-  return { p50_ms: ms(percentile(s, 0.5)), p99_ms: ms(percentile(s, 0.99)), max_ms: ms(s.at(-1) ?? NaN) };
-}
+const summary = latencySummary;
 
 /** Waits until `done(v)` holds for every VEN (or the timeout); returns each VEN's first time it held, from `from`. */
 async function timeEach(vens: readonly SimVen[], done: (v: SimVen) => boolean, from: number, timeoutMs: number): Promise<{ times: number[]; missing: number }> {
