@@ -308,6 +308,7 @@ try {
         const requested = performance.now();
         const provisioned = await setup.provision(ruleSetHref, `VEN simulator ${runId}: rule to ${change}`);
         const at201 = performance.now();
+        const provisionedAt = new Date().toISOString();
         policyVersion = provisioned.version;
         log(`provision ${round}/${opts.provisions}: version ${provisioned.version} (rule to ${change}) in ${ms(at201 - requested)} ms: waiting for ${running.length} VENs to apply it`);
         const applied = (v: SimVen) => v.watchHit !== null && v.watchHit.version >= provisioned.version && (v.held?.version ?? 0) >= provisioned.version;
@@ -323,7 +324,7 @@ try {
         const roundVia = { push: done.filter((v) => v.watchHit?.via === 'push').length, fetch: done.filter((v) => v.watchHit?.via === 'fetch').length };
         via.push += roundVia.push;
         via.fetch += roundVia.fetch;
-        rounds.push({ version: provisioned.version, change, post_ms: ms(at201 - requested), workloads_affected: provisioned.workloadsAffected, vens_converged: done.length, vens_not_converged: notConverged, ...(done.length > 0 ? lat : {}), converged_via: roundVia });
+        rounds.push({ version: provisioned.version, change, provisioned_at: provisionedAt, post_ms: ms(at201 - requested), workloads_affected: provisioned.workloadsAffected, vens_converged: done.length, vens_not_converged: notConverged, ...(done.length > 0 ? lat : {}), converged_via: roundVia });
         if (notConverged > 0) problems.push(`${notConverged} VENs did not apply version ${provisioned.version}`);
         log(`version ${provisioned.version}: ${done.length}/${running.length} VENs applied it; p50 ${lat.p50_ms} ms, p99 ${lat.p99_ms} ms, max ${lat.max_ms} ms`);
         // the next provision once this one's pushes are over

@@ -20,7 +20,7 @@ const deps = {
   selfFqdn: pce.runtime.pce.fqdn,
   lags: pce.lags,
   queue,
-  workloads: pce.workloadStore,
+  managedHere: () => pce.agentCount.get(),
   recognise: { activePolicy: parseActivePolicyPointer, workload: workloadItemOf },
   vens: pce.vens.streamReactions,
   logger: pce.logger,

@@ -141,6 +141,10 @@ export async function startVenChannelServer(options: VenChannelServerOptions): P
   const limits = { ...VEN_CHANNEL_LIMITS, ...options.limits };
   const onError = options.onError ?? ((message: string, error: unknown) => console.error(`[${options.functionName}] ${message}:`, error instanceof Error ? error.message : error));
   const connections = new Map<string, Connection>();
+  // connectedAt orders an agent's connections (the newest opened is its channel): a burst of handshakes
+  // taken from the accept queue in one millisecond must not tie, so it is strictly increasing here
+  let lastOpenedAt = 0;
+  const openedAt = () => (lastOpenedAt = Math.max(Date.now(), lastOpenedAt + 1));
   const inFlight = new Set<Promise<unknown>>();
   let closing = false;
 
@@ -204,7 +208,7 @@ export async function startVenChannelServer(options: VenChannelServerOptions): P
     const target = stagePath(req.url, stage);
     if (closing || target.path !== '/') return refuseUpgrade(socket, 403, JSON.stringify({ message: 'Forbidden' }));
     const { headers, multiValueHeaders } = headersOf(req);
-    const connection = { id: newConnectionId(), connectedAt: Date.now(), sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: req.headers['user-agent'] ?? '' };
+    const connection = { id: newConnectionId(), connectedAt: openedAt(), sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: req.headers['user-agent'] ?? '' };
     const query = Object.fromEntries(target.query);
     const event: WebSocketLambdaEvent = {
       requestContext: baseContext('$connect', 'CONNECT', connection),
@@ -217,13 +221,24 @@ export async function startVenChannelServer(options: VenChannelServerOptions): P
       .then((result) => {
         const { status, body, headers: resultHeaders } = statusOf(result);
         if (status < 200 || status > 299) return refuseUpgrade(socket, status, body, resultHeaders);
+        // the VEN left while $connect ran (a handshake it gave up on): API Gateway tells the handler the
+        // connection is gone. ws also drops a socket it can no longer upgrade (half-closed by the VEN)
+        // without calling back, so the socket's own close is what tells: without that $disconnect the
+        // stored connection would outlive it.
+        let accepted = false;
+        const gone = () => {
+          if (!accepted && !closing) invoke(disconnectEvent(connection, 1006, 'Connection closed before the handshake completed')).catch((err: unknown) => onError('$disconnect integration error', err));
+        };
         if (closing || socket.destroyed) {
           socket.destroy();
-          // the VEN left while $connect ran: API Gateway tells the handler the connection is gone
-          if (!closing) invoke(disconnectEvent(connection, 1006, 'Connection closed before the handshake completed')).catch((err: unknown) => onError('$disconnect integration error', err));
-          return;
+          return gone();
         }
-        wss.handleUpgrade(req, socket, head, (ws) => accept(connection, ws));
+        socket.once('close', gone);
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          accepted = true;
+          socket.off('close', gone);
+          accept(connection, ws);
+        });
       })
       .catch((err: unknown) => {
         onError('$connect integration error', err);

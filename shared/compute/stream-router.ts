@@ -8,7 +8,7 @@ import { STATUS_PARTITION } from '../storage/keys.ts';
 import type { ReplicationLagStore } from '../supercluster/health.ts';
 import { recordProbeArrival } from '../supercluster/probe.ts';
 import { WORKLOADS_PER_CHANGE_JOB, WORKLOADS_PER_SLICE, type ComputeJobV1 } from './jobs.ts';
-import type { ComputeQueue, WorkloadFactsSource } from './ports.ts';
+import type { ComputeQueue } from './ports.ts';
 
 export type Item = Record<string, unknown>;
 
@@ -29,7 +29,13 @@ export interface StreamRouterDeps {
   readonly selfFqdn: string;
   readonly lags: ReplicationLagStore;
   readonly queue: ComputeQueue;
-  readonly workloads: WorkloadFactsSource;
+  /**
+   * how many workloads this PCE manages (its VEN count, one item in its local table), for the number
+   * of slices a provision fans out into. Reading the org's workloads to count them would cost a whole
+   * listing before every provision's first job; a count that is off only changes how the work is cut
+   * (every slice of one fan-out uses the same number, so together they still cover every workload).
+   */
+  readonly managedHere: () => Promise<number>;
   readonly recognise: ItemRecognisers;
   readonly now: () => number;
   /** what managed-workload changes mean for this PCE's VENs (reassign and unpaired pushes, clean-up after a take-over) */
@@ -75,8 +81,8 @@ export async function routeChanges(records: readonly ChangeRecord[], deps: Strea
   const jobs: ComputeJobV1[] = [];
   const requestedAt = deps.now();
   try {
+    const managed = provisions.size > 0 ? await deps.managedHere() : 0;
     for (const [orgId, version] of provisions) {
-      const managed = (await deps.workloads.listFacts(orgId)).filter((w) => w.managingPceFqdn === deps.selfFqdn).length;
       const slices = Math.max(1, Math.ceil(managed / WORKLOADS_PER_SLICE));
       for (let slice = 0; slice < slices; slice++) jobs.push({ version: 1, kind: 'recompute_all', org_id: orgId, policy_version: version, slice, slices, requested_at: requestedAt });
     }

@@ -25,6 +25,11 @@ export const VEN_CHANNEL_LIMITS = {
   pingIntervalSeconds: 9 * 60,
   /** the largest message API Gateway carries (128 KB; billed in 32 KB units) */
   maxMessageBytes: 128 * 1024,
+  /**
+   * how long a connection may be stored before it can be posted to: `$connect` stores it, but API Gateway
+   * answers 410 to PostToConnection until the `$connect` integration has returned (29 s at most)
+   */
+  connectWindowSeconds: 30,
 } as const;
 
 /** What a VEN may send over its channel (VEN -> PCE), version 1: only `ping` today. */

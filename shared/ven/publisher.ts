@@ -12,6 +12,13 @@
  * `published` never throws (the run's output is stored; failing the job would only recompute it): a VEN
  * whose channel is gone is forgotten, any other failure is counted and reported to `onError`. Nothing is
  * pushed while the PCE is in listen-only mode.
+ *
+ * A connection younger than the connect window is never forgotten on a 410: `$connect` stores it before
+ * API Gateway lets anybody post to it, so its 410 may mean "not open yet". Forgetting it then would leave
+ * a VEN with an open channel that its PCE no longer lists: no push would reach it again until it
+ * reconnected (seen under pairing storms). A VEN learns what it missed meanwhile from the heartbeat it
+ * sends once its channel is open; a connection that really is gone is forgotten by its `$disconnect`,
+ * by a later push, or by its TTL.
  */
 import { toVenRules, type CompiledPolicy } from '../policy/compiled.ts';
 import { VEN_CHANNEL_LIMITS } from './channel-service.ts';
@@ -29,6 +36,8 @@ export interface VenPolicyPublisherDeps {
   readonly concurrency?: number;
   /** what each publication did (for the logs) */
   readonly onPublished?: (outcome: PublishOutcome, publication: PolicyPublication) => void;
+  /** @default Date.now (for the connect window) */
+  readonly now?: () => number;
   /** a failure that was swallowed (one VEN's push, or the listing itself) */
   readonly onError?: (error: unknown, context: { readonly agentId?: string; readonly connectionId?: string; readonly stage: 'list' | 'push' | 'forget' }) => void;
 }
@@ -143,12 +152,13 @@ export class VenPolicyPublisher implements PolicyPublisher {
   }
 }
 
-type ChannelDeps = Pick<VenPolicyPublisherDeps, 'connections' | 'channel' | 'onError'>;
+type ChannelDeps = Pick<VenPolicyPublisherDeps, 'connections' | 'channel' | 'onError' | 'now'>;
 
-/** Sends; a channel that is gone is forgotten (a failure to forget is reported, not thrown: the item expires). */
+/** Sends; a channel that is gone is forgotten once it is past the connect window (a failure to forget is reported, not thrown: the item expires). */
 async function deliver(deps: ChannelDeps, connection: VenConnection, message: VenPushV1): Promise<'sent' | 'gone'> {
   const outcome = await deps.channel.send(connection.connectionId, message);
-  if (outcome === 'gone') {
+  const connecting = (deps.now ?? Date.now)() - connection.connectedAt < VEN_CHANNEL_LIMITS.connectWindowSeconds * 1000;
+  if (outcome === 'gone' && !connecting) {
     await deps.connections.remove(connection.connectionId).catch((error: unknown) => deps.onError?.(error, { agentId: connection.agentId, connectionId: connection.connectionId, stage: 'forget' }));
   }
   return outcome;

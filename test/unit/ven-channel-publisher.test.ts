@@ -115,6 +115,23 @@ describe('VenPolicyPublisher', () => {
     expect(errors).toEqual([{ agentId: 'agent-2', connectionId: 'conn-2=', stage: 'push' }]);
   });
 
+  it('keeps a connection whose 410 came inside the connect window: $connect stores it before it can be posted to', async () => {
+    const now = 1_000_000;
+    const young = connection(1, { connectedAt: now - (VEN_CHANNEL_LIMITS.connectWindowSeconds * 1000 - 1) });
+    const old = connection(2, { connectedAt: now - VEN_CHANNEL_LIMITS.connectWindowSeconds * 1000 });
+    await connections.put(young);
+    await connections.put(old);
+    channel.gone.add('conn-1=');
+    channel.gone.add('conn-2=');
+    const policies = new Map([1, 2].map((n) => [`w${n}`, compiledPolicy(`w${n}`, 2)]));
+    const outcome = await new VenPolicyPublisher({ connections, channel, listenOnly, now: () => now }).publish(publication(policies));
+    expect(outcome).toEqual({ targeted: 2, sent: 0, gone: 2, failed: 0 });
+    // the young one is still listed: its next push reaches it once it is open
+    expect((await connections.list()).map((c) => c.connectionId)).toEqual(['conn-1=']);
+    channel.gone.clear();
+    expect(await new VenPolicyPublisher({ connections, channel, listenOnly, now: () => now + 1_000 }).publish(publication(policies))).toMatchObject({ sent: 1, gone: 0 });
+  });
+
   it('pushes nothing while the PCE is in listen-only mode', async () => {
     await connect(1);
     await listenOnly.enable(5);

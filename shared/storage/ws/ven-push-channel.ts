@@ -74,7 +74,9 @@ export class ApiGatewayVenPushChannel implements VenPushChannel {
     const { config } = client;
     this.signer = new SignatureV4({ credentials: config.credentials, region: config.region, service: 'execute-api', sha256: config.sha256, uriEscapePath: true });
     const agent = { keepAlive: true, maxSockets: PUSH_SOCKETS };
-    this.http = new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 3_000, httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) });
+    // a connect timeout past the first SYN retransmit (1 s): under a handshake storm the gateway's accept
+    // queue can be full for a moment, and a push given up after 1 s waits a heartbeat interval
+    this.http = new NodeHttpHandler({ connectionTimeout: 2_500, requestTimeout: 3_000, httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) });
   }
 
   async send(connectionId: string, message: VenPushV1): Promise<'sent' | 'gone'> {

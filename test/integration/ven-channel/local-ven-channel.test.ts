@@ -4,6 +4,7 @@
  * agent tokens stored through DynamoDbAgentCredentialStore, and pushes through ApiGatewayVenPushChannel
  * (the SDK's ApiGatewayManagementApiClient) against the twin's management API.
  */
+import { connect as tcpConnect } from 'node:net';
 import { GetConnectionCommand, type ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -202,8 +203,8 @@ describe('VEN push channel on the local cloud', () => {
         vens.set(n, opened(await open(server.url, tokens.get(agentId(n)))));
       }),
     );
-    // one VEN drops without its $disconnect being seen yet: simulate by a stored connection id no gateway knows
-    await connections.put({ connectionId: 'NoSuchConnection=', agentId: agentId(130), orgId: 1, workloadId: 'w130', connectedAt: Date.now() });
+    // one VEN dropped a while ago without its $disconnect being seen: a stored connection id no gateway knows
+    await connections.put({ connectionId: 'NoSuchConnection=', agentId: agentId(130), orgId: 1, workloadId: 'w130', connectedAt: Date.now() - 60_000 });
     const policies = new Map(Array.from({ length: 111 }, (_, i) => [`w${20 + i}`, compiledPolicy(`w${20 + i}`, 12)]));
     const publisher = new VenPolicyPublisher({ connections, channel: push, listenOnly: new DynamoDbListenOnlyStore(storage.client, localTableName(config, REGION)) });
     const started = Date.now();
@@ -216,6 +217,16 @@ describe('VEN push channel on the local cloud', () => {
     expect(vens.get(21)?.messages[0]).not.toHaveProperty('rules');
     expect(await connections.byAgent(agentId(130))).toBeNull();
     await Promise.all([...vens.values()].map(async (v) => { v.ws.close(); await v.closed; }));
+  });
+
+  it('keeps a connection that answers 410 while its $connect may still run (it is stored before the gateway opens it)', async () => {
+    await connections.put({ connectionId: 'NotOpenYet=', agentId: agentId(131), orgId: 1, workloadId: 'w131', connectedAt: Date.now() });
+    const publisher = new VenPolicyPublisher({ connections, channel: push, listenOnly: new DynamoDbListenOnlyStore(storage.client, localTableName(config, REGION)) });
+    const policies = new Map([['w131', compiledPolicy('w131', 13)]]);
+    const outcome = await publisher.publish({ orgId: 1, policyVersion: 13, policyOf: (w) => policies.get(w) ?? null, rulesChanged: new Set(), changedIpSets: new Map(), everything: false });
+    expect(outcome).toEqual({ targeted: 1, sent: 0, gone: 1, failed: 0 });
+    expect(await connections.byAgent(agentId(131))).toMatchObject({ connectionId: 'NotOpenYet=' });
+    await connections.remove('NotOpenYet=');
   });
 
   it('keeps the listen-only mode of the PCE in its local table', async () => {
@@ -245,6 +256,44 @@ describe('VEN push channel on the local cloud', () => {
       expect(await pinging.closed).toBe(1006);
     } finally {
       await strict.close();
+    }
+  });
+  it('sends $disconnect for a handshake the VEN gave up on while $connect ran, even one the WebSocket library drops unanswered', async () => {
+    const credentials = new DynamoDbAgentCredentialStore(storage.client, storage.table, REGION);
+    const handler = createVenChannelHandler({ channel: new VenChannelService({ authenticator: new VenAuthenticator(credentials), connections }), logger: silent });
+    const seen: WebSocketLambdaEvent[] = [];
+    const slow = await startVenChannelServer({
+      host: '127.0.0.1',
+      port: 0,
+      domainName: 'pce-us.sc.example.com',
+      functionName: 'ven-channel',
+      region: REGION,
+      handler: async (event) => {
+        seen.push(event);
+        const result = await handler(event);
+        if (event.requestContext.routeKey === '$connect') await sleep(300);
+        return result;
+      },
+    });
+    try {
+      const { port } = new URL(slow.url);
+      for (const [n, leave] of [[8, 'end'], [9, 'destroy']] as const) {
+        // a raw upgrade request, then the VEN goes: half-closed (end) or gone (destroy) while $connect runs
+        const socket = tcpConnect(Number(port), '127.0.0.1');
+        await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+        socket.on('error', () => undefined);
+        socket.write(
+          [`GET /${VEN_CHANNEL_STAGE} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13', `Sec-WebSocket-Key: ${Buffer.from(`key-${n}-0123456`).toString('base64')}`, `Authorization: Bearer ${tokens.get(agentId(n)) ?? ''}`, '', ''].join('\r\n'),
+        );
+        await eventually(`agent ${n} stored by $connect`, async () => ((await connections.byAgent(agentId(n))) ? true : undefined));
+        if (leave === 'end') socket.end();
+        else socket.destroy();
+        await eventually(`$disconnect for agent ${n}`, async () => ((await connections.byAgent(agentId(n))) === null ? true : undefined));
+      }
+      expect(seen.filter((e) => e.requestContext.routeKey === '$disconnect')).toHaveLength(2);
+      expect(slow.size).toBe(0);
+    } finally {
+      await slow.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ComputeJobV1 } from '../../../shared/compute/jobs.ts';
 import { WORKLOADS_PER_SLICE, parseComputeJob, sliceOf } from '../../../shared/compute/jobs.ts';
-import type { ComputeQueue, ManagedWorkloadFacts } from '../../../shared/compute/ports.ts';
+import type { ComputeQueue } from '../../../shared/compute/ports.ts';
 import { routeChanges, type ChangeRecord, type Item } from '../../../shared/compute/stream-router.ts';
 import { FakeLagStore } from '../../helpers/fakes.ts';
 
@@ -22,17 +22,13 @@ const recognise = {
   workload: (item: Item) => (item.pk === 'ORG#1#WORKLOADS' ? { orgId: 1, workloadId: String(item.sk).split('#')[0] ?? '' } : null),
 };
 
-function facts(n: number, fqdn: string): ManagedWorkloadFacts[] {
-  return Array.from({ length: n }, (_, i) => ({ id: `w${i}`, labels: [], ips: [], enforcementMode: 'full', managingPceFqdn: fqdn }));
-}
-
 function deps(queue: FakeQueue, managed: number) {
   return {
     selfRegion: 'eu-west-1',
     selfFqdn: 'eu.example.com',
     lags: new FakeLagStore(),
     queue,
-    workloads: { listFacts: async () => [...facts(managed, 'eu.example.com'), ...facts(10, 'us.example.com').map((f) => ({ ...f, id: `us-${f.id}` }))] },
+    managedHere: async () => managed,
     recognise,
     now: () => 1000,
   };
@@ -41,7 +37,7 @@ function deps(queue: FakeQueue, managed: number) {
 const put = (item: Item): ChangeRecord => ({ eventName: 'MODIFY', newItem: item, oldItem: item });
 
 describe('stream router', () => {
-  it('fans a provision out into slices of the workloads this PCE manages, newest version only', async () => {
+  it('fans a provision out into slices of the workloads this PCE manages (its VEN count), newest version only', async () => {
     const queue = new FakeQueue();
     const failed = await routeChanges([put({ pk: 'ORG#1#POLICY', sk: 'ACTIVE', version: 3 }), put({ pk: 'ORG#1#POLICY', sk: 'ACTIVE', version: 4 })], deps(queue, WORKLOADS_PER_SLICE * 2 + 1));
     expect(failed).toBe(-1);
