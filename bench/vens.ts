@@ -486,6 +486,7 @@ Object.assign(result, {
   lost_agents: stats.lost,
   channel_connects: stats.channelConnects,
   channel_errors: stats.channelErrors,
+  channel_repairs: stats.channelRepairs,
   policy_fetches: { full: stats.policyFull, delta: stats.policyDelta, not_computed_retries: stats.policyNotComputed, raced_with_push: stats.policyRaced, errors: stats.policyErrors },
   verify_errors: stats.verifyErrors,
   protocol_notes: stats.protocolNotes,

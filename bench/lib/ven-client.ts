@@ -22,6 +22,13 @@ import type { GslbResolver } from './ven-gslb.ts';
 export const CHANNEL_PING_MS = 9 * 60 * 1000;
 /** How long the channel's opening handshake may take (the PCE authenticates the token in `$connect`). */
 export const CHANNEL_HANDSHAKE_TIMEOUT_MS = 30_000;
+/**
+ * A channel open this long whose VEN learns of a newer policy from a heartbeat, and is not pushed it within
+ * CHANNEL_DEAF_GRACE_MS, is reopened: its PCE may have lost track of the connection (docs/ven-protocol.md).
+ * Younger channels may simply have opened after the push (the VEN heartbeats on open for that).
+ */
+export const CHANNEL_DEAF_MIN_AGE_MS = 30_000;
+export const CHANNEL_DEAF_GRACE_MS = 5_000;
 /** Reconnect backoff of the channel: full jitter over 1 s, 2 s, 4 s ... up to a minute. */
 export const CHANNEL_BACKOFF_MIN_MS = 1_000;
 export const CHANNEL_BACKOFF_MAX_MS = 60_000;
@@ -64,6 +71,8 @@ export class VenStats {
   appliedViaFetch = 0;
   channelConnects = 0;
   channelErrors = 0;
+  /** channels reopened because a heartbeat named policy no push brought */
+  channelRepairs = 0;
   channelOpen = 0;
   flowsSent = 0;
   flowErrors = 0;
@@ -147,6 +156,10 @@ export class SimVen {
   private intervalMs: number;
   private ws: WebSocket | null = null;
   private wsLastSent = 0;
+  private wsOpenedAt = 0;
+  /** the newest policy version a push named */
+  private pushedVersion = 0;
+  private deafTimer: NodeJS.Timeout | null = null;
   private wsBackoffMs = CHANNEL_BACKOFF_MIN_MS;
   private wsTimer: NodeJS.Timeout | null = null;
   private fetching = false;
@@ -218,8 +231,8 @@ export class SimVen {
 
   private halt(state: VenState): void {
     this.state = state;
-    for (const t of [this.timer, this.wsTimer, this.fetchTimer]) if (t) clearTimeout(t);
-    this.timer = this.wsTimer = this.fetchTimer = null;
+    for (const t of [this.timer, this.wsTimer, this.fetchTimer, this.deafTimer]) if (t) clearTimeout(t);
+    this.timer = this.wsTimer = this.fetchTimer = this.deafTimer = null;
     const ws = this.ws;
     this.ws = null;
     if (ws) {
@@ -286,12 +299,31 @@ export class SimVen {
       return;
     }
     this.expect({ policyVersion: hb.policy_version, rulesHash: hb.rules_hash });
-    if (!hb.listen_only && (this.held === null || needsFetch(this.held, this.expected ?? { policyVersion: null, rulesHash: null }))) void this.fetchPolicy();
+    if (!hb.listen_only && (this.held === null || needsFetch(this.held, this.expected ?? { policyVersion: null, rulesHash: null }))) {
+      void this.fetchPolicy();
+      if (hb.policy_version !== null) this.watchForDeafChannel(hb.policy_version);
+    }
     if (this.ctx.flowsEvery > 0 && this.held && --this.flowsIn <= 0) {
       this.flowsIn = this.ctx.flowsEvery;
       void this.reportFlows();
     }
     this.schedule(jittered(this.intervalMs, this.random));
+  }
+
+  /**
+   * The heartbeat named a policy version this VEN holds nothing of: its push should be on the way. If none
+   * naming that version arrives within the grace, the channel is reopened (the reconnect heartbeats too).
+   */
+  private watchForDeafChannel(version: number): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN || this.deafTimer || version <= this.pushedVersion) return;
+    if (Date.now() - this.wsOpenedAt < CHANNEL_DEAF_MIN_AGE_MS) return;
+    this.deafTimer = setTimeout(() => {
+      this.deafTimer = null;
+      if (this.state !== 'running' || this.ws !== ws || ws.readyState !== WebSocket.OPEN || this.pushedVersion >= version) return;
+      this.ctx.stats.channelRepairs++;
+      ws.close(1000, 'no push for a policy the heartbeat named');
+    }, CHANNEL_DEAF_GRACE_MS);
   }
 
   private expect(next: { policyVersion: number | null; rulesHash: string | null }): void {
@@ -415,7 +447,7 @@ export class SimVen {
     ws.on('open', () => {
       opened = true;
       this.wsBackoffMs = CHANNEL_BACKOFF_MIN_MS;
-      this.wsLastSent = Date.now();
+      this.wsLastSent = this.wsOpenedAt = Date.now();
       this.ctx.stats.channelConnects++;
       this.ctx.stats.channelOpen++;
       then?.();
@@ -478,6 +510,7 @@ export class SimVen {
     stats.lastPushAt = performance.now();
     switch (push.type) {
       case 'policy': {
+        this.pushedVersion = Math.max(this.pushedVersion, push.policy_version);
         this.expect({ policyVersion: push.policy_version, rulesHash: push.rules_hash });
         try {
           const outcome = applyPolicyPush(this.held, push);
