@@ -63,6 +63,13 @@ describe('VEN push channel on the local cloud', () => {
 
   const agentId = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
+  /** The channel's handler over this suite's stores, behind a local twin; `wrap` sees every event. */
+  const startTwin = (wrap: (event: WebSocketLambdaEvent, handle: (e: WebSocketLambdaEvent) => ReturnType<ReturnType<typeof createVenChannelHandler>>) => ReturnType<ReturnType<typeof createVenChannelHandler>>, limits?: { idleTimeoutSeconds: number }) => {
+    const credentials = new DynamoDbAgentCredentialStore(storage.client, storage.table, REGION);
+    const handler = createVenChannelHandler({ channel: new VenChannelService({ authenticator: new VenAuthenticator(credentials), connections }), logger: silent });
+    return startVenChannelServer({ host: '127.0.0.1', port: 0, domainName: 'pce-us.sc.example.com', functionName: 'ven-channel', region: REGION, handler: (event) => wrap(event, handler), ...(limits ? { limits } : {}) });
+  };
+
   beforeAll(async () => {
     storage = await startLeaderStorage(config, REGION);
     const credentials = new DynamoDbAgentCredentialStore(storage.client, storage.table, REGION);
@@ -240,9 +247,7 @@ describe('VEN push channel on the local cloud', () => {
   });
 
   it("applies API Gateway's idle timeout, and closes promptly with connections open", async () => {
-    const credentials = new DynamoDbAgentCredentialStore(storage.client, storage.table, REGION);
-    const handler = createVenChannelHandler({ channel: new VenChannelService({ authenticator: new VenAuthenticator(credentials), connections }), logger: silent });
-    const strict = await startVenChannelServer({ host: '127.0.0.1', port: 0, domainName: 'pce-us.sc.example.com', functionName: 'ven-channel', region: REGION, handler, limits: { idleTimeoutSeconds: 0.4 } });
+    const strict = await startTwin((event, handle) => handle(event), { idleTimeoutSeconds: 0.4 });
     try {
       const idle = opened(await open(strict.url, tokens.get(agentId(6))));
       const pinging = opened(await open(strict.url, tokens.get(agentId(7))));
@@ -259,21 +264,12 @@ describe('VEN push channel on the local cloud', () => {
     }
   });
   it('sends $disconnect for a handshake the VEN gave up on while $connect ran, even one the WebSocket library drops unanswered', async () => {
-    const credentials = new DynamoDbAgentCredentialStore(storage.client, storage.table, REGION);
-    const handler = createVenChannelHandler({ channel: new VenChannelService({ authenticator: new VenAuthenticator(credentials), connections }), logger: silent });
     const seen: WebSocketLambdaEvent[] = [];
-    const slow = await startVenChannelServer({
-      host: '127.0.0.1',
-      port: 0,
-      domainName: 'pce-us.sc.example.com',
-      functionName: 'ven-channel',
-      region: REGION,
-      handler: async (event) => {
-        seen.push(event);
-        const result = await handler(event);
-        if (event.requestContext.routeKey === '$connect') await sleep(300);
-        return result;
-      },
+    const slow = await startTwin(async (event, handle) => {
+      seen.push(event);
+      const result = await handle(event);
+      if (event.requestContext.routeKey === '$connect') await sleep(300);
+      return result;
     });
     try {
       const { port } = new URL(slow.url);
