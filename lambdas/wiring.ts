@@ -6,6 +6,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { AuditTrail } from '../shared/audit/audit-trail.ts';
 import { RateLimiter } from '../shared/auth/rate-limit.ts';
 import { CompiledPolicyView } from '../shared/compute/policy-view.ts';
 import { countWorkloadsAffected } from '../shared/compute/workloads-affected.ts';
@@ -117,6 +118,8 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     apiKeys: global.apiKeys,
     /** per API key, per PCE: counters in this PCE's local table; null when the config turns the limit off (0) */
     rateLimit: runtime.config.api_rate_limit_per_minute > 0 ? new RateLimiter({ counter: local.requestCounters, limitPerMinute: runtime.config.api_rate_limit_per_minute }) : null,
+    /** the audit trail: this PCE's events in the global table, every PCE's events read back */
+    audit: new AuditTrail({ store: global.auditEvents, pceFqdn: runtime.pce.fqdn, region, regions: runtime.config.pces.map((p) => p.region), defaultOrgId: runtime.config.org_id }),
     membership: global.membership,
     directory: global.directory,
     labels: new LabelService({ labels: labelStore, leader, usesOf: labelUses }),

@@ -23,6 +23,7 @@ import type { SuperclusterService } from '../../shared/supercluster/supercluster
 import type { WorkloadService } from '../../shared/workloads/workload-service.ts';
 import type { ApiContext, HttpEvent, HttpResult } from './http.ts';
 import { apiKeyAuth } from './middleware/authenticate.ts';
+import { authorize } from './middleware/authorize.ts';
 import { compressResponses } from './middleware/compress.ts';
 import { illumioErrors } from './middleware/error-handler.ts';
 import { leaderGate } from './middleware/leader-gate.ts';
@@ -41,6 +42,9 @@ import type { CompiledPolicyStore } from '../../shared/compute/ports.ts';
 import { settingsRoutes } from './routes/settings.ts';
 import { PUBLIC_PATHS, superclusterRoutes } from './routes/supercluster.ts';
 import { workloadRoutes } from './routes/workloads.ts';
+import { auditTrail } from './middleware/audit-trail.ts';
+import { eventRoutes } from './routes/events.ts';
+import type { AuditTrail } from '../../shared/audit/audit-trail.ts';
 
 export interface ApiDeps {
   readonly logger: Logger;
@@ -68,6 +72,8 @@ export interface ApiDeps {
   readonly gslb?: { readonly switches: GslbSwitchService; readonly pceFqdn: string };
   /** this PCE's runlevel: below 5 the runlevel gate answers what it does not serve 503 (optional only so that API tests of other areas need not build it) */
   readonly runlevel?: { readonly view: Pick<RunlevelView, 'current'>; readonly pceFqdn: string };
+  /** the audit trail: records accepted writes and refused requests, serves /orgs/{org}/events (optional only so that API tests of other areas need not build it) */
+  readonly audit?: AuditTrail;
 }
 
 function routePattern(path: string): RegExp {
@@ -76,7 +82,7 @@ function routePattern(path: string): RegExp {
 
 /** Every route the API serves with these dependencies (optional areas only when their dependencies are given). */
 export function apiRoutes(deps: ApiDeps): ApiRoute[] {
-  return [...superclusterRoutes(deps), ...labelRoutes(deps.labels), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...(deps.vens ? [...venProtocolRoutes(deps.vens.protocol), ...venRoutes({ vens: deps.vens.admin, jobs: deps.jobs })] : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.settings ? settingsRoutes(deps.settings) : []), ...(deps.pairingProfiles && deps.pairing ? pairingRoutes({ profiles: deps.pairingProfiles, keys: deps.pairing }) : []), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, pceFqdn: deps.compiled.pceFqdn }) : []), ...(deps.gslb ? gslbRoutes(deps.gslb) : [])];
+  return [...superclusterRoutes(deps), ...labelRoutes(deps.labels), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...(deps.vens ? [...venProtocolRoutes(deps.vens.protocol), ...venRoutes({ vens: deps.vens.admin, jobs: deps.jobs })] : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.settings ? settingsRoutes(deps.settings) : []), ...(deps.pairingProfiles && deps.pairing ? pairingRoutes({ profiles: deps.pairingProfiles, keys: deps.pairing }) : []), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, pceFqdn: deps.compiled.pceFqdn }) : []), ...(deps.gslb ? gslbRoutes(deps.gslb) : []), ...(deps.audit ? eventRoutes(deps.audit) : [])];
 }
 
 export function createApiHandler(deps: ApiDeps) {
@@ -94,7 +100,9 @@ export function createApiHandler(deps: ApiDeps) {
   });
 
   return middy<HttpEvent, HttpResult, Error, ApiContext>()
-    // first in, so its after/onError run last, on the final response (error bodies included)
+    // outermost: its after/onError run last, on the final status and body (docs/security.md, Audit trail)
+    .use(deps.audit ? [auditTrail(deps.audit, deps.logger)] : [])
+    // next, so its after/onError run on the final response (error bodies included), just before the audit trail's
     .use(compressResponses())
     .use(illumioErrors(deps.logger))
     .use(apiKeyAuth(deps.apiKeys, (path) => PUBLIC_PATHS.has(path.replace(/\/$/, '')) || isGslbSwitchPath(path), deps.vens?.protocol))
@@ -102,5 +110,7 @@ export function createApiHandler(deps: ApiDeps) {
     .use(deps.rateLimit ? [rateLimit(deps.rateLimit, deps.logger)] : [])
     .use(deps.runlevel ? [runlevelGate(deps.runlevel.view, deps.runlevel.pceFqdn)] : [])
     .use(leaderGate(deps.leader))
+    // RBAC from the declared table (shared/auth/permissions.ts), after the leader gate so members keep their 403 naming the leader
+    .use(authorize(deps.leader, (method, path) => patterns.some((p) => p.method === method && p.pattern.test(path))))
     .handler((event, context) => router(event, context, { signal: new AbortController().signal }) as Promise<HttpResult>);
 }

@@ -4,6 +4,7 @@
  * not brute-forceable and keeps the per-request check cheap (see docs/adr/0004-api-key-hashing.md).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Role } from './permissions.ts';
 
 export interface ApiKeyRecord {
   readonly authUsername: string;
@@ -12,6 +13,10 @@ export interface ApiKeyRecord {
   readonly userId: number;
   readonly orgId: number;
   readonly createdAt: number;
+  /** RBAC role; absent on keys from before RBAC: those act as owner (back-compat, the bootstrap key) */
+  readonly role?: Role;
+  /** label hrefs limiting a scopable role; absent or empty = global */
+  readonly scope?: readonly string[];
 }
 
 export interface NewApiKey {

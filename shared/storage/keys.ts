@@ -4,7 +4,8 @@
  *   the org's workload settings;
  * - written by the PCE it names: STATUS#<region> (replication probes);
  * - written in the region it names: GSLB_SWITCH#<pce fqdn> / BY#<region> (the GSLB switch, by pce-ctl),
- *   REPLICATION_CHECK / BY#<region> (the last replication check's result, by pce-ctl).
+ *   REPLICATION_CHECK / BY#<region> (the last replication check's result, by pce-ctl);
+ * - written by the PCE it names: ORG#<org>#EVENTS#<region>#<day> (audit events, TTL expires_at).
  */
 /** Partitions of the GSLB switch items (`GSLB_SWITCH#<pce fqdn>`): read by every PCE's API, written by pce-ctl. */
 export const GSLB_SWITCH_PARTITION_PREFIX = 'GSLB_SWITCH#';
@@ -41,6 +42,8 @@ export const keys = {
   /** the last replication check's result as written in one region (one writer region per item) */
   replicationCheck: (writerRegion: string) => ({ pk: REPLICATION_CHECK_PARTITION, sk: `BY#${writerRegion}` }),
   replicationCheckPrefix: () => ({ pk: REPLICATION_CHECK_PARTITION, skPrefix: 'BY#' }),
+  /** audit events a PCE recorded on one UTC day (sort key: the UUIDv7 event id, so by time); written only by that PCE, TTL expires_at */
+  events: (orgId: number, region: string, day: string) => `ORG#${orgId}#EVENTS#${region}#${day}`,
   /** local table: what this PCE last measured of a peer's replication lag. */
   replicationLag: (peerRegion: string) => ({ pk: 'REPLICATION', sk: `LAG#${peerRegion}` }),
   replicationLagPrefix: () => ({ pk: 'REPLICATION', skPrefix: 'LAG#' }),

@@ -28,7 +28,8 @@ export const GLOBAL_TABLE: TableDefinition = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
   stream: 'NEW_AND_OLD_IMAGES',
-  timeToLiveAttribute: null,
+  /** audit events expire (shared/storage/dynamodb/audit-events.ts); no other global item sets it */
+  timeToLiveAttribute: 'expires_at',
 };
 
 export const LOCAL_TABLE: TableDefinition = {

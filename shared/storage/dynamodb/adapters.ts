@@ -7,6 +7,7 @@
  */
 import { DynamoDbAgentCredentialStore } from './agent-credentials.ts';
 import { DynamoDbApiKeyStore } from './api-keys.ts';
+import { DynamoDbAuditEventStore } from './audit-events.ts';
 import type { DynamoDBDocumentClient } from './client.ts';
 import { DynamoDbCompiledPolicyStore } from './compiled-policy.ts';
 import { DynamoDbDirectoryStore, DynamoDbMembershipStore } from './directory.ts';
@@ -54,6 +55,8 @@ export function globalTableAdapters(client: DynamoDBDocumentClient, tableName: s
     drops: new DynamoDbPceDropStore(client, tableName, region),
     /** the last replication check's result per writer region (pce-ctl supercluster-replication-check; /api/v2/health) */
     replicationChecks: new DynamoDbReplicationCheckStore(client, tableName, region),
+    /** audit events (ORG#<org>#EVENTS#<region>#<day>): each PCE writes its own, reads every region's */
+    auditEvents: new DynamoDbAuditEventStore(client, tableName, region),
   };
 }
 

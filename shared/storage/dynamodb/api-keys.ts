@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord, ApiKeyStore } from '../../auth/api-keys.ts';
+import type { Role } from '../../auth/permissions.ts';
 import { keys, stamp } from '../keys.ts';
 import { cancellationCodes, isConditionalCheckFailed, type DynamoDBDocumentClient } from './client.ts';
 
@@ -21,6 +22,8 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
       userId: Number(item.user_id),
       orgId: Number(item.org_id),
       createdAt: Number(item.created_at),
+      ...(typeof item.role === 'string' ? { role: item.role as Role } : {}),
+      ...(Array.isArray(item.scope) ? { scope: (item.scope as unknown[]).map(String) } : {}),
     };
   }
 
@@ -33,6 +36,8 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
       user_id: record.userId,
       org_id: record.orgId,
       created_at: record.createdAt,
+      ...(record.role ? { role: record.role } : {}),
+      ...(record.scope ? { scope: [...record.scope] } : {}),
       ...stamp(this.region, record.createdAt),
     };
   }

@@ -1,0 +1,165 @@
+/**
+ * Illumio RBAC: roles, the permissions they grant, and the DECLARED route table the authorization
+ * middleware (lambdas/api/middleware/authorize.ts) decides from. A route with no entry here is refused
+ * (403), and a unit test asserts every route the API registers has one, so a new route cannot forget it.
+ * Exported as data so a fuzz test can iterate roles x routes x leader/member.
+ */
+export const ROLES = ['owner', 'admin', 'read_only', 'global_object_provisioner', 'ruleset_manager', 'ruleset_provisioner', 'workload_manager'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What a route needs. `public` and `ven` routes keep their own authentication and are not decided here. */
+export const PERMISSIONS = ['public', 'ven', 'read', 'global_object_write', 'ruleset_write', 'provision', 'workload_write', 'org_settings_write', 'user_admin'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export const ROLE_GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
+  owner: ['read', 'global_object_write', 'ruleset_write', 'provision', 'workload_write', 'org_settings_write', 'user_admin'],
+  admin: ['read', 'global_object_write', 'ruleset_write', 'provision', 'workload_write', 'org_settings_write'],
+  read_only: ['read'],
+  global_object_provisioner: ['read', 'provision'],
+  ruleset_manager: ['read', 'ruleset_write'],
+  ruleset_provisioner: ['read', 'provision'],
+  workload_manager: ['read', 'workload_write'],
+};
+
+/** Roles whose grants can be limited to a label scope (Illumio's scoped roles). */
+export const SCOPABLE_ROLES: ReadonlySet<Role> = new Set(['ruleset_manager', 'ruleset_provisioner', 'workload_manager']);
+
+export interface RoutePermission {
+  readonly method: string;
+  /** path template as registered in the router (`{name}` segments) */
+  readonly path: string;
+  readonly permission: Permission;
+  /** rule-set writes: a scoped caller may only write rule sets whose scopes lie inside its scope */
+  readonly scopedBy?: 'rule_set_body' | 'rule_set_id';
+  /** writes a member may serve (the leader gate's exemptions), so RBAC on a member allows them too */
+  readonly memberWrite?: boolean;
+}
+
+const ORG = '/api/v2/orgs/{org}';
+const SP = `${ORG}/sec_policy`;
+const crud = (base: string, write: Permission, extra: Partial<RoutePermission> = {}): RoutePermission[] => [
+  { method: 'GET', path: base, permission: 'read' },
+  { method: 'POST', path: base, permission: write, ...extra },
+  { method: 'GET', path: `${base}/{id}`, permission: 'read' },
+  { method: 'PUT', path: `${base}/{id}`, permission: write, ...extra },
+  { method: 'DELETE', path: `${base}/{id}`, permission: write, ...extra },
+];
+const active = (type: string): RoutePermission[] => [
+  { method: 'GET', path: `${SP}/active/${type}`, permission: 'read' },
+  { method: 'GET', path: `${SP}/active/${type}/{id}`, permission: 'read' },
+];
+
+export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
+  { method: 'GET', path: '/api/v2/health', permission: 'public' },
+  { method: 'GET', path: '/api/v2/node_available', permission: 'public' },
+  { method: 'GET', path: '/api/v2/product_version', permission: 'public' },
+  { method: 'GET', path: '/api/v2/supercluster/leader', permission: 'public' },
+  { method: 'GET', path: '/api/v2/gslb/switches/{pce_fqdn}', permission: 'public' },
+  ...['activate', 'flows', 'goodbye', 'heartbeat', 'policy'].map((p): RoutePermission => ({ method: 'POST', path: `/api/v2/ven/v1/${p}`, permission: 'ven' })),
+  { method: 'GET', path: '/api/v2/users/login', permission: 'read' },
+  { method: 'GET', path: `${ORG}/jobs/{id}`, permission: 'read' },
+  { method: 'GET', path: `${ORG}/events`, permission: 'read' },
+  { method: 'GET', path: `${ORG}/events/{uuid}`, permission: 'read' },
+  { method: 'GET', path: `${ORG}/datafiles/{id}`, permission: 'read' },
+  ...crud(`${ORG}/labels`, 'global_object_write'),
+  ...crud(`${SP}/draft/ip_lists`, 'global_object_write'),
+  ...crud(`${SP}/draft/label_groups`, 'global_object_write'),
+  ...crud(`${SP}/draft/services`, 'global_object_write'),
+  { method: 'GET', path: `${SP}/draft/rule_sets`, permission: 'read' },
+  { method: 'POST', path: `${SP}/draft/rule_sets`, permission: 'ruleset_write', scopedBy: 'rule_set_body' },
+  { method: 'GET', path: `${SP}/draft/rule_sets/{id}`, permission: 'read' },
+  { method: 'PUT', path: `${SP}/draft/rule_sets/{id}`, permission: 'ruleset_write', scopedBy: 'rule_set_body' },
+  { method: 'DELETE', path: `${SP}/draft/rule_sets/{id}`, permission: 'ruleset_write', scopedBy: 'rule_set_id' },
+  { method: 'GET', path: `${SP}/draft/rule_sets/{id}/sec_rules`, permission: 'read' },
+  { method: 'POST', path: `${SP}/draft/rule_sets/{id}/sec_rules`, permission: 'ruleset_write', scopedBy: 'rule_set_id' },
+  { method: 'GET', path: `${SP}/draft/rule_sets/{id}/sec_rules/{rule_id}`, permission: 'read' },
+  { method: 'PUT', path: `${SP}/draft/rule_sets/{id}/sec_rules/{rule_id}`, permission: 'ruleset_write', scopedBy: 'rule_set_id' },
+  { method: 'DELETE', path: `${SP}/draft/rule_sets/{id}/sec_rules/{rule_id}`, permission: 'ruleset_write', scopedBy: 'rule_set_id' },
+  ...active('ip_lists'),
+  ...active('label_groups'),
+  ...active('services'),
+  ...active('rule_sets'),
+  { method: 'GET', path: `${SP}/active/rule_sets/{id}/sec_rules`, permission: 'read' },
+  { method: 'GET', path: `${SP}/active/rule_sets/{id}/sec_rules/{rule_id}`, permission: 'read' },
+  { method: 'GET', path: SP, permission: 'read' },
+  { method: 'POST', path: SP, permission: 'provision' },
+  { method: 'GET', path: `${SP}/pending`, permission: 'read' },
+  { method: 'GET', path: `${SP}/{version}`, permission: 'read' },
+  { method: 'GET', path: `${ORG}/settings/workloads`, permission: 'read' },
+  { method: 'PUT', path: `${ORG}/settings/workloads`, permission: 'org_settings_write' },
+  ...crud(`${ORG}/pairing_profiles`, 'workload_write'),
+  { method: 'POST', path: `${ORG}/pairing_profiles/{id}/pairing_key`, permission: 'workload_write', memberWrite: true },
+  { method: 'GET', path: `${ORG}/vens`, permission: 'read' },
+  { method: 'GET', path: `${ORG}/vens/{id}`, permission: 'read' },
+  { method: 'PUT', path: `${ORG}/vens/{id}`, permission: 'workload_write' },
+  { method: 'PUT', path: `${ORG}/vens/unpair`, permission: 'workload_write' },
+  { method: 'PUT', path: `${ORG}/agents/{id}/update`, permission: 'workload_write' },
+  ...crud(`${ORG}/workloads`, 'workload_write'),
+  ...['bulk_create', 'bulk_update', 'bulk_delete', 'unpair'].map((p): RoutePermission => ({ method: 'PUT', path: `${ORG}/workloads/${p}`, permission: 'workload_write' })),
+  { method: 'GET', path: `${ORG}/workloads/{id}/compiled_policy`, permission: 'read' },
+];
+
+function templatePattern(path: string): RegExp {
+  return new RegExp(`^${path.replace(/\{[^/]+\}/g, '[^/]+')}/?$`);
+}
+
+const COMPILED = ROUTE_PERMISSIONS.map((r) => ({ entry: r, pattern: templatePattern(r.path), literal: (r.path.match(/[^{}/]+(?=\/|$)/g) ?? []).length - (r.path.match(/\{/g) ?? []).length }));
+
+/** The table entry for a concrete request; literal segments win over `{id}` (`workloads/bulk_update` over `workloads/{id}`). */
+export function routePermission(method: string, path: string): RoutePermission | null {
+  const matches = COMPILED.filter((c) => c.entry.method === method && c.pattern.test(path));
+  matches.sort((a, b) => b.literal - a.literal);
+  return matches[0]?.entry ?? null;
+}
+
+export interface Grant {
+  readonly role: Role;
+  /** label hrefs; empty = all (global) */
+  readonly scope: readonly string[];
+}
+
+export type Decision = { readonly allowed: true; readonly scoped: readonly Grant[] } | { readonly allowed: false; readonly token: string; readonly message: string };
+
+/**
+ * May a caller with these grants make this request on a leader or member PCE? Scoped grants answer
+ * allowed with the grants to check the rule set's scopes against (see scopeContains).
+ */
+export function decide(grants: readonly Grant[], entry: RoutePermission | null, isLeader: boolean): Decision {
+  if (!entry) return { allowed: false, token: 'forbidden', message: 'this route has no declared permission: refused' };
+  if (entry.permission === 'public' || entry.permission === 'ven') return { allowed: true, scoped: [] };
+  const holders = grants.filter((g) => ROLE_GRANTS[g.role].includes(entry.permission));
+  if (holders.length === 0) return { allowed: false, token: 'forbidden', message: `missing permission ${entry.permission} (roles held: ${[...new Set(grants.map((g) => g.role))].join(', ') || 'none'})` };
+  if (entry.permission !== 'read' && !isLeader && !entry.memberWrite) return { allowed: false, token: 'supercluster_member_read_only', message: `permission ${entry.permission} is leader-only: on a member every role is read-only` };
+  if (holders.some((g) => g.scope.length === 0 || !SCOPABLE_ROLES.has(g.role))) return { allowed: true, scoped: [] };
+  return { allowed: true, scoped: holders };
+}
+
+/**
+ * Does a rule set with these scopes (each a list of label hrefs; Illumio's `scopes: [[{label:{href}}...]]`)
+ * lie inside a grant scope? Every rule-set scope must carry every label of the grant scope; an empty rule-set
+ * scope list means "all workloads", which no scoped grant contains.
+ */
+export function scopeContains(grantScope: readonly string[], ruleSetScopes: readonly (readonly string[])[]): boolean {
+  if (grantScope.length === 0) return true;
+  if (ruleSetScopes.length === 0) return false;
+  return ruleSetScopes.every((s) => grantScope.every((href) => s.includes(href)));
+}
+
+/** Label hrefs of each scope in a rule-set body (`scopes: [[{label: {href}} | {label_group: {href}}]]`); null if malformed. */
+export function ruleSetScopesOf(body: unknown): string[][] | null {
+  if (typeof body !== 'object' || body === null || !('scopes' in body)) return null;
+  const scopes = (body as { scopes: unknown }).scopes;
+  if (!Array.isArray(scopes)) return null;
+  const out: string[][] = [];
+  for (const scope of scopes) {
+    if (!Array.isArray(scope)) return null;
+    const hrefs: string[] = [];
+    for (const item of scope as unknown[]) {
+      const ref = typeof item === 'object' && item !== null ? ((item as { label?: { href?: unknown } }).label ?? (item as { label_group?: { href?: unknown } }).label_group) : undefined;
+      if (typeof ref?.href !== 'string') return null;
+      hrefs.push(ref.href);
+    }
+    out.push(hrefs);
+  }
+  return out;
+}
