@@ -17,7 +17,6 @@ if (!queue) throw new Error('the stream router needs COMPUTE_QUEUE_URL');
 
 const deps = {
   selfRegion: pce.runtime.region,
-  selfFqdn: pce.runtime.pce.fqdn,
   lags: pce.lags,
   queue,
   managedHere: () => pce.agentCount.get(),

@@ -111,6 +111,6 @@ export function createApiHandler(deps: ApiDeps) {
     .use(deps.runlevel ? [runlevelGate(deps.runlevel.view, deps.runlevel.pceFqdn)] : [])
     .use(leaderGate(deps.leader))
     // RBAC from the declared table (shared/auth/permissions.ts), after the leader gate so members keep their 403 naming the leader
-    .use(authorize(deps.leader, (method, path) => patterns.some((p) => p.method === method && p.pattern.test(path))))
+    .use(authorize((method, path) => patterns.some((p) => p.method === method && p.pattern.test(path))))
     .handler((event, context) => router(event, context, { signal: new AbortController().signal }) as Promise<HttpResult>);
 }

@@ -26,7 +26,6 @@ export interface ItemRecognisers {
 
 export interface StreamRouterDeps {
   readonly selfRegion: string;
-  readonly selfFqdn: string;
   readonly lags: ReplicationLagStore;
   readonly queue: ComputeQueue;
   /**

@@ -2,18 +2,20 @@
  * Authorization (after authentication): decides every request from the declared route table
  * (shared/auth/permissions.ts). A route with no entry is refused 403; public and VEN-protocol routes keep
  * their own authentication. A key without a role acts as owner (keys from before RBAC, the bootstrap key).
+ * It runs after the leader gate (middleware/leader-gate.ts), which has already refused every write on a
+ * member that the seed does not allow there: what reaches this middleware is decided as on the leader, so
+ * the member rule lives in one place.
  */
 import type { MiddlewareObj } from '@middy/core';
-import { ForbiddenError, NotLeaderError } from '../../../shared/api/errors.ts';
+import { ForbiddenError } from '../../../shared/api/errors.ts';
 import { decide, routePermission, ruleSetScopesOf, scopeContains, type Grant } from '../../../shared/auth/permissions.ts';
-import type { LeaderView } from '../../../shared/supercluster/leader.ts';
 import type { ApiContext, HttpEvent, HttpResult } from '../http.ts';
 
 function templateOf(path: string): string {
   return path.replace(/^\/api\/v2\/orgs\/[^/]+/, '/api/v2/orgs/{org}');
 }
 
-export function authorize(leader: LeaderView, isRegistered: (method: string, path: string) => boolean): MiddlewareObj<HttpEvent, HttpResult, Error, ApiContext> {
+export function authorize(isRegistered: (method: string, path: string) => boolean): MiddlewareObj<HttpEvent, HttpResult, Error, ApiContext> {
   return {
     before: async (request) => {
       const { method } = request.event.requestContext.http;
@@ -26,12 +28,9 @@ export function authorize(leader: LeaderView, isRegistered: (method: string, pat
       // unregistered paths and methods fall through to the router's 404/405; a registered route without an entry is refused
       if (!entry && !isRegistered(method, path)) return;
       if (!entry) throw new ForbiddenError([{ token: 'forbidden', message: `${method} ${path}: no declared permission for this route` }]);
-      const isLeader = entry.permission === 'read' || entry.memberWrite ? true : await leader.isLeader();
-      const decision = decide(grants, entry, isLeader);
-      if (!decision.allowed) {
-        if (decision.token === 'supercluster_member_read_only') throw new NotLeaderError((await leader.current())?.leaderFqdn ?? null);
-        throw new ForbiddenError([{ token: decision.token, message: decision.message }]);
-      }
+      // the leader gate ran first: a write still here is on the leader or one the seed allows on members
+      const decision = decide(grants, entry, true);
+      if (!decision.allowed) throw new ForbiddenError([{ token: decision.token, message: decision.message }]);
       if (decision.scoped.length === 0) return;
       if (entry.scopedBy !== 'rule_set_body') throw new ForbiddenError([{ token: 'forbidden', message: `missing permission ${entry.permission} outside a scope: a scoped role may write only rule sets it creates or replaces with scopes inside its scope` }]);
       const raw = request.event.body ? (request.event.isBase64Encoded ? Buffer.from(request.event.body, 'base64').toString('utf8') : request.event.body) : '';

@@ -25,7 +25,6 @@ const recognise = {
 function deps(queue: FakeQueue, managed: number) {
   return {
     selfRegion: 'eu-west-1',
-    selfFqdn: 'eu.example.com',
     lags: new FakeLagStore(),
     queue,
     managedHere: async () => managed,
