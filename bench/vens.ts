@@ -20,7 +20,7 @@ import { latencySummary } from './lib/latency.ts';
 import { runFailoverDrill } from './lib/ven-drill.ts';
 import { GslbResolver } from './lib/ven-gslb.ts';
 import { SIMULATOR_NAME, SimulatorSetup } from './lib/ven-setup.ts';
-import { activationBackoffMs, parseVenSimArgs, UsageError, VEN_SIM_USAGE, venAddress, type VenSimOptions } from './lib/ven-sim-args.ts';
+import { retryBackoffMs, parseVenSimArgs, UsageError, VEN_SIM_USAGE, venAddress, type VenSimOptions } from './lib/ven-sim-args.ts';
 
 let options: VenSimOptions;
 try {
@@ -130,7 +130,7 @@ async function activate(pce: PceEndpoint, agent: Agent, code: string, hostname: 
       t.errors++;
       stats.error(`activate ${(err as NetworkError).code ?? 'network'}`, `${pce.fqdn}: ${(err as Error).message}`);
     }
-    if (attempt + 1 < ACTIVATE_ATTEMPTS) await sleep(activationBackoffMs(attempt, retryAfter));
+    if (attempt + 1 < ACTIVATE_ATTEMPTS) await sleep(retryBackoffMs(attempt, retryAfter));
   }
   return null;
 }

@@ -15,7 +15,7 @@ import type { ActivateResponseV1, FlowSummaryRequestV1, HeartbeatResponseV1, Pol
 import { VEN_API_BASE } from '../../shared/ven/protocol.ts';
 import { errorToken, httpJson, NetworkError, type HttpAnswer } from './ven-http.ts';
 import { applyPolicyAnswer, applyPolicyPush, haveOf, PolicyVerificationError, type HeldPolicy } from './ven-policy.ts';
-import { jittered } from './ven-sim-args.ts';
+import { jittered, retryBackoffMs } from './ven-sim-args.ts';
 import type { GslbResolver } from './ven-gslb.ts';
 
 /** How often a VEN pings its channel: under API Gateway's 10 minutes idle timeout (shared/ven/channel-service.ts). */
@@ -170,6 +170,9 @@ export class SimVen {
   private watchFrom: number | null = null;
   /** heartbeats until the next flow summary */
   private flowsIn = 0;
+  /** heartbeats and policy fetches that failed in a row (the retry backoff's exponent) */
+  private heartbeatFailures = 0;
+  private fetchFailures = 0;
   private readonly random: () => number;
 
   /** the PCE of the VEN's client subnet (where the GSLB sends it while that PCE is healthy) */
@@ -275,7 +278,7 @@ export class SimVen {
     } catch (err) {
       stats.heartbeatErrors++;
       stats.error(`heartbeat ${(err as NetworkError).code ?? 'network'}`, (err as Error).message);
-      this.schedule(jittered(Math.min(this.intervalMs, 5_000), this.random));
+      this.schedule(retryBackoffMs(this.heartbeatFailures++, undefined, this.random, this.intervalMs));
       // the PCE does not answer: where does the GSLB send this VEN's subnet now (a failover)?
       void this.followGslb();
       return;
@@ -285,9 +288,11 @@ export class SimVen {
     if (answer.status !== 200) {
       stats.heartbeatErrors++;
       stats.error(`heartbeat ${answer.status} ${errorToken(answer) ?? ''}`, answer.text);
-      this.schedule(jittered(Math.min(this.intervalMs, 5_000), this.random));
+      // a throttled or failing PCE: back off (Retry-After at least), so that its VENs do not keep it saturated
+      this.schedule(retryBackoffMs(this.heartbeatFailures++, answer.headers['retry-after'], this.random, this.intervalMs));
       return;
     }
+    this.heartbeatFailures = 0;
     stats.heartbeats++;
     this.heartbeatsSent++;
     this.lastHeartbeat = { fqdn: this.pce.fqdn, at: performance.now() };
@@ -369,9 +374,10 @@ export class SimVen {
       if (answer.status !== 200) {
         stats.policyErrors++;
         stats.error(`policy ${answer.status} ${errorToken(answer) ?? ''}`, answer.text);
-        retryMs = 5_000;
+        retryMs = retryBackoffMs(this.fetchFailures++, answer.headers['retry-after'], this.random, this.intervalMs);
         return;
       }
+      this.fetchFailures = 0;
       stats.policyFetches++;
       this.notComputedPollMs = FIRST_POLICY_POLL_MS;
       if (full) stats.policyFull++;
@@ -396,7 +402,7 @@ export class SimVen {
     } catch (err) {
       stats.policyErrors++;
       stats.error(`policy ${(err as NetworkError).code ?? 'error'}`, (err as Error).message);
-      retryMs = 5_000;
+      retryMs = retryBackoffMs(this.fetchFailures++, undefined, this.random, this.intervalMs);
     } finally {
       this.fetching = false;
       if (this.state === 'running') {

@@ -151,11 +151,12 @@ export function jittered(intervalMs: number, random: () => number = Math.random)
 }
 
 /**
- * The wait before retrying an activation: Retry-After when the PCE gave one, else exponential backoff with
- * full jitter (1 s, 2 s, 4 s ... capped at 30 s), so that a storm of VENs does not come back in step.
+ * The wait before retrying a call that failed (`attempt` failures in a row, from 0): exponential backoff with
+ * full jitter (1 s, 2 s, 4 s ... capped at `capMs`), and never sooner than the Retry-After the PCE gave, so
+ * that a storm of VENs (a pairing storm, a failover, a throttled PCE) does not come back in step.
  */
-export function activationBackoffMs(attempt: number, retryAfter: string | string[] | undefined, random: () => number = Math.random): number {
+export function retryBackoffMs(attempt: number, retryAfter: string | string[] | undefined, random: () => number = Math.random, capMs = 30_000): number {
   const after = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
-  if (Number.isFinite(after) && after > 0) return after * 1000 * (1 + random() * 0.2);
-  return Math.max(100, random() * Math.min(30_000, 1_000 * 2 ** attempt));
+  const floor = Number.isFinite(after) && after > 0 ? after * 1000 * (1 + random() * 0.2) : 0;
+  return Math.max(100, floor, random() * Math.min(capMs, 1_000 * 2 ** Math.min(attempt, 30)));
 }

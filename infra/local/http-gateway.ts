@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { THROTTLE_RETRY_AFTER_SECONDS, THROTTLED_BODY, type ConcurrencyLimit } from './concurrency.ts';
 import { lambdaContext } from './lambda-context.ts';
 
 export type HttpLambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -118,14 +119,34 @@ export interface HttpGateway {
   close(): Promise<void>;
 }
 
-/** Serves `handler` on host:port, as API Gateway would for `domainName`. */
-export async function startHttpGateway(options: { host: string; port: number; domainName: string; functionName: string; handler: HttpLambdaHandler; timeoutMs?: number }): Promise<HttpGateway> {
+/**
+ * The unauthenticated health-check routes Route 53 calls: in AWS they have routes (and throttles) of their
+ * own, so a flood of other requests cannot fail the checks and trigger a failover; here they bypass the
+ * concurrency ceiling for the same reason.
+ */
+const HEALTH_CHECK_PATH = /^\/api\/v2\/(health|node_available|supercluster\/leader|gslb\/switches\/[^/]+)\/?$/;
+
+/** 429 with Retry-After: the function is at its concurrency ceiling (nothing was run, the body is discarded). */
+function throttle(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  send(res, { statusCode: 429, headers: { 'content-type': 'application/json', 'retry-after': String(THROTTLE_RETRY_AFTER_SECONDS) }, body: THROTTLED_BODY });
+}
+
+/**
+ * Serves `handler` on host:port, as API Gateway would for `domainName`; with `concurrency`, an invocation
+ * beyond the function's ceiling is throttled (429, Retry-After) as Lambda throttles it, health checks excepted.
+ */
+export async function startHttpGateway(options: { host: string; port: number; domainName: string; functionName: string; handler: HttpLambdaHandler; timeoutMs?: number; concurrency?: ConcurrencyLimit }): Promise<HttpGateway> {
   const serve = (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const release = !options.concurrency || HEALTH_CHECK_PATH.test(path) ? () => undefined : options.concurrency.tryAcquire();
+    if (!release) return throttle(req, res);
     readBody(req)
       .then(async (body) => {
         const result = await options.handler(toApiGatewayEvent(req, body, options.domainName), lambdaContext(options.functionName, 'local', options.timeoutMs ?? 29_000));
         send(res, result);
       })
+      .finally(release)
       .catch((err: unknown) => {
         if (err instanceof RequestTooLargeError) {
           if (!res.headersSent) refuseTooLarge(req, res);

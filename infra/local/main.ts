@@ -8,11 +8,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_LOCAL_MAX_CONCURRENCY } from './concurrency.ts';
 import { DEFAULT_CONFIG_PATH, loadSuperclusterConfig } from '../config/load.ts';
 import { SuperclusterConfigError } from '../../shared/supercluster/config.ts';
 import { startLocalSupercluster, type LocalSupercluster } from './supercluster.ts';
 
-const USAGE = `usage: npm start -- [--fresh] [--config <file>] [--data-dir <dir>] [--first-address <127.x.y.z>] [--port <n>] [--dns-port <n>] [--quiet]`;
+const USAGE = `usage: npm start -- [--fresh] [--config <file>] [--data-dir <dir>] [--first-address <127.x.y.z>] [--port <n>] [--dns-port <n>] [--max-concurrency <n>] [--quiet]`;
 
 /** How to ask the local GSLB for the supercluster FQDN as a client of the second PCE: dig when it is installed, else node. */
 function resolveExample(state: LocalSupercluster['state']): string {
@@ -34,6 +35,7 @@ async function main(): Promise<number> {
         'first-address': { type: 'string', default: '127.0.0.11' },
         port: { type: 'string', default: '8443' },
         'dns-port': { type: 'string', default: '8053' },
+        'max-concurrency': { type: 'string', default: String(DEFAULT_LOCAL_MAX_CONCURRENCY) },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -58,6 +60,12 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  const maxConcurrency = Number(args['max-concurrency']);
+  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 10_000) {
+    console.error(`--max-concurrency must be an integer from 1 to 10000 (invocations each PCE's API and VEN channel run at once), got "${args['max-concurrency']}"\n${USAGE}`);
+    return 2;
+  }
+
   let config;
   try {
     config = loadSuperclusterConfig(args.config);
@@ -73,7 +81,7 @@ async function main(): Promise<number> {
   console.log(`Starting a ${config.pces.length}-PCE supercluster on loopback${args.fresh ? ' (fresh)' : ''} ...`);
   let cluster: LocalSupercluster;
   try {
-    cluster = await startLocalSupercluster({ config, dataDir: args['data-dir'], fresh: args.fresh, firstAddress: args['first-address'], port, dnsPort, log });
+    cluster = await startLocalSupercluster({ config, dataDir: args['data-dir'], fresh: args.fresh, firstAddress: args['first-address'], port, dnsPort, maxConcurrency, log });
   } catch (err) {
     console.error(`npm start failed: ${(err as Error).message}`);
     return 1;

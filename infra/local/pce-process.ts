@@ -15,6 +15,7 @@ import { VEN_SWEEP_INTERVAL_SECONDS } from '../../shared/ven/ven-service.ts';
 import { leaseTimings } from '../../shared/supercluster/lease-config.ts';
 import { ENV, pceRuntimeFromEnv } from '../../shared/runtime/env.ts';
 import { dynamoDbStreamsClient, sqsClient } from './clients.ts';
+import { ConcurrencyLimit, DEFAULT_LOCAL_MAX_CONCURRENCY } from './concurrency.ts';
 import { startHttpGateway } from './http-gateway.ts';
 import { LOCAL_PCE_ENV, type PceProcessMessage } from './pce-protocol.ts';
 import { pollQueue } from './sqs-poller.ts';
@@ -35,6 +36,8 @@ async function run(): Promise<void> {
   const sqsEndpoint = process.env[LOCAL_PCE_ENV.sqsEndpoint];
   if (!dynamodbEndpoint || !sqsEndpoint) throw new Error('the local PCE process needs AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS');
   const tag = `[${runtime.pce.fqdn}]`;
+  // each function's concurrency ceiling, as Lambda's: the API and the VEN channel are two functions
+  const maxConcurrency = Number(process.env[LOCAL_PCE_ENV.maxConcurrency] ?? DEFAULT_LOCAL_MAX_CONCURRENCY);
 
   // the VEN channel first: its URLs are part of the handlers' environment, read when they are imported
   let channelHandler: Promise<WebSocketLambdaHandler> | undefined;
@@ -46,6 +49,7 @@ async function run(): Promise<void> {
     region: runtime.region,
     handler: async (event, context) => (await (channelHandler ??= import('../../lambdas/ven-channel.ts').then((m) => m.handler)))(event, context),
     onError: (message, err) => console.error(`${tag} VEN channel ${message}: ${err instanceof Error ? err.message : String(err)}`),
+    concurrency: new ConcurrencyLimit(maxConcurrency),
   });
   process.env[ENV.venChannelUrl] = venChannel.url;
   process.env[ENV.venChannelManagementUrl] = venChannel.managementUrl;
@@ -59,7 +63,7 @@ async function run(): Promise<void> {
   channelHandler ??= import('../../lambdas/ven-channel.ts').then((m) => m.handler);
   await channelHandler;
 
-  const gateway = await startHttpGateway({ host, port, domainName: runtime.pce.fqdn, functionName: `api-${runtime.region}`, handler: api.handler });
+  const gateway = await startHttpGateway({ host, port, domainName: runtime.pce.fqdn, functionName: `api-${runtime.region}`, handler: api.handler, concurrency: new ConcurrencyLimit(maxConcurrency) });
 
   const stream = pollTableStream({
     client: dynamoDbStreamsClient(dynamodbEndpoint, runtime.region),

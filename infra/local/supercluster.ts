@@ -26,6 +26,7 @@ import { GslbHealthChecker } from './gslb-health.ts';
 import { waitUntilHealthy } from './ready.ts';
 import { gslbModel } from '../../shared/supercluster/gslb.ts';
 import { isPortFree, sleep } from './internal.ts';
+import { DEFAULT_LOCAL_MAX_CONCURRENCY } from './concurrency.ts';
 import { LOCAL_PCE_ENV, type PceProcessMessage } from './pce-protocol.ts';
 import { GlobalTableReplicator } from './replicator.ts';
 import { ensureQueues, startSqsServer, type SqsServer } from './sqs-server.ts';
@@ -47,6 +48,8 @@ export interface LocalSuperclusterOptions {
   readonly dnsPort?: number;
   /** ms between the local GSLB's health-check rounds: for tests only (default: gslb.health_check_interval_seconds) */
   readonly gslbProbeIntervalMs?: number;
+  /** each PCE's API and VEN-channel functions run at most this many invocations at once (default DEFAULT_LOCAL_MAX_CONCURRENCY) */
+  readonly maxConcurrency?: number;
   /** how long to wait for every PCE's /api/v2/health to show normal (default 60 s) */
   readonly healthyTimeoutMs?: number;
   readonly log?: (line: string) => void;
@@ -301,6 +304,7 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
           // pairing commands name the port the local gateways listen on (443 in AWS)
           [ENV.managementServerPort]: String(port),
           [LOCAL_PCE_ENV.dataDir]: dataDir,
+          [LOCAL_PCE_ENV.maxConcurrency]: String(options.maxConcurrency ?? DEFAULT_LOCAL_MAX_CONCURRENCY),
           // the leader lease: the lease database, through this region's proxy
           [ENV.leaseTable]: leaseTableName(config),
           [ENV.leaseRegion]: LOCAL_LEASE_REGION,

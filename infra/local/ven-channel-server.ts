@@ -26,6 +26,7 @@ import type { Duplex } from 'node:stream';
 import type { APIGatewayEventWebsocketRequestContextV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { VEN_CHANNEL_LIMITS, VEN_CHANNEL_STAGE } from '../../shared/ven/channel-service.ts';
+import { THROTTLE_RETRY_AFTER_SECONDS, THROTTLED_BODY, type ConcurrencyLimit } from './concurrency.ts';
 import { lambdaContext } from './lambda-context.ts';
 
 /** The WebSocket event as API Gateway sends it (APIGatewayProxyWebsocketEventV2, plus `$connect`'s headers). */
@@ -60,6 +61,8 @@ export interface VenChannelServerOptions {
   readonly limits?: Partial<Pick<typeof VEN_CHANNEL_LIMITS, 'idleTimeoutSeconds' | 'maxConnectionSeconds' | 'maxMessageBytes'>>;
   /** for the integration errors (a handler that threw) @default console.error */
   readonly onError?: (message: string, error: unknown) => void;
+  /** the function's concurrency ceiling: a handshake whose $connect finds it full is refused 429 (Retry-After) */
+  readonly concurrency?: ConcurrencyLimit;
 }
 
 export interface VenChannelServer {
@@ -124,7 +127,7 @@ function statusOf(result: APIGatewayProxyResultV2): { status: number; body: stri
 function refuseUpgrade(socket: Duplex, status: number, body: string, headers: Record<string, string> = {}): void {
   if (socket.destroyed) return;
   const payload = Buffer.from(body);
-  const lines = [`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status >= 500 ? 'Internal Server Error' : 'Refused'}`, 'Connection: close', `Content-Length: ${payload.length}`];
+  const lines = [`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 429 ? 'Too Many Requests' : status >= 500 ? 'Internal Server Error' : 'Refused'}`, 'Connection: close', `Content-Length: ${payload.length}`];
   for (const [name, value] of Object.entries(headers)) if (!/^(connection|content-length)$/i.test(name)) lines.push(`${name}: ${value}`);
   socket.end(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), payload]));
 }
@@ -207,6 +210,8 @@ export async function startVenChannelServer(options: VenChannelServerOptions): P
     socket.on('error', () => undefined);
     const target = stagePath(req.url, stage);
     if (closing || target.path !== '/') return refuseUpgrade(socket, 403, JSON.stringify({ message: 'Forbidden' }));
+    const release = options.concurrency ? options.concurrency.tryAcquire() : () => undefined;
+    if (!release) return refuseUpgrade(socket, 429, THROTTLED_BODY, { 'Retry-After': String(THROTTLE_RETRY_AFTER_SECONDS) });
     const { headers, multiValueHeaders } = headersOf(req);
     const connection = { id: newConnectionId(), connectedAt: openedAt(), sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: req.headers['user-agent'] ?? '' };
     const query = Object.fromEntries(target.query);
@@ -218,6 +223,7 @@ export async function startVenChannelServer(options: VenChannelServerOptions): P
       isBase64Encoded: false,
     };
     invoke(event)
+      .finally(release)
       .then((result) => {
         const { status, body, headers: resultHeaders } = statusOf(result);
         if (status < 200 || status > 299) return refuseUpgrade(socket, status, body, resultHeaders);

@@ -3,7 +3,9 @@
  * simulator pairs VENs through the local GSLB (each subnet answered with its PCE), then runs its drill on a
  * member: `pce-ctl local region-down`, `pce-ctl gslb failover` (manual mode), every VEN of that member finds
  * its buddy through the GSLB and holds current policy there (a provision made meanwhile reaches every VEN),
- * then `region-up` and `gslb restore` bring them home. Short GSLB settings (TTL 2 s, threshold 1) keep it quick.
+ * then `region-up` and `gslb restore` bring them home. In automatic mode the same happens with no operator step:
+ * the health checks alone route around the downed member and back. Short GSLB settings (TTL 2 s, threshold 1)
+ * keep it quick.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type RunningCluster } from '../helpers/local-cluster.ts';
@@ -34,11 +36,14 @@ interface DrillResult {
 const EU = 'pce-eu.supercluster.example.com';
 const US = 'pce-us.supercluster.example.com';
 
-describe('failover of a member through the GSLB, with its VENs', () => {
+describe.each([
+  { mode: 'manual', firstAddress: '127.0.33.11', port: 18843, steps: 'region-down + gslb failover, then region-up + gslb restore' },
+  { mode: 'automatic', firstAddress: '127.0.52.11', port: 19752, steps: 'region-down, then region-up, with no operator step' },
+] as const)('failover of a member through the GSLB, with its VENs ($mode mode)', ({ mode, firstAddress, port, steps }) => {
   let cluster: RunningCluster;
 
   beforeAll(async () => {
-    cluster = await startCluster({ firstAddress: '127.0.33.11', port: 18843, config: { gslb: { ttl_seconds: 2, failure_threshold: 1 }, probe_interval_seconds: 1 } });
+    cluster = await startCluster({ firstAddress, port, config: { gslb: { ttl_seconds: 2, failure_threshold: 1, failover: mode }, probe_interval_seconds: 1 } });
   }, 120_000);
 
   afterAll(async () => {
@@ -46,7 +51,7 @@ describe('failover of a member through the GSLB, with its VENs', () => {
     expect(stopped?.code).toBe(0);
   });
 
-  it('moves every VEN of a downed, failed-over member to its buddy with current policy, and brings them home after region-up and restore', async () => {
+  it(`moves every VEN of a downed member to its buddy with current policy, and brings them home (${steps})`, async () => {
     const { code, result, stderr } = await simulate<DrillResult>(cluster.stateFile, ['--per-region', '8', '--failover', 'eu-west-1', '--heartbeat-interval', '2', '--flows-every', '0']);
     expect(result.problems, stderr).toEqual([]);
     expect(code).toBe(0);
@@ -56,7 +61,7 @@ describe('failover of a member through the GSLB, with its VENs', () => {
     expect(result.gslb?.pairing_answer_mismatches).toBe(0);
     expect(result.gslb?.moves).toBeGreaterThanOrEqual(8);
     const drill = result.failover_drill;
-    expect(drill).toMatchObject({ pce: EU, buddy: US, mode: 'manual', vens: 8 });
+    expect(drill).toMatchObject({ pce: EU, buddy: US, mode, vens: 8 });
     expect(drill.failover).toMatchObject({ vens_moved: 8, vens_not_moved: 0 });
     expect(drill.provision_while_failed_over).toMatchObject({ vens_applied: 24, vens_not_applied: 0 });
     expect(drill.failback).toMatchObject({ vens_returned: 8, vens_not_returned: 0 });

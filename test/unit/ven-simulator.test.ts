@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { channelUrlFor, needsFetch } from '../../bench/lib/ven-client.ts';
 import { applyPolicyAnswer, applyPolicyPush, haveOf, holds, ipSetHash, PolicyVerificationError, setsUsedBy, venRulesHash, type HeldPolicy, type PolicyPush } from '../../bench/lib/ven-policy.ts';
 import { sourceAddressIn } from '../../bench/lib/ven-gslb.ts';
-import { activationBackoffMs, jittered, MAX_VENS_PER_PCE, parseVenSimArgs, UsageError, venAddress } from '../../bench/lib/ven-sim-args.ts';
+import { retryBackoffMs, jittered, MAX_VENS_PER_PCE, parseVenSimArgs, UsageError, venAddress } from '../../bench/lib/ven-sim-args.ts';
 import { rulesHashOf } from '../../shared/policy/compiled.ts';
 import type { PolicyResponseV1, VenIpSetV1, VenRulesV1 } from '../../shared/ven/protocol.ts';
 
@@ -188,13 +188,16 @@ describe('the address plan', () => {
     expect(() => venAddress(200, 0, 100)).toThrow(RangeError);
   });
 
-  it('backs activations off exponentially with full jitter up to 30 s, or as Retry-After says', () => {
-    expect(activationBackoffMs(0, undefined, () => 1)).toBe(1_000);
-    expect(activationBackoffMs(3, undefined, () => 1)).toBe(8_000);
-    expect(activationBackoffMs(10, undefined, () => 1)).toBe(30_000);
-    expect(activationBackoffMs(10, undefined, () => 0)).toBe(100);
-    expect(activationBackoffMs(0, '7', () => 0)).toBe(7_000);
-    expect(activationBackoffMs(0, ['2'], () => 0.5)).toBe(2_200);
+  it('backs retries off exponentially with full jitter up to the cap, never sooner than Retry-After', () => {
+    expect(retryBackoffMs(0, undefined, () => 1)).toBe(1_000);
+    expect(retryBackoffMs(3, undefined, () => 1)).toBe(8_000);
+    expect(retryBackoffMs(10, undefined, () => 1)).toBe(30_000);
+    expect(retryBackoffMs(10, undefined, () => 1, 60_000)).toBe(60_000);
+    expect(retryBackoffMs(10, undefined, () => 0)).toBe(100);
+    expect(retryBackoffMs(0, '7', () => 0)).toBe(7_000);
+    expect(retryBackoffMs(0, ['2'], () => 0.5)).toBe(2_200);
+    // the backoff wins over a short Retry-After once failures pile up (a throttled storm spreads out)
+    expect(retryBackoffMs(5, '1', () => 0.5, 60_000)).toBe(16_000);
   });
 
   it('jitters heartbeats by ±10 %', () => {

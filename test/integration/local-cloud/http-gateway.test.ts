@@ -4,6 +4,7 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConcurrencyLimit } from '../../../infra/local/concurrency.ts';
 import { MAX_BODY_BYTES, startHttpGateway, type HttpGateway } from '../../../infra/local/http-gateway.ts';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
@@ -128,5 +129,51 @@ describe('local HTTP gateway', () => {
   it('keeps serving after refusing oversized bodies', async () => {
     const res = await fetch(`${gateway.url}/api/v2/health`);
     expect(res.status).toBe(200);
+  });
+});
+
+describe('local HTTP gateway at its concurrency ceiling (as Lambda throttles a function)', () => {
+  let gateway: HttpGateway;
+  const limit = new ConcurrencyLimit(2);
+  const waiting: (() => void)[] = [];
+  let invoked = 0;
+
+  beforeAll(async () => {
+    gateway = await startHttpGateway({
+      host: '127.0.0.1',
+      port: 0,
+      domainName: 'pce-us.test',
+      functionName: 'api',
+      concurrency: limit,
+      handler: async (event) => {
+        invoked++;
+        // requests to /hold stay in the handler until the test lets them go
+        if (event.rawPath === '/hold') await new Promise<void>((resolve) => waiting.push(resolve));
+        return { statusCode: 200, body: '{}' };
+      },
+    });
+  });
+
+  afterAll(async () => {
+    for (const release of waiting) release();
+    await gateway?.close();
+  });
+
+  it('answers 429 too_many_requests with Retry-After beyond the ceiling without invoking the handler, serves health checks anyway, and admits again once a slot frees', async () => {
+    const held = [fetch(`${gateway.url}/hold`), fetch(`${gateway.url}/hold`)];
+    await expect.poll(() => limit.inFlight).toBe(2);
+    const before = invoked;
+    const throttled = await fetch(`${gateway.url}/api/v2/orgs/1/labels`);
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers.get('retry-after')).toBe('1');
+    expect(await throttled.json()).toEqual([{ token: 'too_many_requests', message: expect.stringContaining('concurrency ceiling') }]);
+    expect(invoked).toBe(before);
+    expect(limit.throttled).toBe(1);
+    // Route 53's checks have their own route and throttle: a saturated API does not fail them
+    for (const path of ['/api/v2/node_available', '/api/v2/health', '/api/v2/supercluster/leader', '/api/v2/gslb/switches/pce-eu.test']) expect((await fetch(`${gateway.url}${path}`)).status, path).toBe(200);
+    for (const release of waiting.splice(0)) release();
+    for (const answer of await Promise.all(held)) expect(answer.status).toBe(200);
+    await expect.poll(() => limit.inFlight).toBe(0);
+    expect((await fetch(`${gateway.url}/api/v2/orgs/1/labels`)).status).toBe(200);
   });
 });

@@ -9,6 +9,7 @@ import { GetConnectionCommand, type ApiGatewayManagementApiClient } from '@aws-s
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { LOCAL_CREDENTIALS } from '../../../infra/local/clients.ts';
+import { ConcurrencyLimit } from '../../../infra/local/concurrency.ts';
 import { startVenChannelServer, type VenChannelServer, type WebSocketLambdaEvent } from '../../../infra/local/ven-channel-server.ts';
 import { createVenChannelHandler } from '../../../lambdas/ven-channel/handler.ts';
 import { DynamoDbAgentCredentialStore } from '../../../shared/storage/dynamodb/agent-credentials.ts';
@@ -290,6 +291,42 @@ describe('VEN push channel on the local cloud', () => {
       expect(slow.size).toBe(0);
     } finally {
       await slow.close();
+    }
+  });
+});
+
+describe('the local VEN channel at its concurrency ceiling (as Lambda throttles $connect)', () => {
+  it('refuses a handshake beyond the ceiling with 429 too_many_requests without invoking $connect, and admits again once a slot frees', async () => {
+    const limit = new ConcurrencyLimit(1);
+    const held: (() => void)[] = [];
+    const routes: string[] = [];
+    const server = await startVenChannelServer({
+      host: '127.0.0.1',
+      port: 0,
+      domainName: 'pce-us.test',
+      functionName: 'ven-channel',
+      region: REGION,
+      concurrency: limit,
+      handler: async (event) => {
+        routes.push(event.requestContext.routeKey);
+        if (event.requestContext.routeKey === '$connect' && held.length === 0) await new Promise<void>((resolve) => held.push(resolve));
+        return { statusCode: 200 };
+      },
+    });
+    try {
+      const first = open(server.url);
+      await expect.poll(() => limit.inFlight).toBe(1);
+      const refused = await open(server.url);
+      expect(refused).toMatchObject({ status: 429 });
+      expect(JSON.parse((refused as Refused).body)).toEqual([{ token: 'too_many_requests', message: expect.any(String) }]);
+      expect(routes).toEqual(['$connect']);
+      held[0]?.();
+      opened(await first).ws.close();
+      const again = opened(await open(server.url));
+      again.ws.close();
+      expect(limit.throttled).toBe(1);
+    } finally {
+      await server.close();
     }
   });
 });
