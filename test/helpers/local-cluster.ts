@@ -11,7 +11,6 @@ import type { LocalSuperclusterState } from '../../infra/local/supercluster.ts';
 import { sleep } from '../../shared/runtime/sleep.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 /** The e2e clusters' API rate limit: the tests poll every 50 ms with one key, over Illumio's 500/min. */
 export const E2E_API_RATE_LIMIT_PER_MINUTE = 1_000_000;
@@ -57,7 +56,9 @@ export async function startCluster(options: StartClusterOptions): Promise<Runnin
   let output = '';
   const configFile = e2eConfigFile(options.config);
   const args = ['infra/local/main.ts', ...(options.dataDir ? [] : ['--fresh']), '--config', configFile.path, '--data-dir', dataDir, '--first-address', options.firstAddress, '--port', String(options.port ?? 8443), '--dns-port', String(options.dnsPort ?? 0)];
-  const child: ChildProcess = spawn(TSX, args, {
+  // node itself with tsx's loader, not the tsx CLI: the CLI relays Ctrl-C and, when the child does not acknowledge
+  // it within 30 ms (a busy event loop on a loaded machine), kills it with SIGKILL (exit 130, PCEs left behind)
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env },
