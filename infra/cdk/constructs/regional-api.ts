@@ -27,7 +27,7 @@ import { Construct } from 'constructs';
 import { HEALTH_CHECK_ROUTE_PATHS, IDENTITY_ROUTE_PATHS } from '../../../shared/api/route-sets.ts';
 
 /** Every route of ANY /{proxy+} and ANY / and the identity routes: per route, per second (API Gateway token bucket). */
-export const DEFAULT_ROUTE_THROTTLE: apigwv2.ThrottleSettings = { rateLimit: 1000, burstLimit: 2000 };
+export const DEFAULT_ROUTE_THROTTLE = { rateLimit: 1000, burstLimit: 2000 } as const satisfies apigwv2.ThrottleSettings;
 
 /** Regions Route 53 health checkers probe from by default (HealthCheckConfig Regions: us-east-1, us-west-1, us-west-2, eu-west-1, ap-southeast-1, ap-southeast-2, ap-northeast-1, sa-east-1). */
 export const ROUTE53_CHECKER_REGIONS = 8;
@@ -45,7 +45,7 @@ export function route53RequestsPerSecond(checks: number, intervalSeconds: number
  * check each (3.2/s). 50/s with a burst of 100 is twice the worst case and absorbs the checkers' uncoordinated bursts,
  * while a flood on these routes is held to 50/s each (of the account's 10,000/s per region).
  */
-export const HEALTH_ROUTE_THROTTLE: apigwv2.ThrottleSettings = { rateLimit: 50, burstLimit: 100 };
+export const HEALTH_ROUTE_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const satisfies apigwv2.ThrottleSettings;
 
 export interface RegionalApiProps {
   readonly handler: lambda.IFunction;
