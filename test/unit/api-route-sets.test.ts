@@ -62,7 +62,7 @@ describe('restrictToRouteSet', () => {
 
   it('runs the app on the paths of its set and answers 404 Illumio-style on the others, without running it', async () => {
     let calls = 0;
-    const counted = async (e: HttpEvent, c: Context) => {
+    const counted = async (e: HttpEvent, _context: Context) => {
       calls++;
       return app(e);
     };
