@@ -17,7 +17,7 @@
  *   synchronous renewal before a write carries the lease (docs/adr/0012-leader-lease.md). Members never touch it.
  */
 import { z } from 'zod';
-import type { ComputeJobV1 } from '../shared/compute/jobs.ts';
+import { queueReconcile } from '../shared/compute/reconcile.ts';
 import { ENV } from '../shared/runtime/env.ts';
 import { sleep } from '../shared/runtime/sleep.ts';
 import { renewWhileLeader } from '../shared/supercluster/lease-keeper.ts';
@@ -78,7 +78,6 @@ async function renewLease(): Promise<void> {
 
 async function reconcile(why: string): Promise<void> {
   if (!pce.computeQueue) throw new Error('reconcile needs the compute queue (COMPUTE_QUEUE_URL is not set)');
-  const job: ComputeJobV1 = { version: 1, kind: 'reconcile', org_id: pce.runtime.config.org_id, requested_at: Date.now() };
-  await pce.computeQueue.send([job]);
+  const job = await queueReconcile({ queue: pce.computeQueue, orgId: pce.runtime.config.org_id, now: Date.now });
   pce.logger.info('reconcile job queued', { org_id: job.org_id, why });
 }

@@ -5,6 +5,7 @@
  *   API Gateway HTTP API  -> infra/local/http-gateway.ts  -> lambdas/api.ts
  *   replica stream        -> infra/local/stream-poller.ts -> lambdas/stream-router.ts
  *   SQS compute queue     -> infra/local/sqs-poller.ts    -> lambdas/compute.ts
+ *   stream on-failure     -> infra/local/stream-failures.ts -> lambdas/stream-failures.ts (logs, queues a reconcile)
  *   EventBridge schedule  -> a timer                      -> lambdas/scheduled.ts (also the leader lease's renewal, task `lease`)
  *   API Gateway WebSocket -> infra/local/ven-channel-server.ts -> lambdas/ven-channel.ts (port + 1; its URLs
  *                            go into the handlers' environment: VEN_CHANNEL_URL, VEN_CHANNEL_MANAGEMENT_URL)
@@ -19,6 +20,7 @@ import { ConcurrencyLimit, DEFAULT_LOCAL_MAX_CONCURRENCY } from './concurrency.t
 import { startHttpGateway } from './http-gateway.ts';
 import { LOCAL_PCE_ENV, type PceProcessMessage } from './pce-protocol.ts';
 import { pollQueue } from './sqs-poller.ts';
+import { forwardStreamFailures } from './stream-failures.ts';
 import { pollTableStream } from './stream-poller.ts';
 import { fileCheckpointStore } from './stream-reader.ts';
 import { startVenChannelServer, type WebSocketLambdaHandler } from './ven-channel-server.ts';
@@ -54,11 +56,12 @@ async function run(): Promise<void> {
   process.env[ENV.venChannelUrl] = venChannel.url;
   process.env[ENV.venChannelManagementUrl] = venChannel.managementUrl;
 
-  const [api, streamRouter, compute, scheduled] = await Promise.all([
+  const [api, streamRouter, compute, scheduled, streamFailures] = await Promise.all([
     import('../../lambdas/api.ts'),
     import('../../lambdas/stream-router.ts'),
     import('../../lambdas/compute.ts'),
     import('../../lambdas/scheduled.ts'),
+    runtime.computeQueueUrl ? import('../../lambdas/stream-failures.ts') : null,
   ]);
   channelHandler ??= import('../../lambdas/ven-channel.ts').then((m) => m.handler);
   await channelHandler;
@@ -73,7 +76,11 @@ async function run(): Promise<void> {
     batchSize: 100,
     // like a Lambda event source mapping, resume where the last run stopped instead of replaying the stream
     checkpoints: process.env[LOCAL_PCE_ENV.dataDir] ? fileCheckpointStore(join(process.env[LOCAL_PCE_ENV.dataDir] ?? '', `stream-checkpoints-${runtime.region}.json`)) : undefined,
-    onFailure: (failure) => console.error(`${tag} stream records sent to the on-failure destination:`, JSON.stringify(failure).slice(0, 500)),
+    // as the SQS on-failure destination and its consumer in AWS: log where the batch lies, queue a reconcile
+    onFailure: async (failure) => {
+      console.error(`${tag} ${failure.records.length} stream record(s) from ${failure.startSequenceNumber ?? '?'} on shard ${failure.shardId} failed ${failure.attempts} time(s): on-failure destination`);
+      if (streamFailures) await forwardStreamFailures(streamFailures.handler, { region: runtime.region })(failure);
+    },
   });
 
   const queue = runtime.computeQueueUrl

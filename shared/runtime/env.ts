@@ -27,6 +27,8 @@ export const ENV = {
   leaseRegion: 'LEADER_LEASE_REGION',
   /** the lease table's endpoint when it is not AWS's regional one (locally: this PCE's lease proxy) */
   leaseEndpoint: 'LEADER_LEASE_ENDPOINT',
+  /** which API routes this function serves (shared/api/route-sets.ts): `identity` or `general` in AWS; unset (the local cloud): all */
+  apiRouteSet: 'API_ROUTE_SET',
 } as const;
 
 /** How many probes one per-minute scheduled invocation writes so that probes come every `intervalSeconds`. */

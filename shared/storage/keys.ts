@@ -10,6 +10,12 @@
 /** Partitions of the GSLB switch items (`GSLB_SWITCH#<pce fqdn>`): read by every PCE's API, written by pce-ctl. */
 export const GSLB_SWITCH_PARTITION_PREFIX = 'GSLB_SWITCH#';
 
+/**
+ * Partitions of the identity items (users, a user's API-key index, permissions, principals: `AUTH#...`); with the
+ * API keys themselves (`APIKEY#<auth username>`) only the identity function writes them (docs/security.md).
+ */
+export const AUTH_PARTITION_PREFIX = 'AUTH#';
+
 /** The partition of the PCEs' replication probe items (each written only by the PCE it names). */
 export const STATUS_PARTITION = 'PCE_STATUS';
 

@@ -6,6 +6,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LEASE_ACTIONS } from '../../infra/cdk/constructs/data-access.ts';
+import { LEASE_KEY } from '../../shared/storage/dynamodb/leader-lease.ts';
 import { ENV } from '../../shared/runtime/env.ts';
 import { leaseTableName } from '../../shared/storage/tables.ts';
 import { configWith, propertiesOfType, resourcesOfType, synthSupercluster, TWO_PCE_CONFIG, type SynthesizedSupercluster } from './supercluster-fixture.ts';
@@ -49,20 +50,20 @@ describe('leader lease stack (default config: leader in us-east-1)', () => {
     for (const r of replicas) expect(r).toMatchObject({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
   });
 
-  it('only the api and scheduled functions of each regional stack may GetItem/PutItem the lease, in the replica region their PCE reaches', () => {
+  it('only the api, identity and scheduled functions of each regional stack may GetItem/PutItem the lease item (LeadingKeys SUPERCLUSTER), in the replica region their PCE reaches', () => {
     const name = leaseTableName(synthesized.config);
     const reaches: Record<string, string> = { 'us-east-1': 'us-east-1', 'eu-west-1': 'us-east-1', 'ap-southeast-1': 'us-east-1' };
     for (const stack of synthesized.stacks.regional) {
       const all = functions(Template.fromStack(stack));
       const holders = all.filter((f) => onLease(f.statements, name).length > 0).map((f) => f.id.replace(/[A-F0-9]{8}$/, ''));
-      expect(holders.sort()).toEqual(['ApiFunction', 'ScheduledFunction']);
+      expect(holders.sort()).toEqual(['ApiFunction', 'IdentityFunction', 'ScheduledFunction']);
       for (const f of all) {
         const lease = onLease(f.statements, name);
         if (lease.length === 0) {
           expect(f.env[ENV.leaseTable]).toBeUndefined();
           continue;
         }
-        expect(lease).toEqual([{ Effect: 'Allow', Action: [...LEASE_ACTIONS], Resource: leaseArn(reaches[stack.region] ?? '', name) }]);
+        expect(lease).toEqual([{ Effect: 'Allow', Action: [...LEASE_ACTIONS], Resource: leaseArn(reaches[stack.region] ?? '', name), Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [LEASE_KEY.pk] } } }]);
         expect(f.env).toMatchObject({ [ENV.leaseTable]: name, [ENV.leaseRegion]: reaches[stack.region] });
       }
     }

@@ -2,14 +2,9 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GLOBAL_TABLE_TARGET_TYPE, PAUSE_REPLICATION_ACTION, PAUSE_REPLICATION_PERMISSIONS, RegionFault } from '../../infra/cdk/constructs/region-fault.ts';
-import { globalTableName } from '../../shared/storage/tables.ts';
 import type { SuperclusterConfig } from '../../shared/supercluster/config.ts';
+import { replicaArn } from './iam-statements.ts';
 import { propertiesOfType, resourcesOfType, synthSupercluster, type SynthesizedSupercluster } from './supercluster-fixture.ts';
-
-/** The replica ARN in `region`, as the regional stack writes it. */
-function replicaArn(config: SuperclusterConfig, region: string): unknown {
-  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:dynamodb:${region}:`, { Ref: 'AWS::AccountId' }, `:table/${globalTableName(config)}`]] };
-}
 
 let synthesized: SynthesizedSupercluster;
 beforeAll(() => {

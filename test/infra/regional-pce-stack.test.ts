@@ -6,49 +6,10 @@ import type { RegionalPceStack } from '../../infra/cdk/stacks/regional-pce-stack
 import { ENV } from '../../shared/runtime/env.ts';
 import { globalTableName, leaseTableName, LOCAL_TABLE, localTableName } from '../../shared/storage/tables.ts';
 import type { SuperclusterConfig } from '../../shared/supercluster/config.ts';
+import { actionsOf, actionsOn, functionLogicalId, replicaArn, statementsOf, statementsOn, type Statement } from './iam-statements.ts';
 import { propertiesOfType, resourcesOfType, synthSupercluster, type SynthesizedSupercluster } from './supercluster-fixture.ts';
 
-interface Statement {
-  Action: string | string[];
-  Effect: string;
-  Resource: unknown;
-}
-
-const actionsOf = (statement: Statement): string[] => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
-
-/** Logical id of the PceFunction's Lambda whose construct id is `constructId` (e.g. ComputeFunction). */
-function functionLogicalId(template: Template, constructId: string): string {
-  const ids = Object.keys(resourcesOfType(template, 'AWS::Lambda::Function')).filter((id) => id.startsWith(constructId));
-  expect(ids, `one Lambda function for ${constructId}`).toHaveLength(1);
-  return ids[0] as string;
-}
-
-/** All statements of the inline policies attached to the role of a PceFunction. */
-function statementsOf(template: Template, constructId: string): Statement[] {
-  const functionId = functionLogicalId(template, constructId);
-  const fn = resourcesOfType(template, 'AWS::Lambda::Function')[functionId];
-  const roleId = ((fn?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'])[0];
-  return Object.values(resourcesOfType(template, 'AWS::IAM::Policy'))
-    .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
-    .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
-}
-
-/** The replica ARN in `region`, as the regional stack writes it (no cross-stack reference). */
-function replicaArn(config: SuperclusterConfig, region: string): unknown {
-  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:dynamodb:${region}:`, { Ref: 'AWS::AccountId' }, `:table/${globalTableName(config)}`]] };
-}
-
-function actionsOn(statements: Statement[], resource: unknown): string[] {
-  const json = JSON.stringify(resource);
-  return statements
-    .filter((statement) => {
-      const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
-      return resources.some((r) => JSON.stringify(r) === json);
-    })
-    .flatMap(actionsOf);
-}
-
-const FUNCTIONS = ['ApiFunction', 'StreamRouterFunction', 'ComputeFunction', 'ScheduledFunction', 'VenChannelFunction'] as const;
+const FUNCTIONS = ['ApiFunction', 'IdentityFunction', 'StreamRouterFunction', 'StreamFailuresFunction', 'ComputeFunction', 'ScheduledFunction', 'VenChannelFunction'] as const;
 
 let synthesized: SynthesizedSupercluster;
 beforeAll(() => {
@@ -76,10 +37,10 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
     template = Template.fromStack(stack);
   });
 
-  it('runs the five PCE functions on nodejs24.x, arm64, with active tracing and the runtime environment', () => {
+  it('runs the seven PCE functions on nodejs24.x, arm64, with active tracing and the runtime environment', () => {
     for (const id of FUNCTIONS) functionLogicalId(template, id);
     const functions = propertiesOfType(template, 'AWS::Lambda::Function').filter((fn) => fn.Handler === 'index.handler' && fn.Environment);
-    expect(functions).toHaveLength(5);
+    expect(functions).toHaveLength(FUNCTIONS.length);
     for (const fn of functions) {
       expect(fn).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -101,11 +62,11 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
     for (const logGroup of logGroups) expect(logGroup.RetentionInDays).toBe(30);
   });
 
-  it('only the stream router and the scheduled function (send jobs) and the compute consumer (shortens retries) get the compute queue URL', () => {
+  it('only the stream router, the stream-failures and the scheduled function (send jobs) and the compute consumer (shortens retries) get the compute queue URL', () => {
     const fns = resourcesOfType(template, 'AWS::Lambda::Function');
     for (const id of FUNCTIONS) {
       const variables = (fns[functionLogicalId(template, id)]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      if (id === 'StreamRouterFunction' || id === 'ComputeFunction' || id === 'ScheduledFunction') expect(variables[ENV.computeQueueUrl]).toEqual({ Ref: expect.stringMatching(/^ComputePipelineQueue/) });
+      if (id === 'StreamRouterFunction' || id === 'StreamFailuresFunction' || id === 'ComputeFunction' || id === 'ScheduledFunction') expect(variables[ENV.computeQueueUrl]).toEqual({ Ref: expect.stringMatching(/^ComputePipelineQueue/) });
       else expect(variables).not.toHaveProperty(ENV.computeQueueUrl);
     }
   });
@@ -126,7 +87,11 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
   it('alarms on DLQ jobs, compute errors, a late stream router, slow replication to each peer and API 5xx, to one SSL-only topic', () => {
     const alarms = propertiesOfType(template, 'AWS::CloudWatch::Alarm');
     const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);
-    expect(byMetric('ApproximateNumberOfMessagesVisible')).toEqual([expect.objectContaining({ Threshold: 1, Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/^ComputePipelineDeadLetterQueue/), 'QueueName'] } }] })]);
+    // the compute DLQ and the replica stream's failure queue (least-privilege.test.ts)
+    expect(byMetric('ApproximateNumberOfMessagesVisible')).toEqual([
+      expect.objectContaining({ Threshold: 1, Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/^ComputePipelineDeadLetterQueue/), 'QueueName'] } }] }),
+      expect.objectContaining({ Threshold: 1, Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/^ReplicaStreamFailureQueue/), 'QueueName'] } }] }),
+    ]);
     expect(byMetric('Errors')).toEqual([expect.objectContaining({ Threshold: 1, Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(template, 'ComputeFunction') } }] })]);
     expect(byMetric('IteratorAge')).toEqual([expect.objectContaining({ Threshold: 60_000, Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(template, 'StreamRouterFunction') } }] })]);
     expect(byMetric('5xx')).toHaveLength(1);
@@ -256,12 +221,12 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
     expect(variables[ENV.probesPerInvocation]).toBe('9');
   });
 
-  it('serves the api function on ANY / and ANY /{proxy+} with access logs on the $default stage', () => {
+  it('serves the api function on ANY / and ANY /{proxy+} (and the identity and health routes: least-privilege.test.ts) with access logs on the $default stage', () => {
     const httpApi = Object.keys(resourcesOfType(template, 'AWS::ApiGatewayV2::Api')).find((id) => id.startsWith('RegionalApiHttpApi'));
     const routes = propertiesOfType(template, 'AWS::ApiGatewayV2::Route')
       .filter((route) => JSON.stringify(route.ApiId) === JSON.stringify({ Ref: httpApi }))
       .map((route) => route.RouteKey);
-    expect(routes.sort()).toEqual(['ANY /', 'ANY /{proxy+}']);
+    expect(routes).toEqual(expect.arrayContaining(['ANY /', 'ANY /{proxy+}']));
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
       IntegrationUri: { 'Fn::GetAtt': [functionLogicalId(template, 'ApiFunction'), 'Arn'] },
@@ -307,13 +272,13 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
     });
   });
 
-  it('has no cross-stack references, and names other regions only to consume pairing keys there (GetItem/UpdateItem of PAIRING_KEY#*) or to hold the leader lease (leader-lease.test.ts)', () => {
+  it('has no cross-stack references, and names other regions only to consume pairing keys there (GetItem/UpdateItem of PAIRING_KEY#*), to hold the leader lease (leader-lease.test.ts) or to deny the control partitions (least-privilege.test.ts)', () => {
     const json = JSON.stringify(template.toJSON());
     expect(json).not.toContain('Fn::ImportValue');
     const others = config.pces.filter((pce) => pce.region !== region);
     const crossRegion = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
-      ((p as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown; Condition?: unknown }[] } } }).Properties.PolicyDocument.Statement).filter((st) =>
-        others.some((o) => JSON.stringify(st.Resource).includes(`:dynamodb:${o.region}:`)) && !JSON.stringify(st.Resource).includes(`:table/${leaseTableName(config)}`),
+      ((p as { Properties: { PolicyDocument: { Statement: { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[] } } }).Properties.PolicyDocument.Statement).filter((st) =>
+        st.Effect === 'Allow' && others.some((o) => JSON.stringify(st.Resource).includes(`:dynamodb:${o.region}:`)) && !JSON.stringify(st.Resource).includes(`:table/${leaseTableName(config)}`),
       ),
     );
     expect(crossRegion.length).toBeGreaterThan(0);
@@ -348,7 +313,7 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
       const statements = statementsOf(template, 'ComputeFunction');
       const onGlobal = actionsOn(statements, replicaArn(config, region));
       expect(onGlobal).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
-      expect(onGlobal.filter((action) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(action))).toEqual([]);
+      expect(statementsOn(statements, replicaArn(config, region)).filter((st) => st.Effect === 'Allow').flatMap(actionsOf).filter((action) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(action))).toEqual([]);
       const actions = statements.flatMap(actionsOf);
       expect(actions).toContain('sqs:ReceiveMessage');
       expect(actions).toContain('sqs:DeleteMessage');
@@ -363,8 +328,8 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
 
     it('scheduled writes the global replica only in the probe and workload partitions (status, VEN sweep), and sends reconcile jobs', () => {
       const statements = statementsOf(template, 'ScheduledFunction');
-      const writes = statements.filter((st) => JSON.stringify(st.Resource) === JSON.stringify(replicaArn(config, region)) && actionsOf(st).some((a) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(a)));
-      expect(writes.map((st) => (st as Statement & { Condition?: unknown }).Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['PCE_STATUS', 'ORG#*#WORKLOADS'] } }]);
+      const writes = statements.filter((st) => st.Effect === 'Allow' && JSON.stringify(st.Resource) === JSON.stringify(replicaArn(config, region)) && actionsOf(st).some((a) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(a)));
+      expect(writes.map((st) => st.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['PCE_STATUS', 'ORG#*#WORKLOADS'] } }]);
       expect(writes.flatMap(actionsOf).sort()).toEqual([...PROBE_WRITE_ACTIONS, 'dynamodb:DeleteItem'].sort());
       const sqsStatements = statements.filter((statement) => actionsOf(statement).some((action) => action.startsWith('sqs:')));
       expect(sqsStatements.flatMap(actionsOf)).toContain('sqs:SendMessage');
@@ -373,15 +338,17 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
       for (const st of sqsStatements) expect(JSON.stringify(st.Resource)).toMatch(/ComputePipelineQueue/);
     });
 
-    it('api reads and writes the global replica and the local table, and may only read the DLQ depth', () => {
+    it('api reads the global replica (no Scan), writes it only by partition, reads/writes the local table, and may only read the DLQ depth', () => {
       const statements = statementsOf(template, 'ApiFunction');
-      expect(actionsOn(statements, replicaArn(config, region))).toEqual(
-        expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
-      );
+      const onReplica = actionsOn(statements, replicaArn(config, region));
+      expect(onReplica).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+      expect(onReplica).not.toContain('dynamodb:Scan');
       // the GSLB switch route Queries GSLB_SWITCH#<pce> of this replica: a read not limited to some partitions
       const replica = JSON.stringify(replicaArn(config, region));
       const reads = statements.filter((st) => [st.Resource].flat().some((r) => JSON.stringify(r) === replica) && actionsOf(st).includes('dynamodb:Query'));
-      expect(reads.some((st) => (st as Statement & { Condition?: unknown }).Condition === undefined)).toBe(true);
+      expect(reads.some((st) => st.Condition === undefined)).toBe(true);
+      // every write to the replica carries a LeadingKeys condition (least-privilege.test.ts asserts which)
+      for (const st of statements.filter((s) => s.Effect === 'Allow' && JSON.stringify(s.Resource) === replica && actionsOf(s).some((a) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(a)))) expect(st.Condition).toBeDefined();
       expect(actionsOn(statements, { 'Fn::GetAtt': [Object.keys(resourcesOfType(template, 'AWS::DynamoDB::GlobalTable'))[0], 'Arn'] })).toEqual(
         expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']),
       );
@@ -394,8 +361,8 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
       const statements = statementsOf(template, 'StreamRouterFunction');
       const actions = statements.flatMap(actionsOf);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'sqs:SendMessage']));
-      const writes = statements.filter((st) => JSON.stringify(st.Resource) === JSON.stringify(replicaArn(config, region)) && actionsOf(st).some((a) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(a)));
-      expect(writes.map((st) => (st as Statement & { Condition?: unknown }).Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ORG#*#WORKLOADS', 'VEN#*'] } }]);
+      const writes = statements.filter((st) => st.Effect === 'Allow' && JSON.stringify(st.Resource) === JSON.stringify(replicaArn(config, region)) && actionsOf(st).some((a) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(a)));
+      expect(writes.map((st) => st.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ORG#*#WORKLOADS', 'VEN#*'] } }]);
       expect(writes.flatMap(actionsOf)).not.toContain('dynamodb:BatchWriteItem');
       const sendTargets = statements
         .filter((statement) => actionsOf(statement).includes('sqs:SendMessage'))

@@ -1,14 +1,16 @@
 /**
  * Grant helpers: each PCE function declares the data access it uses, and gets only that.
  *
- * - `global`: this region's replica of the global table.
- *   `probe-write` is PutItem/UpdateItem only (the scheduled function writes its PCE's probe/status item);
- *   `ven-auth-read` is GetItem of the VEN#<agent> items only (the VEN channel authenticates agent tokens);
- *   `read-managed-write` reads everything and writes (Put/Update/Delete) only the workload partitions and the
- *   VEN credentials (the stream router removes what this PCE wrote for a VEN that moved away or was
- *   unpaired); `read-probe-managed-write` writes the probe partition and the workload partitions (the
- *   scheduled function: its status item and the VEN sweep's offline marks). Neither can touch the leader
- *   record, policy, API keys or pairing keys.
+ * - `global`: this region's replica of the global table (docs/security.md, "Least privilege in AWS"):
+ *   `read` is item reads without Scan: GetItem, BatchGetItem, Query, plus ConditionCheckItem for the
+ *   functions that write behind the leader fence (`fenced: true`; a TransactWriteItems is authorized action by
+ *   action: ConditionCheckItem for its ConditionCheck, PutItem/UpdateItem/DeleteItem for the others, each
+ *   with its own item's partition key in dynamodb:LeadingKeys); `ven-auth` is GetItem of the VEN#<agent>
+ *   items only (the VEN channel authenticates agent tokens);
+ *   `write` lists the partitions (dynamodb:LeadingKeys, ForAllValues:StringLike) of its Put/Update/DeleteItem;
+ *   `batchWrite` those of its BatchWriteItem (only where it is used);
+ *   `controlWrites` names the control partitions it must write: every function holds an explicit Deny of
+ *   item writes (any action, ForAnyValue:StringLike) on all the other control partitions, in every replica.
  * - `pairingKeysElsewhere`: GetItem/UpdateItem of the pairing-key items (`PAIRING_KEY#*`) in the other
  *   regions' replicas: a key's uses are consumed in the region that generated it (docs/pairing-api.md).
  * - `local`: this PCE's local table.
@@ -17,8 +19,9 @@
  *   `'send'`: may put a message there (the compute consumer moves jobs no retry can fix straight to it).
  * - `venChannel: 'push'`: may post to (and close) the connections of this PCE's VEN channel stage
  *   (execute-api:ManageConnections on its `@connections/*`).
- * - `leaderLease: 'renew'`: GetItem/PutItem of the leader lease table in the lease replica region this PCE
- *   reaches (a cross-region ARN; docs/adr/0012-leader-lease.md): only the api and scheduled functions.
+ * - `leaderLease: 'renew'`: GetItem/PutItem of the leader lease item only (LeadingKeys `SUPERCLUSTER`) in
+ *   the lease replica region this PCE reaches (a cross-region ARN; docs/adr/0012-leader-lease.md): only the
+ *   functions that write as the leader (api, identity) and the scheduled function.
  * Consuming a queue or a stream is granted by the event source itself, not here.
  */
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -26,15 +29,76 @@ import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { STATUS_PARTITION } from '../../../shared/storage/keys.ts';
+import { LEASE_KEY } from '../../../shared/storage/dynamodb/leader-lease.ts';
+import { AUTH_PARTITION_PREFIX, GSLB_SWITCH_PARTITION_PREFIX, keys, REPLICATION_CHECK_PARTITION, STATUS_PARTITION } from '../../../shared/storage/keys.ts';
 import { venKeys } from '../../../shared/storage/ven-keys.ts';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 
-export type TableAccess = 'none' | 'read' | 'read-write' | 'probe-write' | 'ven-auth-read' | 'read-managed-write' | 'read-probe-managed-write';
+/**
+ * The control partitions of the global table and who writes them: `SUPERCLUSTER` (leader record, PCE
+ * membership, drop marks), `GSLB_SWITCH#*`, `REPLICATION_CHECK` and the bootstrap-key marker only pce-ctl with
+ * operator credentials; API keys and identity items only the identity function; the status partition only
+ * the scheduled function (its PCE's probe item).
+ */
+export const CONTROL_PARTITIONS = {
+  supercluster: keys.leader().pk,
+  apiKeys: `${keys.apiKey('').pk}*`,
+  bootstrapKey: keys.bootstrapKeyMarker().pk,
+  identity: `${AUTH_PARTITION_PREFIX}*`,
+  gslbSwitches: `${GSLB_SWITCH_PARTITION_PREFIX}*`,
+  replicationCheck: REPLICATION_CHECK_PARTITION,
+  status: STATUS_PARTITION,
+} as const;
+export type ControlPartition = keyof typeof CONTROL_PARTITIONS;
+
+/** Every org-scoped partition (`ORG#<org>`, `ORG#<org>#LABELS`, `#POLICY...`, `#WORKLOADS`, `#EVENTS#...`, `#COUNTERS`, ...). */
+export const ORG_PARTITIONS = 'ORG#*';
+/** Audit events (`ORG#<org>#EVENTS#<region>#<day>`): every function that answers API requests writes its own. */
+export const AUDIT_EVENT_PARTITIONS = 'ORG#*#EVENTS#*';
+/** The partitions `ven-auth` may read: the VENs' credentials (`VEN#<agent id>` / `AUTH`; shared/storage/ven-keys.ts). */
+export const VEN_AUTH_PARTITIONS = `${venKeys.agentAuth('').pk}*`;
+/** Workload partitions (`ORG#<org>#WORKLOADS`, with the member-written agent items) and VEN credentials (`VEN#<agent>`). */
+export const MANAGED_PARTITIONS = ['ORG#*#WORKLOADS', VEN_AUTH_PARTITIONS] as const;
+/** Pairing-key items (`PAIRING_KEY#<sha256>`). */
+export const PAIRING_KEY_PARTITIONS = `${venKeys.pairingKey('').pk}*`;
+
+/** What holding the leader lease takes: a strongly consistent read and a conditional put of its one item. */
+export const LEASE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem'] as const;
+/** The lease item's partition (shared/storage/dynamodb/leader-lease.ts). */
+export const LEASE_PARTITION = LEASE_KEY.pk;
+
+/** Item-level writes without reads or deletes: enough to upsert one's own status item. */
+export const PROBE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+
+/** The only partition probe writes may touch (STATUS#<region> items; shared/storage/keys.ts). */
+export const PROBE_PARTITION = STATUS_PARTITION;
+
+/** Item reads without Scan (no function reads the whole global table; pce-ctl's replication check does, with operator credentials). */
+export const ITEM_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
+/** The leader fence of a TransactWriteItems (its ConditionCheck of the leader record). */
+export const FENCE_ACTION = 'dynamodb:ConditionCheckItem';
+export const ITEM_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
+/** Every action that can change an item: what the explicit Deny on the control partitions names. */
+export const ANY_ITEM_WRITE_ACTIONS = [...ITEM_WRITE_ACTIONS, 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete'] as const;
+
+export interface GlobalTableAccess {
+  /** `none`: no table access at all (only the explicit Deny) */
+  readonly read: 'items' | 'ven-auth' | 'none';
+  /** may run leader-fenced TransactWriteItems (ConditionCheckItem) */
+  readonly fenced?: boolean;
+  /** Put/Update/DeleteItem only on these partitions (LeadingKeys patterns) */
+  readonly write?: readonly string[];
+  /** BatchWriteItem only on these partitions */
+  readonly batchWrite?: readonly string[];
+  /** the control partitions this function must write (left out of its explicit Deny; they must also be in `write`) */
+  readonly controlWrites?: readonly ControlPartition[];
+}
+
+export type LocalTableAccess = 'read-write';
 
 export interface DataAccess {
-  readonly global: TableAccess;
-  readonly local: TableAccess;
+  readonly global: GlobalTableAccess;
+  readonly local?: LocalTableAccess;
   readonly computeQueue?: 'send';
   readonly deadLetters?: 'inspect' | 'send';
   readonly venChannel?: 'push';
@@ -49,79 +113,46 @@ export interface PceDataResources {
   readonly deadLetterQueue: sqs.IQueue;
   /** the stage of this PCE's VEN channel (needed by functions with `venChannel: 'push'`) */
   readonly venChannelStage?: apigwv2.WebSocketStage;
-  /** the global table's replicas in the other PCE regions (needed by `pairingKeysElsewhere`) */
+  /** the global table's replicas in the other PCE regions (needed by `pairingKeysElsewhere`; the control Deny covers them too) */
   readonly otherReplicaArns?: readonly string[];
   /** the leader lease table in the replica region this PCE reaches (needed by `leaderLease`) */
   readonly leaderLeaseArn?: string;
 }
 
-/** What holding the leader lease takes: a strongly consistent read and a conditional put of its one item. */
-export const LEASE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem'] as const;
+const leadingKeysLike = (partitions: readonly string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } });
 
-/** Item-level writes without reads or deletes: enough to upsert one's own status item. */
-export const PROBE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+/** The control partitions a function with these `controlWrites` may not write (all others). */
+export function deniedControlPartitions(controlWrites: readonly ControlPartition[] = []): string[] {
+  return (Object.keys(CONTROL_PARTITIONS) as ControlPartition[]).filter((name) => !controlWrites.includes(name)).map((name) => CONTROL_PARTITIONS[name]);
+}
 
-/** The only partition probe writes may touch (STATUS#<region> items; shared/storage/keys.ts). */
-export const PROBE_PARTITION = STATUS_PARTITION;
-
-/** The partitions `ven-auth-read` may read: the VENs' credentials (`VEN#<agent id>` / `AUTH`; shared/storage/ven-keys.ts). */
-export const VEN_AUTH_PARTITIONS = `${venKeys.agentAuth('').pk}*`;
-
-/** Workload partitions (`ORG#<org>#WORKLOADS`, with the member-written agent items) and VEN credentials (`VEN#<agent>`). */
-export const MANAGED_PARTITIONS = ['ORG#*#WORKLOADS', VEN_AUTH_PARTITIONS] as const;
-/** Pairing-key items (`PAIRING_KEY#<sha256>`). */
-export const PAIRING_KEY_PARTITIONS = `${venKeys.pairingKey('').pk}*`;
-const ITEM_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
-
-function writesTo(table: dynamodb.ITable, grantee: iam.IGrantable, partitions: readonly string[]): void {
-  grantee.grantPrincipal.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ITEM_WRITE_ACTIONS, resources: [table.tableArn], conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } } }),
+function grantGlobal(grantee: iam.IGrantable, access: GlobalTableAccess, resources: PceDataResources): void {
+  const table = resources.globalReplica.tableArn;
+  const add = (statement: iam.PolicyStatement) => grantee.grantPrincipal.addToPrincipalPolicy(statement);
+  if (access.read === 'ven-auth') {
+    add(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [table], conditions: leadingKeysLike([VEN_AUTH_PARTITIONS]) }));
+  } else if (access.read === 'items') {
+    add(new iam.PolicyStatement({ actions: [...ITEM_READ_ACTIONS, ...(access.fenced ? [FENCE_ACTION] : [])], resources: [table] }));
+  }
+  if (access.write && access.write.length > 0) add(new iam.PolicyStatement({ actions: [...ITEM_WRITE_ACTIONS], resources: [table], conditions: leadingKeysLike(access.write) }));
+  if (access.batchWrite && access.batchWrite.length > 0) add(new iam.PolicyStatement({ actions: ['dynamodb:BatchWriteItem'], resources: [table], conditions: leadingKeysLike(access.batchWrite) }));
+  for (const name of access.controlWrites ?? []) {
+    if (!access.write?.includes(CONTROL_PARTITIONS[name])) throw new Error(`grantDataAccess: controlWrites '${name}' must be one of the write partitions`);
+  }
+  // an explicit Deny wins over any Allow, present or future: the control partitions stay out of reach in every replica
+  add(
+    new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: [...ANY_ITEM_WRITE_ACTIONS],
+      resources: [table, ...(resources.otherReplicaArns ?? [])],
+      conditions: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': deniedControlPartitions(access.controlWrites) } },
+    }),
   );
 }
 
-function grantTable(table: dynamodb.ITable, grantee: iam.IGrantable, access: TableAccess): void {
-  switch (access) {
-    case 'none':
-      return;
-    case 'read':
-      table.grantReadData(grantee);
-      return;
-    case 'read-write':
-      table.grantReadWriteData(grantee);
-      return;
-    case 'probe-write':
-      // only items of the probe partition: the probe writer cannot touch the leader record, policy, keys or workloads
-      grantee.grantPrincipal.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: [...PROBE_WRITE_ACTIONS],
-          resources: [table.tableArn],
-          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [PROBE_PARTITION] } },
-        }),
-      );
-      return;
-    case 'read-managed-write':
-      table.grantReadData(grantee);
-      writesTo(table, grantee, MANAGED_PARTITIONS);
-      return;
-    case 'read-probe-managed-write':
-      table.grantReadData(grantee);
-      writesTo(table, grantee, [PROBE_PARTITION, MANAGED_PARTITIONS[0]]);
-      return;
-    case 'ven-auth-read':
-      grantee.grantPrincipal.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['dynamodb:GetItem'],
-          resources: [table.tableArn],
-          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [VEN_AUTH_PARTITIONS] } },
-        }),
-      );
-      return;
-  }
-}
-
 export function grantDataAccess(grantee: iam.IGrantable, access: DataAccess, resources: PceDataResources): void {
-  grantTable(resources.globalReplica, grantee, access.global);
-  grantTable(resources.localTable, grantee, access.local);
+  grantGlobal(grantee, access.global, resources);
+  if (access.local === 'read-write') resources.localTable.grantReadWriteData(grantee);
   if (access.computeQueue === 'send') resources.computeQueue.grantSendMessages(grantee);
   if (access.deadLetters === 'inspect') resources.deadLetterQueue.grant(grantee, 'sqs:GetQueueAttributes');
   if (access.deadLetters === 'send') resources.deadLetterQueue.grant(grantee, 'sqs:SendMessage');
@@ -130,13 +161,15 @@ export function grantDataAccess(grantee: iam.IGrantable, access: DataAccess, res
       new iam.PolicyStatement({
         actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         resources: [...resources.otherReplicaArns],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [PAIRING_KEY_PARTITIONS] } },
+        conditions: leadingKeysLike([PAIRING_KEY_PARTITIONS]),
       }),
     );
   }
   if (access.leaderLease === 'renew') {
     if (!resources.leaderLeaseArn) throw new Error("grantDataAccess: leaderLease 'renew' needs the lease table's ARN");
-    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...LEASE_ACTIONS], resources: [resources.leaderLeaseArn] }));
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: [...LEASE_ACTIONS], resources: [resources.leaderLeaseArn], conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [LEASE_PARTITION] } } }),
+    );
   }
   if (access.venChannel === 'push') {
     if (!resources.venChannelStage) throw new Error("grantDataAccess: venChannel 'push' needs the VEN channel's stage");

@@ -7,7 +7,9 @@
  * - stream router iterator age over a minute: this PCE reacts late to replicated changes;
  * - replication from this region to each other PCE region over 30 s (the seed's warning threshold;
  *   DynamoDB publishes ReplicationLatency in the region the write came from);
- * - any API 5xx: the API never answers 5xx to bad input, so every one is a fault.
+ * - any API 5xx: the API never answers 5xx to bad input, so every one is a fault;
+ * - the replica stream's on-failure queue: a record arrived (the stream router gave up on a batch; a reconcile
+ *   is queued for it) and messages stay visible (the stream-failures function could not queue the reconcile).
  */
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -25,6 +27,8 @@ export const STREAM_ITERATOR_AGE_ALARM_MS = 60_000;
 export interface PceAlarmsProps {
   readonly pceFqdn: string;
   readonly computeDeadLetterQueue: sqs.IQueue;
+  /** ReplicaStreamFailureQueue: the replica stream event source's on-failure destination */
+  readonly streamFailureQueue: sqs.IQueue;
   readonly computeFunction: lambda.IFunction;
   readonly streamRouterFunction: lambda.IFunction;
   readonly httpApi: apigwv2.IHttpApi;
@@ -66,6 +70,18 @@ export class PceAlarms extends Construct {
       'the stream router is more than a minute behind the replica stream',
       props.streamRouterFunction.metric('IteratorAge', { period: five, statistic: 'Maximum' }),
       STREAM_ITERATOR_AGE_ALARM_MS,
+    );
+    add(
+      'ReplicaStreamFailures',
+      'the stream router gave up on a replica stream batch (a reconcile job was queued for it; see the stream-failures function log)',
+      props.streamFailureQueue.metricNumberOfMessagesSent({ period: five, statistic: 'Sum' }),
+      1,
+    );
+    add(
+      'ReplicaStreamFailuresWaiting',
+      'stream failure records wait on the on-failure queue: the stream-failures function could not queue a reconcile',
+      props.streamFailureQueue.metricApproximateNumberOfMessagesVisible({ period: five, statistic: 'Maximum' }),
+      1,
     );
     add('ApiServerErrors', 'the API answered 5xx', props.httpApi.metricServerError({ period: five, statistic: 'Sum' }), 1);
     for (const receiving of props.peerRegions) {

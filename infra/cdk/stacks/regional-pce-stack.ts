@@ -1,6 +1,6 @@
 /**
- * One PCE's region: its local table, the five functions (api, stream router, compute, scheduled, VEN
- * channel), the compute pipeline, the regional API with its custom domains, the VEN push channel
+ * One PCE's region: its local table, the seven functions (api, identity, stream router, stream failures,
+ * compute, scheduled, VEN channel), the compute pipeline, the regional API with its custom domains, the VEN push channel
  * (WebSocket API), the PCE's own DNS record, its alarms, and a FIS template that cuts its replica off (region fault).
  * It reaches its global-table replica by name only: no cross-stack or cross-region references.
  */
@@ -12,7 +12,7 @@ import { globalTableName, leaseTableName, localTableName } from '../../../shared
 import type { PceConfig, SuperclusterConfig } from '../../../shared/supercluster/config.ts';
 import { leasePlacementOf, leaseRegionFor } from '../../../shared/supercluster/lease-config.ts';
 import { ComputePipeline } from '../constructs/compute-pipeline.ts';
-import { grantDataAccess, type DataAccess } from '../constructs/data-access.ts';
+import { AUDIT_EVENT_PARTITIONS, CONTROL_PARTITIONS, grantDataAccess, MANAGED_PARTITIONS, ORG_PARTITIONS, PAIRING_KEY_PARTITIONS, PROBE_PARTITION, VEN_AUTH_PARTITIONS, type DataAccess } from '../constructs/data-access.ts';
 import { GlobalReplica } from '../constructs/global-replica.ts';
 import { LocalData } from '../constructs/local-data.ts';
 import { PceAlarms } from '../constructs/pce-alarms.ts';
@@ -23,21 +23,47 @@ import { ReplicaStream } from '../constructs/replica-stream.ts';
 import { ScheduledOps } from '../constructs/scheduled-ops.ts';
 import { VenChannel } from '../constructs/ven-channel.ts';
 
-/** What each function may touch; everything else is denied. */
+/**
+ * What each function may touch; everything else is not granted, and the control partitions it does not
+ * write are explicitly denied (data-access.ts; the table in docs/security.md, "Least privilege in AWS").
+ */
 export const PCE_FUNCTION_ACCESS = {
-  api: { global: 'read-write', local: 'read-write', deadLetters: 'inspect', venChannel: 'push', pairingKeysElsewhere: 'consume', leaderLease: 'renew' },
-  streamRouter: { global: 'read-managed-write', local: 'read-write', computeQueue: 'send', venChannel: 'push' },
-  compute: { global: 'read', local: 'read-write', deadLetters: 'send', venChannel: 'push' },
-  scheduled: { global: 'read-probe-managed-write', local: 'read-write', computeQueue: 'send', leaderLease: 'renew' },
+  /**
+   * the REST API but the identity routes: policy, labels, settings, workloads, counters and audit events (ORG#*),
+   * pairing keys (PAIRING_KEY#*, also in the other replicas), VEN credentials at pairing (VEN#*); BatchWriteItem
+   * only for pairing (the agent item and its credential in one batch)
+   */
+  api: {
+    global: { read: 'items', fenced: true, write: [ORG_PARTITIONS, PAIRING_KEY_PARTITIONS, VEN_AUTH_PARTITIONS], batchWrite: [...MANAGED_PARTITIONS] },
+    local: 'read-write',
+    deadLetters: 'inspect',
+    venChannel: 'push',
+    pairingKeysElsewhere: 'consume',
+    leaderLease: 'renew',
+  },
+  /** the identity routes (users and their API keys, permissions, principals): the only writer of APIKEY#* and AUTH#*, plus its own audit events */
+  identity: {
+    global: { read: 'items', fenced: true, write: [CONTROL_PARTITIONS.apiKeys, CONTROL_PARTITIONS.identity, AUDIT_EVENT_PARTITIONS], controlWrites: ['apiKeys', 'identity'] },
+    local: 'read-write',
+    leaderLease: 'renew',
+  },
+  /** clean-up after a VEN moved away or was unpaired */
+  streamRouter: { global: { read: 'items', write: [...MANAGED_PARTITIONS] }, local: 'read-write', computeQueue: 'send', venChannel: 'push' },
+  /** writes compiled policy to the local table only */
+  compute: { global: { read: 'items' }, local: 'read-write', deadLetters: 'send', venChannel: 'push' },
+  /** its PCE's status item (the replication probe) and the VEN sweep's offline marks; reconcile jobs */
+  scheduled: { global: { read: 'items', write: [PROBE_PARTITION, MANAGED_PARTITIONS[0]], controlWrites: ['status'] }, local: 'read-write', computeQueue: 'send', leaderLease: 'renew' },
   /** authenticates agent tokens (VEN#<agent>/AUTH items) and keeps the PCE's open connections */
-  venChannel: { global: 'ven-auth-read', local: 'read-write' },
+  venChannel: { global: { read: 'ven-auth' }, local: 'read-write' },
+  /** the replica stream's on-failure queue: logs each failed batch's metadata and queues a reconcile job; no table at all */
+  streamFailures: { global: { read: 'none' }, computeQueue: 'send' },
 } as const satisfies Record<string, DataAccess>;
 
 /** The functions that push to VENs: ManageConnections on the channel and its URLs in their environment. */
 const PUSHING_FUNCTIONS = ['api', 'streamRouter', 'compute'] as const satisfies readonly (keyof typeof PCE_FUNCTION_ACCESS)[];
 
 /** The functions that hold the leader lease (leaderLease: 'renew'): its table and region in their environment. */
-const LEASE_FUNCTIONS = ['api', 'scheduled'] as const satisfies readonly (keyof typeof PCE_FUNCTION_ACCESS)[];
+const LEASE_FUNCTIONS = ['api', 'identity', 'scheduled'] as const satisfies readonly (keyof typeof PCE_FUNCTION_ACCESS)[];
 
 export interface RegionalPceStackProps extends StackProps {
   readonly config: SuperclusterConfig;
@@ -49,6 +75,8 @@ export class RegionalPceStack extends Stack {
   readonly localData: LocalData;
   readonly globalReplica: GlobalReplica;
   readonly apiFunction: PceFunction;
+  readonly identityFunction: PceFunction;
+  readonly streamFailuresFunction: PceFunction;
   readonly streamRouterFunction: PceFunction;
   readonly computeFunction: PceFunction;
   readonly scheduledFunction: PceFunction;
@@ -83,6 +111,16 @@ export class RegionalPceStack extends Stack {
       runtimeEnvironment,
       timeout: Duration.seconds(29),
       memorySize: 1024,
+      extraEnvironment: { [ENV.apiRouteSet]: 'general' },
+    });
+    // the same app on the identity routes only, with the only role that may write API keys and identity items
+    this.identityFunction = new PceFunction(this, 'IdentityFunction', {
+      entry: 'lambdas/api.ts',
+      description: `PCE API identity routes (users, API keys, permissions, principals) of ${pce.fqdn}`,
+      runtimeEnvironment,
+      timeout: Duration.seconds(29),
+      memorySize: 512,
+      extraEnvironment: { [ENV.apiRouteSet]: 'identity' },
     });
     this.computeFunction = new PceFunction(this, 'ComputeFunction', {
       entry: 'lambdas/compute.ts',
@@ -98,9 +136,17 @@ export class RegionalPceStack extends Stack {
       runtimeEnvironment: { ...runtimeEnvironment, computeQueueUrl: this.computePipeline.queue.queueUrl },
       timeout: Duration.minutes(1),
     });
+    this.streamFailuresFunction = new PceFunction(this, 'StreamFailuresFunction', {
+      entry: 'lambdas/stream-failures.ts',
+      description: `Replica stream failures of ${pce.fqdn}: log each failed batch, queue a reconcile`,
+      runtimeEnvironment: { ...runtimeEnvironment, computeQueueUrl: this.computePipeline.queue.queueUrl },
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+    });
     this.replicaStream = new ReplicaStream(this, 'ReplicaStream', {
       replica: this.globalReplica.table,
       router: this.streamRouterFunction.function,
+      failureHandler: this.streamFailuresFunction.function,
     });
     this.scheduledFunction = new PceFunction(this, 'ScheduledFunction', {
       entry: 'lambdas/scheduled.ts',
@@ -142,11 +188,13 @@ export class RegionalPceStack extends Stack {
     // the hourly reconcile job goes onto the compute queue
     this.scheduledFunction.function.addEnvironment(ENV.computeQueueUrl, this.computePipeline.queue.queueUrl);
     grantDataAccess(this.apiFunction.function, PCE_FUNCTION_ACCESS.api, data);
+    grantDataAccess(this.identityFunction.function, PCE_FUNCTION_ACCESS.identity, data);
+    grantDataAccess(this.streamFailuresFunction.function, PCE_FUNCTION_ACCESS.streamFailures, data);
     grantDataAccess(this.streamRouterFunction.function, PCE_FUNCTION_ACCESS.streamRouter, data);
     grantDataAccess(this.computeFunction.function, PCE_FUNCTION_ACCESS.compute, data);
     grantDataAccess(this.scheduledFunction.function, PCE_FUNCTION_ACCESS.scheduled, data);
     grantDataAccess(this.venChannelFunction.function, PCE_FUNCTION_ACCESS.venChannel, data);
-    const leaseHolders = { api: this.apiFunction, scheduled: this.scheduledFunction };
+    const leaseHolders = { api: this.apiFunction, identity: this.identityFunction, scheduled: this.scheduledFunction };
     for (const name of LEASE_FUNCTIONS) {
       leaseHolders[name].function.addEnvironment(ENV.leaseTable, leaseTableName(config));
       leaseHolders[name].function.addEnvironment(ENV.leaseRegion, leaseRegion);
@@ -164,6 +212,7 @@ export class RegionalPceStack extends Stack {
     });
     this.regionalApi = new RegionalApi(this, 'RegionalApi', {
       handler: this.apiFunction.function,
+      identityHandler: this.identityFunction.function,
       zone,
       pceFqdn: pce.fqdn,
       superclusterFqdn: config.supercluster_fqdn,
@@ -173,6 +222,7 @@ export class RegionalPceStack extends Stack {
     this.alarms = new PceAlarms(this, 'Alarms', {
       pceFqdn: pce.fqdn,
       computeDeadLetterQueue: this.computePipeline.deadLetterQueue,
+      streamFailureQueue: this.replicaStream.failureQueue,
       computeFunction: this.computeFunction.function,
       streamRouterFunction: this.streamRouterFunction.function,
       httpApi: this.regionalApi.httpApi,
