@@ -2,7 +2,7 @@
  * Workloads and async jobs against real DynamoDB Local: the two-item layout, fenced transactions,
  * per-item outcomes of bulk writes, listFacts for the compute pipeline, chunked job results.
  */
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotLeaderError } from '../../../shared/api/errors.ts';
 import { JobService } from '../../../shared/jobs/job-service.ts';
@@ -147,6 +147,51 @@ describe('workloads on DynamoDB Local', () => {
     expect(deleted.filter((r: BulkItemResult) => r.status === 'deleted')).toHaveLength(500);
     expect(deleted.at(-1)?.status).toBe('validation_failure');
     expect(await store.list(3, { consistent: true })).toHaveLength(497);
+  });
+
+  it('a storage error in the second transaction of a bulk request fails only its items; the others are written and answered, and a retry is idempotent', async () => {
+    // the real store over a client whose second TransactWriteItems fails with an unexpected error
+    let transactions = 0;
+    const flaky = new Proxy(client, {
+      get(target, prop, receiver) {
+        if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown;
+        return async (command: unknown, ...rest: unknown[]) => {
+          if (command instanceof TransactWriteCommand && ++transactions === 2) throw Object.assign(new Error('simulated: socket hang up'), { name: 'InternalServerError' });
+          return (target.send as (c: unknown, ...r: unknown[]) => Promise<unknown>)(command, ...rest);
+        };
+      },
+    });
+    const leader = new LeaderView(leaderStore, region, 0);
+    const storageErrors: unknown[] = [];
+    const flakyService = new WorkloadService({
+      workloads: new DynamoDbWorkloadStore(flaky, table, region),
+      labels: new DynamoDbLabelStore(client, table, region),
+      leader,
+      pceFqdns: fqdns,
+      onStorageError: (err) => storageErrors.push(err),
+    });
+    const items = Array.from({ length: 200 }, (_, i) => ({ name: `f-${i}`, interfaces: [{ name: 'eth0', address: `10.8.${Math.floor(i / 250)}.${i % 250}` }] }));
+    const created = await flakyService.bulkCreate(actor(8), items);
+    expect(created).toHaveLength(200);
+    const failedItems = created.filter((r) => r.status === 'failure');
+    expect(failedItems.length).toBeGreaterThan(0);
+    expect(failedItems.length).toBeLessThan(200);
+    expect(created.filter((r) => r.status === 'created')).toHaveLength(200 - failedItems.length);
+    for (const r of failedItems) expect(r).toMatchObject({ href: null, token: 'storage_error', errors: [{ token: 'storage_error' }] });
+    expect(JSON.stringify(created)).not.toContain('simulated');
+    expect(storageErrors).toHaveLength(1);
+    // what the answer says is what is stored
+    const stored = await store.list(8, { consistent: true });
+    expect(new Set(stored.map((w) => `/orgs/8/workloads/${w.id}`))).toEqual(new Set(created.flatMap((r) => (r.status === 'created' && r.href ? [r.href] : []))));
+
+    // the client retries the failed items (the flaky transaction is behind us) and repeats an update: no duplicates, same state
+    const retried = await flakyService.bulkCreate(actor(8), items.filter((_, i) => created[i]?.status === 'failure'));
+    expect(retried.every((r) => r.status === 'created')).toBe(true);
+    const all = await store.list(8, { consistent: true });
+    expect(all).toHaveLength(200);
+    const update = all.map((w) => ({ href: `/orgs/8/workloads/${w.id}`, description: 'checked' }));
+    for (let i = 0; i < 2; i++) expect((await flakyService.bulkUpdate(actor(8), update)).every((r) => r.status === 'updated')).toBe(true);
+    expect((await store.list(8, { consistent: true })).filter((w) => w.meta.description === 'checked')).toHaveLength(200);
   });
 
   it('stores async job results in the local table, chunked, with a TTL', async () => {

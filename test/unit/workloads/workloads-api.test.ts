@@ -369,6 +369,48 @@ describe('workloads API (fakes)', () => {
     expect(results[2]).toMatchObject({ href: null, errors: [{ token: 'supercluster_member_read_only', message: expect.stringContaining(eu?.fqdn ?? '?') }] });
     expect(env.workloads.workloads.size).toBe(2);
   });
+
+  it('bulk: a storage error in one transaction fails only its items (200, token storage_error, no stack); the others keep their outcome', async () => {
+    // the store's second transaction (items 2 and 3) fails with an unexpected error
+    env.workloads.failChange = (i) => i === 2 || i === 3;
+    const res = await onLeader(httpEvent('PUT', `${BASE}/bulk_create`, { auth, body: [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'd' }, { name: 'e' }, { nope: 1 }] }));
+    expect(res.statusCode).toBe(200);
+    const results = body<BulkItemResult[]>(res);
+    expect(results.map((r) => r.status)).toEqual(['created', 'created', 'failure', 'failure', 'created', 'validation_failure']);
+    expect(results[2]).toEqual({ href: null, status: 'failure', token: 'storage_error', message: expect.stringMatching(/not written.*retry/), errors: [{ token: 'storage_error', message: expect.any(String) }] });
+    expect(res.body).not.toMatch(/simulated|at .*\.ts/);
+    expect(env.workloads.workloads.size).toBe(3);
+
+    // a retry of the same bulk_update is idempotent: every item updated again, nothing else changes
+    const hrefs = results.flatMap((r) => (r.href ? [r.href] : []));
+    env.workloads.failChange = null;
+    const update = hrefs.map((href) => ({ href, description: 'same' }));
+    for (let i = 0; i < 2; i++) {
+      const again = await onLeader(httpEvent('PUT', `${BASE}/bulk_update`, { auth, body: update }));
+      expect(body<BulkItemResult[]>(again).map((r) => r.status)).toEqual(['updated', 'updated', 'updated']);
+    }
+    expect(env.workloads.workloads.size).toBe(3);
+  });
+
+  it('bulk: a store that throws outright answers 200 with every pending item failed (its outcome unknown), never a 500', async () => {
+    const created = await onLeader(httpEvent('PUT', `${BASE}/bulk_create`, { auth, body: [{ name: 'a' }, { name: 'b' }] }));
+    const hrefs = body<BulkItemResult[]>(created).map((r) => r.href);
+    env.workloads.apply = async () => {
+      throw new Error('simulated: connection reset at Socket.read (node:net)');
+    };
+    for (const [route, items] of [
+      ['bulk_create', [{ name: 'c' }, { bad: true }]],
+      ['bulk_update', [{ href: hrefs[0], description: 'x' }, { href: '/orgs/1/workloads/00000000-0000-4000-8000-000000000000', name: 'ghost' }]],
+      ['bulk_delete', [{ href: hrefs[1] }, { href: 'nope' }]],
+    ] as const) {
+      const res = await onLeader(httpEvent('PUT', `${BASE}/${route}`, { auth, body: items }));
+      expect(res.statusCode).toBe(200);
+      const results = body<BulkItemResult[]>(res);
+      expect(results[0]).toMatchObject({ status: 'failure', token: 'storage_error' });
+      expect(results[1]?.status).not.toBe('failure');
+      expect(res.body).not.toContain('simulated');
+    }
+  });
 });
 
 describe('compiled policy route', () => {
