@@ -197,11 +197,12 @@ describe('workloads on DynamoDB Local', () => {
   it('stores async job results in the local table, chunked, with a TTL', async () => {
     const local = localTableName(config, region);
     const jobs = new JobService({ jobs: new DynamoDbJobStore(client, local) });
+    const requester = { orgId: 4, userId: 1, authUsername: 'api_0123456789abcdef' };
     const big = Array.from({ length: 2_000 }, (_, i) => ({ i, pad: 'é'.repeat(200) })); // ~830 KB, multi-byte characters across chunk borders
-    const job = await jobs.runNow({ orgId: 4, userId: 1 }, 'workloads:get', 'GET /api/v2/orgs/4/workloads', async () => big);
+    const job = await jobs.runNow(requester, 'workloads:get', 'GET /api/v2/orgs/4/workloads', async () => big);
     expect(job.status).toBe('done');
     if (!job.resultId) throw new Error('no result');
-    const file = await jobs.result(4, job.resultId);
+    const file = await jobs.result(requester, job.resultId);
     expect(JSON.parse(new TextDecoder().decode(file.body))).toEqual(big);
 
     const items = (await client.send(new QueryCommand({ TableName: local, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': jobKeys.datafilePartition(4, job.resultId) }, ConsistentRead: true }))).Items ?? [];
@@ -211,18 +212,24 @@ describe('workloads on DynamoDB Local', () => {
     const nowSeconds = Date.now() / 1000;
     for (const it of items) expect(Number(it.expires_at)).toBeGreaterThan(nowSeconds + 23 * 3600);
     const jobItem = (await client.send(new GetCommand({ TableName: local, Key: jobKeys.job(4, job.id) }))).Item;
-    expect(jobItem).toMatchObject({ status: 'done', result_id: job.resultId, expires_at: job.expiresAt });
+    expect(jobItem).toMatchObject({ status: 'done', result_id: job.resultId, expires_at: job.expiresAt, requested_by_key: requester.authUsername });
+    // stored with its owner: another key, or another org, reads nothing (404)
+    const other = { ...requester, authUsername: 'api_fedcba9876543210' };
+    await expect(jobs.get(other, job.id)).rejects.toMatchObject({ statusCode: 404 });
+    await expect(jobs.result(other, job.resultId)).rejects.toMatchObject({ statusCode: 404 });
+    await expect(jobs.get({ ...requester, orgId: 5 }, job.id)).rejects.toMatchObject({ statusCode: 404 });
+    await expect(jobs.result({ ...requester, orgId: 5 }, job.resultId)).rejects.toMatchObject({ statusCode: 404 });
 
     const small = new DynamoDbJobStore(client, local, 1_000);
-    await small.putDatafile({ orgId: 4, id: 'tiny-chunks', contentType: 'application/json', body: new TextEncoder().encode(JSON.stringify(big.slice(0, 100))), createdAt: 1, expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+    await small.putDatafile({ orgId: 4, id: 'tiny-chunks', contentType: 'application/json', requestedByKey: requester.authUsername, body: new TextEncoder().encode(JSON.stringify(big.slice(0, 100))), createdAt: 1, expiresAt: Math.floor(Date.now() / 1000) + 3600 });
     expect(JSON.parse(new TextDecoder().decode((await small.getDatafile(4, 'tiny-chunks'))?.body))).toEqual(big.slice(0, 100));
     expect(await small.getDatafile(4, 'missing')).toBeNull();
 
     // a failed job keeps its message for the client (result.message)
-    const failed = await jobs.runNow({ orgId: 4, userId: 1 }, 'workloads:get', 'GET /x', async () => {
+    const failed = await jobs.runNow(requester, 'workloads:get', 'GET /x', async () => {
       throw new Error('internal detail');
     });
-    expect(await jobs.get(4, failed.id)).toMatchObject({ status: 'failed', resultId: null, failureMessage: failed.failureMessage });
+    expect(await jobs.get(requester, failed.id)).toMatchObject({ status: 'failed', resultId: null, failureMessage: failed.failureMessage });
     expect(failed.failureMessage).toContain(failed.id);
   });
 
