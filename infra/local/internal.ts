@@ -2,7 +2,9 @@
  * Small helpers shared by the local-cloud modules: abortable sleep, backoff, error naming, free ports.
  * Not part of the public surface of infra/local (import the feature modules instead).
  */
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 export { sleep } from '../../shared/runtime/sleep.ts';
 
@@ -86,4 +88,25 @@ export class Notifier {
       this.#waiters.push(wake);
     });
   }
+}
+
+/**
+ * Creates `dir` (with its parents) when missing and makes it private to this user (0700), also when it
+ * existed with a wider mode. With `files`, also makes the plain files directly in it 0600 (files written
+ * before, by an older version or another umask). The local cloud accepts dummy credentials: its data
+ * directory is its only protection on a shared machine.
+ */
+export function privateDir(dir: string, options: { readonly files?: boolean } = {}): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  if (!options.files) return;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isFile()) chmodSync(join(dir, entry.name), 0o600);
+  }
+}
+
+/** Writes a file only this user can read and write (0600), also when it existed with a wider mode. */
+export function writePrivateFile(path: string, data: string): void {
+  writeFileSync(path, data, { mode: 0o600 });
+  chmodSync(path, 0o600);
 }

@@ -21,9 +21,9 @@ import {
   type Shard,
   type ShardIteratorType,
 } from '@aws-sdk/client-dynamodb-streams';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { asError, backoffMs, errorMessage, isAbortError, sleep } from './internal.ts';
+import { asError, backoffMs, errorMessage, isAbortError, privateDir, sleep, writePrivateFile } from './internal.ts';
 
 export type StreamRecordSdk = _Record;
 export type StreamStartingPosition = 'TRIM_HORIZON' | 'LATEST';
@@ -344,8 +344,8 @@ export function fileCheckpointStore(path: string, flushIntervalMs = 500): Checkp
     if (timer) clearTimeout(timer);
     timer = undefined;
     if (!dirty) return;
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(`${path}.tmp`, JSON.stringify(data, null, 1));
+    privateDir(dirname(path));
+    writePrivateFile(`${path}.tmp`, JSON.stringify(data, null, 1));
     renameSync(`${path}.tmp`, path);
     dirty = false;
   };

@@ -9,7 +9,7 @@
  *   the lease database + one proxy per PCE (lease-proxy.ts) <- the leader-lease authority, cut off with a partitioned region
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENV } from '../../shared/runtime/env.ts';
@@ -25,7 +25,7 @@ import { addressesInClientSubnets, clientSubnets, startGslbDns } from './gslb-dn
 import { GslbHealthChecker } from './gslb-health.ts';
 import { waitUntilHealthy } from './ready.ts';
 import { gslbModel } from '../../shared/supercluster/gslb.ts';
-import { isPortFree, sleep } from './internal.ts';
+import { isPortFree, privateDir, sleep, writePrivateFile } from './internal.ts';
 import { DEFAULT_LOCAL_MAX_CONCURRENCY } from './concurrency.ts';
 import { LOCAL_PCE_ENV, type PceProcessMessage } from './pce-protocol.ts';
 import { GlobalTableReplicator } from './replicator.ts';
@@ -188,7 +188,7 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
     if (!(await isPortFree(port, address)) || !(await isPortFree(port + 1, address))) throw new LocalCloudError(`${address}:${port} is in use: is another \`npm start\` running? Stop it, or pick other addresses with --first-address / --port`);
   }
   if (options.fresh) rmSync(dataDir, { recursive: true, force: true });
-  mkdirSync(dataDir, { recursive: true });
+  privateDir(dataDir, { files: true });
   const stateFile = join(dataDir, 'supercluster.json');
   rmSync(stateFile, { force: true });
 
@@ -229,7 +229,7 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
     ddbDoc.destroy();
     leaseDoc.destroy();
     if (boot.createdApiKey) {
-      writeFileSync(keyFile, JSON.stringify({ username: boot.createdApiKey.authUsername, secret: boot.createdApiKey.secret }), { mode: 0o600 });
+      writePrivateFile(keyFile, JSON.stringify({ username: boot.createdApiKey.authUsername, secret: boot.createdApiKey.secret }));
       log(`created the bootstrap admin API key ${boot.createdApiKey.authUsername}`);
     }
     const apiKey = JSON.parse(readFileSync(keyFile, 'utf8')) as StoredKey;
@@ -341,8 +341,7 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
       pces: children.map(({ pce, url, venChannelUrl }) => ({ fqdn: pce.fqdn, region: pce.region, url, role: boot.leader.leaderRegion === pce.region ? 'leader' : 'member', buddy: pce.buddy, ven_channel_url: venChannelUrl, compute_queue_url: queues.get(pce.region)?.computeQueueUrl ?? '' })),
       local: { dynamodb: ddb.endpoint, sqs: sqs.endpoint, control: control.url, data_dir: dataDir, started_at: new Date(started).toISOString(), ready_ms: Date.now() - started },
     };
-    writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-    chmodSync(stateFile, 0o600);
+    writePrivateFile(stateFile, `${JSON.stringify(state, null, 2)}\n`);
     stops.unshift(async () => rmSync(stateFile, { force: true }));
 
     return { state, replicator, pceProcesses, stop: stopAll };

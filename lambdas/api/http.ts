@@ -86,9 +86,9 @@ export function venOf(context: ApiContext): { readonly principal: VenPrincipal; 
 }
 
 /** The caller's org, checked against the `{org}` path parameter. */
-export function orgOf(event: HttpEvent, context: ApiContext): { orgId: number; userId: number } {
+export function orgOf(event: HttpEvent, context: ApiContext): { orgId: number; userId: number; authUsername: string } {
   const caller = principal(context);
   const orgId = idParam(event, 'org');
   if (orgId !== caller.orgId) throw new ForbiddenError([{ token: 'org_access_denied', message: `this API key has no access to org ${orgId}` }]);
-  return { orgId, userId: caller.userId };
+  return { orgId, userId: caller.userId, authUsername: caller.authUsername };
 }

@@ -8,6 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { ApiError, notFound } from '../api/errors.ts';
 import type { Actor } from '../labels/label-service.ts';
+
+/** Who asks: the org and user of the API key, and the key itself (jobs and datafiles are the key's own). */
+export interface Requester extends Actor {
+  readonly authUsername: string;
+}
 import type { Datafile, Job, JobStore } from './job.ts';
 
 /** How long jobs and their results are kept (DynamoDB TTL; reads treat expired items as gone). */
@@ -40,7 +45,7 @@ export class JobService {
   }
 
   /** Creates a job, runs `produce` now and stores its JSON result; returns the job as stored last. */
-  async runNow(actor: Actor, jobType: string, description: string, produce: () => Promise<unknown>): Promise<Job> {
+  async runNow(actor: Requester, jobType: string, description: string, produce: () => Promise<unknown>): Promise<Job> {
     const requestedAt = this.now();
     const expiresAt = Math.ceil(requestedAt / 1000) + this.ttlSeconds;
     const running: Job = {
@@ -52,6 +57,7 @@ export class JobService {
       requestedAt,
       terminatedAt: null,
       requestedBy: actor.userId,
+      requestedByKey: actor.authUsername,
       resultId: null,
       failureMessage: null,
       expiresAt,
@@ -60,7 +66,7 @@ export class JobService {
     let done: Job;
     try {
       const body = new TextEncoder().encode(JSON.stringify(await produce()));
-      const file: Datafile = { orgId: actor.orgId, id: this.newId(), contentType: 'application/json', body, createdAt: this.now(), expiresAt };
+      const file: Datafile = { orgId: actor.orgId, id: this.newId(), contentType: 'application/json', requestedByKey: actor.authUsername, body, createdAt: this.now(), expiresAt };
       await this.deps.jobs.putDatafile(file);
       done = { ...running, status: 'done', terminatedAt: this.now(), resultId: file.id };
     } catch (err) {
@@ -73,15 +79,17 @@ export class JobService {
     return done;
   }
 
-  async get(orgId: number, id: string): Promise<Job> {
-    const job = await this.deps.jobs.getJob(orgId, id);
-    if (!job || this.expired(job.expiresAt)) throw notFound(`job ${id}`);
+  /** The requester's job in its org; 404 for anyone else's, as for an id that does not exist (no probing). */
+  async get(requester: Requester, id: string): Promise<Job> {
+    const job = await this.deps.jobs.getJob(requester.orgId, id);
+    if (!job || this.expired(job.expiresAt) || job.requestedByKey !== requester.authUsername) throw notFound(`job ${id}`);
     return job;
   }
 
-  async result(orgId: number, id: string): Promise<Datafile> {
-    const file = await this.deps.jobs.getDatafile(orgId, id);
-    if (!file || this.expired(file.expiresAt)) throw notFound(`datafile ${id}`);
+  /** The result of one of the requester's jobs; 404 for anyone else's. */
+  async result(requester: Requester, id: string): Promise<Datafile> {
+    const file = await this.deps.jobs.getDatafile(requester.orgId, id);
+    if (!file || this.expired(file.expiresAt) || file.requestedByKey !== requester.authUsername) throw notFound(`datafile ${id}`);
     return file;
   }
 

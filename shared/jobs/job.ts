@@ -16,6 +16,8 @@ export interface Job {
   readonly requestedAt: number;
   readonly terminatedAt: number | null;
   readonly requestedBy: number;
+  /** the API key (auth username) that started the job: the only caller that may read it and its datafile */
+  readonly requestedByKey: string;
   /** the datafile id once done */
   readonly resultId: string | null;
   /** why the job failed, fit for the client (null unless failed) */
@@ -29,6 +31,8 @@ export interface Datafile {
   readonly orgId: number;
   readonly id: string;
   readonly contentType: string;
+  /** the API key (auth username) whose job produced it: the only caller that may read it */
+  readonly requestedByKey: string;
   readonly body: Uint8Array;
   readonly createdAt: number;
   /** epoch seconds (DynamoDB TTL) */

@@ -88,6 +88,8 @@ export interface LabelStore {
   list(orgId: number): Promise<Label[]>;
   /** `consistent` for the leader's read-before-write (a label written a moment ago) */
   get(orgId: number, id: number, options?: { consistent?: boolean }): Promise<Label | null>;
+  /** The labels of `ids` that exist, in no particular order (batched reads: 100 ids a request). */
+  getMany(orgId: number, ids: readonly number[], options?: { consistent?: boolean }): Promise<Label[]>;
   /** Allocates the id and stores the label, fenced by the leader record. */
   create(input: { orgId: number; key: LabelKey; value: string; externalDataSet: string | null; externalDataReference: string | null; userId: number; now: number }, fence: WriteFence): Promise<Label>;
   update(current: Label, next: Label, fence: WriteFence): Promise<void>;

@@ -19,8 +19,8 @@ import {
 
 export interface WorkloadSettingsServiceDeps {
   readonly settings: WorkloadSettingsStore;
-  /** to check that the labels a scope names exist */
-  readonly labels: Pick<LabelStore, 'get'>;
+  /** to check that the labels a scope names exist (one batched read of the distinct ids) */
+  readonly labels: Pick<LabelStore, 'getMany'>;
   readonly leader: LeaderView;
   readonly now?: () => number;
 }
@@ -73,8 +73,9 @@ export class WorkloadSettingsService {
 
   private async missingLabels(orgId: number, refs: readonly ScopeLabelRef[]): Promise<ErrorEntry[]> {
     const ids = [...new Set(refs.map((r) => r.labelId))];
-    const found = await Promise.all(ids.map(async (id) => [id, (await this.deps.labels.get(orgId, id, { consistent: true })) !== null] as const));
-    const missing = new Set(found.filter(([, exists]) => !exists).map(([id]) => id));
+    if (ids.length === 0) return [];
+    const found = new Set((await this.deps.labels.getMany(orgId, ids, { consistent: true })).map((l) => l.id));
+    const missing = new Set(ids.filter((id) => !found.has(id)));
     return refs.filter((r) => missing.has(r.labelId)).map((r) => ({ token: 'label_not_found', message: `${r.field}: label ${labelHref(orgId, r.labelId)} does not exist` }));
   }
 

@@ -23,6 +23,14 @@ export type VenType = (typeof VEN_TYPES)[number];
 export const NEVER = -1;
 export const MAX_TIMEOUT_SECONDS = 2_147_483_647;
 
+/**
+ * The settings of an org are one item (at most 400 KB in DynamoDB): at most this many entries per timer and
+ * labels per scope (a scope has one label per label key in practice). At both caps, with 10-digit label ids,
+ * the item is roughly half the limit (test/integration/storage/dynamodb-settings.test.ts stores it).
+ */
+export const MAX_TIMEOUT_ENTRIES = 500;
+export const MAX_SCOPE_LABELS = 16;
+
 export interface TimeoutEntry {
   /** label ids, sorted ascending; empty = the default entry */
   readonly scope: readonly number[];
@@ -95,8 +103,8 @@ export interface CheckedUpdate {
 const problem = (field: string, message: string, token = 'input_validation_error'): ErrorEntry => ({ token, message: `${field}: ${message}` });
 
 /**
- * The rules a parsed body must also follow, checked without storage: scope hrefs are label hrefs of this
- * org, a scope names a label once, no two entries of one timer have the same scope and VEN type, each
+ * The rules a parsed body must also follow, checked without storage: at most MAX_TIMEOUT_ENTRIES entries
+ * per timer and MAX_SCOPE_LABELS labels per scope, scope hrefs are label hrefs of this org, a scope names a label once, no two entries of one timer have the same scope and VEN type, each
  * timer has a default entry (empty scope) and at most one per VEN type. Collects every problem.
  */
 export function checkWorkloadSettingsUpdate(orgId: number, input: UpdateWorkloadSettingsInput): CheckedUpdate {
@@ -109,13 +117,19 @@ export function checkWorkloadSettingsUpdate(orgId: number, input: UpdateWorkload
   for (const setting of TIMEOUT_SETTINGS) {
     const given = input[setting];
     if (given === undefined) continue;
+    if (given.length > MAX_TIMEOUT_ENTRIES) {
+      problems.push(problem(setting, `${given.length} entries; at most ${MAX_TIMEOUT_ENTRIES} per timer`, 'too_many_timeout_entries'));
+      continue;
+    }
     const entries: TimeoutEntry[] = [];
     const seen = new Map<string, number>();
     for (const [i, raw] of given.entries()) {
       const at = `${setting}[${i}]`;
       const ids: number[] = [];
       const before = problems.length;
-      for (const [j, ref] of (raw.scope ?? []).entries()) {
+      const scope = raw.scope ?? [];
+      if (scope.length > MAX_SCOPE_LABELS) problems.push(problem(`${at}.scope`, `${scope.length} labels; at most ${MAX_SCOPE_LABELS} per scope`, 'too_many_scope_labels'));
+      for (const [j, ref] of (scope.length > MAX_SCOPE_LABELS ? [] : scope).entries()) {
         const field = `${at}.scope[${j}].href`;
         const label = labelIdFromHref(ref.href);
         if (!label) problems.push(problem(field, `"${ref.href}" is not a label href (/orgs/${orgId}/labels/{id})`, 'invalid_label_href'));

@@ -32,11 +32,13 @@ import {
   type WorkloadMeta,
   type WorkloadSchemas,
   type WorkloadStore,
+  WorkloadWriteError,
 } from './workload.ts';
 
 export const MAX_BULK_ITEMS = 1000;
 
-export type BulkStatus = 'created' | 'updated' | 'deleted' | 'validation_failure' | 'not_found';
+/** `failure`: not (or not known to be) written because storage failed (token `storage_error`); the others as in Illumio. */
+export type BulkStatus = 'created' | 'updated' | 'deleted' | 'validation_failure' | 'not_found' | 'failure';
 
 /**
  * One item's outcome. A failed item carries its `errors` and, like Illumio, the first one's `token` and
@@ -69,6 +71,8 @@ export interface WorkloadServiceDeps {
   readonly liveStatus?: (orgId: number, workloads: readonly Workload[]) => Promise<ReadonlyMap<WorkloadId, AgentLiveStatus>>;
   readonly now?: () => number;
   readonly newId?: () => WorkloadId;
+  /** told of a storage error a bulk request answered per item (so it is logged: the answer carries no detail) */
+  readonly onStorageError?: (error: unknown, context: { orgId: number; changes: number }) => void;
 }
 
 const UPDATE_ATTEMPTS = 3;
@@ -279,7 +283,8 @@ export class WorkloadService {
     fence?: WriteFence,
   ): Promise<BulkItemResult[]> {
     if (changes.length > 0) {
-      const outcomes = await this.deps.workloads.apply(
+      const outcomes = await this.applyEach(
+        actor.orgId,
         changes.map((c) => c.change),
         fence ?? (await this.fence()),
       );
@@ -292,6 +297,20 @@ export class WorkloadService {
       });
     }
     return results.map((r) => r ?? failed(null, 'validation_failure', [{ token: 'internal_error', message: 'no outcome' }]));
+  }
+
+  /**
+   * The store's outcome of every change, also when storage fails: a bulk request answers each item, never
+   * a 500 after some transactions committed. A WorkloadWriteError brings the outcome of each change
+   * (`failed` for those of the failed transactions); any other error leaves every outcome `unknown`.
+   */
+  private async applyEach(orgId: number, changes: readonly WorkloadChange[], fence: WriteFence): Promise<readonly BulkOutcome[]> {
+    try {
+      return await this.deps.workloads.apply(changes, fence);
+    } catch (err) {
+      this.deps.onStorageError?.(err, { orgId, changes: changes.length });
+      return err instanceof WorkloadWriteError ? err.outcomes : changes.map(() => 'unknown');
+    }
   }
 
   /** The org's workloads by id, read consistently (bulk update/delete read them all at once). */
@@ -416,6 +435,7 @@ export class WorkloadService {
     if (outcome === 'ok') return;
     if (outcome === 'not_found') throw notFound(`workload ${id}`);
     if (outcome === 'conflict') throw new ValidationError([CONFLICT]);
+    if (outcome === 'failed') throw new Error(`workload ${id}: the write failed in storage`);
     throw await notLeaderAfterFenceFailure(this.deps.leader);
   }
 }
@@ -447,7 +467,16 @@ function splitHref(item: unknown): { href: unknown; rest: Record<string, unknown
   return { href, rest };
 }
 
-function bulkResult(href: string, outcome: ChangeOutcome, done: 'created' | 'updated' | 'deleted', leaderFqdn: string | null): BulkItemResult {
+/** A store outcome, or `unknown` when the store failed without saying which changes it wrote. */
+type BulkOutcome = ChangeOutcome | 'unknown';
+
+const STORAGE_FAILED: ErrorEntry = { token: 'storage_error', message: 'not written: the storage transaction holding this item failed; retry the item' };
+const STORAGE_UNKNOWN: ErrorEntry = {
+  token: 'storage_error',
+  message: 'the storage failed during this request and the outcome of this item is unknown: read the workload, or retry (updates and deletes are safe to repeat)',
+};
+
+function bulkResult(href: string, outcome: BulkOutcome, done: 'created' | 'updated' | 'deleted', leaderFqdn: string | null): BulkItemResult {
   switch (outcome) {
     case 'ok':
       return { href, status: done };
@@ -457,5 +486,10 @@ function bulkResult(href: string, outcome: ChangeOutcome, done: 'created' | 'upd
       return failed(done === 'created' ? null : href, 'validation_failure', [CONFLICT]);
     case 'fence_failed':
       return failed(done === 'created' ? null : href, 'validation_failure', new NotLeaderError(leaderFqdn).errors);
+    case 'failed':
+      return failed(done === 'created' ? null : href, 'failure', [STORAGE_FAILED]);
+    case 'unknown':
+      // a create whose outcome is unknown names the id it would have: the client can look it up
+      return failed(href, 'failure', [STORAGE_UNKNOWN]);
   }
 }

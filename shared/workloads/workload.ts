@@ -384,9 +384,25 @@ export type WorkloadChange =
 /**
  * What became of one change: written; the workload is gone (update/delete); it changed since it was read
  * (or, for a create, the id exists); not written because the leader fence failed (this PCE is no longer
- * the leader: nothing after the failure is written either).
+ * the leader: nothing after the failure is written either); not written because its transaction failed
+ * with an unexpected storage error (`failed`, only in a WorkloadWriteError's outcomes).
  */
-export type ChangeOutcome = 'ok' | 'not_found' | 'conflict' | 'fence_failed';
+export type ChangeOutcome = 'ok' | 'not_found' | 'conflict' | 'fence_failed' | 'failed';
+
+/**
+ * Some transactions of an apply() failed with an unexpected storage error (the cause: the first one). The
+ * others were still run: `outcomes` has every change's outcome, `failed` for the changes of a failed
+ * transaction, so a bulk request can tell each item what became of it.
+ */
+export class WorkloadWriteError extends Error {
+  override readonly name = 'WorkloadWriteError';
+  constructor(
+    readonly outcomes: readonly ChangeOutcome[],
+    options: { cause: unknown },
+  ) {
+    super(`${outcomes.filter((o) => o === 'failed').length} of ${outcomes.length} workload change(s) failed in storage`, options);
+  }
+}
 
 export interface WorkloadStore {
   /** Every workload of the org (one Query), merged; an orphaned context item (no meta) is skipped. */
@@ -397,6 +413,8 @@ export interface WorkloadStore {
   /**
    * Applies independent changes, fenced on the leader record, batched into transactions; one outcome per
    * change, in order. A failing change does not stop the others, except a fence failure, which stops all.
+   * A transaction failing with an unexpected storage error does not stop the others either: after the
+   * last one, WorkloadWriteError with every outcome.
    */
   apply(changes: readonly WorkloadChange[], fence: WriteFence): Promise<ChangeOutcome[]>;
 }

@@ -37,6 +37,9 @@ export class FakeLabelStore implements LabelStore {
     const l = this.labels.get(id);
     return l && l.orgId === orgId ? l : null;
   }
+  async getMany(orgId: number, ids: readonly number[], _options?: { consistent?: boolean }) {
+    return [...new Set(ids)].map((id) => this.labels.get(id)).filter((l): l is Label => l !== undefined && l.orgId === orgId);
+  }
   async create(input: Parameters<LabelStore['create']>[0], fence: WriteFence) {
     this.leader.checkFence(fence);
     if ([...this.labels.values()].some((l) => l.key === input.key && l.value.toLowerCase() === input.value.toLowerCase())) throw new DuplicateLabelError('duplicate');

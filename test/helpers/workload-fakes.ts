@@ -10,6 +10,8 @@ export class FakeWorkloadStore implements WorkloadStore {
   applyCalls = 0;
   /** called before each change is applied (e.g. to demote the leader half-way through a bulk request) */
   beforeChange: ((index: number) => void) | null = null;
+  /** changes (by index in an apply() call) that fail as an unexpected storage error would fail their transaction */
+  failChange: ((index: number) => boolean) | null = null;
 
   constructor(private readonly leader: FakeLeaderStore) {}
 
@@ -38,7 +40,7 @@ export class FakeWorkloadStore implements WorkloadStore {
         outcomes.push('fence_failed');
         continue;
       }
-      outcomes.push(this.applyOne(change));
+      outcomes.push(this.failChange?.(index) ? 'failed' : this.applyOne(change));
     }
     return outcomes;
   }

@@ -2,11 +2,13 @@
  * GET /api/v2/orgs/{org}/workloads/{id}/compiled_policy: the firewall policy this PCE computed for a
  * workload it manages (docs/compiled-policy.md), read from the stored layout (pointer, group, rule list,
  * sets); `policy_version` is the org's head version on this PCE. Read-only, for operators (VENs use the
- * VEN protocol's policy call).
+ * VEN protocol's policy call). Only for a workload the org has (404 otherwise, like GET .../workloads/{id}):
+ * a compiled policy left behind for a deleted workload is not shown.
  */
 import { NotFoundError } from '../../../shared/api/errors.ts';
 import type { CompiledPolicyStore } from '../../../shared/compute/ports.ts';
 import type { CompiledRule } from '../../../shared/policy/compiled.ts';
+import type { WorkloadService } from '../../../shared/workloads/workload-service.ts';
 import { json, orgOf, pathParam } from '../http.ts';
 import type { ApiRoute } from './route.ts';
 
@@ -16,7 +18,7 @@ const ruleJson = (r: CompiledRule) => ({
   services: r.services.map((s) => ({ proto: s.proto, port: s.port ?? null, to_port: s.toPort ?? null })),
 });
 
-export function compiledPolicyRoutes(deps: { compiled: Pick<CompiledPolicyStore, 'getPolicy' | 'getIpSets'>; pceFqdn: string }): ApiRoute[] {
+export function compiledPolicyRoutes(deps: { compiled: Pick<CompiledPolicyStore, 'getPolicy' | 'getIpSets'>; workloads: Pick<WorkloadService, 'get'>; pceFqdn: string }): ApiRoute[] {
   return [
     {
       method: 'GET',
@@ -26,7 +28,8 @@ export function compiledPolicyRoutes(deps: { compiled: Pick<CompiledPolicyStore,
         const id = pathParam(event, 'id');
         // like GET .../workloads/{id}: an id that cannot name a workload is unknown (404), not invalid input
         if (!/^[a-zA-Z0-9-]{1,64}$/.test(id)) throw new NotFoundError([{ token: 'invalid_uri', message: `workload id must match [a-zA-Z0-9-], got "${id}"` }]);
-        const stored = await deps.compiled.getPolicy(orgId, id);
+        // a workload of this org (404 not_found otherwise), read alongside its policy
+        const [, stored] = await Promise.all([deps.workloads.get(orgId, id), deps.compiled.getPolicy(orgId, id)]);
         if (!stored) {
           throw new NotFoundError([
             { token: 'compiled_policy_not_found', message: `${deps.pceFqdn} holds no compiled policy for workload ${id}: policy is computed by the PCE that manages the workload (or nothing is provisioned yet)` },

@@ -34,13 +34,13 @@ export function jobRoutes(jobs: JobService): ApiRoute[] {
     {
       method: 'GET',
       path: '/api/v2/orgs/{org}/jobs/{id}',
-      handler: async (event, context) => json(200, jobToJson(await jobs.get(orgOf(event, context).orgId, idOf(event, 'id', 'job')))),
+      handler: async (event, context) => json(200, jobToJson(await jobs.get(orgOf(event, context), idOf(event, 'id', 'job')))),
     },
     {
       method: 'GET',
       path: '/api/v2/orgs/{org}/datafiles/{id}',
       handler: async (event, context) => {
-        const file = await jobs.result(orgOf(event, context).orgId, idOf(event, 'id', 'datafile'));
+        const file = await jobs.result(orgOf(event, context), idOf(event, 'id', 'datafile'));
         return { statusCode: 200, headers: { ...JSON_HEADERS, 'content-type': file.contentType }, body: Buffer.from(file.body).toString('utf8') };
       },
     },

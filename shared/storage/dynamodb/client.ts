@@ -5,7 +5,16 @@ import {
   TransactionCanceledException,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand, type BatchWriteCommandOutput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  UpdateCommand,
+  type BatchGetCommandOutput,
+  type BatchWriteCommandOutput,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import { sleep } from '../../runtime/sleep.ts';
 import { keys } from '../keys.ts';
 
@@ -59,6 +68,30 @@ export async function queryPartition(client: DynamoDBDocumentClient, tableName: 
     startKey = out.LastEvaluatedKey;
   } while (startKey);
   return items;
+}
+
+/**
+ * Reads of `itemKeys` in one replica with BatchGetItem (100 keys a request, consistent unless
+ * `consistent: false`), retrying the keys DynamoDB leaves unprocessed; the items found, in no particular order.
+ */
+export async function getItems(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  itemKeys: readonly { pk: string; sk: string }[],
+  options: { consistent?: boolean } = {},
+): Promise<Readonly<Record<string, unknown>>[]> {
+  const found: Record<string, unknown>[] = [];
+  for (let i = 0; i < itemKeys.length; i += 100) {
+    let request: Record<string, unknown>[] = itemKeys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
+    for (let attempt = 1; request.length > 0; attempt++) {
+      if (attempt > 8) throw new Error(`BatchGetItem on ${tableName}: ${request.length} key(s) still unprocessed after 8 attempts`);
+      const out: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: request, ConsistentRead: options.consistent ?? true } } }));
+      found.push(...(out.Responses?.[tableName] ?? []));
+      request = out.UnprocessedKeys?.[tableName]?.Keys ?? [];
+      if (request.length > 0) await sleep(Math.min(1_000, 20 * 2 ** attempt));
+    }
+  }
+  return found;
 }
 
 /** Attempts per BatchWriteItem request before unprocessed items are an error. */

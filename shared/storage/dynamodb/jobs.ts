@@ -23,6 +23,8 @@ function toJob(item: Item): Job {
     requestedAt: Number(item.requested_at),
     terminatedAt: typeof item.terminated_at === 'number' ? item.terminated_at : null,
     requestedBy: Number(item.requested_by),
+    // jobs from before ownership was stored have no key: nobody may read them (they expire within a day)
+    requestedByKey: typeof item.requested_by_key === 'string' ? item.requested_by_key : '',
     resultId: typeof item.result_id === 'string' ? item.result_id : null,
     failureMessage: typeof item.failure_message === 'string' ? item.failure_message : null,
     expiresAt: Number(item.expires_at),
@@ -52,6 +54,7 @@ export class DynamoDbJobStore implements JobStore {
           requested_at: job.requestedAt,
           terminated_at: job.terminatedAt,
           requested_by: job.requestedBy,
+          requested_by_key: job.requestedByKey,
           result_id: job.resultId,
           failure_message: job.failureMessage,
           expires_at: job.expiresAt,
@@ -80,6 +83,7 @@ export class DynamoDbJobStore implements JobStore {
           org_id: file.orgId,
           file_id: file.id,
           content_type: file.contentType,
+          requested_by_key: file.requestedByKey,
           size: file.body.byteLength,
           chunks,
           created_at: file.createdAt,
@@ -107,6 +111,6 @@ export class DynamoDbJobStore implements JobStore {
     }
     const body = Buffer.concat(ordered);
     if (body.byteLength !== Number(meta.size)) return null;
-    return { orgId, id, contentType: String(meta.content_type), body, createdAt: Number(meta.created_at), expiresAt: Number(meta.expires_at) };
+    return { orgId, id, contentType: String(meta.content_type), requestedByKey: typeof meta.requested_by_key === 'string' ? meta.requested_by_key : '', body, createdAt: Number(meta.created_at), expiresAt: Number(meta.expires_at) };
   }
 }

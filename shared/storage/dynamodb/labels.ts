@@ -2,7 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DuplicateLabelError, LabelChangedError, type Label, type LabelKey, type LabelStore } from '../../labels/label.ts';
 import type { WriteFence } from '../../supercluster/leader.ts';
 import { keys, stamp } from '../keys.ts';
-import { allocateObjectId, cancellationCodes, queryPartition, type DynamoDBDocumentClient } from './client.ts';
+import { allocateObjectId, cancellationCodes, getItems, queryPartition, type DynamoDBDocumentClient } from './client.ts';
 import { fencedTransactWrite } from './fenced-write.ts';
 
 /** Ids are allocated per leadership epoch so that two leaders in sequence never hand out the same id. */
@@ -56,6 +56,11 @@ export class DynamoDbLabelStore implements LabelStore {
   async get(orgId: number, id: number, options: { consistent?: boolean } = {}): Promise<Label | null> {
     const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.label(orgId, id), ConsistentRead: options.consistent ?? false }));
     return out.Item ? toLabel(out.Item) : null;
+  }
+
+  async getMany(orgId: number, ids: readonly number[], options: { consistent?: boolean } = {}): Promise<Label[]> {
+    const items = await getItems(this.client, this.tableName, [...new Set(ids)].map((id) => keys.label(orgId, id)), options);
+    return items.map((item) => toLabel({ ...item }));
   }
 
   async create(

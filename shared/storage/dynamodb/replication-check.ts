@@ -6,9 +6,8 @@
  *   `repaired_at`, on condition that it has not changed since it was read;
  * - DynamoDbReplicationCheckStore: the last check's result, `REPLICATION_CHECK` / `BY#<writer region>`.
  */
-import { BatchGetCommand, PutCommand, ScanCommand, type BatchGetCommandOutput, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { ReplicationCheckResult, ReplicationCheckStore, StoredItem } from '../../supercluster/replication-check.ts';
-import { sleep } from '../../runtime/sleep.ts';
 import { keys, stamp } from '../keys.ts';
 import { isConditionalCheckFailed, queryPartition, type DynamoDBDocumentClient } from './client.ts';
 
@@ -55,21 +54,7 @@ export async function scanReplica(client: DynamoDBDocumentClient, tableName: str
   return { items, capacityUnits: capacity };
 }
 
-/** Consistent reads of `itemKeys` in one replica; the items found, in no particular order. */
-export async function getItems(client: DynamoDBDocumentClient, tableName: string, itemKeys: readonly { pk: string; sk: string }[]): Promise<StoredItem[]> {
-  const found: StoredItem[] = [];
-  for (let i = 0; i < itemKeys.length; i += 100) {
-    let request: Record<string, unknown>[] = itemKeys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
-    for (let attempt = 1; request.length > 0; attempt++) {
-      if (attempt > 8) throw new Error(`BatchGetItem on ${tableName}: ${request.length} key(s) still unprocessed after 8 attempts`);
-      const out: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: request, ConsistentRead: true } } }));
-      found.push(...(out.Responses?.[tableName] ?? []));
-      request = out.UnprocessedKeys?.[tableName]?.Keys ?? [];
-      if (request.length > 0) await sleep(Math.min(1_000, 20 * 2 ** attempt));
-    }
-  }
-  return found;
-}
+export { getItems } from './client.ts';
 
 /**
  * Puts the writer region's copy of an item again, in the writer region, stamped `updatedAt` (later than

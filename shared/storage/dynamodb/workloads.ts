@@ -10,6 +10,7 @@ import type { EnforcementMode } from '../../policy/model.ts';
 import type { WriteFence } from '../../supercluster/leader.ts';
 import {
   toFacts,
+  WorkloadWriteError,
   type ChangeOutcome,
   type LinkState,
   type ManagedAgent,
@@ -283,13 +284,24 @@ export class DynamoDbWorkloadStore implements WorkloadStore {
       return { index, change, actions, bytes: JSON.stringify(actions).length };
     });
     const batches = pack(planned.filter((p) => p.actions.length > 0));
+    let storageError: unknown;
     for (let b = 0; b < batches.length; b++) {
       const batch = batches[b] ?? [];
-      if (!(await this.runBatch(batch, fence, outcomes))) {
+      let fenced: boolean;
+      try {
+        fenced = await this.runBatch(batch, fence, outcomes);
+      } catch (err) {
+        // an unexpected error fails this transaction's changes (those not already settled), not the others
+        for (const p of batch) if (outcomes[p.index] === 'ok') outcomes[p.index] = 'failed';
+        storageError ??= err;
+        continue;
+      }
+      if (!fenced) {
         for (const later of batches.slice(b + 1).flat()) outcomes[later.index] = 'fence_failed';
         break;
       }
     }
+    if (storageError !== undefined) throw new WorkloadWriteError(outcomes, { cause: storageError });
     return outcomes;
   }
 

@@ -6,7 +6,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotLeaderError, ValidationError } from '../../../shared/api/errors.ts';
 import { LabelService } from '../../../shared/labels/label-service.ts';
-import { DEFAULT_TIMEOUTS, WorkloadSettingsChangedError, workloadSettingsToJson, type StoredWorkloadSettings } from '../../../shared/settings/workload-settings.ts';
+import { DEFAULT_TIMEOUTS, MAX_SCOPE_LABELS, MAX_TIMEOUT_ENTRIES, TIMEOUT_SETTINGS, WorkloadSettingsChangedError, workloadSettingsToJson, type StoredWorkloadSettings } from '../../../shared/settings/workload-settings.ts';
 import { WorkloadSettingsService } from '../../../shared/settings/workload-settings-service.ts';
 import type { DynamoDBDocumentClient } from '../../../shared/storage/dynamodb/client.ts';
 import { DynamoDbLabelStore } from '../../../shared/storage/dynamodb/labels.ts';
@@ -80,6 +80,40 @@ describe('workload settings on DynamoDB Local', () => {
     await expect(store.put(settings(3, 10, 60), null, { region, epoch: 7 })).rejects.toBeInstanceOf(FenceFailedError);
     await expect(store.put(settings(3, 10, 60), null, { region: 'eu-west-1', epoch: 1 })).rejects.toBeInstanceOf(FenceFailedError);
     expect(await store.get(3, { consistent: true })).toBeNull();
+  });
+
+  it('the service: settings at the caps fit the 400 KB item; beyond them 406, nothing written (was a 500 from DynamoDB)', async () => {
+    const orgId = 6;
+    const labelStore = new DynamoDbLabelStore(client, table, region);
+    const labels = new LabelService({ labels: labelStore, leader: new LeaderView(leader, region, 0) });
+    const ids: number[] = [];
+    for (let i = 0; i < MAX_SCOPE_LABELS + 8; i++) ids.push((await labels.create({ orgId, userId: 1 }, { key: 'app', value: `app-${i}` })).id);
+    // distinct scopes of MAX_SCOPE_LABELS labels each: leave out a different set of 8 labels every time
+    const scopes = function* (): Generator<{ href: string }[]> {
+      const out = [0, 1, 2, 3, 4, 5, 6, 7];
+      for (;;) {
+        yield ids.filter((_, i) => !out.includes(i)).map((id) => ({ href: `/orgs/${orgId}/labels/${id}` }));
+        let k = out.length - 1;
+        while (k >= 0 && out[k] === ids.length - out.length + k) k--;
+        if (k < 0) return;
+        out[k] = (out[k] ?? 0) + 1;
+        for (let j = k + 1; j < out.length; j++) out[j] = (out[j - 1] ?? 0) + 1;
+      }
+    };
+    const timer = (entries: number) => {
+      const gen = scopes();
+      return [{ scope: [], value: 3600 }, ...Array.from({ length: entries - 1 }, (_, i) => ({ scope: gen.next().value ?? [], value: i, ven_type: 'server' }))];
+    };
+    const service = new WorkloadSettingsService({ settings: store, labels: labelStore, leader: new LeaderView(leader, region, 0) });
+    await service.update({ orgId, userId: 1 }, Object.fromEntries(TIMEOUT_SETTINGS.map((s) => [s, timer(MAX_TIMEOUT_ENTRIES)])));
+    const stored = await service.get(orgId);
+    expect(stored.timeouts.workload_goodbye_timeout_seconds).toHaveLength(MAX_TIMEOUT_ENTRIES);
+    expect(stored.timeouts.workload_goodbye_timeout_seconds.at(-1)?.scope).toHaveLength(MAX_SCOPE_LABELS);
+
+    const tooMany = service.update({ orgId, userId: 1 }, Object.fromEntries(TIMEOUT_SETTINGS.map((s) => [s, timer(MAX_TIMEOUT_ENTRIES * 8)])));
+    await expect(tooMany).rejects.toBeInstanceOf(ValidationError);
+    await expect(tooMany).rejects.toMatchObject({ errors: [{ token: 'too_many_timeout_entries' }, { token: 'too_many_timeout_entries' }] });
+    expect((await service.get(orgId)).updatedAt).toBe(stored.updatedAt);
   });
 
   it('the service: defaults, partial update checked against stored labels, and a demoted leader refused', async () => {

@@ -2,7 +2,7 @@
  * Workloads and async jobs against real DynamoDB Local: the two-item layout, fenced transactions,
  * per-item outcomes of bulk writes, listFacts for the compute pipeline, chunked job results.
  */
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotLeaderError } from '../../../shared/api/errors.ts';
 import { JobService } from '../../../shared/jobs/job-service.ts';
@@ -149,14 +149,60 @@ describe('workloads on DynamoDB Local', () => {
     expect(await store.list(3, { consistent: true })).toHaveLength(497);
   });
 
+  it('a storage error in the second transaction of a bulk request fails only its items; the others are written and answered, and a retry is idempotent', async () => {
+    // the real store over a client whose second TransactWriteItems fails with an unexpected error
+    let transactions = 0;
+    const flaky = new Proxy(client, {
+      get(target, prop, receiver) {
+        if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown;
+        return async (command: unknown, ...rest: unknown[]) => {
+          if (command instanceof TransactWriteCommand && ++transactions === 2) throw Object.assign(new Error('simulated: socket hang up'), { name: 'InternalServerError' });
+          return (target.send as (c: unknown, ...r: unknown[]) => Promise<unknown>)(command, ...rest);
+        };
+      },
+    });
+    const leader = new LeaderView(leaderStore, region, 0);
+    const storageErrors: unknown[] = [];
+    const flakyService = new WorkloadService({
+      workloads: new DynamoDbWorkloadStore(flaky, table, region),
+      labels: new DynamoDbLabelStore(client, table, region),
+      leader,
+      pceFqdns: fqdns,
+      onStorageError: (err) => storageErrors.push(err),
+    });
+    const items = Array.from({ length: 200 }, (_, i) => ({ name: `f-${i}`, interfaces: [{ name: 'eth0', address: `10.8.${Math.floor(i / 250)}.${i % 250}` }] }));
+    const created = await flakyService.bulkCreate(actor(8), items);
+    expect(created).toHaveLength(200);
+    const failedItems = created.filter((r) => r.status === 'failure');
+    expect(failedItems.length).toBeGreaterThan(0);
+    expect(failedItems.length).toBeLessThan(200);
+    expect(created.filter((r) => r.status === 'created')).toHaveLength(200 - failedItems.length);
+    for (const r of failedItems) expect(r).toMatchObject({ href: null, token: 'storage_error', errors: [{ token: 'storage_error' }] });
+    expect(JSON.stringify(created)).not.toContain('simulated');
+    expect(storageErrors).toHaveLength(1);
+    // what the answer says is what is stored
+    const stored = await store.list(8, { consistent: true });
+    expect(new Set(stored.map((w) => `/orgs/8/workloads/${w.id}`))).toEqual(new Set(created.flatMap((r) => (r.status === 'created' && r.href ? [r.href] : []))));
+
+    // the client retries the failed items (the flaky transaction is behind us) and repeats an update: no duplicates, same state
+    const retried = await flakyService.bulkCreate(actor(8), items.filter((_, i) => created[i]?.status === 'failure'));
+    expect(retried.every((r) => r.status === 'created')).toBe(true);
+    const all = await store.list(8, { consistent: true });
+    expect(all).toHaveLength(200);
+    const update = all.map((w) => ({ href: `/orgs/8/workloads/${w.id}`, description: 'checked' }));
+    for (let i = 0; i < 2; i++) expect((await flakyService.bulkUpdate(actor(8), update)).every((r) => r.status === 'updated')).toBe(true);
+    expect((await store.list(8, { consistent: true })).filter((w) => w.meta.description === 'checked')).toHaveLength(200);
+  });
+
   it('stores async job results in the local table, chunked, with a TTL', async () => {
     const local = localTableName(config, region);
     const jobs = new JobService({ jobs: new DynamoDbJobStore(client, local) });
+    const requester = { orgId: 4, userId: 1, authUsername: 'api_0123456789abcdef' };
     const big = Array.from({ length: 2_000 }, (_, i) => ({ i, pad: 'é'.repeat(200) })); // ~830 KB, multi-byte characters across chunk borders
-    const job = await jobs.runNow({ orgId: 4, userId: 1 }, 'workloads:get', 'GET /api/v2/orgs/4/workloads', async () => big);
+    const job = await jobs.runNow(requester, 'workloads:get', 'GET /api/v2/orgs/4/workloads', async () => big);
     expect(job.status).toBe('done');
     if (!job.resultId) throw new Error('no result');
-    const file = await jobs.result(4, job.resultId);
+    const file = await jobs.result(requester, job.resultId);
     expect(JSON.parse(new TextDecoder().decode(file.body))).toEqual(big);
 
     const items = (await client.send(new QueryCommand({ TableName: local, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': jobKeys.datafilePartition(4, job.resultId) }, ConsistentRead: true }))).Items ?? [];
@@ -166,18 +212,24 @@ describe('workloads on DynamoDB Local', () => {
     const nowSeconds = Date.now() / 1000;
     for (const it of items) expect(Number(it.expires_at)).toBeGreaterThan(nowSeconds + 23 * 3600);
     const jobItem = (await client.send(new GetCommand({ TableName: local, Key: jobKeys.job(4, job.id) }))).Item;
-    expect(jobItem).toMatchObject({ status: 'done', result_id: job.resultId, expires_at: job.expiresAt });
+    expect(jobItem).toMatchObject({ status: 'done', result_id: job.resultId, expires_at: job.expiresAt, requested_by_key: requester.authUsername });
+    // stored with its owner: another key, or another org, reads nothing (404)
+    const other = { ...requester, authUsername: 'api_fedcba9876543210' };
+    await expect(jobs.get(other, job.id)).rejects.toMatchObject({ statusCode: 404 });
+    await expect(jobs.result(other, job.resultId)).rejects.toMatchObject({ statusCode: 404 });
+    await expect(jobs.get({ ...requester, orgId: 5 }, job.id)).rejects.toMatchObject({ statusCode: 404 });
+    await expect(jobs.result({ ...requester, orgId: 5 }, job.resultId)).rejects.toMatchObject({ statusCode: 404 });
 
     const small = new DynamoDbJobStore(client, local, 1_000);
-    await small.putDatafile({ orgId: 4, id: 'tiny-chunks', contentType: 'application/json', body: new TextEncoder().encode(JSON.stringify(big.slice(0, 100))), createdAt: 1, expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+    await small.putDatafile({ orgId: 4, id: 'tiny-chunks', contentType: 'application/json', requestedByKey: requester.authUsername, body: new TextEncoder().encode(JSON.stringify(big.slice(0, 100))), createdAt: 1, expiresAt: Math.floor(Date.now() / 1000) + 3600 });
     expect(JSON.parse(new TextDecoder().decode((await small.getDatafile(4, 'tiny-chunks'))?.body))).toEqual(big.slice(0, 100));
     expect(await small.getDatafile(4, 'missing')).toBeNull();
 
     // a failed job keeps its message for the client (result.message)
-    const failed = await jobs.runNow({ orgId: 4, userId: 1 }, 'workloads:get', 'GET /x', async () => {
+    const failed = await jobs.runNow(requester, 'workloads:get', 'GET /x', async () => {
       throw new Error('internal detail');
     });
-    expect(await jobs.get(4, failed.id)).toMatchObject({ status: 'failed', resultId: null, failureMessage: failed.failureMessage });
+    expect(await jobs.get(requester, failed.id)).toMatchObject({ status: 'failed', resultId: null, failureMessage: failed.failureMessage });
     expect(failed.failureMessage).toContain(failed.id);
   });
 

@@ -369,9 +369,10 @@ describe('policy API (fakes)', () => {
     const res = await list.handler({ ...httpEvent('GET', `${P}/active/ip_lists?name=Any`, { headers: { Prefer: 'respond-async' } }), pathParameters: { org: '1' } }, context);
     expect(res.statusCode).toBe(202);
     const location = String(res.headers?.location);
-    const job = await jobs.get(1, location.split('/').pop() ?? '');
+    const owner = { orgId: 1, userId: keyRecord.userId, authUsername: keyRecord.authUsername };
+    const job = await jobs.get(owner, location.split('/').pop() ?? '');
     expect(job).toMatchObject({ status: 'done', jobType: 'ip_lists:get', description: 'GET /api/v2/orgs/1/sec_policy/active/ip_lists?name=Any' });
-    const file = await jobs.result(1, job.resultId ?? '');
+    const file = await jobs.result(owner, job.resultId ?? '');
     expect(JSON.parse(Buffer.from(file.body).toString('utf8'))).toMatchObject([{ href: '/orgs/1/sec_policy/active/ip_lists/1', name: DEFAULT_IP_LIST_NAME }]);
     // without the preference (or without a job service) the answer stays synchronous
     expect((await list.handler({ ...httpEvent('GET', `${P}/active/ip_lists`), pathParameters: { org: '1' } }, context)).statusCode).toBe(200);

@@ -220,4 +220,34 @@ describe('WorkloadSettingsService', () => {
     await service.update({ orgId: 1, userId: 1 }, { workload_disconnected_timeout_seconds: [{ value: 3600 }, { scope: [{ href: `/orgs/1/labels/${label.id}` }], value: 60 }] });
     expect(await service.usesLabel(1, label.id)).toBe(true);
   });
+
+  it('looks the scope labels up in one batched read of the distinct ids, not one read per scope label', async () => {
+    const leaderStore = new FakeLeaderStore(leaderRecord);
+    const labels = new FakeLabelStore(leaderStore);
+    const service = new WorkloadSettingsService({ settings: new FakeWorkloadSettingsStore(leaderStore), labels, leader: new LeaderView(leaderStore, 'us-east-1', 0) });
+    const ids: number[] = [];
+    for (const value of ['a', 'b', 'c']) {
+      ids.push((await labels.create({ orgId: 1, key: 'app', value, externalDataSet: null, externalDataReference: null, userId: 1, now: 0 }, { region: 'us-east-1', epoch: 1 })).id);
+    }
+    const reads: (readonly number[])[] = [];
+    const getMany = labels.getMany.bind(labels);
+    labels.getMany = async (orgId, wanted, options) => {
+      reads.push(wanted);
+      return getMany(orgId, wanted, options);
+    };
+    labels.get = async () => {
+      throw new Error('one read per label');
+    };
+    const href = (id: number) => ({ href: `/orgs/1/labels/${id}` });
+    const [a, b, c] = ids as [number, number, number];
+    await service.update(
+      { orgId: 1, userId: 1 },
+      {
+        workload_disconnected_timeout_seconds: [{ value: 3600 }, { scope: [href(a), href(b)], value: 60 }, { scope: [href(a)], value: 61 }],
+        workload_goodbye_timeout_seconds: [{ value: 900 }, { scope: [href(b), href(c)], value: 60 }, { scope: [href(c), href(a + 100)], value: 1 }],
+      },
+    ).catch((err: unknown) => err);
+    expect(reads).toHaveLength(1);
+    expect([...(reads[0] ?? [])].sort((x, y) => x - y)).toEqual([a, b, c, a + 100]);
+  });
 });

@@ -3,6 +3,8 @@ import { ValidationError } from '../../../shared/api/errors.ts';
 import { parseInput } from '../../../shared/api/validation.ts';
 import {
   DEFAULT_TIMEOUTS,
+  MAX_SCOPE_LABELS,
+  MAX_TIMEOUT_ENTRIES,
   checkWorkloadSettingsUpdate,
   defaultWorkloadSettings,
   settingsUseLabel,
@@ -155,6 +157,20 @@ describe('workload settings: PUT body validation', () => {
   it('rejects an href that is not this resource', () => {
     expect(check({ href: '/orgs/2/settings/workloads', workload_goodbye_timeout_seconds: [{ value: 1 }] }).problems).toEqual([
       { token: 'input_validation_error', message: expect.stringMatching(/^href: must be \/orgs\/1\/settings\/workloads/) },
+    ]);
+  });
+
+  it('caps the entries of a timer and the labels of a scope (the settings are one item: at most 400 KB), with a 406 naming the limit', () => {
+    const entries = (n: number) => [{ scope: [], value: 1 }, ...Array.from({ length: n - 1 }, (_, i) => ({ scope: [{ href: `/orgs/1/labels/${i + 1}` }], value: 1 }))];
+    expect(check({ workload_goodbye_timeout_seconds: entries(MAX_TIMEOUT_ENTRIES) }).problems).toEqual([]);
+    expect(check({ workload_goodbye_timeout_seconds: entries(MAX_TIMEOUT_ENTRIES + 1) }).problems).toEqual([
+      { token: 'too_many_timeout_entries', message: `workload_goodbye_timeout_seconds: ${MAX_TIMEOUT_ENTRIES + 1} entries; at most ${MAX_TIMEOUT_ENTRIES} per timer` },
+    ]);
+
+    const scope = (n: number) => Array.from({ length: n }, (_, i) => ({ href: `/orgs/1/labels/${i + 1}` }));
+    expect(check({ workload_goodbye_timeout_seconds: [{ value: 1 }, { scope: scope(MAX_SCOPE_LABELS), value: 2 }] }).problems).toEqual([]);
+    expect(check({ workload_goodbye_timeout_seconds: [{ value: 1 }, { scope: scope(MAX_SCOPE_LABELS + 1), value: 2 }] }).problems).toEqual([
+      { token: 'too_many_scope_labels', message: `workload_goodbye_timeout_seconds[1].scope: ${MAX_SCOPE_LABELS + 1} labels; at most ${MAX_SCOPE_LABELS} per scope` },
     ]);
   });
 });

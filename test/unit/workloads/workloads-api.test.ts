@@ -2,6 +2,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lambdas/api/app.ts';
+import { NotFoundError } from '../../../shared/api/errors.ts';
+import type { Workload } from '../../../shared/workloads/workload.ts';
 import { compiledPolicyRoutes } from '../../../lambdas/api/routes/compiled-policy.ts';
 import { generateApiKey } from '../../../shared/auth/api-keys.ts';
 import { JobService } from '../../../shared/jobs/job-service.ts';
@@ -223,6 +225,37 @@ describe('workloads API (fakes)', () => {
     expect((await onLeader(httpEvent('GET', BASE, { auth, headers: { prefer: 'return=minimal' } }))).statusCode).toBe(200);
   });
 
+  it('a job and its datafile are readable only by the API key that started them, in their org: anyone else gets 404 (ids cannot be probed)', async () => {
+    await onLeader(httpEvent('PUT', `${BASE}/bulk_create`, { auth, body: [{ name: 'secret-app' }] }));
+    const started = await onMember(httpEvent('GET', BASE, { auth, headers: { Prefer: 'respond-async' } }));
+    const jobPath = `/api/v2${started.headers?.location ?? '?'}`;
+    const job = body<{ result: { href: string }; requested_by: { href: string } }>(await onMember(httpEvent('GET', jobPath, { auth })));
+    const filePath = `/api/v2${job.result.href}`;
+    expect((await onMember(httpEvent('GET', filePath, { auth }))).statusCode).toBe(200);
+
+    // another key of the same org (and the same user) gets 404 for both, as for an id that does not exist
+    const other = generateApiKey({ userId: 1, orgId: 1, now: 0 });
+    await env.keys.put(other.record);
+    const otherAuth = { username: other.record.authUsername, secret: other.secret };
+    for (const path of [jobPath, filePath]) {
+      const res = await onMember(httpEvent('GET', path, { auth: otherAuth }));
+      expect(res.statusCode).toBe(404);
+      expect(res.body).not.toContain('secret-app');
+      expect(body<Errors>(res)[0]?.token).toBe('not_found');
+    }
+    // a key of another org: the same ids under its own org are unknown (404); the first org's paths are refused like any other org route (403, whatever the id)
+    const stranger = generateApiKey({ userId: 2, orgId: 2, now: 0 });
+    await env.keys.put(stranger.record);
+    const strangerAuth = { username: stranger.record.authUsername, secret: stranger.secret };
+    for (const path of [jobPath, filePath]) {
+      expect((await onMember(httpEvent('GET', path.replace('/orgs/1/', '/orgs/2/'), { auth: strangerAuth }))).statusCode).toBe(404);
+      expect((await onMember(httpEvent('GET', path, { auth: strangerAuth }))).statusCode).toBe(403);
+    }
+    // the stored job and datafile name the key that started them
+    expect([...env.jobs.jobs.values()][0]?.requestedByKey).toBe(auth.username);
+    expect([...env.jobs.files.values()][0]?.requestedByKey).toBe(auth.username);
+  });
+
   it('bulk: per-item results, bad items do not stop good ones, at most 1000 items', async () => {
     const res = await onLeader(
       httpEvent('PUT', `${BASE}/bulk_create`, {
@@ -369,7 +402,59 @@ describe('workloads API (fakes)', () => {
     expect(results[2]).toMatchObject({ href: null, errors: [{ token: 'supercluster_member_read_only', message: expect.stringContaining(eu?.fqdn ?? '?') }] });
     expect(env.workloads.workloads.size).toBe(2);
   });
+
+  it('bulk: a storage error in one transaction fails only its items (200, token storage_error, no stack); the others keep their outcome', async () => {
+    // the store's second transaction (items 2 and 3) fails with an unexpected error
+    env.workloads.failChange = (i) => i === 2 || i === 3;
+    const res = await onLeader(httpEvent('PUT', `${BASE}/bulk_create`, { auth, body: [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'd' }, { name: 'e' }, { nope: 1 }] }));
+    expect(res.statusCode).toBe(200);
+    const results = body<BulkItemResult[]>(res);
+    expect(results.map((r) => r.status)).toEqual(['created', 'created', 'failure', 'failure', 'created', 'validation_failure']);
+    expect(results[2]).toEqual({ href: null, status: 'failure', token: 'storage_error', message: expect.stringMatching(/not written.*retry/), errors: [{ token: 'storage_error', message: expect.any(String) }] });
+    expect(res.body).not.toMatch(/simulated|at .*\.ts/);
+    expect(env.workloads.workloads.size).toBe(3);
+
+    // a retry of the same bulk_update is idempotent: every item updated again, nothing else changes
+    const hrefs = results.flatMap((r) => (r.href ? [r.href] : []));
+    env.workloads.failChange = null;
+    const update = hrefs.map((href) => ({ href, description: 'same' }));
+    for (let i = 0; i < 2; i++) {
+      const again = await onLeader(httpEvent('PUT', `${BASE}/bulk_update`, { auth, body: update }));
+      expect(body<BulkItemResult[]>(again).map((r) => r.status)).toEqual(['updated', 'updated', 'updated']);
+    }
+    expect(env.workloads.workloads.size).toBe(3);
+  });
+
+  it('bulk: a store that throws outright answers 200 with every pending item failed (its outcome unknown), never a 500', async () => {
+    const created = await onLeader(httpEvent('PUT', `${BASE}/bulk_create`, { auth, body: [{ name: 'a' }, { name: 'b' }] }));
+    const hrefs = body<BulkItemResult[]>(created).map((r) => r.href);
+    env.workloads.apply = async () => {
+      throw new Error('simulated: connection reset at Socket.read (node:net)');
+    };
+    for (const [route, items] of [
+      ['bulk_create', [{ name: 'c' }, { bad: true }]],
+      ['bulk_update', [{ href: hrefs[0], description: 'x' }, { href: '/orgs/1/workloads/00000000-0000-4000-8000-000000000000', name: 'ghost' }]],
+      ['bulk_delete', [{ href: hrefs[1] }, { href: 'nope' }]],
+    ] as const) {
+      const res = await onLeader(httpEvent('PUT', `${BASE}/${route}`, { auth, body: items }));
+      expect(res.statusCode).toBe(200);
+      const results = body<BulkItemResult[]>(res);
+      expect(results[0]).toMatchObject({ status: 'failure', token: 'storage_error' });
+      expect(results[1]?.status).not.toBe('failure');
+      expect(res.body).not.toContain('simulated');
+    }
+  });
 });
+
+/** A workload lookup that knows the given ids per org (404 otherwise, like WorkloadService.get). */
+function workloadsOf(ids: Record<number, string[]>) {
+  return {
+    get: async (orgId: number, id: string) => {
+      if (!(ids[orgId] ?? []).includes(id)) throw new NotFoundError([{ token: 'not_found', message: `workload ${id} not found` }]);
+      return { id, orgId } as unknown as Workload;
+    },
+  };
+}
 
 describe('compiled policy route', () => {
   it('answers 404 for an id that cannot name a workload, like GET .../workloads/{id}', async () => {
@@ -381,12 +466,29 @@ describe('compiled policy route', () => {
       },
       getIpSets: async () => [],
     };
-    const route = compiledPolicyRoutes({ compiled, pceFqdn: 'pce-us.example.com' })[0];
+    const route = compiledPolicyRoutes({ compiled, workloads: workloadsOf({ 1: ['00000000-0000-4000-8000-000000000000'] }), pceFqdn: 'pce-us.example.com' })[0];
     if (!route) throw new Error('no route');
     const key = generateApiKey({ userId: 1, orgId: 1, now: 0 });
     const call = (id: string) => route.handler({ ...httpEvent('GET', `${BASE}/${id}/compiled_policy`), pathParameters: { org: '1', id } }, { ...lambdaContext(), principal: key.record });
     await expect(call('bad%20id')).rejects.toMatchObject({ statusCode: 404, errors: [{ token: 'invalid_uri' }] });
     await expect(call('00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ statusCode: 404, errors: [{ token: 'compiled_policy_not_found' }] });
     expect(reads).toEqual(['1/00000000-0000-4000-8000-000000000000']);
+  });
+
+  it('answers only for a workload of the org: a compiled policy left for a workload the org does not have is 404, like the workload', async () => {
+    const id = '11111111-1111-4111-8111-111111111111';
+    const compiled = {
+      getPolicy: async (orgId: number, workloadId: string) => ({
+        policy: { workloadId, policyVersion: 3, enforcementMode: 'full', enforced: true, defaultDeny: true, rulesHash: 'h', inbound: [], outbound: [], ipSetIds: [] },
+        computedAt: orgId,
+      }),
+      getIpSets: async () => [],
+    } as unknown as Parameters<typeof compiledPolicyRoutes>[0]['compiled'];
+    const route = compiledPolicyRoutes({ compiled, workloads: workloadsOf({ 2: [id] }), pceFqdn: 'pce-us.example.com' })[0];
+    if (!route) throw new Error('no route');
+    const call = (orgId: number) =>
+      route.handler({ ...httpEvent('GET', `/api/v2/orgs/${orgId}/workloads/${id}/compiled_policy`), pathParameters: { org: String(orgId), id } }, { ...lambdaContext(), principal: generateApiKey({ userId: 1, orgId, now: 0 }).record });
+    await expect(call(1)).rejects.toMatchObject({ statusCode: 404, errors: [{ token: 'not_found' }] });
+    expect((await call(2)).statusCode).toBe(200);
   });
 });
