@@ -68,7 +68,7 @@ describe.each([
     // the REST API agrees: the EU VENs are managed by EU again, and their target never changed
     const vens = (await cluster.api(0, 'GET', '/api/v2/orgs/1/vens?max_results=500')).json as { hostname: string; active_pce_fqdn: string | null; target_pce_fqdn: string | null }[];
     const eu = vens.filter((v) => v.hostname.startsWith('ven-eu-west-1-'));
-    expect(eu.length).toBeGreaterThanOrEqual(8);
+    expect(eu.length, JSON.stringify(vens.map((v) => [v.hostname, v.active_pce_fqdn, v.target_pce_fqdn]))).toBeGreaterThanOrEqual(8);
     for (const v of eu) expect([v.active_pce_fqdn, v.target_pce_fqdn]).toEqual([EU, EU]);
   }, 420_000);
 });
