@@ -185,6 +185,14 @@ export class AccessService {
     return this.storeKey(generateApiKey({ userId: input.userId, orgId: input.orgId, now, role, scope, name: input.name ?? `${role} key`, expiresAt: input.expiresInSeconds ? now + input.expiresInSeconds * 1000 : null }));
   }
 
+  /** 406 unless `role` is an Illumio role, `scope` existing labels of the org, and the role scopable when scoped. */
+  async validateGrant(orgId: number, role: string, scope: readonly string[]): Promise<void> {
+    const errors: ErrorEntry[] = [];
+    this.checkRole(orgId, role, scope, errors);
+    await this.checkScope(orgId, scope, errors);
+    if (errors.length > 0) throw new ValidationError(errors);
+  }
+
   private async storeKey(key: NewApiKey): Promise<NewApiKey> {
     const stored = await this.fenced((fence) => this.deps.apiKeys.put(key.record, fence));
     if (!stored) throw new Error('API key id collision'); // 64 random bits: never in practice
