@@ -81,7 +81,7 @@ export class DynamoDbIdentityStore implements IdentityStore {
   async putUserIfAbsent(user: User, fence: WriteFence): Promise<void> {
     try {
       await fencedTransactWrite(this.client, this.tableName, fence, [
-        this.put({ ...keys.username(user.username), user_id: user.id, ...stamp(this.region, user.createdAt) }, 'attribute_not_exists(pk) OR user_id = :id'),
+        this.put({ ...keys.username(user.username), user_id: user.id, ...stamp(this.region, user.createdAt) }, 'attribute_not_exists(pk)'),
         this.put(this.userItem(user, user.createdAt), 'attribute_not_exists(pk)'),
       ]);
     } catch (err) {
