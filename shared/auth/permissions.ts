@@ -194,7 +194,8 @@ export function decide(grants: readonly Grant[], entry: RoutePermission | null, 
   const holders = grants.filter((g) => ROLE_GRANTS[g.role].includes(needed));
   if (holders.length === 0) return { allowed: false, token: 'forbidden', message: `missing permission ${entry.permission === 'self_or_user_admin' ? 'user_admin (this is not your own user)' : entry.permission} (roles held: ${[...new Set(grants.map((g) => g.role))].join(', ') || 'none'})` };
   if (WRITE_METHODS.has(entry.method) && !isLeader && !entry.memberWrite) return { allowed: false, token: 'supercluster_member_read_only', message: `permission ${entry.permission} is leader-only: on a member every role is read-only` };
-  if (entry.permission === 'self_or_user_admin') return { allowed: true, scoped: [] };
+  // reads are not limited by a scope (a scoped ruleset manager reads the whole org, as in Illumio); only rule-set writes are
+  if (entry.permission === 'self_or_user_admin' || needed === 'read') return { allowed: true, scoped: [] };
   if (holders.some((g) => g.scope.length === 0 || !SCOPABLE_ROLES.has(g.role))) return { allowed: true, scoped: [] };
   return { allowed: true, scoped: holders };
 }

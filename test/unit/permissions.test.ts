@@ -61,6 +61,12 @@ describe('declared RBAC table', () => {
     expect(isMemberWrite('POST', '/api/v2/users/1/api_keys')).toBe(false);
   });
 
+  it('a scoped role reads everything; its scope limits only its writes', () => {
+    const scoped = [{ role: 'ruleset_manager' as const, scope: ['/orgs/1/labels/1'] }];
+    expect(decide(scoped, routePermission('GET', ORG('/api/v2/orgs/{org}/labels')), true)).toEqual({ allowed: true, scoped: [] });
+    expect(decide(scoped, routePermission('POST', ORG('/api/v2/orgs/{org}/sec_policy/draft/rule_sets')), true)).toEqual({ allowed: true, scoped });
+  });
+
   it('admin cannot write on a member', () => {
     expect(decide([{ role: 'admin', scope: [] }], routePermission('POST', ORG('/api/v2/orgs/{org}/sec_policy/draft/rule_sets')), false)).toMatchObject({ allowed: false, token: 'supercluster_member_read_only' });
   });
