@@ -6,7 +6,7 @@
  * gets 401; GET /orgs/1/events on the leader shows each attempt, with no secret.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, runCtl, startCluster, type RunningCluster } from '../helpers/local-cluster.ts';
+import { eventually, runCtl, runCtlJson, startCluster, type RunningCluster } from '../helpers/local-cluster.ts';
 
 type Auth = { username: string; secret: string };
 type Key = { href: string; key_id: string; auth_username: string; secret: string };
@@ -15,11 +15,7 @@ type Event = { event_type: string; pce_fqdn: string; status: string; created_by:
 describe('RBAC (local supercluster)', () => {
   let cluster: RunningCluster;
   const ctl = (...args: string[]) => runCtl(args, cluster.stateFile);
-  const ctlJson = async <T>(...args: string[]): Promise<T> => {
-    const res = await ctl(...args, '--json');
-    expect(res.code, `pce-ctl ${args.join(' ')}\n${res.stdout}\n${res.stderr}`).toBe(0);
-    return JSON.parse(res.stdout) as T;
-  };
+  const ctlJson = <T>(...args: string[]): Promise<T> => runCtlJson<T>(args, cluster.stateFile);
   const authOf = (k: Key): Auth => ({ username: k.auth_username, secret: k.secret });
   const pces = [0, 1, 2];
   /** every PCE knows the key (its item replicated) */

@@ -12,6 +12,41 @@ import type { ApiRoute } from './route.ts';
 const USERS = '/api/v2/users';
 const ORG = '/api/v2/orgs/{org}';
 
+/** GET/POST a collection of the org, GET/PUT/DELETE one of its objects by its (uuid) id. */
+function objectRoutes<T>(
+  base: string,
+  ops: {
+    list(orgId: number): Promise<T[]>;
+    get(orgId: number, id: string): Promise<T>;
+    create(orgId: number, body: unknown): Promise<T>;
+    update(orgId: number, id: string, body: unknown): Promise<void>;
+    delete(orgId: number, id: string): Promise<void>;
+    toJson(object: T): unknown;
+  },
+): ApiRoute[] {
+  return [
+    { method: 'GET', path: base, handler: async (event, context) => json(200, (await ops.list(orgOf(event, context).orgId)).map((o) => ops.toJson(o))) },
+    { method: 'POST', path: base, handler: async (event, context) => json(201, ops.toJson(await ops.create(orgOf(event, context).orgId, jsonBody(event)))) },
+    { method: 'GET', path: `${base}/{id}`, handler: async (event, context) => json(200, ops.toJson(await ops.get(orgOf(event, context).orgId, pathParam(event, 'id')))) },
+    {
+      method: 'PUT',
+      path: `${base}/{id}`,
+      handler: async (event, context) => {
+        await ops.update(orgOf(event, context).orgId, pathParam(event, 'id'), jsonBody(event));
+        return empty(204);
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${base}/{id}`,
+      handler: async (event, context) => {
+        await ops.delete(orgOf(event, context).orgId, pathParam(event, 'id'));
+        return empty(204);
+      },
+    },
+  ];
+}
+
 export function accessRoutes(access: AccessService): ApiRoute[] {
   return [
     { method: 'GET', path: USERS, handler: async (_e, context) => json(200, (await access.listUsers(principal(context).orgId)).map(userToJson)) },
@@ -54,43 +89,21 @@ export function accessRoutes(access: AccessService): ApiRoute[] {
         return json(200, roleToJson(orgId, role, ROLE_GRANTS[role]));
       },
     },
-    { method: 'GET', path: `${ORG}/permissions`, handler: async (event, context) => json(200, (await access.listPermissions(orgOf(event, context).orgId)).map(permissionToJson)) },
-    { method: 'POST', path: `${ORG}/permissions`, handler: async (event, context) => json(201, permissionToJson(await access.createPermission(orgOf(event, context).orgId, jsonBody(event)))) },
-    { method: 'GET', path: `${ORG}/permissions/{id}`, handler: async (event, context) => json(200, permissionToJson(await access.getPermission(orgOf(event, context).orgId, pathParam(event, 'id')))) },
-    {
-      method: 'PUT',
-      path: `${ORG}/permissions/{id}`,
-      handler: async (event, context) => {
-        await access.updatePermission(orgOf(event, context).orgId, pathParam(event, 'id'), jsonBody(event));
-        return empty(204);
-      },
-    },
-    {
-      method: 'DELETE',
-      path: `${ORG}/permissions/{id}`,
-      handler: async (event, context) => {
-        await access.deletePermission(orgOf(event, context).orgId, pathParam(event, 'id'));
-        return empty(204);
-      },
-    },
-    { method: 'GET', path: `${ORG}/auth_security_principals`, handler: async (event, context) => json(200, (await access.listPrincipals(orgOf(event, context).orgId)).map(principalToJson)) },
-    { method: 'POST', path: `${ORG}/auth_security_principals`, handler: async (event, context) => json(201, principalToJson(await access.createPrincipal(orgOf(event, context).orgId, jsonBody(event)))) },
-    { method: 'GET', path: `${ORG}/auth_security_principals/{id}`, handler: async (event, context) => json(200, principalToJson(await access.getPrincipal(orgOf(event, context).orgId, pathParam(event, 'id')))) },
-    {
-      method: 'PUT',
-      path: `${ORG}/auth_security_principals/{id}`,
-      handler: async (event, context) => {
-        await access.updatePrincipal(orgOf(event, context).orgId, pathParam(event, 'id'), jsonBody(event));
-        return empty(204);
-      },
-    },
-    {
-      method: 'DELETE',
-      path: `${ORG}/auth_security_principals/{id}`,
-      handler: async (event, context) => {
-        await access.deletePrincipal(orgOf(event, context).orgId, pathParam(event, 'id'));
-        return empty(204);
-      },
-    },
+    ...objectRoutes(`${ORG}/permissions`, {
+      list: (orgId) => access.listPermissions(orgId),
+      get: (orgId, id) => access.getPermission(orgId, id),
+      create: (orgId, body) => access.createPermission(orgId, body),
+      update: (orgId, id, body) => access.updatePermission(orgId, id, body),
+      delete: (orgId, id) => access.deletePermission(orgId, id),
+      toJson: permissionToJson,
+    }),
+    ...objectRoutes(`${ORG}/auth_security_principals`, {
+      list: (orgId) => access.listPrincipals(orgId),
+      get: (orgId, id) => access.getPrincipal(orgId, id),
+      create: (orgId, body) => access.createPrincipal(orgId, body),
+      update: (orgId, id, body) => access.updatePrincipal(orgId, id, body),
+      delete: (orgId, id) => access.deletePrincipal(orgId, id),
+      toJson: principalToJson,
+    }),
   ];
 }
