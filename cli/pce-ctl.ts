@@ -3,6 +3,7 @@
  * Each sub-command lives in cli/commands/ and registers itself on the program; add new ones there.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAccess } from './commands/access.ts';
 import { registerAssignLeader } from './commands/assign-leader.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerDrop } from './commands/drop.ts';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerLocal(program);
   registerRunlevel(program);
   registerDrop(program);
+  registerAccess(program);
   return program;
 }
 

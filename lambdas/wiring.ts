@@ -7,6 +7,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AuditTrail } from '../shared/audit/audit-trail.ts';
+import { AccessService, apiFencing } from '../shared/auth/access-service.ts';
 import { RateLimiter } from '../shared/auth/rate-limit.ts';
 import { CompiledPolicyView } from '../shared/compute/policy-view.ts';
 import { countWorkloadsAffected } from '../shared/compute/workloads-affected.ts';
@@ -116,6 +117,8 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     /** the drop marks (pce-ctl supercluster-drop): the probe holds a dropped PCE at runlevel 2 */
     drops: global.drops,
     apiKeys: global.apiKeys,
+    /** users, API keys per user, roles, permissions, principals (leader writes), and each key's grants (cached GRANT_CACHE_SECONDS) */
+    access: new AccessService({ identity: global.identity, apiKeys: global.apiKeys, labels: labelStore, fencing: apiFencing(leader) }),
     /** per API key, per PCE: counters in this PCE's local table; null when the config turns the limit off (0) */
     rateLimit: runtime.config.api_rate_limit_per_minute > 0 ? new RateLimiter({ counter: local.requestCounters, limitPerMinute: runtime.config.api_rate_limit_per_minute }) : null,
     /** the audit trail: this PCE's events in the global table, every PCE's events read back */

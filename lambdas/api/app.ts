@@ -6,6 +6,7 @@ import middy from '@middy/core';
 import httpRouterHandler from '@middy/http-router';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MethodNotAllowedError, NotFoundError } from '../../shared/api/errors.ts';
+import type { AccessService } from '../../shared/auth/access-service.ts';
 import type { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import type { RateLimiter } from '../../shared/auth/rate-limit.ts';
 import type { JobService } from '../../shared/jobs/job-service.ts';
@@ -44,6 +45,7 @@ import { PUBLIC_PATHS, superclusterRoutes } from './routes/supercluster.ts';
 import { workloadRoutes } from './routes/workloads.ts';
 import { auditTrail } from './middleware/audit-trail.ts';
 import { eventRoutes } from './routes/events.ts';
+import { accessRoutes } from './routes/access.ts';
 import type { AuditTrail } from '../../shared/audit/audit-trail.ts';
 
 export interface ApiDeps {
@@ -74,6 +76,8 @@ export interface ApiDeps {
   readonly runlevel?: { readonly view: Pick<RunlevelView, 'current'>; readonly pceFqdn: string };
   /** the audit trail: records accepted writes and refused requests, serves /orgs/{org}/events (optional only so that API tests of other areas need not build it) */
   readonly audit?: AuditTrail;
+  /** users, API keys per user, roles, permissions, principals, and the grants of each key (optional only so that API tests of other areas need not build it: without it a key acts with its own role, or as owner) */
+  readonly access?: AccessService;
 }
 
 function routePattern(path: string): RegExp {
@@ -82,11 +86,12 @@ function routePattern(path: string): RegExp {
 
 /** Every route the API serves with these dependencies (optional areas only when their dependencies are given). */
 export function apiRoutes(deps: ApiDeps): ApiRoute[] {
-  return [...superclusterRoutes(deps), ...labelRoutes(deps.labels), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...(deps.vens ? [...venProtocolRoutes(deps.vens.protocol), ...venRoutes({ vens: deps.vens.admin, jobs: deps.jobs })] : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.settings ? settingsRoutes(deps.settings) : []), ...(deps.pairingProfiles && deps.pairing ? pairingRoutes({ profiles: deps.pairingProfiles, keys: deps.pairing }) : []), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, workloads: deps.workloads, pceFqdn: deps.compiled.pceFqdn }) : []), ...(deps.gslb ? gslbRoutes(deps.gslb) : []), ...(deps.audit ? eventRoutes(deps.audit) : [])];
+  return [...superclusterRoutes(deps), ...labelRoutes(deps.labels), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...(deps.vens ? [...venProtocolRoutes(deps.vens.protocol), ...venRoutes({ vens: deps.vens.admin, jobs: deps.jobs })] : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.settings ? settingsRoutes(deps.settings) : []), ...(deps.pairingProfiles && deps.pairing ? pairingRoutes({ profiles: deps.pairingProfiles, keys: deps.pairing }) : []), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, workloads: deps.workloads, pceFqdn: deps.compiled.pceFqdn }) : []), ...(deps.gslb ? gslbRoutes(deps.gslb) : []), ...(deps.audit ? eventRoutes(deps.audit) : []), ...(deps.access ? accessRoutes(deps.access) : [])];
 }
 
 export function createApiHandler(deps: ApiDeps) {
   const routes = apiRoutes(deps);
+  const { access } = deps;
   const patterns = routes.map((r) => ({ method: r.method, pattern: routePattern(r.path) }));
 
   const router = httpRouterHandler<HttpEvent, HttpResult>({
@@ -111,6 +116,6 @@ export function createApiHandler(deps: ApiDeps) {
     .use(deps.runlevel ? [runlevelGate(deps.runlevel.view, deps.runlevel.pceFqdn)] : [])
     .use(leaderGate(deps.leader))
     // RBAC from the declared table (shared/auth/permissions.ts), after the leader gate so members keep their 403 naming the leader
-    .use(authorize((method, path) => patterns.some((p) => p.method === method && p.pattern.test(path))))
+    .use(authorize((method, path) => patterns.some((p) => p.method === method && p.pattern.test(path)), access ? (key) => access.grantsOf(key) : undefined))
     .handler((event, context) => router(event, context, { signal: new AbortController().signal }) as Promise<HttpResult>);
 }

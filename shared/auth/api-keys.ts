@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Role } from './permissions.ts';
+import type { WriteFence } from '../supercluster/leader.ts';
 
 export interface ApiKeyRecord {
   readonly authUsername: string;
@@ -17,6 +18,11 @@ export interface ApiKeyRecord {
   readonly role?: Role;
   /** label hrefs limiting a scopable role; absent or empty = global */
   readonly scope?: readonly string[];
+  /** Illumio's key name and description (shown in GET .../api_keys) */
+  readonly name?: string;
+  readonly description?: string;
+  /** ms since the epoch after which the key is refused (401); absent or null: never */
+  readonly expiresAt?: number | null;
 }
 
 export interface NewApiKey {
@@ -26,9 +32,13 @@ export interface NewApiKey {
 }
 
 export interface ApiKeyStore {
+  /** The key item, read uncached on every request (a deleted key is refused as soon as its deletion replicated). */
   get(authUsername: string): Promise<ApiKeyRecord | null>;
-  /** Stores a key; false if one with that username exists. */
-  put(record: ApiKeyRecord): Promise<boolean>;
+  /**
+   * Stores a key and its entry in its user's key index in one transaction; false if one with that username
+   * exists. `fence`: the leader fence of the write (API and pce-ctl); absent only for the bootstrap key.
+   */
+  put(record: ApiKeyRecord, fence?: WriteFence): Promise<boolean>;
   /** Stores the supercluster's bootstrap admin key unless one was stored before; false then. */
   putBootstrap(record: ApiKeyRecord): Promise<boolean>;
 }
@@ -42,7 +52,7 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
-export function generateApiKey(input: { userId: number; orgId: number; now: number }): NewApiKey {
+export function generateApiKey(input: { userId: number; orgId: number; now: number; role?: Role; scope?: readonly string[]; name?: string; description?: string; expiresAt?: number | null }): NewApiKey {
   const keyId = randomBytes(8).toString('hex');
   const secret = randomBytes(32).toString('hex');
   return {
@@ -54,8 +64,18 @@ export function generateApiKey(input: { userId: number; orgId: number; now: numb
       userId: input.userId,
       orgId: input.orgId,
       createdAt: input.now,
+      ...(input.role ? { role: input.role } : {}),
+      ...(input.scope && input.scope.length > 0 ? { scope: [...input.scope] } : {}),
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.expiresAt != null ? { expiresAt: input.expiresAt } : {}),
     },
   };
+}
+
+/** Whether the key has expired at `now` (an expired key authenticates nobody: 401). */
+export function isExpired(record: ApiKeyRecord, now: number): boolean {
+  return record.expiresAt != null && now >= record.expiresAt;
 }
 
 export function secretMatches(record: ApiKeyRecord, secret: string): boolean {
@@ -75,9 +95,22 @@ export function parseBasicAuth(header: string | undefined): Credentials | null {
   return { username: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }
 
-/** Verifies credentials against the store; null when they do not match a key. */
-export async function authenticate(store: ApiKeyStore, credentials: Credentials): Promise<ApiKeyRecord | null> {
-  if (!/^api_[0-9a-f]{16}$/.test(credentials.username)) return null;
+export type AuthenticationOutcome = { readonly ok: true; readonly record: ApiKeyRecord } | { readonly ok: false; readonly reason: 'unknown' | 'expired' };
+
+/**
+ * Verifies credentials against the store (the key item, read on every request: no cache, so a revoked
+ * key is refused on a PCE as soon as the deletion reached its replica), and the key's expiry at `now`.
+ */
+export async function verifyApiKey(store: ApiKeyStore, credentials: Credentials, now: number): Promise<AuthenticationOutcome> {
+  if (!/^api_[0-9a-f]{16}$/.test(credentials.username)) return { ok: false, reason: 'unknown' };
   const record = await store.get(credentials.username);
-  return record && secretMatches(record, credentials.secret) ? record : null;
+  if (!record || !secretMatches(record, credentials.secret)) return { ok: false, reason: 'unknown' };
+  if (isExpired(record, now)) return { ok: false, reason: 'expired' };
+  return { ok: true, record };
+}
+
+/** Verifies credentials; null when they do not match a key or the key has expired. */
+export async function authenticate(store: ApiKeyStore, credentials: Credentials, now: number = Date.now()): Promise<ApiKeyRecord | null> {
+  const outcome = await verifyApiKey(store, credentials, now);
+  return outcome.ok ? outcome.record : null;
 }

@@ -8,7 +8,7 @@ export const ROLES = ['owner', 'admin', 'read_only', 'global_object_provisioner'
 export type Role = (typeof ROLES)[number];
 
 /** What a route needs. `public` and `ven` routes keep their own authentication and are not decided here. */
-export const PERMISSIONS = ['public', 'ven', 'read', 'global_object_write', 'ruleset_write', 'provision', 'workload_write', 'org_settings_write', 'user_admin'] as const;
+export const PERMISSIONS = ['public', 'ven', 'read', 'global_object_write', 'ruleset_write', 'provision', 'workload_write', 'org_settings_write', 'user_admin', 'self_or_user_admin'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 export const ROLE_GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
@@ -21,6 +21,11 @@ export const ROLE_GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
   workload_manager: ['read', 'workload_write'],
 };
 
+/**
+ * `self_or_user_admin` (a user's own API keys) is no role's grant: it is allowed to a caller holding
+ * `user_admin`, or to any authenticated caller on its own user id (`/users/{id}/...` with its key's user).
+ */
+
 /** Roles whose grants can be limited to a label scope (Illumio's scoped roles). */
 export const SCOPABLE_ROLES: ReadonlySet<Role> = new Set(['ruleset_manager', 'ruleset_provisioner', 'workload_manager']);
 
@@ -31,8 +36,18 @@ export interface RoutePermission {
   readonly permission: Permission;
   /** rule-set writes: a scoped caller may only write rule sets whose scopes lie inside its scope */
   readonly scopedBy?: 'rule_set_body' | 'rule_set_id';
-  /** writes a member may serve (the leader gate's exemptions), so RBAC on a member allows them too */
+  /** writes a member may serve (derived from MEMBER_WRITES, the leader gate's list), so RBAC on a member allows them too */
   readonly memberWrite?: boolean;
+}
+
+export interface MemberWrite {
+  /** 'ANY': every method */
+  readonly method: string;
+  /** path template (`{name}` segments) */
+  readonly path: string;
+  /** also every path below it */
+  readonly subpaths?: boolean;
+  readonly why: string;
 }
 
 const ORG = '/api/v2/orgs/{org}';
@@ -49,7 +64,37 @@ const active = (type: string): RoutePermission[] => [
   { method: 'GET', path: `${SP}/active/${type}/{id}`, permission: 'read' },
 ];
 
-export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
+/**
+ * The writes a member serves (the seed's "Available Operations on Leader vs. Members", and the VEN-facing
+ * API): the ONE list the leader gate (lambdas/api/middleware/leader-gate.ts) and the RBAC table's
+ * `memberWrite` are both made from. Some of these routes are not served yet (blocked traffic, support
+ * reports, async traffic queries): a member answers them 404 rather than 403.
+ */
+export const MEMBER_WRITES: readonly MemberWrite[] = [
+  { method: 'POST', path: `${ORG}/pairing_profiles/{id}/pairing_key`, why: 'pairing keys are generated on members for their own VENs' },
+  { method: 'DELETE', path: `${ORG}/blocked_traffic`, subpaths: true, why: 'DELETE blocked traffic is allowed on members' },
+  { method: 'POST', path: `${ORG}/support_report_requests`, why: 'workload support reports are allowed on members' },
+  { method: 'POST', path: `${ORG}/traffic_flows/async_queries`, why: 'asynchronous collections are allowed on members (local data)' },
+  { method: 'ANY', path: '/api/v2/ven', subpaths: true, why: 'VEN-facing calls go to the PCE that manages the VEN' },
+];
+
+/** The regular expression of a member write's paths (`{org}` a number, other `{name}` one segment). */
+export function memberWritePattern(w: MemberWrite): RegExp {
+  const body = w.path.replace('{org}', '[0-9]+').replace(/\{[^/]+\}/g, '[^/]+');
+  return new RegExp(`^${body}${w.subpaths ? '(/.*)?' : '/?'}$`);
+}
+
+const MEMBER_WRITE_PATTERNS = MEMBER_WRITES.map((w) => ({ method: w.method, pattern: memberWritePattern(w) }));
+
+/** Whether a member serves this write (a concrete path, or a route template of the table). */
+export function isMemberWrite(method: string, path: string): boolean {
+  const concrete = path.replace(/\{org\}/g, '1').replace(/\{[^/]+\}/g, 'x');
+  return MEMBER_WRITE_PATTERNS.some((w) => (w.method === 'ANY' || w.method === method) && w.pattern.test(concrete));
+}
+
+const USERS = '/api/v2/users';
+
+const DECLARED: readonly RoutePermission[] = [
   { method: 'GET', path: '/api/v2/health', permission: 'public' },
   { method: 'GET', path: '/api/v2/node_available', permission: 'public' },
   { method: 'GET', path: '/api/v2/product_version', permission: 'public' },
@@ -88,7 +133,7 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
   { method: 'GET', path: `${ORG}/settings/workloads`, permission: 'read' },
   { method: 'PUT', path: `${ORG}/settings/workloads`, permission: 'org_settings_write' },
   ...crud(`${ORG}/pairing_profiles`, 'workload_write'),
-  { method: 'POST', path: `${ORG}/pairing_profiles/{id}/pairing_key`, permission: 'workload_write', memberWrite: true },
+  { method: 'POST', path: `${ORG}/pairing_profiles/{id}/pairing_key`, permission: 'workload_write' },
   { method: 'GET', path: `${ORG}/vens`, permission: 'read' },
   { method: 'GET', path: `${ORG}/vens/{id}`, permission: 'read' },
   { method: 'PUT', path: `${ORG}/vens/{id}`, permission: 'workload_write' },
@@ -97,7 +142,22 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
   ...crud(`${ORG}/workloads`, 'workload_write'),
   ...['bulk_create', 'bulk_update', 'bulk_delete', 'unpair'].map((p): RoutePermission => ({ method: 'PUT', path: `${ORG}/workloads/${p}`, permission: 'workload_write' })),
   { method: 'GET', path: `${ORG}/workloads/{id}/compiled_policy`, permission: 'read' },
+  // users and their API keys (no org prefix, as in Illumio); a user's own keys: self_or_user_admin
+  { method: 'GET', path: USERS, permission: 'read' },
+  { method: 'POST', path: USERS, permission: 'user_admin' },
+  { method: 'GET', path: `${USERS}/{id}`, permission: 'read' },
+  { method: 'DELETE', path: `${USERS}/{id}`, permission: 'user_admin' },
+  { method: 'GET', path: `${USERS}/{id}/api_keys`, permission: 'self_or_user_admin' },
+  { method: 'POST', path: `${USERS}/{id}/api_keys`, permission: 'self_or_user_admin' },
+  { method: 'GET', path: `${USERS}/{id}/api_keys/{key_id}`, permission: 'self_or_user_admin' },
+  { method: 'DELETE', path: `${USERS}/{id}/api_keys/{key_id}`, permission: 'self_or_user_admin' },
+  { method: 'GET', path: `${ORG}/roles`, permission: 'read' },
+  { method: 'GET', path: `${ORG}/roles/{name}`, permission: 'read' },
+  ...crud(`${ORG}/permissions`, 'user_admin'),
+  ...crud(`${ORG}/auth_security_principals`, 'user_admin'),
 ];
+
+export const ROUTE_PERMISSIONS: readonly RoutePermission[] = DECLARED.map((e) => (isMemberWrite(e.method, e.path) ? { ...e, memberWrite: true } : e));
 
 function templatePattern(path: string): RegExp {
   return new RegExp(`^${path.replace(/\{[^/]+\}/g, '[^/]+')}/?$`);
@@ -120,16 +180,22 @@ export interface Grant {
 
 export type Decision = { readonly allowed: true; readonly scoped: readonly Grant[] } | { readonly allowed: false; readonly token: string; readonly message: string };
 
+const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 /**
  * May a caller with these grants make this request on a leader or member PCE? Scoped grants answer
  * allowed with the grants to check the rule set's scopes against (see scopeContains).
+ * `self`: the request names the caller's own user (`/users/{id}/api_keys` with its key's user id).
  */
-export function decide(grants: readonly Grant[], entry: RoutePermission | null, isLeader: boolean): Decision {
+export function decide(grants: readonly Grant[], entry: RoutePermission | null, isLeader: boolean, context: { readonly self?: boolean } = {}): Decision {
   if (!entry) return { allowed: false, token: 'forbidden', message: 'this route has no declared permission: refused' };
   if (entry.permission === 'public' || entry.permission === 'ven') return { allowed: true, scoped: [] };
-  const holders = grants.filter((g) => ROLE_GRANTS[g.role].includes(entry.permission));
-  if (holders.length === 0) return { allowed: false, token: 'forbidden', message: `missing permission ${entry.permission} (roles held: ${[...new Set(grants.map((g) => g.role))].join(', ') || 'none'})` };
-  if (entry.permission !== 'read' && !isLeader && !entry.memberWrite) return { allowed: false, token: 'supercluster_member_read_only', message: `permission ${entry.permission} is leader-only: on a member every role is read-only` };
+  const needed: Permission = entry.permission === 'self_or_user_admin' ? (context.self ? 'read' : 'user_admin') : entry.permission;
+  const holders = grants.filter((g) => ROLE_GRANTS[g.role].includes(needed));
+  if (holders.length === 0) return { allowed: false, token: 'forbidden', message: `missing permission ${entry.permission === 'self_or_user_admin' ? 'user_admin (this is not your own user)' : entry.permission} (roles held: ${[...new Set(grants.map((g) => g.role))].join(', ') || 'none'})` };
+  if (WRITE_METHODS.has(entry.method) && !isLeader && !entry.memberWrite) return { allowed: false, token: 'supercluster_member_read_only', message: `permission ${entry.permission} is leader-only: on a member every role is read-only` };
+  // reads are not limited by a scope (a scoped ruleset manager reads the whole org, as in Illumio); only rule-set writes are
+  if (entry.permission === 'self_or_user_admin' || needed === 'read') return { allowed: true, scoped: [] };
   if (holders.some((g) => g.scope.length === 0 || !SCOPABLE_ROLES.has(g.role))) return { allowed: true, scoped: [] };
   return { allowed: true, scoped: holders };
 }

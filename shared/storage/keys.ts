@@ -1,7 +1,8 @@
 /**
  * Item keys of the global and local tables, in one place. Every replicated item has one writer region:
- * - leader-written: ORG, PCE membership, LEADER, API keys and users, labels and their counters,
- *   the org's workload settings;
+ * - leader-written: ORG, PCE membership, LEADER, API keys (APIKEY#<auth_username>), the identity items
+ *   (every partition starting AUTH#: users, usernames, each user's key index, principals, permissions,
+ *   the user id counters), labels and their counters, the org's workload settings;
  * - written by the PCE it names: STATUS#<region> (replication probes);
  * - written in the region it names: GSLB_SWITCH#<pce fqdn> / BY#<region> (the GSLB switch, by pce-ctl),
  *   REPLICATION_CHECK / BY#<region> (the last replication check's result, by pce-ctl);
@@ -35,7 +36,23 @@ export const keys = {
   statusPrefix: () => ({ pk: STATUS_PARTITION, skPrefix: 'STATUS#' }),
   apiKey: (authUsername: string) => ({ pk: `APIKEY#${authUsername}`, sk: 'APIKEY' }),
   bootstrapKeyMarker: () => ({ pk: 'APIKEY_BOOTSTRAP', sk: 'MARKER' }),
-  user: (userId: number) => ({ pk: `USER#${userId}`, sk: 'USER' }),
+  /** users: one partition (a Query lists them) */
+  user: (userId: number) => ({ pk: 'AUTH#USERS', sk: `USER#${userId}` }),
+  usersPartition: () => 'AUTH#USERS',
+  /** the claim of a username (lower case), written with its user in one transaction: usernames are unique */
+  username: (username: string) => ({ pk: 'AUTH#USERNAMES', sk: username.toLowerCase() }),
+  /** a user's API key index (non-secret metadata), written with the key item in one transaction */
+  userApiKey: (userId: number, keyId: string) => ({ pk: `AUTH#USER#${userId}#APIKEYS`, sk: `KEY#${keyId}` }),
+  userApiKeysPartition: (userId: number) => `AUTH#USER#${userId}#APIKEYS`,
+  /** the org's permissions ({role, scope, principal}) */
+  permission: (orgId: number, id: string) => ({ pk: `AUTH#ORG#${orgId}#PERMISSIONS`, sk: `PERMISSION#${id}` }),
+  permissionsPartition: (orgId: number) => `AUTH#ORG#${orgId}#PERMISSIONS`,
+  /** the org's auth security principals, and the claim of each type+name */
+  principal: (orgId: number, id: string) => ({ pk: `AUTH#ORG#${orgId}#PRINCIPALS`, sk: `PRINCIPAL#${id}` }),
+  principalsPartition: (orgId: number) => `AUTH#ORG#${orgId}#PRINCIPALS`,
+  principalName: (orgId: number, type: string, name: string) => ({ pk: `AUTH#ORG#${orgId}#PRINCIPAL_NAMES`, sk: `${type}#${name.toLowerCase()}` }),
+  /** user ids, allocated per leadership epoch (two leaders in sequence never hand out the same id) */
+  userCounter: (epoch: number) => ({ pk: 'AUTH#COUNTERS', sk: `USERS#E${epoch}` }),
   label: (orgId: number, id: number) => ({ pk: `ORG#${orgId}#LABELS`, sk: `LABEL#${String(id).padStart(16, '0')}` }),
   labelPartition: (orgId: number) => `ORG#${orgId}#LABELS`,
   labelUnique: (orgId: number, key: string, value: string) => ({ pk: `ORG#${orgId}#LABEL_UNIQUE`, sk: `${key}=${value.toLowerCase()}` }),

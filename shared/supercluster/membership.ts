@@ -78,6 +78,6 @@ export interface User {
 export interface DirectoryStore {
   getOrg(orgId: number): Promise<Org | null>;
   putOrgIfAbsent(org: Org): Promise<void>;
+  /** the user (identity items, AUTH#USERS; written by shared/auth/access-service.ts) */
   getUser(userId: number): Promise<User | null>;
-  putUserIfAbsent(user: User): Promise<void>;
 }

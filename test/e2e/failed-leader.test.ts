@@ -7,7 +7,7 @@
  * and a connected assign makes it the leader again. A short lease (6 s) and 1 s probes keep it quick.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, runCtl, startCluster, type RunningCluster } from '../helpers/local-cluster.ts';
+import { eventually, runCtl, runCtlJson, startCluster, type RunningCluster } from '../helpers/local-cluster.ts';
 
 type ErrorBody = { token: string; message: string }[];
 interface HealthEntry {
@@ -26,11 +26,7 @@ const AP = 'pce-ap.supercluster.example.com';
 describe('failed leader: drop, assign a new leader, rejoin, and hand back', () => {
   let cluster: RunningCluster;
   const ctl = (...args: string[]) => runCtl(args, cluster.stateFile);
-  const ctlJson = async <T>(...args: string[]): Promise<T> => {
-    const res = await ctl(...args, '--json');
-    expect(res.code, `pce-ctl ${args.join(' ')}\n${res.stdout}\n${res.stderr}`).toBe(0);
-    return JSON.parse(res.stdout) as T;
-  };
+  const ctlJson = <T>(...args: string[]): Promise<T> => runCtlJson<T>(args, cluster.stateFile);
   const label = (i: number, value: string) => cluster.api(i, 'POST', '/api/v2/orgs/1/labels', { key: 'role', value });
 
   beforeAll(async () => {

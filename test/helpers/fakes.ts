@@ -87,9 +87,6 @@ export class FakeDirectory implements DirectoryStore {
   async getUser(id: number) {
     return this.users.get(id) ?? null;
   }
-  async putUserIfAbsent(user: User) {
-    if (!this.users.has(user.id)) this.users.set(user.id, user);
-  }
 }
 
 export class FakeStatusStore implements PceStatusStore {

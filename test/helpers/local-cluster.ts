@@ -133,3 +133,10 @@ export function runCtl(args: string[], stateFile: string): Promise<{ code: numbe
     child.on('exit', (code) => resolvePromise({ code, stdout, stderr }));
   });
 }
+
+/** `pce-ctl <args> --json` that must exit 0: its parsed output (throws with the output otherwise). */
+export async function runCtlJson<T>(args: string[], stateFile: string): Promise<T> {
+  const res = await runCtl([...args, '--json'], stateFile);
+  if (res.code !== 0) throw new Error(`pce-ctl ${args.join(' ')} exited ${res.code}\n${res.stdout}\n${res.stderr}`);
+  return JSON.parse(res.stdout) as T;
+}

@@ -5,7 +5,7 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import { AuthenticationError } from '../../../shared/api/errors.ts';
-import { authenticate, parseBasicAuth, type ApiKeyStore } from '../../../shared/auth/api-keys.ts';
+import { parseBasicAuth, verifyApiKey, type ApiKeyStore } from '../../../shared/auth/api-keys.ts';
 import type { VenPrincipal } from '../../../shared/ven/ports.ts';
 import { VEN_API_BASE } from '../../../shared/ven/protocol.ts';
 import type { Workload } from '../../../shared/workloads/workload.ts';
@@ -19,7 +19,7 @@ const VEN_PREFIX = '/api/v2/ven/';
 /** VEN protocol calls that carry their own proof (the activation code) */
 const VEN_PUBLIC = new Set([`${VEN_API_BASE}/activate`]);
 
-export function apiKeyAuth(apiKeys: ApiKeyStore, isPublic: (path: string) => boolean, ven?: VenAuthentication): MiddlewareObj<HttpEvent, HttpResult, Error, ApiContext> {
+export function apiKeyAuth(apiKeys: ApiKeyStore, isPublic: (path: string) => boolean, ven?: VenAuthentication, now: () => number = Date.now): MiddlewareObj<HttpEvent, HttpResult, Error, ApiContext> {
   return {
     before: async (request) => {
       const path = request.event.requestContext.http.path.replace(/\/$/, '');
@@ -35,9 +35,9 @@ export function apiKeyAuth(apiKeys: ApiKeyStore, isPublic: (path: string) => boo
       if (authorization && /^Bearer\s/i.test(authorization)) throw new AuthenticationError('agent tokens can call only the VEN protocol: send an API key with HTTP Basic auth');
       const credentials = parseBasicAuth(authorization);
       if (!credentials) throw new AuthenticationError();
-      const record = await authenticate(apiKeys, credentials);
-      if (!record) throw new AuthenticationError('Authentication failed: unknown API key or wrong secret');
-      request.context.principal = record;
+      const outcome = await verifyApiKey(apiKeys, credentials, now());
+      if (!outcome.ok) throw new AuthenticationError(outcome.reason === 'expired' ? 'Authentication failed: this API key has expired' : 'Authentication failed: unknown API key or wrong secret');
+      request.context.principal = outcome.record;
     },
   };
 }

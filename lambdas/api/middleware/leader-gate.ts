@@ -6,6 +6,7 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import { NotLeaderError } from '../../../shared/api/errors.ts';
+import { MEMBER_WRITES, memberWritePattern } from '../../../shared/auth/permissions.ts';
 import type { LeaderView } from '../../../shared/supercluster/leader.ts';
 import type { ApiContext, HttpEvent, HttpResult } from '../http.ts';
 
@@ -15,15 +16,8 @@ export interface MemberWriteExemption {
   readonly why: string;
 }
 
-const ORG = '/api/v2/orgs/[0-9]+';
-
-export const MEMBER_WRITE_EXEMPTIONS: readonly MemberWriteExemption[] = [
-  { method: 'POST', path: new RegExp(`^${ORG}/pairing_profiles/[0-9]+/pairing_key/?$`), why: 'pairing keys are generated on members for their own VENs' },
-  { method: 'DELETE', path: new RegExp(`^${ORG}/blocked_traffic(/.*)?$`), why: 'DELETE blocked traffic is allowed on members' },
-  { method: 'POST', path: new RegExp(`^${ORG}/support_report_requests/?$`), why: 'workload support reports are allowed on members' },
-  { method: 'POST', path: new RegExp(`^${ORG}/traffic_flows/async_queries/?$`), why: 'asynchronous collections are allowed on members (local data)' },
-  { method: 'ANY', path: /^\/api\/v2\/ven(\/.*)?$/, why: 'VEN-facing calls go to the PCE that manages the VEN' },
-];
+/** Made from MEMBER_WRITES (shared/auth/permissions.ts), the one list that also marks the RBAC table's member writes. */
+export const MEMBER_WRITE_EXEMPTIONS: readonly MemberWriteExemption[] = MEMBER_WRITES.map((w) => ({ method: w.method, path: memberWritePattern(w), why: w.why }));
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 

@@ -11,6 +11,7 @@ import { DynamoDbAuditEventStore } from './audit-events.ts';
 import type { DynamoDBDocumentClient } from './client.ts';
 import { DynamoDbCompiledPolicyStore } from './compiled-policy.ts';
 import { DynamoDbDirectoryStore, DynamoDbMembershipStore } from './directory.ts';
+import { DynamoDbIdentityStore } from './identity.ts';
 import { DynamoDbGslbSwitchStore } from './gslb-switch.ts';
 import { DynamoDbJobStore } from './jobs.ts';
 import { DynamoDbLabelStore } from './labels.ts';
@@ -38,6 +39,8 @@ export function globalTableAdapters(client: DynamoDBDocumentClient, tableName: s
     membership: new DynamoDbMembershipStore(client, tableName, region),
     directory: new DynamoDbDirectoryStore(client, tableName, region),
     apiKeys: new DynamoDbApiKeyStore(client, tableName, region),
+    /** users, each user's key index, principals, permissions (AUTH#...): leader-written */
+    identity: new DynamoDbIdentityStore(client, tableName, region),
     labels: new DynamoDbLabelStore(client, tableName, region),
     /** also the compute pipeline's WorkloadFactsSource (listFacts) */
     workloads: new DynamoDbWorkloadStore(client, tableName, region),

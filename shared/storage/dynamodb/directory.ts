@@ -71,15 +71,4 @@ export class DynamoDbDirectoryStore implements DirectoryStore {
     const item = out.Item;
     return item ? { id: Number(item.user_id), orgId: Number(item.org_id), username: String(item.username), fullName: String(item.full_name) } : null;
   }
-
-  async putUserIfAbsent(user: User): Promise<void> {
-    await putIfAbsent(this.client, this.tableName, {
-      ...keys.user(user.id),
-      user_id: user.id,
-      org_id: user.orgId,
-      username: user.username,
-      full_name: user.fullName,
-      ...stamp(this.region, this.now()),
-    });
-  }
 }

@@ -13,7 +13,9 @@ import { SuperclusterService } from '../../../shared/supercluster/supercluster-s
 import { WorkloadService } from '../../../shared/workloads/workload-service.ts';
 import { testConfig } from '../../helpers/config.ts';
 import { httpEvent, lambdaContext } from '../../helpers/events.ts';
-import { FakeApiKeyStore, FakeDirectory, FakeLabelStore, FakeLagStore, FakeLeaderStore, FakeRuntimeState, FakeStatusStore } from '../../helpers/fakes.ts';
+import { AccessService, apiFencing } from '../../../shared/auth/access-service.ts';
+import { FakeIdentityStore } from '../../helpers/identity-fakes.ts';
+import { FakeDirectory, FakeLabelStore, FakeLagStore, FakeLeaderStore, FakeRuntimeState, FakeStatusStore } from '../../helpers/fakes.ts';
 import { FakeJobStore, FakeWorkloadStore } from '../../helpers/workload-fakes.ts';
 
 class FakeAuditEventStore implements AuditEventStore {
@@ -81,7 +83,7 @@ describe('audit trail middleware (fakes)', () => {
   let onMember: typeof onLeader;
   let auth: { username: string; secret: string };
 
-  function pceApi(region: string, leaderStore: FakeLeaderStore, labels: FakeLabelStore, apiKeys: FakeApiKeyStore) {
+  function pceApi(region: string, leaderStore: FakeLeaderStore, labels: FakeLabelStore, apiKeys: FakeIdentityStore) {
     const pce = config.pces.find((p) => p.region === region);
     if (!pce) throw new Error(region);
     const leader = new LeaderView(leaderStore, region, 0);
@@ -95,6 +97,7 @@ describe('audit trail middleware (fakes)', () => {
       jobs: new JobService({ jobs: new FakeJobStore() }),
       supercluster: new SuperclusterService({ config, pce, leader, statuses: new FakeStatusStore(), lags: new FakeLagStore(), runtime: new FakeRuntimeState() }),
       audit: new AuditTrail({ store, pceFqdn: pce.fqdn, region, regions: config.pces.map((p) => p.region), defaultOrgId: 1 }),
+      access: new AccessService({ identity: apiKeys, apiKeys, labels, fencing: apiFencing(leader) }),
     });
     return async (event: ReturnType<typeof httpEvent>) => (await handler(event, lambdaContext())) as { statusCode?: number; body?: string };
   }
@@ -103,8 +106,9 @@ describe('audit trail middleware (fakes)', () => {
     store = new FakeAuditEventStore();
     const leaderStore = new FakeLeaderStore({ leaderRegion: 'us-east-1', leaderFqdn: us?.fqdn ?? '', epoch: 1, assignedAt: 0, previousLeaderFqdn: null });
     const labels = new FakeLabelStore(leaderStore);
-    const keys = new FakeApiKeyStore();
-    const key = generateApiKey({ userId: 7, orgId: 1, now: 0 });
+    const keys = new FakeIdentityStore(leaderStore);
+    keys.users.set(7, { id: 7, orgId: 1, username: 'ops', fullName: 'Ops', createdAt: 0 });
+    const key = generateApiKey({ userId: 7, orgId: 1, now: 0, role: 'owner' });
     await keys.put(key.record);
     auth = { username: key.record.authUsername, secret: key.secret };
     onLeader = pceApi('us-east-1', leaderStore, labels, keys);
@@ -154,7 +158,20 @@ describe('audit trail middleware (fakes)', () => {
     await onLeader(httpEvent('POST', '/api/v2/orgs/1/pairing_profiles/1/pairing_key', { auth: { username: secrets[4] ?? '', secret: secrets[0] ?? '' }, body: { activation_code: secrets[0] } }));
     await onLeader(httpEvent('POST', '/api/v2/orgs/1/labels', { auth: null, headers: { authorization: `Bearer ${secrets[2]}`, 'x-api-key': secrets[3] ?? '' }, body: { password: secrets[1] } }));
     await onLeader(httpEvent('POST', '/api/v2/ven/v1/heartbeat', { auth: null, headers: { authorization: `Bearer ${secrets[2]}` } }));
-    expect(store.events.length).toBe(4);
+    // the access routes: a key's secret is in its 201 answer only; users, principals, permissions and revocations are events too
+    const createdKey = await onLeader(httpEvent('POST', '/api/v2/users/7/api_keys', { auth, body: { name: 'ci', description: secrets[0] } }));
+    expect(createdKey.statusCode).toBe(201);
+    const newKey = JSON.parse(createdKey.body ?? '{}') as { secret: string; key_id: string; href: string };
+    secrets.push(newKey.secret);
+    expect((await onLeader(httpEvent('GET', '/api/v2/orgs/1/labels', { auth: { username: `api_${newKey.key_id}`, secret: newKey.secret } }))).statusCode).toBe(200);
+    expect((await onLeader(httpEvent('POST', '/api/v2/users/7/api_keys', { auth, body: { name: 'bad', expires_in_seconds: 0, secret: secrets[1] } }))).statusCode).toBe(406);
+    expect((await onLeader(httpEvent('POST', '/api/v2/users', { auth, body: { username: 'dev', full_name: 'Dev' } }))).statusCode).toBe(201);
+    const principal = JSON.parse((await onLeader(httpEvent('POST', '/api/v2/orgs/1/auth_security_principals', { auth, body: { name: 'dev', type: 'user' } }))).body ?? '{}') as { href: string };
+    expect((await onLeader(httpEvent('POST', '/api/v2/orgs/1/permissions', { auth, body: { role: { href: '/orgs/1/roles/read_only' }, auth_security_principal: { href: principal.href } } }))).statusCode).toBe(201);
+    expect((await onLeader(httpEvent('DELETE', `/api/v2${newKey.href}`, { auth }))).statusCode).toBe(204);
+    expect((await onLeader(httpEvent('GET', '/api/v2/orgs/1/labels', { auth: { username: `api_${newKey.key_id}`, secret: newKey.secret } }))).statusCode).toBe(401);
+    expect(store.events.map((e) => e.eventType).slice(4)).toEqual(['api_key.create', 'api_key.create', 'user.create', 'auth_security_principal.create', 'permission.create', 'api_key.delete', 'request.authentication_failed']);
+    expect(eventToJson(store.events[4] as AuditEvent).resource_changes).toEqual([expect.objectContaining({ resource: { api_key: { href: newKey.href } } })]);
     const recorded = JSON.stringify([store.events, store.events.map(eventToJson)]);
     for (const secret of secrets) expect(recorded).not.toContain(secret);
     expect(recorded).not.toMatch(/authorization|Basic |Bearer /i);

@@ -8,6 +8,7 @@ import { JobService } from '../../../shared/jobs/job-service.ts';
 import { LabelService } from '../../../shared/labels/label-service.ts';
 import { DEFAULT_IP_LIST_NAME, DEFAULT_SERVICE_NAME } from '../../../shared/policy/objects/defaults.ts';
 import { initializeSupercluster } from '../../../shared/supercluster/bootstrap.ts';
+import { FakeIdentityStore } from '../../helpers/identity-fakes.ts';
 import { LeaderView } from '../../../shared/supercluster/leader.ts';
 import type { MembershipStore, PceMember } from '../../../shared/supercluster/membership.ts';
 import { SuperclusterService } from '../../../shared/supercluster/supercluster-service.ts';
@@ -123,7 +124,7 @@ describe('policy API (fakes)', () => {
     const freshLeader = new FakeLeaderStore();
     const freshPolicy = new FakePolicyStore(freshLeader);
     const provisioning = fakePolicyApi(new LeaderView(freshLeader, 'us-east-1', 0), freshPolicy, new FakeLabelStore(freshLeader)).provisioning;
-    const deps = { config, leader: freshLeader, membership: new FakeMembership(), directory: new FakeDirectory(), apiKeys: new FakeApiKeyStore(), policy: provisioning, now: () => 5 };
+    const deps = { config, leader: freshLeader, membership: new FakeMembership(), directory: new FakeDirectory(), apiKeys: new FakeApiKeyStore(), identity: new FakeIdentityStore(), policy: provisioning, now: () => 5 };
     await initializeSupercluster(deps, { apiKey: 'none' });
     await initializeSupercluster(deps, { apiKey: 'none' });
     expect((await freshPolicy.listVersions(config.org_id)).map((v) => v.version)).toEqual([1]);
