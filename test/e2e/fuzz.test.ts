@@ -5,13 +5,18 @@
  * - a write whose body is not what the route takes (not JSON, or JSON of the wrong shape) gets a 4xx with an
  *   Illumio-style `[{token, message}]` body (a bulk operation: 200 with every item refused), and the objects
  *   of the org are exactly as before.
+ * - the RBAC matrix: for each of Illumio's roles (a key of that role from `pce-ctl api-key create`), every route of
+ *   the declared table (shared/auth/permissions.ts) on the leader and on a member is answered as the table decides:
+ *   403 where the role (or a member) may not, never 401/403 where it may; requests name objects that do not exist
+ *   and carry bodies no route takes, so nothing is written whatever the outcome.
  * The numbers of requests are printed (FUZZ_RUNS_PER_ROUTE raises them for a longer run).
  */
 import { request } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decide, ROLES, ROUTE_PERMISSIONS, type Role } from '../../shared/auth/permissions.ts';
 import { everyRoute, type RouteEntry } from '../helpers/api-routes.ts';
-import { startCluster, type RunningCluster } from '../helpers/local-cluster.ts';
+import { runCtlJson, startCluster, type RunningCluster } from '../helpers/local-cluster.ts';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 const RUNS_PER_ROUTE = Number(process.env.FUZZ_RUNS_PER_ROUTE ?? 12);
@@ -179,6 +184,45 @@ describe('the API under hostile requests (fuzz)', () => {
       { numRuns: writes.length * WRITE_RUNS_PER_ROUTE, endOnFailure: true },
     );
     console.log(`fuzz: ${sent} invalid writes over ${writes.length} write routes, ${wrong.length} not refused with an Illumio-style 4xx`);
+    expect(wrong).toEqual([]);
+    expect(await snapshot()).toEqual(before);
+  }, 600_000);
+
+  it('answers the RBAC matrix (roles x routes x leader/member) as the declared table decides, and writes nothing', async () => {
+    const keys = new Map<Role, string>();
+    for (const role of ROLES) {
+      const key = await runCtlJson<{ auth_username: string; secret: string }>(['api-key', 'create', '--role', role, '--name', `fuzz-${role}`], cluster.stateFile);
+      keys.set(role, `Basic ${Buffer.from(`${key.auth_username}:${key.secret}`).toString('base64')}`);
+    }
+    // the keys are written on the leader: wait until the member knows every one of them
+    const member = 1;
+    for (const [role, auth] of keys) {
+      const deadline = Date.now() + 20_000;
+      while ((await send(cluster.state.pces[member]?.url ?? '', 'GET', '/api/v2/users/login', { authorization: auth }, undefined)).status === 401) {
+        if (Date.now() > deadline) throw new Error(`the ${role} key did not reach the member`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    const before = await snapshot();
+    const entries = ROUTE_PERMISSIONS.filter((e) => e.permission !== 'public' && e.permission !== 'ven');
+    const wrong: string[] = [];
+    let sent = 0;
+    let allowed = 0;
+    for (const [pce, isLeader] of [[0, true], [member, false]] as const) {
+      for (const role of ROLES) {
+        for (const entry of entries) {
+          // objects that do not exist and a body no route takes: a permitted request is refused further on (404/400/406), a forbidden one 403
+          const path = entry.path.replace('{org}', '1').replace(/\{[^}]+\}/g, '999999999');
+          const answer = await send(cluster.state.pces[pce]?.url ?? '', entry.method, path, { authorization: keys.get(role) ?? '', 'content-type': 'application/json' }, entry.method === 'GET' ? undefined : 'not json');
+          sent++;
+          const decision = decide([{ role, scope: [] }], entry, isLeader, { self: false });
+          if (decision.allowed) allowed++;
+          const ok = decision.allowed ? answer.status !== 401 && answer.status !== 403 && answer.status < 500 : answer.status === 403 && isIllumioErrorBody(answer.body);
+          if (!ok) wrong.push(`${role} ${isLeader ? 'leader' : 'member'} ${entry.method} ${path}: table says ${decision.allowed ? 'allowed' : 'forbidden'}, got ${answer.status} ${answer.body.slice(0, 160)}`);
+        }
+      }
+    }
+    console.log(`fuzz: RBAC matrix ${ROLES.length} roles x ${entries.length} routes x leader/member = ${sent} requests (${allowed} allowed by the table), ${wrong.length} answered otherwise`);
     expect(wrong).toEqual([]);
     expect(await snapshot()).toEqual(before);
   }, 600_000);
