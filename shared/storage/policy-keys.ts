@@ -38,7 +38,8 @@ export const policyKeys = {
   idCounterPrefix: 'IDS#E',
   draftObject: (orgId: number, type: PolicyObjectType, id: number) => ({ pk: policyKeys.draftPartition(orgId), sk: `${TYPE_PREFIX[type]}#${pad(id, 16)}` }),
   draftTypePrefix: (type: PolicyObjectType) => `${TYPE_PREFIX[type]}#`,
-  nameClaim: (orgId: number, type: PolicyObjectType, name: string) => ({ pk: policyKeys.draftPartition(orgId), sk: `NAME#${TYPE_PREFIX[type]}#${name.toLowerCase()}` }),
+  nameClaim: (orgId: number, type: PolicyObjectType, name: string) => ({ pk: policyKeys.draftPartition(orgId), sk: `${policyKeys.nameClaimPrefix}${TYPE_PREFIX[type]}#${name.toLowerCase()}` }),
+  nameClaimPrefix: 'NAME#',
   /** the sort keys of HEAD and of every IDS#E item, and nothing else: HEAD < IDS#E... < IDS#F */
   headAndCountersRange: ['HEAD', 'IDS#F'] as const,
 

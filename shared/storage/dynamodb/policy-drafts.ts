@@ -162,10 +162,16 @@ export class DynamoDbPolicyStore implements PolicyStore {
     };
   }
 
-  /** Claims every name (drafts written before claims existed), in fenced transactions ahead of the write that marks the head. */
+  /**
+   * Claims every name (drafts written before claims existed), in fenced transactions ahead of the write that
+   * marks the head. Claims already in place are skipped, so a large org that does not finish within one
+   * request (the API's timeout) gets further with each attempt.
+   */
   private async claimAll(orgId: number, refs: readonly NameRef[], now: number, fence: WriteFence): Promise<void> {
-    for (let i = 0; i < refs.length; i += CLAIMS_PER_TRANSACTION) {
-      const puts = refs.slice(i, i + CLAIMS_PER_TRANSACTION).map((ref): TransactItem => ({ Put: { TableName: this.tableName, Item: nameClaimItem(orgId, ref, this.region, now) } }));
+    const held = new Map((await queryPartition(this.client, this.tableName, { pk: policyKeys.draftPartition(orgId), skPrefix: policyKeys.nameClaimPrefix, consistent: true, attributes: ['sk', 'owner'] })).map((i) => [String(i.sk), i.owner]));
+    const missing = refs.filter((ref) => held.get(policyKeys.nameClaim(orgId, ref.type, ref.name).sk) !== ref.id);
+    for (let i = 0; i < missing.length; i += CLAIMS_PER_TRANSACTION) {
+      const puts = missing.slice(i, i + CLAIMS_PER_TRANSACTION).map((ref): TransactItem => ({ Put: { TableName: this.tableName, Item: nameClaimItem(orgId, ref, this.region, now) } }));
       try {
         await fencedTransactWrite(this.client, this.tableName, fence, puts);
       } catch (err) {

@@ -132,7 +132,7 @@ describe('policy adapters (DynamoDB Local)', () => {
     expect((await objects.create(actor, 'label_groups', { name: 'a', key: 'app' })).object.name).toBe('a');
     // drafts from before claims: no head flag, no claims; the next write claims every name at once
     for (const item of await items(policyKeys.draftPartition(16))) {
-      if (String(item.sk).startsWith('NAME#')) await client.send(new DeleteCommand({ TableName: table, Key: { pk: item.pk, sk: item.sk } }));
+      if (String(item.sk).startsWith(policyKeys.nameClaimPrefix)) await client.send(new DeleteCommand({ TableName: table, Key: { pk: item.pk, sk: item.sk } }));
     }
     await client.send(new UpdateCommand({ TableName: table, Key: policyKeys.draftHead(16), UpdateExpression: 'REMOVE names_claimed' }));
     expect(await objects.create(actor, 'label_groups', { name: 'A2', key: 'app' }).catch((e: unknown) => e)).toMatchObject({ errors: [{ token: 'name_in_use' }] });
@@ -140,6 +140,12 @@ describe('policy adapters (DynamoDB Local)', () => {
     expect((await store.loadDraftHead(16)).head?.namesClaimed).toBe(true);
     expect(await store.nameClaim(16, 'label_groups', 'b')).toBe(b.object.id);
     expect(await store.nameClaim(16, 'label_groups', 'A2')).toBe(a.object.id);
+    // an interrupted migration (one claim still missing): the next write claims what is missing
+    await client.send(new DeleteCommand({ TableName: table, Key: policyKeys.nameClaim(16, 'label_groups', 'b') }));
+    await client.send(new UpdateCommand({ TableName: table, Key: policyKeys.draftHead(16), UpdateExpression: 'REMOVE names_claimed' }));
+    await objects.create(actor, 'label_groups', { name: 'e', key: 'app' });
+    expect(await store.nameClaim(16, 'label_groups', 'b')).toBe(b.object.id);
+    expect((await store.loadDraftHead(16)).head?.namesClaimed).toBe(true);
   });
 
   it('provision writes chunks, a version item and the ACTIVE_POLICY pointer; the snapshot reads back identical', async () => {
