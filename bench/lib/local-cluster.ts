@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SuperclusterConfig } from '../../shared/supercluster/config.ts';
-import { startLocalSupercluster, type LocalSuperclusterState } from '../../infra/local/supercluster.ts';
+import { startLocalSupercluster, type LocalSuperclusterOptions, type LocalSuperclusterState } from '../../infra/local/supercluster.ts';
 
 export interface BenchCluster {
   readonly state: LocalSuperclusterState;
@@ -29,11 +29,13 @@ export async function startBenchCluster(options: {
   /** the PCEs' API port (default 8443) and the local GSLB's DNS port (default 8053; 0: any free port) */
   port?: number;
   dnsPort?: number;
+  /** extra environment of each PCE's process (infra/local/supercluster.ts `pceEnvironment`) */
+  pceEnvironment?: LocalSuperclusterOptions['pceEnvironment'];
 }): Promise<BenchCluster> {
   const dataDir = mkdtempSync(join(options.parentDir ?? tmpdir(), 'pce-bench-'));
   const config: SuperclusterConfig = { ...options.config, api_rate_limit_per_minute: BENCH_API_RATE_LIMIT_PER_MINUTE };
   try {
-    const cluster = await startLocalSupercluster({ config, dataDir, fresh: true, firstAddress: options.firstAddress, port: options.port ?? 8443, ...(options.dnsPort === undefined ? {} : { dnsPort: options.dnsPort }), log: options.log });
+    const cluster = await startLocalSupercluster({ config, dataDir, fresh: true, firstAddress: options.firstAddress, port: options.port ?? 8443, ...(options.dnsPort === undefined ? {} : { dnsPort: options.dnsPort }), log: options.log, ...(options.pceEnvironment ? { pceEnvironment: options.pceEnvironment } : {}) });
     return {
       state: cluster.state,
       stateFile: join(dataDir, 'supercluster.json'),

@@ -53,6 +53,11 @@ export interface LocalSuperclusterOptions {
   /** how long to wait for every PCE's /api/v2/health to show normal (default 60 s) */
   readonly healthyTimeoutMs?: number;
   readonly log?: (line: string) => void;
+  /**
+   * Extra environment of a PCE's process (benchmarks: e.g. AWS_ENDPOINT_URL_DYNAMODB of a metering proxy
+   * in front of `dynamodb`, DynamoDB Local's endpoint); applied over the defaults.
+   */
+  readonly pceEnvironment?: (region: string, endpoints: { readonly dynamodb: string }) => Promise<Record<string, string>>;
 }
 
 export interface LocalPce {
@@ -309,6 +314,7 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
           [ENV.leaseTable]: leaseTableName(config),
           [ENV.leaseRegion]: LOCAL_LEASE_REGION,
           [ENV.leaseEndpoint]: leaseProxies.endpointOf(pce.region),
+          ...(options.pceEnvironment ? await options.pceEnvironment(pce.region, { dynamodb: ddb.endpoint }) : {}),
         };
         const forked = await forkPce(env, log, pce.fqdn);
         processes.set(pce.region, { env, fqdn: pce.fqdn, url: forked.url, child: forked.child, change: Promise.resolve() });

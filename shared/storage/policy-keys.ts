@@ -7,6 +7,9 @@
  *   ORG#<org>#POLICY_DRAFT / IDS#E<epoch:6>            {last}: ids handed out in that leadership epoch
  *   ORG#<org>#POLICY_DRAFT / <TYPE>#<id:16>            {object_type, id, object}: TYPE = LABEL_GROUP | SERVICE | IP_LIST | RULE_SET
  *                                                       (a rule set's rules are inside its item)
+ *   ORG#<org>#POLICY_DRAFT / NAME#<TYPE>#<lower name>  {owner}: the draft that claimed the name (names are unique per type,
+ *                                                       case-insensitive); written with every put, never deleted: a claim
+ *                                                       whose owner is gone or renamed is stale and may be taken over
  * Provisioned versions (immutable once written), per org:
  *   ORG#<org>#POLICY / ACTIVE_POLICY                   pointer {version, epoch, sha256, chunks, ...version attributes}
  *   ORG#<org>#POLICY / VERSION#<version:10>#E<epoch:6> {version, epoch, sha256, chunks, bytes, created_at, commit_message, object_counts, ...}
@@ -35,6 +38,10 @@ export const policyKeys = {
   idCounterPrefix: 'IDS#E',
   draftObject: (orgId: number, type: PolicyObjectType, id: number) => ({ pk: policyKeys.draftPartition(orgId), sk: `${TYPE_PREFIX[type]}#${pad(id, 16)}` }),
   draftTypePrefix: (type: PolicyObjectType) => `${TYPE_PREFIX[type]}#`,
+  nameClaim: (orgId: number, type: PolicyObjectType, name: string) => ({ pk: policyKeys.draftPartition(orgId), sk: `${policyKeys.nameClaimPrefix}${TYPE_PREFIX[type]}#${name.toLowerCase()}` }),
+  nameClaimPrefix: 'NAME#',
+  /** the sort keys of HEAD and of every IDS#E item, and nothing else: HEAD < IDS#E... < IDS#F */
+  headAndCountersRange: ['HEAD', 'IDS#F'] as const,
 
   policyPartition: (orgId: number) => `ORG#${orgId}#POLICY`,
   activePointer: (orgId: number) => ({ pk: policyKeys.policyPartition(orgId), sk: ACTIVE_POLICY_SK }),

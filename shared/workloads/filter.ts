@@ -1,6 +1,7 @@
 /**
  * Workload list filters (API.md "Workloads and VENs"): parsed from the query string, applied in memory
- * to the org's workloads (all of them come from one Query, see shared/storage/workload-keys.ts).
+ * to the org's workloads (all of them come from one Query, see shared/storage/workload-keys.ts); without any
+ * filter the storage reads only the page asked for (WorkloadStore.page).
  */
 import { ValidationError, type ErrorEntry } from '../api/errors.ts';
 import { ENFORCEMENT_MODES, type EnforcementMode, type LabelId } from '../policy/model.ts';
@@ -107,6 +108,11 @@ export function parseWorkloadFilter(orgId: number, query: QueryParams): Workload
   };
   if (errors.length > 0) throw new ValidationError(errors);
   return filter;
+}
+
+/** No condition at all: every workload matches (the storage can then read just a page). */
+export function isEmptyWorkloadFilter(f: WorkloadFilter): boolean {
+  return Object.entries(f).every(([k, v]) => v === undefined || (k === 'labels' && Array.isArray(v) && v.length === 0));
 }
 
 const contains = (value: string | null, part: string) => value !== null && value.toLowerCase().includes(part.toLowerCase());

@@ -5,14 +5,14 @@
  */
 import { notLeaderAfterFenceFailure, requireLeaderFence } from '../api/leader-fence.ts';
 import { externalRefs, pick } from '../api/partial-update.ts';
-import { randomUUID } from 'node:crypto';
 import { NotLeaderError, ValidationError, notFound, type ErrorEntry } from '../api/errors.ts';
 import { labelIdFromHref, type Label, type LabelStore } from '../labels/label.ts';
 import type { Actor } from '../labels/label-service.ts';
 import type { LabelId, WorkloadId } from '../policy/model.ts';
 import { isWorkloadId } from '../storage/workload-keys.ts';
 import type { LeaderView, WriteFence } from '../supercluster/leader.ts';
-import { matchesWorkloadFilter, type WorkloadFilter } from './filter.ts';
+import { isEmptyWorkloadFilter, matchesWorkloadFilter, type WorkloadFilter } from './filter.ts';
+import { timeOrderedIds } from './workload-id.ts';
 import {
   interfaceFromInput,
   parseOrThrow,
@@ -70,7 +70,8 @@ export interface WorkloadServiceDeps {
   /** heartbeats and policy sync of the VENs this PCE manages (local to it); absent: shown as null */
   readonly liveStatus?: (orgId: number, workloads: readonly Workload[]) => Promise<ReadonlyMap<WorkloadId, AgentLiveStatus>>;
   readonly now?: () => number;
-  readonly newId?: () => WorkloadId;
+  /** the id of a new workload made at `now` (default: time-ordered, shared/workloads/workload-id.ts) */
+  readonly newId?: (now: number) => WorkloadId;
   /** told of a storage error a bulk request answered per item (so it is logged: the answer carries no detail) */
   readonly onStorageError?: (error: unknown, context: { orgId: number; changes: number }) => void;
 }
@@ -94,24 +95,32 @@ type Checked<T> = { ok: true; value: T } | { ok: false; errors: ErrorEntry[] };
 
 export class WorkloadService {
   private readonly now: () => number;
-  private readonly newId: () => WorkloadId;
+  private readonly newId: (now: number) => WorkloadId;
   private readonly schemas: WorkloadSchemas;
 
   constructor(private readonly deps: WorkloadServiceDeps) {
     this.now = deps.now ?? Date.now;
-    this.newId = deps.newId ?? randomUUID;
+    this.newId = deps.newId ?? timeOrderedIds();
     this.schemas = workloadSchemas(deps.pceFqdns);
   }
 
-  /** Matching workloads, oldest first, at most `maxResults`, and how many matched. */
+  /**
+   * Matching workloads by id (creation order for ids made by this PCE, shared/workloads/workload-id.ts), at
+   * most `maxResults`, and how many matched. Without a filter only the page is read, and the count comes from
+   * a keys-only read of the org; a filter reads every workload of the org (docs/workloads-api.md "Cost").
+   */
   async list(orgId: number, filter: WorkloadFilter, maxResults: number): Promise<{ items: Workload[]; total: number }> {
+    if (isEmptyWorkloadFilter(filter)) {
+      const [items, total] = await Promise.all([maxResults > 0 ? this.deps.workloads.page(orgId, maxResults) : [], this.deps.workloads.count(orgId)]);
+      return { items, total };
+    }
     const all = await this.listAll(orgId, filter);
     return { items: all.slice(0, maxResults), total: all.length };
   }
 
-  /** Every matching workload (async collections have no cap). */
+  /** Every matching workload, by id (async collections have no cap). */
   async listAll(orgId: number, filter: WorkloadFilter): Promise<Workload[]> {
-    return (await this.deps.workloads.list(orgId)).filter((w) => matchesWorkloadFilter(w, filter)).sort(byCreation);
+    return (await this.deps.workloads.list(orgId)).filter((w) => matchesWorkloadFilter(w, filter)).sort(byId);
   }
 
   /** The public JSON of `workloads`, labels with their key and value (one read of the org's labels, when any is used). */
@@ -392,7 +401,7 @@ export class WorkloadService {
       online: input.online ?? true,
       updatedAt: now,
     };
-    return { ok: true, value: { orgId: actor.orgId, id: this.newId(), meta, context } };
+    return { ok: true, value: { orgId: actor.orgId, id: this.newId(now), meta, context } };
   }
 
   /** `current` with the input applied; the same object when nothing changes. Only changed parts get a new updatedAt. */
@@ -445,8 +454,9 @@ function hasNameOrHostname(w: Workload): boolean {
   return Boolean(w.meta.name?.trim() || w.meta.hostname?.trim());
 }
 
-function byCreation(a: Workload, b: Workload): number {
-  return a.meta.createdAt - b.meta.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+/** The storage's order (workload items are keyed by id). */
+function byId(a: Workload, b: Workload): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 function sameJson(a: Record<string, unknown>, b: object, fields: readonly string[]): boolean {

@@ -408,6 +408,10 @@ export interface WorkloadStore {
   /** Every workload of the org (one Query), merged; an orphaned context item (no meta) is skipped. */
   list(orgId: number, options?: { consistent?: boolean }): Promise<Workload[]>;
   get(orgId: number, id: WorkloadId, options?: { consistent?: boolean }): Promise<Workload | null>;
+  /** The first `limit` workloads by id, reading about as many items as it returns (Query with Limit, paged). */
+  page(orgId: number, limit: number): Promise<Workload[]>;
+  /** How many workloads `list` would return, from the keys only (no item bodies transferred). */
+  count(orgId: number): Promise<number>;
   /** The compute pipeline's view (strongly consistent read of this region's replica). */
   listFacts(orgId: number): Promise<ManagedWorkloadFacts[]>;
   /**

@@ -5,7 +5,7 @@ import type { PolicyObjectType } from '../../shared/policy/objects/common.ts';
 import { ActivePolicyChangedError, DraftChangedError } from '../../shared/policy/objects/errors.ts';
 import type { PolicyObjectMap, PolicyObjectRecord } from '../../shared/policy/objects/objects.ts';
 import { PolicyObjectService } from '../../shared/policy/objects/policy-object-service.ts';
-import type { DraftHead, DraftPolicy, DraftWrite, PolicyLabelSource, PolicyStore, ProvisionWrite } from '../../shared/policy/objects/ports.ts';
+import type { DraftHead, DraftHeadState, DraftPolicy, DraftWrite, PolicyLabelSource, PolicyStore, ProvisionWrite } from '../../shared/policy/objects/ports.ts';
 import { ProvisioningService } from '../../shared/policy/objects/provisioning-service.ts';
 import { encodeSnapshot } from '../../shared/policy/snapshot/codec.ts';
 import type { ActivePolicy, ActivePolicyDocument, StoredPolicyVersion, VersionedSnapshot } from '../../shared/policy/snapshot/document.ts';
@@ -21,6 +21,8 @@ interface OrgPolicy {
   head: DraftHead | null;
   counters: Map<number, number>;
   drafts: Map<string, { type: PolicyObjectType; object: PolicyObjectRecord }>;
+  /** `<type>/<lower name>` -> owner id */
+  claims: Map<string, number>;
   versions: { stored: StoredPolicyVersion; document: ActivePolicyDocument }[];
   active: { version: number; epoch: number } | null;
 }
@@ -35,13 +37,17 @@ export class FakePolicyStore implements PolicyStore, PolicySnapshotStore {
   private org(orgId: number): OrgPolicy {
     let org = this.orgs.get(orgId);
     if (!org) {
-      org = { head: null, counters: new Map(), drafts: new Map(), versions: [], active: null };
+      org = { head: null, counters: new Map(), drafts: new Map(), claims: new Map(), versions: [], active: null };
       this.orgs.set(orgId, org);
     }
     return org;
   }
 
+  /** reads of every draft (loadDraft) */
+  fullLoads = 0;
+
   async loadDraft(orgId: number): Promise<DraftPolicy> {
+    this.fullLoads++;
     const org = this.org(orgId);
     const objects: { [K in PolicyObjectType]: PolicyObjectMap[K][] } = { label_groups: [], services: [], ip_lists: [], rule_sets: [] };
     for (const { type, object } of org.drafts.values()) (objects[type] as PolicyObjectRecord[]).push(clone(object));
@@ -49,12 +55,42 @@ export class FakePolicyStore implements PolicyStore, PolicySnapshotStore {
   }
 
   async listDraft<K extends PolicyObjectType>(orgId: number, type: K): Promise<PolicyObjectMap[K][]> {
-    return (await this.loadDraft(orgId)).objects[type] as PolicyObjectMap[K][];
+    const org = this.org(orgId);
+    return [...org.drafts.values()].filter((d) => d.type === type).map((d) => clone(d.object) as PolicyObjectMap[K]);
   }
 
   async getDraft<K extends PolicyObjectType>(orgId: number, type: K, id: number): Promise<PolicyObjectMap[K] | null> {
     const found = this.org(orgId).drafts.get(`${type}/${id}`);
     return found ? (clone(found.object) as PolicyObjectMap[K]) : null;
+  }
+
+  /** reads of draft objects by id (getDrafts), to show a write read few */
+  draftsRead = 0;
+
+  async loadDraftHead(orgId: number): Promise<DraftHeadState> {
+    const org = this.org(orgId);
+    return { head: org.head, counters: [...org.counters].map(([epoch, last]) => ({ epoch, last })) };
+  }
+
+  async getDrafts<K extends PolicyObjectType>(orgId: number, type: K, ids: readonly number[]): Promise<PolicyObjectMap[K][]> {
+    const org = this.org(orgId);
+    const found = [...new Set(ids)].flatMap((id) => {
+      const d = org.drafts.get(`${type}/${id}`);
+      return d ? [clone(d.object) as PolicyObjectMap[K]] : [];
+    });
+    this.draftsRead += found.length;
+    return found;
+  }
+
+  async nameClaim(orgId: number, type: PolicyObjectType, name: string): Promise<number | null> {
+    return this.org(orgId).claims.get(`${type}/${name.toLowerCase()}`) ?? null;
+  }
+
+  /** a legacy org: drafts written before names were claimed (no claims, head without namesClaimed) */
+  forgetNameClaims(orgId: number): void {
+    const org = this.org(orgId);
+    org.claims.clear();
+    if (org.head) org.head = { revision: org.head.revision, updatedAt: org.head.updatedAt };
   }
 
   private checkHead(org: OrgPolicy, expected: DraftHead | null): void {
@@ -67,7 +103,14 @@ export class FakePolicyStore implements PolicyStore, PolicySnapshotStore {
     this.checkHead(org, write.expectedHead);
     if (write.ids && (org.counters.get(fence.epoch) ?? null) !== write.ids.from) throw new DraftChangedError('counter moved');
     for (const k of write.remove) if (!org.drafts.has(`${k.type}/${k.id}`)) throw new DraftChangedError('already deleted');
-    org.head = { revision: (org.head?.revision ?? 0) + 1, updatedAt: write.now };
+    for (const { type, object, nameClaim } of write.put) {
+      const owner = org.claims.get(`${type}/${object.name.toLowerCase()}`);
+      if (nameClaim && owner !== undefined && owner !== object.id && owner !== nameClaim.staleOwner) throw new DraftChangedError('name claimed');
+    }
+    for (const ref of write.claimAllNames ?? []) org.claims.set(`${ref.type}/${ref.name.toLowerCase()}`, ref.id);
+    for (const { type, object } of write.put) org.claims.set(`${type}/${object.name.toLowerCase()}`, object.id);
+    const namesClaimed = write.expectedHead === null || write.expectedHead.namesClaimed === true || write.claimAllNames !== undefined;
+    org.head = { revision: (org.head?.revision ?? 0) + 1, updatedAt: write.now, namesClaimed };
     if (write.ids) org.counters.set(fence.epoch, write.ids.to);
     for (const { type, object } of write.put) org.drafts.set(`${type}/${object.id}`, { type, object: clone(object) });
     for (const k of write.remove) org.drafts.delete(`${k.type}/${k.id}`);

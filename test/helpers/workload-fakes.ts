@@ -19,6 +19,14 @@ export class FakeWorkloadStore implements WorkloadStore {
     return [...this.workloads.values()].filter((w) => w.orgId === orgId);
   }
 
+  async page(orgId: number, limit: number) {
+    return (await this.list(orgId)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, Math.max(0, limit));
+  }
+
+  async count(orgId: number) {
+    return (await this.list(orgId)).length;
+  }
+
   async get(orgId: number, id: string) {
     const w = this.workloads.get(id);
     return w && w.orgId === orgId ? w : null;

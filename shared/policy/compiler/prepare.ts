@@ -5,6 +5,7 @@
  */
 import { IpRangeSet } from '../ip/ranges.ts';
 import type { Actor, IngressService, LabelId, ObjectId, PolicyIpList, PolicyLabelGroup, PolicySnapshot, ScopeEntry, ServicePort, WorkloadId } from '../model.ts';
+import { expandGroupLabels, reachableGroups } from '../objects/label-group-graph.ts';
 import { PolicyValidationError } from './errors.ts';
 import { MATCH_ALL, makeExpr, type LabelExpr } from './expr.ts';
 import { canonicalServices, validateServicePort } from './services.ts';
@@ -109,20 +110,15 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
   const expandGroup = (id: ObjectId, where: string): ReadonlySet<LabelId> => {
     const done = groupLabels.get(id);
     if (done) return done;
-    const out = new Set<LabelId>();
-    const seen = new Set<ObjectId>();
-    const visit = (gid: ObjectId): void => {
-      if (seen.has(gid)) return;
-      seen.add(gid);
-      const g = groups.get(gid);
-      if (!g) throw new PolicyValidationError(`${where}: unknown label group ${gid}`);
-      for (const l of g.labels) {
-        if (!labelKey.has(l)) throw new PolicyValidationError(`label group ${gid}: unknown label ${l}`);
-        out.add(l);
-      }
-      g.subGroups.forEach(visit);
-    };
-    visit(id);
+    const out = expandGroupLabels(groups, id, (gid) => {
+      throw new PolicyValidationError(`${where}: unknown label group ${gid}`);
+    });
+    const unknown = [...out].find((l) => !labelKey.has(l));
+    if (unknown !== undefined) {
+      // the group that names it, for the message
+      const holder = [id, ...reachableGroups(groups, [id])].find((gid) => groups.get(gid)?.labels.includes(unknown)) ?? id;
+      throw new PolicyValidationError(`label group ${holder}: unknown label ${unknown}`);
+    }
     groupLabels.set(id, out);
     return out;
   };

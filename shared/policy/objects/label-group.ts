@@ -83,27 +83,4 @@ export function labelGroupFromUpdate(current: LabelGroup, input: z.infer<typeof 
   };
 }
 
-/** A cycle in the sub-group graph, as a list of ids (first = last), or null. */
-export function findSubGroupCycle(groups: ReadonlyMap<ObjectId, Pick<LabelGroup, 'subGroups'>>): ObjectId[] | null {
-  const state = new Map<ObjectId, 'visiting' | 'done'>();
-  const path: ObjectId[] = [];
-  const visit = (id: ObjectId): ObjectId[] | null => {
-    const s = state.get(id);
-    if (s === 'done') return null;
-    if (s === 'visiting') return [...path.slice(path.indexOf(id)), id];
-    state.set(id, 'visiting');
-    path.push(id);
-    for (const sub of groups.get(id)?.subGroups ?? []) {
-      const cycle = visit(sub);
-      if (cycle) return cycle;
-    }
-    path.pop();
-    state.set(id, 'done');
-    return null;
-  };
-  for (const id of [...groups.keys()].sort((a, b) => a - b)) {
-    const cycle = visit(id);
-    if (cycle) return cycle;
-  }
-  return null;
-}
+export { findSubGroupCycle } from './label-group-graph.ts';

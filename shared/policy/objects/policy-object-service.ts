@@ -8,14 +8,16 @@ import { parseInput } from '../../api/validation.ts';
 import type { PolicyLabel, PolicySnapshot } from '../model.ts';
 import type { LeaderView, WriteFence } from '../../supercluster/leader.ts';
 import type { PolicySnapshotStore } from '../snapshot/ports.ts';
-import { Issues, OBJECT_NOUNS, policyObjectHref, type BuildContext, type ObjectMeta, type PolicyActor, type PolicyObjectType, type PolicyState } from './common.ts';
+import { Issues, OBJECT_NOUNS, POLICY_OBJECT_TYPES, policyObjectHref, type BuildContext, type ObjectMeta, type PolicyActor, type PolicyObjectType, type PolicyState } from './common.ts';
 import { isDefaultObject, readOnlyMessage } from './defaults.ts';
 import type { ObjectView, ReferenceNames, RuleView } from './json.ts';
 import { OBJECT_KINDS } from './kinds.ts';
 import { IdAllocator, LeaderWrites, translateRead } from './leader-writes.ts';
 import { dependenciesOf, emptyPolicyObjects, indexObjects, labelsOf, type PolicyObjectMap, type PolicyObjectRecord, type PolicyObjects } from './objects.ts';
 import { ruleUpdateType, updateTypeOf } from './pending.ts';
-import type { DraftPolicy, PolicyLabelSource, PolicyStore } from './ports.ts';
+import type { DraftHeadState, DraftPolicy, NameRef, PolicyLabelSource, PolicyStore } from './ports.ts';
+import type { LabelGroup } from './label-group.ts';
+import { MAX_LABEL_GROUP_DEPTH, MAX_NESTED_LABEL_GROUPS } from './label-group-graph.ts';
 import { ReferenceIndex, checkReferences, checkRule } from './references.ts';
 import { createRuleSchema, ruleFromCreate, ruleFromUpdate, updateRuleSchema, type Rule, type RuleSet } from './rule-set.ts';
 
@@ -50,6 +52,18 @@ function matches(object: PolicyObjectRecord, filter: PolicyObjectFilter): boolea
 function withObject<K extends PolicyObjectType>(objects: PolicyObjects, type: K, object: PolicyObjectMap[K]): PolicyObjects {
   const list = objects[type] as readonly PolicyObjectRecord[];
   return { ...objects, [type]: [...list.filter((o) => o.id !== object.id), object] };
+}
+
+type ObjectBuilder<K extends PolicyObjectType> = (ctx: BuildContext, meta: ObjectMeta) => PolicyObjectMap[K];
+
+/**
+ * Drafts written before names were claimed: the names of every draft once `object` is written, for the
+ * write to claim (DraftWrite.claimAllNames); nothing once the head says they are claimed.
+ */
+function claimAll(draft: DraftPolicy, type: PolicyObjectType, object: PolicyObjectRecord): { claimAllNames?: NameRef[] } {
+  if (draft.head === null || draft.head.namesClaimed === true) return {};
+  const all = withObject(draft.objects, type, object as PolicyObjectMap[typeof type]);
+  return { claimAllNames: POLICY_OBJECT_TYPES.flatMap((t) => (all[t] as readonly PolicyObjectRecord[]).map((o) => ({ type: t, id: o.id, name: o.name }))) };
 }
 
 const touched = (meta: ObjectMeta, userId: number, now: number): ObjectMeta => ({ ...meta, updatedAt: Math.max(now, meta.updatedAt + 1), updatedBy: userId });
@@ -132,6 +146,11 @@ export class PolicyObjectService {
   async create<K extends PolicyObjectType>(actor: PolicyActor, type: K, body: unknown): Promise<ObjectView<K>> {
     const build = OBJECT_KINDS[type].create(body);
     return this.writes.run(async (fence) => {
+      if (type === 'label_groups') {
+        const state = await this.deps.store.loadDraftHead(actor.orgId);
+        // drafts whose names are not claimed yet take the path below once, which claims them all
+        if (state.head === null || state.head.namesClaimed === true) return (await this.createLabelGroup(actor, build as ObjectBuilder<'label_groups'>, state, fence)) as ObjectView<K>;
+      }
       const draft = await this.deps.store.loadDraft(actor.orgId);
       const ids = new IdAllocator(draft.counters, fence.epoch);
       const now = this.now();
@@ -139,7 +158,7 @@ export class PolicyObjectService {
       const meta: ObjectMeta = { id: ids.next(), createdAt: now, updatedAt: now, createdBy: actor.userId, updatedBy: actor.userId };
       const object = build(ctx, meta);
       const labels = await this.validate(actor.orgId, draft, type, object, ctx.issues);
-      await this.deps.store.writeDraft({ orgId: actor.orgId, expectedHead: draft.head, ids: ids.change(), put: [{ type, object }], remove: [], now }, fence);
+      await this.deps.store.writeDraft({ orgId: actor.orgId, expectedHead: draft.head, ids: ids.change(), put: [{ type, object }], remove: [], now, ...claimAll(draft, type, object) }, fence);
       return {
         type,
         state: 'draft',
@@ -149,6 +168,44 @@ export class PolicyObjectService {
         ...(await this.namesFor(actor.orgId, type, async () => [...draft.objects.label_groups, object], labels)),
       };
     });
+  }
+
+  /**
+   * A new label group, reading only what it names: the head and id counters, its name's claim, the groups
+   * it contains at every level (by id, level by level, stopping past the nesting caps) and the labels. A new
+   * group is in no other group, so no cycle or cap of another group can involve it.
+   */
+  private async createLabelGroup(actor: PolicyActor, build: ObjectBuilder<'label_groups'>, state: DraftHeadState, fence: WriteFence): Promise<ObjectView<'label_groups'>> {
+    const { orgId } = actor;
+    const ids = new IdAllocator(state.counters, fence.epoch);
+    const now = this.now();
+    const ctx = this.context(orgId, ids);
+    const object = build(ctx, { id: ids.next(), createdAt: now, updatedAt: now, createdBy: actor.userId, updatedBy: actor.userId });
+    const [groups, owner, labels] = await Promise.all([this.nestedGroups(orgId, object.subGroups), this.deps.store.nameClaim(orgId, 'label_groups', object.name), this.deps.labels.labels(orgId)]);
+    let staleOwner: number | null = null;
+    if (owner !== null && owner !== object.id) {
+      const holder = groups.get(owner) ?? (await this.deps.store.getDrafts(orgId, 'label_groups', [owner]))[0];
+      if (holder && holder.name.toLowerCase() === object.name.toLowerCase()) ctx.issues.add('name_in_use', `name: the label group ${policyObjectHref(orgId, 'draft', 'label_groups', owner)} is already named "${holder.name}"`);
+      else staleOwner = owner;
+    }
+    const objects: PolicyObjects = { ...emptyPolicyObjects(), label_groups: [...groups.values(), object] };
+    checkReferences('label_groups', object, new ReferenceIndex(orgId, 'draft', objects, labels), ctx.issues);
+    ctx.issues.throwIfAny();
+    await this.deps.store.writeDraft({ orgId, expectedHead: state.head, ids: ids.change(), put: [{ type: 'label_groups', object, nameClaim: { staleOwner } }], remove: [], now }, fence);
+    return { type: 'label_groups', state: 'draft', object, updateType: 'create', ...(await this.namesFor(orgId, 'label_groups', async () => objects.label_groups, labels)) };
+  }
+
+  /** The draft groups below `subGroups` at every level, read level by level; stops once past MAX_LABEL_GROUP_DEPTH levels or MAX_NESTED_LABEL_GROUPS groups (the caps then refuse the write). */
+  private async nestedGroups(orgId: number, subGroups: readonly number[]): Promise<Map<number, LabelGroup>> {
+    const found = new Map<number, LabelGroup>();
+    let level = [...new Set(subGroups)];
+    for (let depth = 1; level.length > 0 && depth <= MAX_LABEL_GROUP_DEPTH && found.size <= MAX_NESTED_LABEL_GROUPS; depth++) {
+      const groups = await this.deps.store.getDrafts(orgId, 'label_groups', level);
+      for (const g of groups) found.set(g.id, g);
+      // more new groups than the cap leaves room for: one past it is enough to refuse the write
+      level = [...new Set(groups.flatMap((g) => g.subGroups))].filter((id) => !found.has(id)).slice(0, MAX_NESTED_LABEL_GROUPS + 1 - found.size);
+    }
+    return found;
   }
 
   async update(actor: PolicyActor, type: PolicyObjectType, id: number, body: unknown): Promise<void> {
@@ -162,7 +219,7 @@ export class PolicyObjectService {
       const ctx = this.context(actor.orgId, ids);
       const object = build(current, ctx, touched(current, actor.userId, now));
       await this.validate(actor.orgId, draft, type, object, ctx.issues);
-      await this.deps.store.writeDraft({ orgId: actor.orgId, expectedHead: draft.head, ids: ids.change(), put: [{ type, object }], remove: [], now }, fence);
+      await this.deps.store.writeDraft({ orgId: actor.orgId, expectedHead: draft.head, ids: ids.change(), put: [{ type, object }], remove: [], now, ...claimAll(draft, type, object) }, fence);
     });
   }
 

@@ -7,7 +7,8 @@
 import { labelHref } from '../../labels/label.ts';
 import type { LabelId, ObjectId, PolicyLabel } from '../model.ts';
 import { policyObjectHref, type Issues, type PolicyObjectType, type PolicyState } from './common.ts';
-import { findSubGroupCycle, type LabelGroup } from './label-group.ts';
+import type { LabelGroup } from './label-group.ts';
+import { MAX_LABEL_GROUP_DEPTH, MAX_NESTED_LABEL_GROUPS, findSubGroupCycle, nestingProblems } from './label-group-graph.ts';
 import type { PolicyObjectRecord, PolicyObjects } from './objects.ts';
 import type { Rule, RuleSet } from './rule-set.ts';
 
@@ -81,7 +82,15 @@ function checkLabelGroup(group: LabelGroup, index: ReferenceIndex, issues: Issue
   const graph = new Map<ObjectId, Pick<LabelGroup, 'subGroups'>>(index.groups);
   graph.set(group.id, { subGroups: group.subGroups.filter((id) => id !== group.id) });
   const cycle = findSubGroupCycle(graph);
-  if (cycle && cycle.includes(group.id)) issues.add('label_group_cycle', `sub_groups: the groups would contain each other (${cycle.map((id) => index.href('label_groups', id)).join(' -> ')})`);
+  if (cycle && cycle.includes(group.id)) {
+    issues.add('label_group_cycle', `sub_groups: the groups would contain each other (${cycle.map((id) => index.href('label_groups', id)).join(' -> ')})`);
+    return;
+  }
+  for (const p of nestingProblems(graph, group.id)) {
+    const who = p.group === group.id ? 'this group' : `${index.href('label_groups', p.group)}, which contains this group,`;
+    if (p.kind === 'depth') issues.add('label_group_too_deep', `sub_groups: ${who} would nest ${p.value} levels of label groups; at most ${MAX_LABEL_GROUP_DEPTH} are allowed`);
+    else issues.add('label_group_too_large', `sub_groups: ${who} would contain more than ${MAX_NESTED_LABEL_GROUPS} label groups at all levels; at most ${MAX_NESTED_LABEL_GROUPS} are allowed`);
+  }
 }
 
 /** The label key a scope entry or actor stands for, when it resolves. */

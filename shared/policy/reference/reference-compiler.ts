@@ -17,6 +17,7 @@ import { rulesHashOf, toVenRule, type CompiledIpSet, type CompiledPolicy, type C
 import { parseIp } from '../ip/address.ts';
 import { IpRangeSet } from '../ip/ranges.ts';
 import { ANY_PROTOCOL, type Actor, type IngressService, type LabelId, type ObjectId, type PolicyRule, type PolicySnapshot, type ScopeEntry, type ServicePort, type WorkloadFacts, type WorkloadId } from '../model.ts';
+import { expandGroupLabels } from '../objects/label-group-graph.ts';
 
 export interface ReferenceResult {
   readonly policy: CompiledPolicy;
@@ -142,7 +143,7 @@ export class ReferenceCompiler {
         const group = this.snapshot.labelGroups.find((g) => g.id === e.id);
         if (!group) throw new Error(`unknown label group ${e.id}`);
         key = group.key;
-        labels = this.groupLabels(e.id, new Set());
+        labels = this.groupLabels(e.id);
       }
       const allowed = allowedByKey.get(key) ?? new Set<LabelId>();
       labels.forEach((l) => allowed.add(l));
@@ -154,11 +155,14 @@ export class ReferenceCompiler {
     return true;
   }
 
-  private groupLabels(id: ObjectId, visited: Set<ObjectId>): LabelId[] {
-    if (visited.has(id)) return [];
-    visited.add(id);
-    const group = this.snapshot.labelGroups.find((g) => g.id === id);
-    if (!group) throw new Error(`unknown label group ${id}`);
-    return [...group.labels, ...group.subGroups.flatMap((sub) => this.groupLabels(sub, visited))];
+  private groupsById: ReadonlyMap<ObjectId, PolicySnapshot['labelGroups'][number]> | null = null;
+
+  private groupLabels(id: ObjectId): LabelId[] {
+    this.groupsById ??= new Map(this.snapshot.labelGroups.map((g) => [g.id, g]));
+    return [
+      ...expandGroupLabels(this.groupsById, id, (missing) => {
+        throw new Error(`unknown label group ${missing}`);
+      }),
+    ];
   }
 }

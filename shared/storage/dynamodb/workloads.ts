@@ -5,7 +5,7 @@
  */
 import { sleep } from '../../runtime/sleep.ts';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, TransactWriteCommand, type QueryCommandOutput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { EnforcementMode } from '../../policy/model.ts';
 import type { WriteFence } from '../../supercluster/leader.ts';
 import {
@@ -33,6 +33,8 @@ export const MAX_TRANSACTION_ACTIONS = 100;
 /** Stay well below DynamoDB's 4 MB per transaction (sizes are estimated from the JSON of the actions). */
 const MAX_TRANSACTION_BYTES = 3_000_000;
 const CONFLICT_RETRIES = 5;
+/** Items per Query of a page of workloads (at most). */
+const PAGE_QUERY_LIMIT = 1000;
 /** Workload reads in flight at once for factsOf. */
 const FACTS_READ_CONCURRENCY = 8;
 
@@ -252,6 +254,39 @@ export class DynamoDbWorkloadStore implements WorkloadStore {
 
   async list(orgId: number, options: { consistent?: boolean } = {}): Promise<Workload[]> {
     return mergeWorkloadItems(orgId, await this.query(orgId, undefined, options.consistent ?? false));
+  }
+
+  async page(orgId: number, limit: number): Promise<Workload[]> {
+    if (limit <= 0) return [];
+    const items: Item[] = [];
+    let startKey: QueryCommandOutput['LastEvaluatedKey'];
+    let have = 0;
+    for (;;) {
+      const out: QueryCommandOutput = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': workloadKeys.partition(orgId) },
+          // about two items (META, CONTEXT) per workload still missing, and one to see the next workload begin
+          Limit: Math.min(PAGE_QUERY_LIMIT, 2 * (limit - have) + 1),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+      if (!startKey) return mergeWorkloadItems(orgId, items).slice(0, limit);
+      // the last workload read may have more items on the next page: only those before it are complete
+      const lastId = workloadItemOf(items.at(-1) ?? {})?.workloadId;
+      const complete = mergeWorkloadItems(orgId, items.filter((i) => workloadItemOf(i)?.workloadId !== lastId));
+      have = complete.length;
+      if (have >= limit) return complete.slice(0, limit);
+    }
+  }
+
+  async count(orgId: number): Promise<number> {
+    // the keys and the one attribute that hides a workload: the read units of the whole partition, hardly any bytes
+    const keys = await queryPartition(this.client, this.tableName, { pk: workloadKeys.partition(orgId), attributes: ['pk', 'sk', 'unpaired_at'] });
+    return mergeWorkloadItems(orgId, keys).length;
   }
 
   async get(orgId: number, id: string, options: { consistent?: boolean } = {}): Promise<Workload | null> {

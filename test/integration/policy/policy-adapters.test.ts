@@ -3,12 +3,13 @@
  * counters), provisioning (chunks + version item + ACTIVE_POLICY pointer) and snapshot reads that never
  * return part of a version.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotLeaderError, ValidationError } from '../../../shared/api/errors.ts';
 import { LabelService } from '../../../shared/labels/label-service.ts';
 import type { PolicyActor } from '../../../shared/policy/objects/common.ts';
 import { POLICY_IDS_PER_EPOCH } from '../../../shared/policy/objects/defaults.ts';
+import { DraftChangedError } from '../../../shared/policy/objects/errors.ts';
 import { PolicyObjectService, type PolicyServiceDeps } from '../../../shared/policy/objects/policy-object-service.ts';
 import type { PolicyStore, ProvisionWrite } from '../../../shared/policy/objects/ports.ts';
 import { ProvisioningService } from '../../../shared/policy/objects/provisioning-service.ts';
@@ -39,6 +40,9 @@ function recording(store: PolicyStore): PolicyStore & { documents: ActivePolicyD
     loadDraft: (o) => store.loadDraft(o),
     listDraft: (o, t) => store.listDraft(o, t),
     getDraft: (o, t, i) => store.getDraft(o, t, i),
+    loadDraftHead: (o) => store.loadDraftHead(o),
+    getDrafts: (o, t, ids) => store.getDrafts(o, t, ids),
+    nameClaim: (o, t, n) => store.nameClaim(o, t, n),
     writeDraft: (w, f) => store.writeDraft(w, f),
     provision: async (w: ProvisionWrite, f) => {
       documents.push(w.document);
@@ -108,6 +112,40 @@ describe('policy adapters (DynamoDB Local)', () => {
     const many = await Promise.all(Array.from({ length: 6 }, (_, i) => objects.create(actor, 'ip_lists', { name: `ipl-${i}`, ip_ranges: [{ from_ip: `10.0.${i}.0/24` }] })));
     expect(new Set(many.map((v) => v.object.id)).size).toBe(6);
     expect((await objects.list(11, 'draft', 'ip_lists', {}, 500)).total).toBe(6);
+  });
+
+  it('label groups: created from the head, the name claim and the contained groups (BatchGet); claims stop duplicates and go stale harmlessly; legacy drafts get claimed once', async () => {
+    const actor: PolicyActor = { orgId: 16, userId: 1 };
+    const { store, objects } = services();
+    const a = await objects.create(actor, 'label_groups', { name: 'A', key: 'app' });
+    const b = await objects.create(actor, 'label_groups', { name: 'b', key: 'app', sub_groups: [{ href: hrefOf(16, 'label_groups', a.object.id) }] });
+    expect(await store.loadDraftHead(16)).toMatchObject({ head: { revision: 2, namesClaimed: true }, counters: [{ epoch: 1, last: 2 }] });
+    expect((await store.getDrafts(16, 'label_groups', [a.object.id, b.object.id, 999])).map((g) => g.name).sort()).toEqual(['A', 'b']);
+    expect(await store.nameClaim(16, 'label_groups', 'a')).toBe(a.object.id);
+    expect(await objects.create(actor, 'label_groups', { name: 'B', key: 'app' }).catch((e: unknown) => e)).toMatchObject({ errors: [{ token: 'name_in_use' }] });
+    // the claim is conditional: a write that did not see another owner fails and is retried
+    const head = (await store.loadDraftHead(16)).head;
+    const c = { ...a.object, id: a.object.id + 100, name: 'a' };
+    await expect(store.writeDraft({ orgId: 16, expectedHead: head, ids: null, put: [{ type: 'label_groups', object: c, nameClaim: { staleOwner: null } }], remove: [], now: Date.now() }, fence1)).rejects.toThrow(DraftChangedError);
+    // a renamed group's old claim is stale: the name is free again
+    await objects.update(actor, 'label_groups', a.object.id, { name: 'a2' });
+    expect((await objects.create(actor, 'label_groups', { name: 'a', key: 'app' })).object.name).toBe('a');
+    // drafts from before claims: no head flag, no claims; the next write claims every name at once
+    for (const item of await items(policyKeys.draftPartition(16))) {
+      if (String(item.sk).startsWith(policyKeys.nameClaimPrefix)) await client.send(new DeleteCommand({ TableName: table, Key: { pk: item.pk, sk: item.sk } }));
+    }
+    await client.send(new UpdateCommand({ TableName: table, Key: policyKeys.draftHead(16), UpdateExpression: 'REMOVE names_claimed' }));
+    expect(await objects.create(actor, 'label_groups', { name: 'A2', key: 'app' }).catch((e: unknown) => e)).toMatchObject({ errors: [{ token: 'name_in_use' }] });
+    await objects.create(actor, 'label_groups', { name: 'd', key: 'app' });
+    expect((await store.loadDraftHead(16)).head?.namesClaimed).toBe(true);
+    expect(await store.nameClaim(16, 'label_groups', 'b')).toBe(b.object.id);
+    expect(await store.nameClaim(16, 'label_groups', 'A2')).toBe(a.object.id);
+    // an interrupted migration (one claim still missing): the next write claims what is missing
+    await client.send(new DeleteCommand({ TableName: table, Key: policyKeys.nameClaim(16, 'label_groups', 'b') }));
+    await client.send(new UpdateCommand({ TableName: table, Key: policyKeys.draftHead(16), UpdateExpression: 'REMOVE names_claimed' }));
+    await objects.create(actor, 'label_groups', { name: 'e', key: 'app' });
+    expect(await store.nameClaim(16, 'label_groups', 'b')).toBe(b.object.id);
+    expect((await store.loadDraftHead(16)).head?.namesClaimed).toBe(true);
   });
 
   it('provision writes chunks, a version item and the ACTIVE_POLICY pointer; the snapshot reads back identical', async () => {

@@ -2,7 +2,7 @@
  * Workloads and async jobs against real DynamoDB Local: the two-item layout, fenced transactions,
  * per-item outcomes of bulk writes, listFacts for the compute pipeline, chunked job results.
  */
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotLeaderError } from '../../../shared/api/errors.ts';
 import { JobService } from '../../../shared/jobs/job-service.ts';
@@ -11,7 +11,7 @@ import type { DynamoDBDocumentClient } from '../../../shared/storage/dynamodb/cl
 import { DATAFILE_CHUNK_BYTES, DynamoDbJobStore } from '../../../shared/storage/dynamodb/jobs.ts';
 import { DynamoDbLabelStore } from '../../../shared/storage/dynamodb/labels.ts';
 import { DynamoDbLeaderRecordStore } from '../../../shared/storage/dynamodb/leader-record.ts';
-import { DynamoDbWorkloadStore } from '../../../shared/storage/dynamodb/workloads.ts';
+import { DynamoDbWorkloadStore, agentItem } from '../../../shared/storage/dynamodb/workloads.ts';
 import { jobKeys, workloadKeys } from '../../../shared/storage/workload-keys.ts';
 import { globalTableName, localTableName } from '../../../shared/storage/tables.ts';
 import { LeaderView } from '../../../shared/supercluster/leader.ts';
@@ -192,6 +192,42 @@ describe('workloads on DynamoDB Local', () => {
     const update = all.map((w) => ({ href: `/orgs/8/workloads/${w.id}`, description: 'checked' }));
     for (let i = 0; i < 2; i++) expect((await flakyService.bulkUpdate(actor(8), update)).every((r) => r.status === 'updated')).toBe(true);
     expect((await store.list(8, { consistent: true })).filter((w) => w.meta.description === 'checked')).toHaveLength(200);
+  });
+
+  it('lists a page reading about as many items as it returns, in creation order, and counts from the keys only (managed, unpaired and orphan items included)', async () => {
+    const org = 7;
+    // counts the items DynamoDB evaluated for the store's Queries
+    let scanned = 0;
+    const counting = { send: async (cmd: unknown) => {
+      const out = (await client.send(cmd as QueryCommand)) as { ScannedCount?: number };
+      scanned += out.ScannedCount ?? 0;
+      return out;
+    } } as unknown as DynamoDBDocumentClient;
+    const metered = new DynamoDbWorkloadStore(counting, table, region);
+    const made = await service.bulkCreate(actor(org), Array.from({ length: 300 }, (_, i) => ({ name: `p-${i}` })));
+    expect(made.every((r) => r.status === 'created')).toBe(true);
+    // a managed workload known only from its agent item, one unpaired (hidden), an orphan context item (hidden)
+    const agent = { agentId: 'a-1', pceFqdn: fqdns[0] ?? '', region, since: 1, pairedPceFqdn: fqdns[0] ?? '', pairedAt: 1, pairingProfileId: null, hostname: 'managed', osId: null, osDetail: null, agentVersion: null, status: 'active' as const, interfaces: [], online: true, labels: [], enforcementMode: 'idle' as const, visibilityLevel: null, updatedAt: 1 };
+    const put = (Item: Record<string, unknown>) => client.send(new PutCommand({ TableName: table, Item }));
+    await put(agentItem(org, '00000000-0000-4000-8000-000000000001', agent, region));
+    await put(agentItem(org, '00000000-0000-4000-8000-000000000002', agent, region));
+    await put({ ...workloadKeys.meta(org, '00000000-0000-4000-8000-000000000002'), org_id: org, unpaired_at: 5, updated_at: 5 });
+    await put({ ...workloadKeys.context(org, '00000000-0000-4000-8000-000000000003'), org_id: org, online: true, updated_at: 5 });
+
+    const all = (await store.list(org)).sort((a, b) => (a.id < b.id ? -1 : 1));
+    expect(all).toHaveLength(301);
+    expect(await metered.count(org)).toBe(301);
+    for (const n of [1, 2, 50, 299, 301, 400]) {
+      scanned = 0;
+      const page = await metered.page(org, n);
+      expect(page.map((w) => w.id)).toEqual(all.slice(0, n).map((w) => w.id));
+      if (n <= 50) expect(scanned).toBeLessThanOrEqual(2 * n + 8);
+    }
+    // the service: no filter -> the page and the count; ids are time-ordered, so the oldest come first
+    const { items, total } = await service.list(org, {}, 3);
+    expect(total).toBe(301);
+    expect(items.map((w) => w.meta.name ?? w.meta.hostname)).toEqual(['managed', 'p-0', 'p-1']);
+    expect((await service.list(org, { name: 'p-29' }, 500)).items.map((w) => w.meta.name)).toEqual(['p-29', ...Array.from({ length: 10 }, (_, i) => `p-${290 + i}`)]);
   });
 
   it('stores async job results in the local table, chunked, with a TTL', async () => {
