@@ -1,4 +1,6 @@
 /** A tiny Illumio-style API client for benchmarks and scripts (Basic auth, JSON). */
+import { retryBackoffMs } from './ven-sim-args.ts';
+
 export interface ApiKey {
   readonly username: string;
   readonly secret: string;
@@ -36,8 +38,7 @@ export class ApiClient {
       });
       text = await res.text();
       if (res.status !== 429 || attempt >= THROTTLE_RETRIES) break;
-      const after = Number(res.headers.get('retry-after'));
-      await new Promise((resolve) => setTimeout(resolve, (Number.isFinite(after) && after > 0 ? after * 1000 : 1000) * (1 + Math.random() * 0.5)));
+      await new Promise((resolve) => setTimeout(resolve, retryBackoffMs(attempt, res.headers.get('retry-after') ?? '1', Math.random, 2_000)));
     }
     if (!expect.includes(res.status)) throw new ApiClientError(`${method} ${path} -> ${res.status}: ${text.slice(0, 500)}`);
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T, headers: res.headers };

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { isHealthCheckPath } from '../../shared/api/route-sets.ts';
 import { THROTTLE_RETRY_AFTER_SECONDS, THROTTLED_BODY, type ConcurrencyLimit } from './concurrency.ts';
 import { lambdaContext } from './lambda-context.ts';
 
@@ -119,13 +120,6 @@ export interface HttpGateway {
   close(): Promise<void>;
 }
 
-/**
- * The unauthenticated health-check routes Route 53 calls: in AWS they have routes (and throttles) of their
- * own, so a flood of other requests cannot fail the checks and trigger a failover; here they bypass the
- * concurrency ceiling for the same reason.
- */
-const HEALTH_CHECK_PATH = /^\/api\/v2\/(health|node_available|supercluster\/leader|gslb\/switches\/[^/]+)\/?$/;
-
 /** 429 with Retry-After: the function is at its concurrency ceiling (nothing was run, the body is discarded). */
 function throttle(req: IncomingMessage, res: ServerResponse): void {
   req.resume();
@@ -139,7 +133,9 @@ function throttle(req: IncomingMessage, res: ServerResponse): void {
 export async function startHttpGateway(options: { host: string; port: number; domainName: string; functionName: string; handler: HttpLambdaHandler; timeoutMs?: number; concurrency?: ConcurrencyLimit }): Promise<HttpGateway> {
   const serve = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const release = !options.concurrency || HEALTH_CHECK_PATH.test(path) ? () => undefined : options.concurrency.tryAcquire();
+    // the health-check routes Route 53 calls have routes and throttles of their own in AWS (shared/api/route-sets.ts),
+    // so a flood of other requests cannot fail the checks and trigger a failover: here they bypass the ceiling
+    const release = !options.concurrency || isHealthCheckPath(path) ? () => undefined : options.concurrency.tryAcquire();
     if (!release) return throttle(req, res);
     readBody(req)
       .then(async (body) => {

@@ -38,11 +38,21 @@ export function gatewayRoutePattern(path: string): RegExp {
 }
 
 const IDENTITY_PATTERNS = IDENTITY_ROUTE_PATHS.map(gatewayRoutePattern);
+const HEALTH_CHECK_PATTERNS = HEALTH_CHECK_ROUTE_PATHS.map(gatewayRoutePattern);
+
+const matchesAny = (patterns: readonly RegExp[], path: string) => {
+  const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  return patterns.some((pattern) => pattern.test(normalized));
+};
 
 /** True for a path of the identity routes (a trailing slash ignored, as the app's router does). */
 export function isIdentityPath(path: string): boolean {
-  const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  return IDENTITY_PATTERNS.some((pattern) => pattern.test(normalized));
+  return matchesAny(IDENTITY_PATTERNS, path);
+}
+
+/** True for a path of the health-check routes (a trailing slash ignored): the local gateway exempts them from its concurrency ceiling. */
+export function isHealthCheckPath(path: string): boolean {
+  return matchesAny(HEALTH_CHECK_PATTERNS, path);
 }
 
 export function parseApiRouteSet(value: string | undefined): ApiRouteSet {
