@@ -108,9 +108,3 @@ export async function verifyApiKey(store: ApiKeyStore, credentials: Credentials,
   if (isExpired(record, now)) return { ok: false, reason: 'expired' };
   return { ok: true, record };
 }
-
-/** Verifies credentials; null when they do not match a key or the key has expired. */
-export async function authenticate(store: ApiKeyStore, credentials: Credentials, now: number = Date.now()): Promise<ApiKeyRecord | null> {
-  const outcome = await verifyApiKey(store, credentials, now);
-  return outcome.ok ? outcome.record : null;
-}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authenticate, generateApiKey, hashSecret, parseBasicAuth } from '../../shared/auth/api-keys.ts';
+import { generateApiKey, hashSecret, parseBasicAuth, verifyApiKey } from '../../shared/auth/api-keys.ts';
 import { FakeApiKeyStore } from '../helpers/fakes.ts';
 
 describe('API keys', () => {
@@ -10,9 +10,9 @@ describe('API keys', () => {
     expect(key.record.authUsername).toMatch(/^api_[0-9a-f]{16}$/);
     expect(JSON.stringify(key.record)).not.toContain(key.secret);
     expect(key.record.secretHash).toBe(hashSecret(key.secret));
-    expect(await authenticate(store, { username: key.record.authUsername, secret: key.secret })).toEqual(key.record);
-    expect(await authenticate(store, { username: key.record.authUsername, secret: 'wrong' })).toBeNull();
-    expect(await authenticate(store, { username: 'api_0000000000000000', secret: key.secret })).toBeNull();
+    expect(await verifyApiKey(store, { username: key.record.authUsername, secret: key.secret }, Date.now())).toEqual({ ok: true, record: key.record });
+    expect(await verifyApiKey(store, { username: key.record.authUsername, secret: 'wrong' }, Date.now())).toEqual({ ok: false, reason: 'unknown' });
+    expect(await verifyApiKey(store, { username: 'api_0000000000000000', secret: key.secret }, Date.now())).toEqual({ ok: false, reason: 'unknown' });
   });
 
   it('parses Basic auth headers and rejects malformed ones', () => {
