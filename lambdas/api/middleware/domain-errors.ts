@@ -28,6 +28,14 @@ export class RetryLaterError extends UnavailableError {
 /** Seconds a client waits after a 503 leader_lease_lost (the leader renews or a new one is assigned meanwhile). */
 export const LEASE_LOST_RETRY_AFTER_SECONDS = 5;
 
+/** Seconds a client waits after a 503 request_timeout (the function was still busy when its time ran out). */
+export const TIMEOUT_RETRY_AFTER_SECONDS = 5;
+
+/** middy's early timeout (`timeoutEarlyInMillis` before the Lambda deadline): a TimeoutError caused by `@middy/core`. */
+function isMiddyTimeout(err: unknown): err is Error {
+  return err instanceof Error && err.name === 'TimeoutError' && (err.cause as { package?: unknown } | undefined)?.package === '@middy/core';
+}
+
 /** 406 tokens of the pairing errors that are the caller's to fix (a new key, an enabled profile). */
 const PAIRING_406: readonly (readonly [abstract new (...args: never[]) => Error, string])[] = [
   [PairingKeyUnknownError, 'pairing_key_unknown'],
@@ -44,6 +52,10 @@ export function toApiError(err: unknown): ApiError | null {
   // the leader cannot prove its lease (cut off from the lease authority): 503, nothing was written (docs/adr/0012)
   if (err instanceof LeaseLostError) return new RetryLaterError('leader_lease_lost', err.message, LEASE_LOST_RETRY_AFTER_SECONDS, { cause: err });
   if (err instanceof PairingKeyOriginUnreachableError) return new RetryLaterError('pairing_key_origin_unreachable', err.message, err.retryAfterSeconds, { cause: err });
+  // out of time under load: 503 with Retry-After (the client retries; a write may or may not have taken effect), not a 500
+  if (isMiddyTimeout(err)) {
+    return new RetryLaterError('request_timeout', 'The PCE ran out of time completing the request: retry after Retry-After (a write may have taken effect)', TIMEOUT_RETRY_AFTER_SECONDS, { cause: err });
+  }
   const pairing = PAIRING_406.find(([type]) => err instanceof type);
   if (pairing && err instanceof Error) return new ValidationError([{ token: pairing[1], message: err.message }], { cause: err });
   return null;

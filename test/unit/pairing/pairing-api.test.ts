@@ -1,5 +1,6 @@
 /** /api/v2/orgs/{org}/pairing_profiles and .../pairing_key through the API handler, with fakes of the ports. */
 import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lambdas/api/app.ts';
 import { toApiError } from '../../../lambdas/api/middleware/domain-errors.ts';
@@ -195,6 +196,19 @@ describe('pairing errors at the edge', () => {
 
   it('sends Retry-After with the 503', () => {
     expect(toApiError(new PairingKeyOriginUnreachableError('eu-west-1', 'pce-eu.sc.example.com', 30))?.headers).toEqual({ 'retry-after': '30' });
+  });
+
+  it("answers middy's timeout (the function out of time under load) 503 request_timeout with Retry-After, not 500", async () => {
+    const handler = middy(() => new Promise(() => undefined), { timeoutEarlyInMillis: 50 });
+    const err = await handler({}, { getRemainingTimeInMillis: () => 60 } as never).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    const api = toApiError(err);
+    expect(api?.statusCode).toBe(503);
+    expect(api?.errors[0]?.token).toBe('request_timeout');
+    expect(api?.headers).toEqual({ 'retry-after': '5' });
+    expect(toApiError(Object.assign(new Error('x'), { name: 'TimeoutError' }))).toBeNull();
   });
 
   it('leaves other errors to the generic 500', () => {
