@@ -32,6 +32,10 @@ export class FakeWorkloadStore implements WorkloadStore {
     return w && w.orgId === orgId ? w : null;
   }
 
+  async usesLabel(orgId: number, labelId: number) {
+    return (await this.list(orgId)).some((w) => w.meta.labels.includes(labelId));
+  }
+
   async listFacts(orgId: number) {
     return (await this.list(orgId)).map(toFacts);
   }
