@@ -473,7 +473,8 @@ export class DynamoDbWorkloadStore implements WorkloadStore {
         if (next.meta.updatedAt !== current.meta.updatedAt) {
           // a managed workload's first meta item: the leader takes over names, labels and mode from what pairing chose
           const condition = current.metaStored === false ? absent : seen(current.meta.updatedAt);
-          actions.push({ Put: { TableName: t, Item: metaItem(next, this.region), ...condition, ...ALL_OLD } }, ...this.labelUseActions(next, metaLabelUses(current), metaLabelUses(next)));
+          // next's META is the one written here (stored from now on, whatever next.metaStored says)
+          actions.push({ Put: { TableName: t, Item: metaItem(next, this.region), ...condition, ...ALL_OLD } }, ...this.labelUseActions(next, metaLabelUses(current), metaLabelUses({ ...next, metaStored: true })));
         }
         // a managed workload's context is its agent item's, written by the managing PCE
         if (!current.agent && next.context && next.context.updatedAt !== current.context?.updatedAt) {
