@@ -17,8 +17,12 @@
  *    last is the `--groups`th group; latency and items read/written of each;
  * 3. GET /workloads?max_results=50, `--requests` times: p50/p99 latency, items read per request; the same
  *    with max_results=0 (the count only) and with a name filter;
- * 4. label DELETE of an unused label (`--requests`/3 times): latency, items read;
- * 5. GET /workloads with `Prefer: respond-async` (3 times): latency and items written;
+ * 4. label DELETE of an unused label (`--requests`/3 times) and of a label every workload has: latency,
+ *    items read (before ADR 0015 both listed the org's workloads; now they Query the label's use items);
+ *    a label change of one workload (PUT /workloads/{id}, the role swapped; `--requests`/3 times): items
+ *    written (META and the label uses that changed);
+ * 5. GET /workloads with `Prefer: respond-async` (3 times, nothing changing in between): latency and items
+ *    written (the first writes the datafile, the repeats only their job);
  * 6. a chain of `--chain` label groups seeded (each containing the next), then POST a group containing its
  *    top: the HTTP status (500: stack overflow; 406: refused by the nesting cap) and latency.
  * Progress on stderr; one JSON object as the last stdout line.
@@ -245,6 +249,16 @@ try {
     deletes.push(s);
   }
   const inUse = await measure('DELETE', env);
+  log(`workload label change x ${Math.ceil(REQUESTS / 3)} ...`);
+  const labelChanges: Sample[] = [];
+  const targets = (await api.call<{ href: string; labels: { href: string }[] }[]>('GET', `${org}/workloads?max_results=${Math.ceil(REQUESTS / 3)}`)).body;
+  for (const [i, w] of targets.entries()) {
+    const role = w.labels.find((l) => roles.includes(l.href))?.href;
+    const next = roles.find((r) => r !== role) ?? roles[0] ?? '';
+    const s = await measure('PUT', w.href, { labels: [...w.labels.filter((l) => l.href !== role), { href: next }].map((l) => ({ href: l.href })) });
+    if (s.status !== 204) log(`  PUT ${w.href} #${i} -> ${s.status}: ${JSON.stringify(s.body).slice(0, 300)}`);
+    labelChanges.push(s);
+  }
 
   // ---- 5. async collection ----
   log('GET /workloads with Prefer: respond-async x 3 ...');
@@ -279,7 +293,9 @@ try {
     get_workloads_name_filter: summary(filtered),
     label_group_create_at_n: { groups: GROUPS, last: last ? { ms: Math.round(last.ms), items_read: last.cost.itemsRead, items_written: last.cost.itemsWritten, calls: last.cost.calls } : null, ...summary(groupCreates) },
     label_delete_unused: summary(deletes),
-    label_delete_in_use: { status: inUse.status, ms: Math.round(inUse.ms), items_read: inUse.cost.itemsRead },
+    label_delete_in_use: { status: inUse.status, ms: Math.round(inUse.ms), items_read: inUse.cost.itemsRead, items_written: inUse.cost.itemsWritten },
+    bulk_create_items_written_per_workload: bulk.length > 0 ? Math.round((percentile([...bulk.map((s) => s.cost.itemsWritten)].sort((a, b) => a - b), 0.5) / BULK) * 100) / 100 : null,
+    workload_label_change: summary(labelChanges),
     async_workloads_job: summary(asyncJobs),
     chain_probe: chainProbe,
   };

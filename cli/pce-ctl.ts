@@ -10,6 +10,7 @@ import { registerDrop } from './commands/drop.ts';
 import { UsageError } from './commands/context.ts';
 import { registerGslb } from './commands/gslb.ts';
 import { registerInitLeader } from './commands/init-leader.ts';
+import { registerLabelUses } from './commands/label-uses.ts';
 import { registerListenOnly } from './commands/listen-only.ts';
 import { registerLocal } from './commands/local.ts';
 import { registerMembers } from './commands/members.ts';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerRunlevel(program);
   registerDrop(program);
   registerAccess(program);
+  registerLabelUses(program);
   return program;
 }
 

@@ -13,6 +13,7 @@ import { CompiledPolicyView } from '../shared/compute/policy-view.ts';
 import { countWorkloadsAffected } from '../shared/compute/workloads-affected.ts';
 import { JobService } from '../shared/jobs/job-service.ts';
 import { LabelService } from '../shared/labels/label-service.ts';
+import { labelUsesOf } from '../shared/labels/label-uses.ts';
 import { PairingProfileService } from '../shared/pairing/pairing-profile-service.ts';
 import { PairingService } from '../shared/pairing/pairing-service.ts';
 import type { PolicySnapshot } from '../shared/policy/model.ts';
@@ -67,15 +68,8 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
   const { computeQueueUrl, computeDlqUrl } = runtime;
   const policyObjects = new PolicyObjectService(policy);
   const settings = new WorkloadSettingsService({ settings: global.workloadSettings, labels: labelStore, leader });
-  const labelUses = async (orgId: number, labelId: number): Promise<string[]> => {
-    const [inPolicy, workloads, inSettings] = await Promise.all([policyObjects.isLabelInUse(orgId, labelId), workloadStore.listFacts(orgId), settings.usesLabel(orgId, labelId)]);
-    const onWorkloads = workloads.filter((w) => w.labels.includes(labelId)).length;
-    return [
-      ...(inPolicy ? ['draft or active policy objects'] : []),
-      ...(onWorkloads > 0 ? [`${onWorkloads} workload(s)`] : []),
-      ...(inSettings ? ['the workload settings (a timer scope)'] : []),
-    ];
-  };
+  /** what still uses a label (label DELETE): each source reads in proportion to its answer (ADR 0015) */
+  const labelUses = labelUsesOf({ policy: policyObjects, workloads: workloadStore, settings });
   /** VEN channel: connections in the local table, tokens in the global one; pushes only where the management API is configured */
   const venAuthenticator = new VenAuthenticator(global.agentCredentials);
   const venPush = runtime.venChannelManagementUrl ? new ApiGatewayVenPushChannel(venChannelManagementClient(runtime.venChannelManagementUrl, { region }), runtime.venChannelManagementUrl) : null;

@@ -39,10 +39,16 @@ export interface Datafile {
   readonly expiresAt: number;
 }
 
+/** What a datafile's META says, without its body (one small read). */
+export type DatafileInfo = Pick<Datafile, 'orgId' | 'id' | 'requestedByKey' | 'createdAt' | 'expiresAt'> & { readonly size: number };
+
 export interface JobStore {
   putJob(job: Job): Promise<void>;
   getJob(orgId: number, id: string): Promise<Job | null>;
+  /** writes the body (chunks) then its META: a datafile is complete or absent; a rewrite of the same id replaces it */
   putDatafile(file: Datafile): Promise<void>;
+  /** the datafile's META only (null: absent) */
+  getDatafileInfo(orgId: number, id: string): Promise<DatafileInfo | null>;
   getDatafile(orgId: number, id: string): Promise<Datafile | null>;
 }
 

@@ -6,7 +6,9 @@
  * - written by the PCE it names: STATUS#<region> (replication probes);
  * - written in the region it names: GSLB_SWITCH#<pce fqdn> / BY#<region> (the GSLB switch, by pce-ctl),
  *   REPLICATION_CHECK / BY#<region> (the last replication check's result, by pce-ctl);
- * - written by the PCE it names: ORG#<org>#EVENTS#<region>#<day> (audit events, TTL expires_at).
+ * - written by the PCE it names: ORG#<org>#EVENTS#<region>#<day> (audit events, TTL expires_at);
+ * - written by the writer of the workload item it mirrors: ORG#<org>#LABEL_USE#<label> / <workload>#META
+ *   (the leader) or <workload>#AGENT#<region> (that PCE) (label uses, workload-keys.ts; ADR 0015).
  */
 /** Partitions of the GSLB switch items (`GSLB_SWITCH#<pce fqdn>`): read by every PCE's API, written by pce-ctl. */
 export const GSLB_SWITCH_PARTITION_PREFIX = 'GSLB_SWITCH#';

@@ -11,6 +11,11 @@
  *   what pairing chose); written only by that PCE (ADR 0008). META is then optional: the leader writes it
  *   when it changes labels, enforcement mode, names or the target PCE.
  *
+ * Global table, label uses (ADR 0015): `pk = ORG#<org>#LABEL_USE#<label id>`, `sk = <uuid>#META` or
+ * `<uuid>#AGENT#<region>`: the workload item of that sort key references the label. Written in the same
+ * transaction or batch as that item, by its writer (the leader for META, the PCE of `region` for AGENT),
+ * and removed with it or when it stops referencing the label; label DELETE Queries one such partition.
+ *
  * Local table (per PCE, not replicated, TTL attribute `expires_at`):
  * - `pk = ORG#<org>#JOB#<uuid>, sk = JOB`: an async job;
  * - `pk = ORG#<org>#DATAFILE#<uuid>`: a job result, `sk = META` (size, chunk count) and
@@ -33,6 +38,21 @@ export const workloadKeys = {
   agent: (orgId: number, workloadId: string, region: string) => ({ pk: `ORG#${orgId}#WORKLOADS`, sk: `${workloadId}#AGENT#${region}` }),
   /** sort-key prefix of both items of one workload */
   itemPrefix: (workloadId: string) => `${workloadId}#`,
+} as const;
+
+/** The part of a workload item that references labels: its META item, or the agent item of one region. */
+export type LabelUsePart = 'META' | `AGENT#${string}`;
+
+const LABEL_USE_SORT = /^([0-9a-f-]{36})#(META|AGENT#[a-z0-9-]{1,32})$/;
+
+export const labelUseKeys = {
+  partition: (orgId: number, labelId: number) => `ORG#${orgId}#LABEL_USE#${labelId}`,
+  item: (orgId: number, labelId: number, workloadId: string, part: LabelUsePart) => ({ pk: `ORG#${orgId}#LABEL_USE#${labelId}`, sk: `${workloadId}#${part}` }),
+  /** the workload a label-use sort key names (null for anything else) */
+  workloadIdOf: (sk: unknown): string | null => {
+    const m = typeof sk === 'string' ? LABEL_USE_SORT.exec(sk) : null;
+    return m?.[1] && isWorkloadId(m[1]) ? m[1] : null;
+  },
 } as const;
 
 export interface WorkloadItemRef {

@@ -61,6 +61,7 @@ const ORG_SCOPED: readonly (readonly [RegExp, PartitionName])[] = [
   [/^ORG#\d+#POLICY_DRAFT$/, 'policy_draft'],
   [/^ORG#\d+#POLICY#v\d+#E\d+$/, 'policy_versions'],
   [/^ORG#\d+#WORKLOADS$/, 'workloads'],
+  [/^ORG#\d+#LABEL_USE#\d+$/, 'workloads'],
   [/^ORG#\d+#PAIRING_PROFILES$/, 'pairing'],
   [/^ORG#\d+#PAIRING_USES$/, 'pairing'],
 ];
@@ -68,7 +69,8 @@ const ORG_SCOPED: readonly (readonly [RegExp, PartitionName])[] = [
 /**
  * The partition kind of an item, from its key (shared/storage/keys.ts, policy-keys.ts, workload-keys.ts,
  * ven-keys.ts): org policy is split in draft, active (the ACTIVE_POLICY pointer) and versions (the
- * immutable snapshots and their chunks); workloads include the managed agents' items (`VEN#<agent>`).
+ * immutable snapshots and their chunks); workloads include the managed agents' items (`VEN#<agent>`) and
+ * the label uses of workload items (`ORG#<org>#LABEL_USE#<label>`, ADR 0015).
  */
 export function partitionOf(pk: string, sk: string): PartitionName {
   if (pk === 'SUPERCLUSTER') return 'supercluster';

@@ -94,7 +94,10 @@ export interface ManagedWorkloadStore {
   get(orgId: number, workloadId: WorkloadId, options?: { consistent?: boolean }): Promise<Workload | null>;
   /** pairing: the VEN's credential and this PCE's agent item, together (one transaction) */
   pair(credential: AgentCredential, orgId: number, workloadId: WorkloadId, agent: ManagedAgent): Promise<void>;
-  /** writes this PCE's agent item; with `expectedUpdatedAt`, only if this PCE's item still has it (null: absent) */
+  /**
+   * writes this PCE's agent item; with `expectedUpdatedAt`, only if this PCE's item still has it (null: absent).
+   * An update of the item (a number) keeps its labels: an agent item's labels are what pairing chose.
+   */
   putAgent(orgId: number, workloadId: WorkloadId, agent: ManagedAgent, expectedUpdatedAt?: number | null): Promise<boolean>;
   /** this PCE's own agent item of the workload, whether it manages the workload now or not (unpaired too) */
   ownAgent(orgId: number, workloadId: WorkloadId): Promise<ManagedAgent | null>;

@@ -412,6 +412,8 @@ export interface WorkloadStore {
   page(orgId: number, limit: number): Promise<Workload[]>;
   /** How many workloads `list` would return, from the keys only (no item bodies transferred). */
   count(orgId: number): Promise<number>;
+  /** Whether some workload of the org has the label: reads in proportion to its uses, not to the org (ADR 0015). */
+  usesLabel(orgId: number, labelId: number): Promise<boolean>;
   /** The compute pipeline's view (strongly consistent read of this region's replica). */
   listFacts(orgId: number): Promise<ManagedWorkloadFacts[]>;
   /**

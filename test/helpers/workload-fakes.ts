@@ -1,5 +1,5 @@
 /** In-memory fakes of the workload and job ports (same outcomes as the DynamoDB adapters, no batching). */
-import type { Datafile, Job, JobStore } from '../../shared/jobs/job.ts';
+import type { Datafile, DatafileInfo, Job, JobStore } from '../../shared/jobs/job.ts';
 import { FenceFailedError, type WriteFence } from '../../shared/supercluster/leader.ts';
 import { toFacts, type ChangeOutcome, type Workload, type WorkloadChange, type WorkloadStore } from '../../shared/workloads/workload.ts';
 import type { FakeLeaderStore } from './fakes.ts';
@@ -30,6 +30,10 @@ export class FakeWorkloadStore implements WorkloadStore {
   async get(orgId: number, id: string) {
     const w = this.workloads.get(id);
     return w && w.orgId === orgId ? w : null;
+  }
+
+  async usesLabel(orgId: number, labelId: number) {
+    return (await this.list(orgId)).some((w) => w.meta.labels.includes(labelId));
   }
 
   async listFacts(orgId: number) {
@@ -84,8 +88,17 @@ export class FakeJobStore implements JobStore {
     return this.jobs.get(`${orgId}/${id}`) ?? null;
   }
 
+  /** datafiles written (a reused one is not written again) */
+  datafileWrites = 0;
+
   async putDatafile(file: Datafile) {
+    this.datafileWrites++;
     this.files.set(`${file.orgId}/${file.id}`, file);
+  }
+
+  async getDatafileInfo(orgId: number, id: string): Promise<DatafileInfo | null> {
+    const f = this.files.get(`${orgId}/${id}`);
+    return f ? { orgId, id, requestedByKey: f.requestedByKey, size: f.body.byteLength, createdAt: f.createdAt, expiresAt: f.expiresAt } : null;
   }
 
   async getDatafile(orgId: number, id: string) {

@@ -37,7 +37,7 @@ const EXPECTED: Record<FunctionId, Grant[]> = {
   ApiFunction: [
     { Effect: 'Allow', Action: FENCED_READS },
     { Effect: 'Allow', Action: ITEM_WRITES, Condition: like(['ORG#*', 'PAIRING_KEY#*', 'VEN#*']) },
-    { Effect: 'Allow', Action: ['dynamodb:BatchWriteItem'], Condition: like(['ORG#*#WORKLOADS', 'VEN#*']) },
+    { Effect: 'Allow', Action: ['dynamodb:BatchWriteItem'], Condition: like(['ORG#*#WORKLOADS', 'ORG#*#LABEL_USE#*', 'VEN#*']) },
   ],
   IdentityFunction: [
     { Effect: 'Allow', Action: FENCED_READS },
@@ -45,13 +45,13 @@ const EXPECTED: Record<FunctionId, Grant[]> = {
   ],
   StreamRouterFunction: [
     { Effect: 'Allow', Action: READS },
-    { Effect: 'Allow', Action: ITEM_WRITES, Condition: like(['ORG#*#WORKLOADS', 'VEN#*']) },
+    { Effect: 'Allow', Action: ITEM_WRITES, Condition: like(['ORG#*#WORKLOADS', 'ORG#*#LABEL_USE#*', 'VEN#*']) },
   ],
   StreamFailuresFunction: [],
   ComputeFunction: [{ Effect: 'Allow', Action: READS }],
   ScheduledFunction: [
     { Effect: 'Allow', Action: READS },
-    { Effect: 'Allow', Action: ITEM_WRITES, Condition: like(['PCE_STATUS', 'ORG#*#WORKLOADS']) },
+    { Effect: 'Allow', Action: ITEM_WRITES, Condition: like(['PCE_STATUS', 'ORG#*#WORKLOADS', 'ORG#*#LABEL_USE#*']) },
   ],
   VenChannelFunction: [{ Effect: 'Allow', Action: ['dynamodb:GetItem'], Condition: like(['VEN#*']) }],
 };
@@ -85,6 +85,8 @@ const WRITERS: [string, FunctionId[]][] = [
   ['ORG#1#COUNTERS', ['ApiFunction']],
   ['ORG#1#EVENTS#eu-west-1#2025-01-01', ['ApiFunction', 'IdentityFunction']],
   ['ORG#1#WORKLOADS', ['ApiFunction', 'StreamRouterFunction', 'ScheduledFunction']],
+  // a workload item's label uses (ADR 0015): exactly the functions that write workload items
+  ['ORG#1#LABEL_USE#42', ['ApiFunction', 'StreamRouterFunction', 'ScheduledFunction']],
   ['VEN#agent-1', ['ApiFunction', 'StreamRouterFunction']],
   ['PAIRING_KEY#abc', ['ApiFunction']],
   ['USER#1', []],
@@ -138,7 +140,7 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('least privilege in 
     }
     // BatchWriteItem only for pairing (the agent item and its credential)
     const batch = FUNCTIONS.filter((id) => mayWrite(statements(id), replica, key, 'dynamodb:BatchWriteItem'));
-    expect(batch, key).toEqual(['ORG#1#WORKLOADS', 'VEN#agent-1'].includes(key) ? ['ApiFunction'] : []);
+    expect(batch, key).toEqual(['ORG#1#WORKLOADS', 'ORG#1#LABEL_USE#42', 'VEN#agent-1'].includes(key) ? ['ApiFunction'] : []);
   });
 
   it('no function may write the control partitions in another replica (only pairing keys are reached there)', () => {

@@ -329,7 +329,7 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
     it('scheduled writes the global replica only in the probe and workload partitions (status, VEN sweep), and sends reconcile jobs', () => {
       const statements = statementsOf(template, 'ScheduledFunction');
       const writes = statements.filter((st) => st.Effect === 'Allow' && JSON.stringify(st.Resource) === JSON.stringify(replicaArn(config, region)) && actionsOf(st).some((a) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(a)));
-      expect(writes.map((st) => st.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['PCE_STATUS', 'ORG#*#WORKLOADS'] } }]);
+      expect(writes.map((st) => st.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['PCE_STATUS', 'ORG#*#WORKLOADS', 'ORG#*#LABEL_USE#*'] } }]);
       expect(writes.flatMap(actionsOf).sort()).toEqual([...PROBE_WRITE_ACTIONS, 'dynamodb:DeleteItem'].sort());
       const sqsStatements = statements.filter((statement) => actionsOf(statement).some((action) => action.startsWith('sqs:')));
       expect(sqsStatements.flatMap(actionsOf)).toContain('sqs:SendMessage');
@@ -362,7 +362,7 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('regional PCE stack 
       const actions = statements.flatMap(actionsOf);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'sqs:SendMessage']));
       const writes = statements.filter((st) => st.Effect === 'Allow' && JSON.stringify(st.Resource) === JSON.stringify(replicaArn(config, region)) && actionsOf(st).some((a) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(a)));
-      expect(writes.map((st) => st.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ORG#*#WORKLOADS', 'VEN#*'] } }]);
+      expect(writes.map((st) => st.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ORG#*#WORKLOADS', 'ORG#*#LABEL_USE#*', 'VEN#*'] } }]);
       expect(writes.flatMap(actionsOf)).not.toContain('dynamodb:BatchWriteItem');
       const sendTargets = statements
         .filter((statement) => actionsOf(statement).includes('sqs:SendMessage'))

@@ -80,6 +80,7 @@ describe('partition kinds', () => {
     ['ORG#1#POLICY#v1#E1', 'CHUNK#0000', 'policy_versions'],
     ['ORG#1#WORKLOADS', 'x#META', 'workloads'],
     ['VEN#agent-1', 'AUTH', 'workloads'],
+    ['ORG#1#LABEL_USE#42', '0b5a5bb8-8d3e-4b36-9a0f-6c1f0a1b2c3d#META', 'workloads'],
     ['ORG#1#PAIRING_PROFILES', 'PROFILE#1', 'pairing'],
     ['PAIRING_KEY#abc', 'KEY', 'pairing'],
     ['GSLB_SWITCH#pce-eu.sc.example.com', 'BY#us-east-1', 'gslb_switches'],

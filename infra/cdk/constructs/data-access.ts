@@ -57,8 +57,12 @@ export const ORG_PARTITIONS = 'ORG#*';
 export const AUDIT_EVENT_PARTITIONS = 'ORG#*#EVENTS#*';
 /** The partitions `ven-auth` may read: the VENs' credentials (`VEN#<agent id>` / `AUTH`; shared/storage/ven-keys.ts). */
 export const VEN_AUTH_PARTITIONS = `${venKeys.agentAuth('').pk}*`;
-/** Workload partitions (`ORG#<org>#WORKLOADS`, with the member-written agent items) and VEN credentials (`VEN#<agent>`). */
-export const MANAGED_PARTITIONS = ['ORG#*#WORKLOADS', VEN_AUTH_PARTITIONS] as const;
+/** The workload items (`ORG#<org>#WORKLOADS`, with the member-written agent items). */
+export const WORKLOAD_PARTITIONS = 'ORG#*#WORKLOADS';
+/** The label uses of workload items (`ORG#<org>#LABEL_USE#<label>`; ADR 0015): written with the item that references the label, by its writer. */
+export const LABEL_USE_PARTITIONS = 'ORG#*#LABEL_USE#*';
+/** Workload partitions with their label uses, and VEN credentials (`VEN#<agent>`): what a PCE writes of the VENs it manages. */
+export const MANAGED_PARTITIONS = [WORKLOAD_PARTITIONS, LABEL_USE_PARTITIONS, VEN_AUTH_PARTITIONS] as const;
 /** Pairing-key items (`PAIRING_KEY#<sha256>`). */
 export const PAIRING_KEY_PARTITIONS = `${venKeys.pairingKey('').pk}*`;
 

@@ -12,7 +12,7 @@ import { globalTableName, leaseTableName, localTableName } from '../../../shared
 import type { PceConfig, SuperclusterConfig } from '../../../shared/supercluster/config.ts';
 import { leasePlacementOf, leaseRegionFor } from '../../../shared/supercluster/lease-config.ts';
 import { ComputePipeline } from '../constructs/compute-pipeline.ts';
-import { AUDIT_EVENT_PARTITIONS, CONTROL_PARTITIONS, grantDataAccess, MANAGED_PARTITIONS, ORG_PARTITIONS, PAIRING_KEY_PARTITIONS, PROBE_PARTITION, VEN_AUTH_PARTITIONS, type DataAccess } from '../constructs/data-access.ts';
+import { AUDIT_EVENT_PARTITIONS, CONTROL_PARTITIONS, grantDataAccess, LABEL_USE_PARTITIONS, MANAGED_PARTITIONS, ORG_PARTITIONS, PAIRING_KEY_PARTITIONS, PROBE_PARTITION, VEN_AUTH_PARTITIONS, WORKLOAD_PARTITIONS, type DataAccess } from '../constructs/data-access.ts';
 import { GlobalReplica } from '../constructs/global-replica.ts';
 import { LocalData } from '../constructs/local-data.ts';
 import { PceAlarms } from '../constructs/pce-alarms.ts';
@@ -31,7 +31,7 @@ export const PCE_FUNCTION_ACCESS = {
   /**
    * the REST API but the identity routes: policy, labels, settings, workloads, counters and audit events (ORG#*),
    * pairing keys (PAIRING_KEY#*, also in the other replicas), VEN credentials at pairing (VEN#*); BatchWriteItem
-   * only for pairing (the agent item and its credential in one batch)
+   * only for pairing (the agent item, its label uses and its credential in one batch)
    */
   api: {
     global: { read: 'items', fenced: true, write: [ORG_PARTITIONS, PAIRING_KEY_PARTITIONS, VEN_AUTH_PARTITIONS], batchWrite: [...MANAGED_PARTITIONS] },
@@ -47,12 +47,12 @@ export const PCE_FUNCTION_ACCESS = {
     local: 'read-write',
     leaderLease: 'renew',
   },
-  /** clean-up after a VEN moved away or was unpaired */
+  /** clean-up after a VEN moved away or was unpaired (its agent item and that item's label uses) */
   streamRouter: { global: { read: 'items', write: [...MANAGED_PARTITIONS] }, local: 'read-write', computeQueue: 'send', venChannel: 'push' },
   /** writes compiled policy to the local table only */
   compute: { global: { read: 'items' }, local: 'read-write', deadLetters: 'send', venChannel: 'push' },
-  /** its PCE's status item (the replication probe) and the VEN sweep's offline marks; reconcile jobs */
-  scheduled: { global: { read: 'items', write: [PROBE_PARTITION, MANAGED_PARTITIONS[0]], controlWrites: ['status'] }, local: 'read-write', computeQueue: 'send', leaderLease: 'renew' },
+  /** its PCE's status item (the replication probe) and the VEN sweep's offline marks (agent items, with their label uses); reconcile jobs */
+  scheduled: { global: { read: 'items', write: [PROBE_PARTITION, WORKLOAD_PARTITIONS, LABEL_USE_PARTITIONS], controlWrites: ['status'] }, local: 'read-write', computeQueue: 'send', leaderLease: 'renew' },
   /** authenticates agent tokens (VEN#<agent>/AUTH items) and keeps the PCE's open connections */
   venChannel: { global: { read: 'ven-auth' }, local: 'read-write' },
   /** the replica stream's on-failure queue: logs each failed batch's metadata and queues a reconcile job; no table at all */

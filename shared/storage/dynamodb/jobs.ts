@@ -4,7 +4,7 @@
  * written before the META item that lists them, so a datafile is either complete or absent.
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { Datafile, Job, JobStatus, JobStore } from '../../jobs/job.ts';
+import type { Datafile, DatafileInfo, Job, JobStatus, JobStore } from '../../jobs/job.ts';
 import { jobKeys } from '../workload-keys.ts';
 import { batchPutAll, queryPartition, type DynamoDBDocumentClient } from './client.ts';
 
@@ -91,6 +91,13 @@ export class DynamoDbJobStore implements JobStore {
         },
       }),
     );
+  }
+
+  async getDatafileInfo(orgId: number, id: string): Promise<DatafileInfo | null> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: jobKeys.datafileMeta(orgId, id), ConsistentRead: true }));
+    const meta = out.Item;
+    if (!meta) return null;
+    return { orgId, id, requestedByKey: typeof meta.requested_by_key === 'string' ? meta.requested_by_key : '', size: Number(meta.size), createdAt: Number(meta.created_at), expiresAt: Number(meta.expires_at) };
   }
 
   async getDatafile(orgId: number, id: string): Promise<Datafile | null> {

@@ -24,8 +24,8 @@ import {
   type WorkloadStore,
 } from '../../workloads/workload.ts';
 import { stamp } from '../keys.ts';
-import { workloadItemOf, workloadKeys } from '../workload-keys.ts';
-import { queryPartition, type DynamoDBDocumentClient } from './client.ts';
+import { labelUseKeys, workloadItemOf, workloadKeys, type LabelUsePart } from '../workload-keys.ts';
+import { batchPutAll, queryPartition, type DynamoDBDocumentClient } from './client.ts';
 import { leaderFenceCheck } from './leader-record.ts';
 
 /** DynamoDB's limit on actions per TransactWriteItems (the fence check is one of them). */
@@ -37,6 +37,8 @@ const CONFLICT_RETRIES = 5;
 const PAGE_QUERY_LIMIT = 1000;
 /** Workload reads in flight at once for factsOf. */
 const FACTS_READ_CONCURRENCY = 8;
+/** Label-use items per Query of usesLabel (each one names a workload to confirm). */
+const LABEL_USE_PAGE = 10;
 
 type Item = Record<string, unknown>;
 type Action = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -105,6 +107,16 @@ function metaItem(w: Workload, region: string): Item {
     updated_by: m.updatedBy,
     ...stamp(region, m.updatedAt),
   };
+}
+
+/** A label-use item (ADR 0015): the `part` item of the workload references the label; stamped by that item's writer. */
+export function labelUseItem(orgId: number, labelId: number, workloadId: string, part: LabelUsePart, region: string, now: number): Item {
+  return { ...labelUseKeys.item(orgId, labelId, workloadId, part), org_id: orgId, label_id: labelId, workload_id: workloadId, ...stamp(region, now) };
+}
+
+/** The labels the leader's META item of `w` references: none while it has no META item, or once unpaired. */
+export function metaLabelUses(w: Workload): readonly number[] {
+  return w.metaStored === false || (w.unpairedAt ?? null) !== null ? [] : [...new Set(w.meta.labels)];
 }
 
 function interfaceItem(i: WorkloadInterface) {
@@ -297,6 +309,60 @@ export class DynamoDbWorkloadStore implements WorkloadStore {
     return (await this.list(orgId, { consistent: true })).map(toFacts);
   }
 
+  /**
+   * Whether a workload of the org has the label (ADR 0015): Queries the label's use partition a page at a
+   * time and confirms each workload it names by reading it (its META may override what an agent item
+   * says; a use item left by a failed half-write points at nothing). Reads about as many items as it takes
+   * to find the first real use, whatever the size of the org.
+   */
+  async usesLabel(orgId: number, labelId: number): Promise<boolean> {
+    const checked = new Set<string>();
+    let startKey: QueryCommandOutput['LastEvaluatedKey'];
+    do {
+      const out: QueryCommandOutput = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': labelUseKeys.partition(orgId, labelId) },
+          ProjectionExpression: 'sk',
+          ConsistentRead: true,
+          Limit: LABEL_USE_PAGE,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const id = labelUseKeys.workloadIdOf(item.sk);
+        if (!id || checked.has(id)) continue;
+        checked.add(id);
+        if ((await this.get(orgId, id, { consistent: true }))?.meta.labels.includes(labelId)) return true;
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return false;
+  }
+
+  /**
+   * The one-off backfill of label uses (ADR 0015, `pce-ctl label-uses-backfill`) for workload items written
+   * before they existed: the uses of the items this region writes, i.e. its own AGENT items, and the META
+   * items when `meta` (this region leads). Idempotent; reads the whole org once. A use put for a label the
+   * leader removed meanwhile only costs label DELETE one confirming read.
+   */
+  async backfillLabelUses(orgId: number, options: { meta: boolean }): Promise<{ items: number; uses: number }> {
+    const uses: Item[] = [];
+    let items = 0;
+    for (const item of await this.query(orgId, undefined, true)) {
+      const ref = workloadItemOf(item);
+      const part: LabelUsePart | null =
+        ref?.part === 'meta' && options.meta && typeof item.unpaired_at !== 'number' ? 'META' : ref?.part === 'agent' && ref.region === this.region ? `AGENT#${this.region}` : null;
+      if (!ref || !part) continue;
+      items++;
+      const labels = Array.isArray(item.labels) ? new Set((item.labels as unknown[]).map(Number)) : new Set<number>();
+      for (const labelId of labels) uses.push(labelUseItem(orgId, labelId, ref.workloadId, part, this.region, Number(item.updated_at)));
+    }
+    await batchPutAll(this.client, this.tableName, uses, { concurrency: 4 });
+    return { items, uses: uses.length };
+  }
+
   /** The facts of a few workloads: one consistent Query of each one's items (FACTS_READ_CONCURRENCY at a time). */
   async factsOf(orgId: number, ids: readonly string[]): Promise<ManagedWorkloadFacts[]> {
     const out: ManagedWorkloadFacts[] = [];
@@ -398,6 +464,7 @@ export class DynamoDbWorkloadStore implements WorkloadStore {
         return [
           { Put: { TableName: t, Item: metaItem(w, this.region), ...absent } },
           ...(w.context ? [{ Put: { TableName: t, Item: contextItem(w, w.context, this.region), ...absent } }] : []),
+          ...this.labelUseActions(w, [], metaLabelUses(w)),
         ];
       }
       case 'update': {
@@ -406,7 +473,8 @@ export class DynamoDbWorkloadStore implements WorkloadStore {
         if (next.meta.updatedAt !== current.meta.updatedAt) {
           // a managed workload's first meta item: the leader takes over names, labels and mode from what pairing chose
           const condition = current.metaStored === false ? absent : seen(current.meta.updatedAt);
-          actions.push({ Put: { TableName: t, Item: metaItem(next, this.region), ...condition, ...ALL_OLD } });
+          // next's META is the one written here (stored from now on, whatever next.metaStored says)
+          actions.push({ Put: { TableName: t, Item: metaItem(next, this.region), ...condition, ...ALL_OLD } }, ...this.labelUseActions(next, metaLabelUses(current), metaLabelUses({ ...next, metaStored: true })));
         }
         // a managed workload's context is its agent item's, written by the managing PCE
         if (!current.agent && next.context && next.context.updatedAt !== current.context?.updatedAt) {
@@ -424,9 +492,21 @@ export class DynamoDbWorkloadStore implements WorkloadStore {
         return [
           { Delete: { TableName: t, Key: workloadKeys.meta(w.orgId, w.id), ConditionExpression: 'attribute_exists(pk)', ...ALL_OLD } },
           { Delete: { TableName: t, Key: workloadKeys.context(w.orgId, w.id) } },
+          ...this.labelUseActions(w, metaLabelUses(w), []),
         ];
       }
     }
+  }
+
+  /** The label-use items of META that change when its labels go from `before` to `after` (ADR 0015): only the difference is written. */
+  private labelUseActions(w: Workload, before: readonly number[], after: readonly number[]): Action[] {
+    const t = this.tableName;
+    const had = new Set(before);
+    const has = new Set(after);
+    return [
+      ...[...has].filter((id) => !had.has(id)).map((id): Action => ({ Put: { TableName: t, Item: labelUseItem(w.orgId, id, w.id, 'META', this.region, w.meta.updatedAt) } })),
+      ...[...had].filter((id) => !has.has(id)).map((id): Action => ({ Delete: { TableName: t, Key: labelUseKeys.item(w.orgId, id, w.id, 'META') } })),
+    ];
   }
 
   private async query(orgId: number, skPrefix: string | undefined, consistent: boolean): Promise<Item[]> {

@@ -17,8 +17,11 @@ export function testConfig(name = 'lc'): SuperclusterConfig {
   return parseSuperclusterConfig({ ...rawConfig(), name });
 }
 
+/** A JVM starting on a loaded machine (tests of several worktrees at once) may take longer than the default 30 s. */
+const TEST_DYNAMODB_START_TIMEOUT_MS = 120_000;
+
 export function startTestDynamoDb(): Promise<DynamoDbLocal> {
-  return startDynamoDbLocal({ inMemory: true });
+  return startDynamoDbLocal({ inMemory: true, startTimeoutMs: TEST_DYNAMODB_START_TIMEOUT_MS });
 }
 
 /**

@@ -269,6 +269,33 @@ describe('workloads on DynamoDB Local', () => {
     expect(failed.failureMessage).toContain(failed.id);
   });
 
+  it('a repeated identical async request writes only its job: the datafile stored a moment ago is reused, not rewritten', async () => {
+    const local = localTableName(config, region);
+    const store = new DynamoDbJobStore(client, local);
+    let datafileWrites = 0;
+    const put = store.putDatafile.bind(store);
+    store.putDatafile = async (file) => {
+      datafileWrites++;
+      await put(file);
+    };
+    const jobs = new JobService({ jobs: store });
+    const requester = { orgId: 6, userId: 1, authUsername: 'api_0123456789abcdef' };
+    const rows = Array.from({ length: 1_500 }, (_, i) => ({ i, pad: 'x'.repeat(300) })); // ~480 KB: two chunks
+    const first = await jobs.runNow(requester, 'workloads:get', 'GET /x', async () => rows);
+    const meta = async () => (await client.send(new GetCommand({ TableName: local, Key: jobKeys.datafileMeta(6, first.resultId ?? '') }))).Item;
+    const stored = await meta();
+    const second = await jobs.runNow(requester, 'workloads:get', 'GET /x', async () => rows);
+    expect(second).toMatchObject({ status: 'done', resultId: first.resultId });
+    expect(second.id).not.toBe(first.id);
+    expect(datafileWrites).toBe(1);
+    expect(await meta()).toEqual(stored);
+    expect(JSON.parse(new TextDecoder().decode((await jobs.result(requester, second.resultId ?? '')).body))).toEqual(rows);
+    // a changed result is a new datafile
+    const third = await jobs.runNow(requester, 'workloads:get', 'GET /x', async () => rows.slice(1));
+    expect(third.resultId).not.toBe(first.resultId);
+    expect(datafileWrites).toBe(2);
+  });
+
   it('a demoted leader is refused by the fence (403), single and bulk, and writes nothing', async () => {
     const view = new LeaderView(leaderStore, region, 60_000); // long cache: still believes it leads
     const stale = new WorkloadService({ workloads: store, labels: new DynamoDbLabelStore(client, table, region), leader: view, pceFqdns: fqdns });

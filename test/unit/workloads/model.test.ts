@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mergeWorkloadItems } from '../../../shared/storage/dynamodb/workloads.ts';
-import { isWorkloadId, jobKeys, workloadItemOf, workloadKeys } from '../../../shared/storage/workload-keys.ts';
+import { labelUseItem, mergeWorkloadItems, metaLabelUses } from '../../../shared/storage/dynamodb/workloads.ts';
+import { isWorkloadId, jobKeys, labelUseKeys, workloadItemOf, workloadKeys } from '../../../shared/storage/workload-keys.ts';
 import { toFacts, tryParse, workloadSchemas, workloadToJson, type Workload } from '../../../shared/workloads/workload.ts';
 
 const FQDNS = ['us.sc.example.com', 'eu.sc.example.com'];
@@ -99,6 +99,27 @@ describe('workload storage keys', () => {
     expect(isWorkloadId(ID)).toBe(true);
     expect(isWorkloadId('bulk_create')).toBe(false);
     expect(jobKeys.datafileChunk(1, 'f', 12)).toEqual({ pk: 'ORG#1#DATAFILE#f', sk: 'CHUNK#000012' });
+  });
+
+  it('label-use items (ADR 0015) have their own partition per label, name their workload, and are no workload item to the stream consumers', () => {
+    const meta = labelUseItem(3, 42, ID, 'META', 'us-east-1', 1_000);
+    const agent = labelUseItem(3, 42, ID, 'AGENT#eu-west-1', 'eu-west-1', 2_000);
+    expect(meta).toEqual({ pk: 'ORG#3#LABEL_USE#42', sk: `${ID}#META`, org_id: 3, label_id: 42, workload_id: ID, origin_region: 'us-east-1', updated_at: 1_000 });
+    expect(agent).toMatchObject({ pk: labelUseKeys.partition(3, 42), sk: `${ID}#AGENT#eu-west-1`, origin_region: 'eu-west-1' });
+    expect(workloadItemOf(meta)).toBeNull();
+    expect(workloadItemOf(agent)).toBeNull();
+    expect(mergeWorkloadItems(3, [meta, agent])).toEqual([]);
+    expect(labelUseKeys.workloadIdOf(meta.sk)).toBe(ID);
+    expect(labelUseKeys.workloadIdOf(agent.sk)).toBe(ID);
+    expect(labelUseKeys.workloadIdOf('LABEL#1')).toBeNull();
+    expect(labelUseKeys.workloadIdOf(undefined)).toBeNull();
+  });
+
+  it("a META item references its labels once, none before the leader wrote it or once unpaired", () => {
+    const w = { orgId: 1, id: ID, meta: { labels: [1, 2, 2] }, context: null } as unknown as Workload;
+    expect(metaLabelUses(w)).toEqual([1, 2]);
+    expect(metaLabelUses({ ...w, metaStored: false })).toEqual([]);
+    expect(metaLabelUses({ ...w, unpairedAt: 5 })).toEqual([]);
   });
 });
 
