@@ -120,6 +120,8 @@ const DECLARED: readonly RoutePermission[] = [
   { method: 'GET', path: `${SP}/draft/rule_sets/{id}/sec_rules/{rule_id}`, permission: 'read' },
   { method: 'PUT', path: `${SP}/draft/rule_sets/{id}/sec_rules/{rule_id}`, permission: 'ruleset_write', scopedBy: 'rule_set_id' },
   { method: 'DELETE', path: `${SP}/draft/rule_sets/{id}/sec_rules/{rule_id}`, permission: 'ruleset_write', scopedBy: 'rule_set_id' },
+  { method: 'GET', path: `${SP}/draft/label_groups/{id}/member_of`, permission: 'read' },
+  { method: 'GET', path: `${SP}/active/label_groups/{id}/member_of`, permission: 'read' },
   ...active('ip_lists'),
   ...active('label_groups'),
   ...active('services'),

@@ -9,6 +9,7 @@ import type { PolicyLabel, PolicySnapshot } from '../model.ts';
 import type { LeaderView, WriteFence } from '../../supercluster/leader.ts';
 import type { PolicySnapshotStore } from '../snapshot/ports.ts';
 import { Issues, OBJECT_NOUNS, POLICY_OBJECT_TYPES, policyObjectHref, type BuildContext, type ObjectMeta, type PolicyActor, type PolicyObjectType, type PolicyState } from './common.ts';
+import { matchesContent, type ContentFilter } from './content-filters.ts';
 import { isDefaultObject, readOnlyMessage } from './defaults.ts';
 import type { ObjectView, ReferenceNames, RuleView } from './json.ts';
 import { OBJECT_KINDS } from './kinds.ts';
@@ -38,6 +39,8 @@ export interface PolicyObjectFilter {
   readonly externalDataReference?: string;
   /** label groups only: the label key */
   readonly key?: string;
+  /** services by port/proto, IP lists by ip_address/fqdn (content-filters.ts) */
+  readonly content?: ContentFilter;
 }
 
 function matches(object: PolicyObjectRecord, filter: PolicyObjectFilter): boolean {
@@ -45,7 +48,7 @@ function matches(object: PolicyObjectRecord, filter: PolicyObjectFilter): boolea
   if (filter.externalDataSet !== undefined && object.externalDataSet !== filter.externalDataSet) return false;
   if (filter.externalDataReference !== undefined && object.externalDataReference !== filter.externalDataReference) return false;
   if (filter.key !== undefined && (!('key' in object) || object.key !== filter.key)) return false;
-  return true;
+  return matchesContent(object, filter.content);
 }
 
 /** `objects` with `object` added or replacing the one with its id. */

@@ -6,6 +6,7 @@
  */
 import type { JobService } from '../../../../shared/jobs/job-service.ts';
 import { POLICY_OBJECT_TYPES, type PolicyObjectType, type PolicyState } from '../../../../shared/policy/objects/common.ts';
+import { parseContentFilter } from '../../../../shared/policy/objects/content-filters.ts';
 import { objectToJson, ruleToJson } from '../../../../shared/policy/objects/json.ts';
 import type { PolicyObjectService } from '../../../../shared/policy/objects/policy-object-service.ts';
 import { empty, idParam, json, jsonBody, orgOf, queryParam, type HttpEvent } from '../../http.ts';
@@ -19,7 +20,27 @@ const filterOf = (event: HttpEvent, type: PolicyObjectType) => ({
   externalDataSet: queryParam(event, 'external_data_set'),
   externalDataReference: queryParam(event, 'external_data_reference'),
   ...(type === 'label_groups' ? { key: queryParam(event, 'key') } : {}),
+  content: parseContentFilter(type, event.queryStringParameters ?? {}),
 });
+
+/**
+ * `GET .../label_groups/{id}/member_of`: the label groups that hold this one as a sub-group (the Terraform
+ * provider asks before it deletes a group); 404 when the group does not exist in that state.
+ */
+function memberOfRoute(objects: PolicyObjectService, state: PolicyState): ApiRoute {
+  return {
+    method: 'GET',
+    path: `${SEC_POLICY}/${state}/label_groups/{id}/member_of`,
+    handler: async (event, context) => {
+      const { orgId } = orgOf(event, context);
+      const id = idParam(event, 'id');
+      await objects.get(orgId, state, 'label_groups', id);
+      const { items } = await objects.list(orgId, state, 'label_groups', {}, Number.MAX_SAFE_INTEGER);
+      const parents = items.filter((g) => 'subGroups' in g.object && g.object.subGroups.includes(id));
+      return json(200, parents.map((v) => objectToJson(orgId, v)));
+    },
+  };
+}
 
 function objectRoutes(objects: PolicyObjectService, type: PolicyObjectType, jobs: JobService | undefined): ApiRoute[] {
   const reads = (['draft', 'active'] as const).flatMap((state: PolicyState): ApiRoute[] => [
@@ -45,6 +66,7 @@ function objectRoutes(objects: PolicyObjectService, type: PolicyObjectType, jobs
         return json(200, objectToJson(orgId, await objects.get(orgId, state, type, idParam(event, 'id'))));
       },
     },
+    ...(type === 'label_groups' ? [memberOfRoute(objects, state)] : []),
   ]);
   return [
     ...reads,
