@@ -4,6 +4,7 @@
  * active (provisioned) versions on every PCE.
  */
 import { ValidationError, notFound } from '../../api/errors.ts';
+import { LABEL_KEYS } from '../../labels/label.ts';
 import { parseInput } from '../../api/validation.ts';
 import type { PolicyLabel, PolicySnapshot } from '../model.ts';
 import type { LeaderView, WriteFence } from '../../supercluster/leader.ts';
@@ -30,6 +31,8 @@ export interface PolicyServiceDeps {
   readonly now?: () => number;
   /** workloads whose rules differ between two versions (provisioning's workloads_affected); null when absent */
   readonly workloadsAffected?: (orgId: number, before: PolicySnapshot | null, after: PolicySnapshot) => Promise<number>;
+  /** the label keys the org accepts (built-ins and label dimensions): a new label group's key must be one; absent: the built-in keys */
+  readonly labelKeys?: (orgId: number) => Promise<ReadonlySet<string>>;
 }
 
 export interface PolicyObjectFilter {
@@ -193,6 +196,8 @@ export class PolicyObjectService {
     }
     const objects: PolicyObjects = { ...emptyPolicyObjects(), label_groups: [...groups.values(), object] };
     checkReferences('label_groups', object, new ReferenceIndex(orgId, 'draft', objects, labels), ctx.issues);
+    const keys: ReadonlySet<string> = this.deps.labelKeys ? await this.deps.labelKeys(orgId) : new Set(LABEL_KEYS);
+    if (!keys.has(object.key)) ctx.issues.add('input_validation_error', `key: must be one of ${[...keys].join(', ')} (add a label dimension for another key)`);
     ctx.issues.throwIfAny();
     await this.deps.store.writeDraft({ orgId, expectedHead: state.head, ids: ids.change(), put: [{ type: 'label_groups', object, nameClaim: { staleOwner } }], remove: [], now }, fence);
     return { type: 'label_groups', state: 'draft', object, updateType: 'create', ...(await this.namesFor(orgId, 'label_groups', async () => objects.label_groups, labels)) };
