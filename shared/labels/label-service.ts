@@ -8,7 +8,7 @@ import {
   DuplicateLabelError,
   LABEL_KEYS,
   LabelChangedError,
-  createLabelSchema,
+  createLabelSchemaFor,
   matchesFilter,
   updateLabelSchema,
   type Label,
@@ -52,9 +52,8 @@ export class LabelService {
   }
 
   async create(actor: Actor, body: unknown): Promise<Label> {
-    const input = parseInput(createLabelSchema, body);
     const known: ReadonlySet<string> = this.deps.keysOf ? await this.deps.keysOf(actor.orgId) : new Set(LABEL_KEYS);
-    if (!known.has(input.key)) throw new ValidationError([{ token: 'input_validation_error', message: `key: must be one of ${[...known].join(', ')} (add a label dimension for another key)` }]);
+    const input = parseInput(createLabelSchemaFor(known), body);
     for (let attempt = 1; ; attempt++) {
       const fence = await this.fence();
       try {

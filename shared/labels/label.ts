@@ -25,6 +25,11 @@ export const createLabelSchema = z.strictObject({
   external_data_reference: externalField.optional(),
 });
 
+/** The create schema of an org whose label keys are `keys` (the built-ins and its label dimensions). */
+export function createLabelSchemaFor(keys: ReadonlySet<string>) {
+  return createLabelSchema.extend({ key: labelKeySchema.refine((k) => keys.has(k), { message: `must be one of ${[...keys].join(', ')} (add a label dimension for another key)` }) });
+}
+
 export const updateLabelSchema = z
   .strictObject({
     value: createLabelSchema.shape.value.optional(),
