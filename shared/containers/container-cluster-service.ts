@@ -39,6 +39,14 @@ export interface NameFilter {
   readonly name?: string;
 }
 
+export interface ProfileFilter extends NameFilter {
+  readonly namespace?: string;
+  readonly enforcementMode?: string;
+  readonly visibilityLevel?: string;
+  readonly managed?: boolean;
+  readonly linked?: boolean;
+}
+
 const CLUSTER_TOKENS = { claimTaken: 'container_cluster_name_in_use', changed: 'container_cluster_conflict' } as const;
 const PROFILE_TOKENS = { claimTaken: 'container_workload_profile_name_in_use', changed: 'container_workload_profile_conflict' } as const;
 const nameClaim = (name: string) => `NAME#${name.toLowerCase()}`;
@@ -111,13 +119,22 @@ export class ContainerClusterService {
 
   // ---- container workload profiles ----
 
-  async listProfiles(orgId: number, clusterId: string, filter: NameFilter & { readonly namespace?: string }, maxResults: number) {
+  /** Filters of the Terraform provider's data source (data_source_illumio_container_cluster_workload_profiles.go): name (partial), namespace, enforcement_mode, visibility_level, managed, linked. */
+  async listProfiles(orgId: number, clusterId: string, filter: ProfileFilter, maxResults: number) {
     await this.cluster(orgId, clusterId);
     const name = filter.name?.toLowerCase();
     const all = (await this.deps.documents.list(orgId, `${clusterId}/`))
       .filter((d) => {
         const b = body<ProfileBody>(d);
-        return (name === undefined || (b.name ?? '').toLowerCase().includes(name)) && (filter.namespace === undefined || b.namespace === filter.namespace);
+        return (
+          (name === undefined || (b.name ?? '').toLowerCase().includes(name)) &&
+          (filter.namespace === undefined || b.namespace === filter.namespace) &&
+          (filter.enforcementMode === undefined || b.enforcement_mode === filter.enforcementMode) &&
+          (filter.visibilityLevel === undefined || b.visibility_level === filter.visibilityLevel) &&
+          (filter.managed === undefined || b.managed === filter.managed) &&
+          // no Kubelink reports namespaces here: no profile is linked
+          filter.linked !== true
+        );
       })
       .sort(byCreation);
     const value = await this.labelValues(orgId);

@@ -2,6 +2,7 @@
  * /api/v2/orgs/{org}/container_clusters[/{id}] and .../{id}/container_workload_profiles[/{profile_id}]:
  * readable on every PCE, writable on the leader. The POST of a cluster answers its token once.
  */
+import { ValidationError } from '../../../shared/api/errors.ts';
 import type { ContainerClusterService } from '../../../shared/containers/container-cluster-service.ts';
 import type { JobService } from '../../../shared/jobs/job-service.ts';
 import { empty, json, jsonBody, orgOf, queryParam } from '../http.ts';
@@ -49,7 +50,20 @@ export function containerClusterRoutes(clusters: ContainerClusterService, jobs?:
       handler: async (event, context) => {
         const { orgId } = orgOf(event, context);
         const clusterId = cluster(event);
-        const filter = { name: queryParam(event, 'name'), namespace: queryParam(event, 'namespace') };
+        const flag = (name: string) => {
+          const raw = queryParam(event, name)?.toLowerCase();
+          if (raw === undefined) return undefined;
+          if (raw !== 'true' && raw !== 'false') throw new ValidationError([{ token: 'input_validation_error', message: `${name} must be true or false, got "${raw}"` }]);
+          return raw === 'true';
+        };
+        const filter = {
+          name: queryParam(event, 'name'),
+          namespace: queryParam(event, 'namespace'),
+          enforcementMode: queryParam(event, 'enforcement_mode'),
+          visibilityLevel: queryParam(event, 'visibility_level'),
+          managed: flag('managed'),
+          linked: flag('linked'),
+        };
         return collectionResponse(event, context, jobs, 'container_workload_profiles:get', { page: (max) => clusters.listProfiles(orgId, clusterId, filter, max) });
       },
     },

@@ -5,10 +5,10 @@
  *   - brian1917/illumioapi (Go): http.go (async: `Prefer: respond-async`, poll `Location` until `done`, GET
  *     `result.href`), labeldimensions.go, containercluster.go, labels.go;
  *   - illumio/illumio-py: pce.py (`get_collection`/`get_async`: `Prefer: respond-async`, `Retry-After`,
- *     `get_all`: `max_results=0` then X-Total-Count);
+ *     `get_all`: `max_results=0` then X-Total-Count) and its container workload profile integration test fixture;
  *   - illumio/terraform-provider-illumio-core: models/label_type.go, models/container_cluster.go,
  *     models/container_cluster_workload_profile.go, models/workload.go, data_source_illumio_services.go,
- *     data_source_illumio_ip_lists.go, resource_illumio_label_group.go.
+ *     data_source_illumio_ip_lists.go, data_source_illumio_container_cluster_workload_profiles.go.
  */
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -226,11 +226,28 @@ describe('Illumio clients, unchanged, against a PCE on DynamoDB Local', () => {
     const profile = await created(`/api/v2${String(cluster.href)}/container_workload_profiles`, { name: 'ns-prod', description: '', enforcement_mode: 'visibility_only', managed: true, labels: [{ key: 'role', assignment: { href: role.href } }] });
     expect(profile).toMatchObject({ name: 'ns-prod', enforcement_mode: 'visibility_only', managed: true, labels: [{ key: 'role', assignment: { href: role.href, value: 'k8s-ns' } }] });
     expect(String(profile.href)).toMatch(new RegExp(`^${String(cluster.href)}/container_workload_profiles/[a-zA-Z0-9-]+$`));
+    // illumio-py's integration test of container workload profiles (its `container_workload_profile` fixture): create(ContainerWorkloadProfile(name, description, managed=True,
+    // assign_labels=[env_label, loc_label], enforcement_mode=VISIBILITY_ONLY), parent=cluster href): the labels encoded whole
+    const env = await created('/api/v2/orgs/1/labels', { key: 'env', value: 'py-env' });
+    const loc = await created('/api/v2/orgs/1/labels', { key: 'loc', value: 'py-loc' });
+    const py = await created(`/api/v2${String(cluster.href)}/container_workload_profiles`, {
+      name: 'pytest-1',
+      description: 'Created by illumio python library integration tests',
+      managed: true,
+      assign_labels: [env, loc],
+      enforcement_mode: 'visibility_only',
+    });
+    expect(py.assign_labels).toEqual([{ href: env.href }, { href: loc.href }]);
+    expect((await call('DELETE', `/api/v2${String(py.href)}`)).status).toBe(204);
     // a label of another key in an assignment, or both assign_labels and labels: 406
     expect((await call('POST', `/api/v2${String(cluster.href)}/container_workload_profiles`, { body: { name: 'bad', labels: [{ key: 'app', assignment: { href: role.href } }] } })).status).toBe(406);
     expect((await call('PUT', `/api/v2${String(profile.href)}`, { body: { name: 'ns-prod', description: 'd', enforcement_mode: 'full', managed: true, assign_labels: [{ href: role.href }] } })).status).toBe(406);
     expect((await call('PUT', `/api/v2${String(profile.href)}`, { body: { name: 'ns-prod', description: 'd', enforcement_mode: 'full', managed: true } })).status).toBe(204);
     expect((await call('GET', `/api/v2${String(profile.href)}`)).json).toMatchObject({ description: 'd', enforcement_mode: 'full' });
+    // data_source_illumio_container_cluster_workload_profiles.go: AsyncGet (Prefer: respond-async) with its filter params
+    const managedFull = await goAsyncCollection(`/api/v2${String(cluster.href)}/container_workload_profiles?enforcement_mode=full&managed=true&max_results=500`);
+    expect(managedFull.map((p) => (p as Json).name)).toEqual(['ns-prod']);
+    expect((await call('GET', `/api/v2${String(cluster.href)}/container_workload_profiles?managed=maybe`)).status).toBe(406);
     // resource_illumio_container_cluster.go Update: PUT name and description
     expect((await call('PUT', `/api/v2${String(cluster.href)}`, { body: { name: 'CC-EKS-PROD-2', description: '' } })).status).toBe(204);
     // brian1917/illumioapi containercluster.go GetContainerClusters: GET container_clusters with query parameters
