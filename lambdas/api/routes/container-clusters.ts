@@ -6,7 +6,7 @@ import { ValidationError } from '../../../shared/api/errors.ts';
 import type { ContainerClusterService } from '../../../shared/containers/container-cluster-service.ts';
 import type { JobService } from '../../../shared/jobs/job-service.ts';
 import { empty, json, jsonBody, orgOf, queryParam } from '../http.ts';
-import { collectionResponse } from './jobs.ts';
+import { collectionResponse, collectionRoute } from './jobs.ts';
 import { documentIdParam } from './label-dimensions.ts';
 import type { ApiRoute } from './route.ts';
 
@@ -17,15 +17,7 @@ export function containerClusterRoutes(clusters: ContainerClusterService, jobs?:
   const cluster = (event: Parameters<ApiRoute['handler']>[0]) => documentIdParam(event, 'id', 'container cluster');
   const profile = (event: Parameters<ApiRoute['handler']>[0]) => documentIdParam(event, 'profile_id', 'container workload profile');
   return [
-    {
-      method: 'GET',
-      path: BASE,
-      handler: async (event, context) => {
-        const { orgId } = orgOf(event, context);
-        const filter = { name: queryParam(event, 'name') };
-        return collectionResponse(event, context, jobs, 'container_clusters:get', { page: (max) => clusters.list(orgId, filter, max) });
-      },
-    },
+    collectionRoute(BASE, jobs, 'container_clusters:get', (event) => ({ name: queryParam(event, 'name') }), (orgId, filter, max) => clusters.list(orgId, filter, max)),
     { method: 'POST', path: BASE, handler: async (event, context) => json(201, await clusters.create(orgOf(event, context), jsonBody(event)), { 'cache-control': 'no-store' }) },
     { method: 'GET', path: `${BASE}/{id}`, handler: async (event, context) => json(200, await clusters.getJson(orgOf(event, context).orgId, cluster(event))) },
     {

@@ -53,6 +53,19 @@ export async function collectionResponse(event: HttpEvent, context: ApiContext, 
   return json(200, items, { 'x-total-count': String(total) });
 }
 
+/** A collection GET route: `filterOf` reads the query (406 for a bad one), `page` lists a page of the org's matching items. */
+export function collectionRoute<F>(path: string, jobs: JobService | undefined, jobType: string, filterOf: (event: HttpEvent) => F, page: (orgId: number, filter: F, max: number) => Promise<{ readonly items: readonly unknown[]; readonly total: number }>): ApiRoute {
+  return {
+    method: 'GET',
+    path,
+    handler: async (event, context) => {
+      const { orgId } = orgOf(event, context);
+      const filter = filterOf(event);
+      return collectionResponse(event, context, jobs, jobType, { page: (max) => page(orgId, filter, max) });
+    },
+  };
+}
+
 export function jobRoutes(jobs: JobService): ApiRoute[] {
   return [
     {

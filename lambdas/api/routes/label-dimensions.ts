@@ -2,8 +2,8 @@
 import { notFound } from '../../../shared/api/errors.ts';
 import type { JobService } from '../../../shared/jobs/job-service.ts';
 import type { LabelDimensionService } from '../../../shared/labels/label-dimension-service.ts';
-import { empty, json, jsonBody, orgOf, pathParam, queryParam, type HttpEvent } from '../http.ts';
-import { collectionResponse } from './jobs.ts';
+import { empty, externalDataFilter, json, jsonBody, orgOf, pathParam, queryParam, type HttpEvent } from '../http.ts';
+import { collectionRoute } from './jobs.ts';
 import type { ApiRoute } from './route.ts';
 
 const BASE = '/api/v2/orgs/{org}/label_dimensions';
@@ -17,20 +17,13 @@ export function documentIdParam(event: HttpEvent, name: string, what: string): s
 
 export function labelDimensionRoutes(dimensions: LabelDimensionService, jobs?: JobService): ApiRoute[] {
   return [
-    {
-      method: 'GET',
-      path: BASE,
-      handler: async (event, context) => {
-        const { orgId } = orgOf(event, context);
-        const filter = {
-          key: queryParam(event, 'key'),
-          displayName: queryParam(event, 'display_name'),
-          externalDataSet: queryParam(event, 'external_data_set'),
-          externalDataReference: queryParam(event, 'external_data_reference'),
-        };
-        return collectionResponse(event, context, jobs, 'label_dimensions:get', { page: (max) => dimensions.list(orgId, filter, max) });
-      },
-    },
+    collectionRoute(
+      BASE,
+      jobs,
+      'label_dimensions:get',
+      (event) => ({ key: queryParam(event, 'key'), displayName: queryParam(event, 'display_name'), ...externalDataFilter(event) }),
+      (orgId, filter, max) => dimensions.list(orgId, filter, max),
+    ),
     { method: 'POST', path: BASE, handler: async (event, context) => json(201, await dimensions.create(orgOf(event, context), jsonBody(event))) },
     { method: 'GET', path: `${BASE}/{id}`, handler: async (event, context) => json(200, await dimensions.getJson(orgOf(event, context).orgId, documentIdParam(event, 'id', 'label dimension'))) },
     {

@@ -5,8 +5,8 @@
 import type { PairingProfileService } from '../../../shared/pairing/pairing-profile-service.ts';
 import type { PairingService } from '../../../shared/pairing/pairing-service.ts';
 import type { JobService } from '../../../shared/jobs/job-service.ts';
-import { empty, idParam, json, jsonBody, orgOf, queryParam } from '../http.ts';
-import { collectionResponse } from './jobs.ts';
+import { empty, externalDataFilter, idParam, json, jsonBody, orgOf, queryParam } from '../http.ts';
+import { collectionRoute } from './jobs.ts';
 import type { ApiRoute } from './route.ts';
 
 const BASE = '/api/v2/orgs/{org}/pairing_profiles';
@@ -20,19 +20,7 @@ export interface PairingApi {
 
 export function pairingRoutes({ profiles, keys, jobs }: PairingApi): ApiRoute[] {
   return [
-    {
-      method: 'GET',
-      path: BASE,
-      handler: async (event, context) => {
-        const { orgId } = orgOf(event, context);
-        const filter = {
-          name: queryParam(event, 'name'),
-          externalDataSet: queryParam(event, 'external_data_set'),
-          externalDataReference: queryParam(event, 'external_data_reference'),
-        };
-        return collectionResponse(event, context, jobs, 'pairing_profiles:get', { page: (max) => profiles.list(orgId, filter, max) });
-      },
-    },
+    collectionRoute(BASE, jobs, 'pairing_profiles:get', (event) => ({ name: queryParam(event, 'name'), ...externalDataFilter(event) }), (orgId, filter, max) => profiles.list(orgId, filter, max)),
     {
       method: 'POST',
       path: BASE,

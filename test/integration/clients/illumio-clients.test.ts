@@ -217,6 +217,10 @@ describe('Illumio clients, unchanged, against a PCE on DynamoDB Local', () => {
     const item = await storage.client.send(new GetCommand({ TableName: storage.table, Key: { pk: 'ORG#1#CONTAINER_CLUSTERS', sk: `DOC#${id}` } }));
     expect(JSON.stringify(item.Item)).not.toContain(token);
     expect((item.Item?.body as Json).token_hash).toBe(hashClusterToken(token));
+    // the audit trail names the new cluster, never its token
+    const events = await call('GET', '/api/v2/orgs/1/events');
+    expect(JSON.stringify(events.json)).toContain(String(cluster.href));
+    expect(JSON.stringify(events.json)).not.toContain(token);
     expect(item.Item?.origin_region).toBe(region);
     // the default profile, as Illumio creates it
     const profiles = await call('GET', `/api/v2${String(cluster.href)}/container_workload_profiles`);

@@ -9,7 +9,7 @@ import { POLICY_OBJECT_TYPES, type PolicyObjectType, type PolicyState } from '..
 import { parseContentFilter } from '../../../../shared/policy/objects/content-filters.ts';
 import { objectToJson, ruleToJson } from '../../../../shared/policy/objects/json.ts';
 import type { PolicyObjectService } from '../../../../shared/policy/objects/policy-object-service.ts';
-import { empty, idParam, json, jsonBody, orgOf, queryParam, type HttpEvent } from '../../http.ts';
+import { empty, externalDataFilter, idParam, json, jsonBody, orgOf, queryParam, type HttpEvent } from '../../http.ts';
 import { collectionResponse } from '../jobs.ts';
 import type { ApiRoute } from '../route.ts';
 
@@ -17,8 +17,7 @@ export const SEC_POLICY = '/api/v2/orgs/{org}/sec_policy';
 
 const filterOf = (event: HttpEvent, type: PolicyObjectType) => ({
   name: queryParam(event, 'name'),
-  externalDataSet: queryParam(event, 'external_data_set'),
-  externalDataReference: queryParam(event, 'external_data_reference'),
+  ...externalDataFilter(event),
   ...(type === 'label_groups' ? { key: queryParam(event, 'key') } : {}),
   content: parseContentFilter(type, event.queryStringParameters ?? {}),
 });
