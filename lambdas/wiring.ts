@@ -14,6 +14,8 @@ import { countWorkloadsAffected } from '../shared/compute/workloads-affected.ts'
 import { JobService } from '../shared/jobs/job-service.ts';
 import { LabelService } from '../shared/labels/label-service.ts';
 import { labelUsesOf } from '../shared/labels/label-uses.ts';
+import { LabelDimensionService } from '../shared/labels/label-dimension-service.ts';
+import { ContainerClusterService } from '../shared/containers/container-cluster-service.ts';
 import { PairingProfileService } from '../shared/pairing/pairing-profile-service.ts';
 import { PairingService } from '../shared/pairing/pairing-service.ts';
 import type { PolicySnapshot } from '../shared/policy/model.ts';
@@ -66,7 +68,14 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
   const pairingStores = global.pairing;
   const sqs = new SQSClient({ region });
   const { computeQueueUrl, computeDlqUrl } = runtime;
-  const policyObjects = new PolicyObjectService(policy);
+  const labelDimensions: LabelDimensionService = new LabelDimensionService({
+    documents: global.labelDimensions,
+    leader,
+    labels: labelStore,
+    labelGroupKeys: async (orgId: number): Promise<ReadonlySet<string>> => new Set((await policyObjects.list(orgId, 'draft', 'label_groups', {}, Number.MAX_SAFE_INTEGER)).items.map((v) => ('key' in v.object ? v.object.key : ''))),
+  });
+  const labelKeys = (orgId: number): Promise<ReadonlySet<string>> => labelDimensions.keys(orgId);
+  const policyObjects: PolicyObjectService = new PolicyObjectService({ ...policy, labelKeys });
   const settings = new WorkloadSettingsService({ settings: global.workloadSettings, labels: labelStore, leader });
   /** what still uses a label (label DELETE): each source reads in proportion to its answer (ADR 0015) */
   const labelUses = labelUsesOf({ policy: policyObjects, workloads: workloadStore, settings });
@@ -119,7 +128,11 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     audit: new AuditTrail({ store: global.auditEvents, pceFqdn: runtime.pce.fqdn, region, regions: runtime.config.pces.map((p) => p.region), defaultOrgId: runtime.config.org_id }),
     membership: global.membership,
     directory: global.directory,
-    labels: new LabelService({ labels: labelStore, leader, usesOf: labelUses }),
+    labels: new LabelService({ labels: labelStore, leader, usesOf: labelUses, keysOf: labelKeys }),
+    /** the org's label keys (built-ins and custom dimensions): labels, label groups and scopes accept them */
+    labelDimensions,
+    /** container clusters (token shown once, stored hashed) and their container workload profiles: leader writes */
+    containerClusters: new ContainerClusterService({ documents: global.containerClusters, leader, labels: labelStore }),
     settings,
     pairingProfiles: new PairingProfileService({ profiles: pairingStores.profiles, uses: pairingStores.uses, labels: labelStore, leader }),
     pairing,

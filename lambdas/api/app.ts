@@ -47,6 +47,10 @@ import { auditTrail } from './middleware/audit-trail.ts';
 import { eventRoutes } from './routes/events.ts';
 import { accessRoutes } from './routes/access.ts';
 import type { AuditTrail } from '../../shared/audit/audit-trail.ts';
+import type { ContainerClusterService } from '../../shared/containers/container-cluster-service.ts';
+import type { LabelDimensionService } from '../../shared/labels/label-dimension-service.ts';
+import { containerClusterRoutes } from './routes/container-clusters.ts';
+import { labelDimensionRoutes } from './routes/label-dimensions.ts';
 
 export interface ApiDeps {
   readonly logger: Logger;
@@ -78,6 +82,10 @@ export interface ApiDeps {
   readonly audit?: AuditTrail;
   /** users, API keys per user, roles, permissions, principals, and the grants of each key (optional only so that API tests of other areas need not build it: without it a key acts with its own role, or as owner) */
   readonly access?: AccessService;
+  /** /label_dimensions (optional only so that API tests of other areas need not build it) */
+  readonly labelDimensions?: LabelDimensionService;
+  /** /container_clusters and their container workload profiles (optional only so that API tests of other areas need not build it) */
+  readonly containerClusters?: ContainerClusterService;
 }
 
 function routePattern(path: string): RegExp {
@@ -86,7 +94,7 @@ function routePattern(path: string): RegExp {
 
 /** Every route the API serves with these dependencies (optional areas only when their dependencies are given). */
 export function apiRoutes(deps: ApiDeps): ApiRoute[] {
-  return [...superclusterRoutes(deps), ...labelRoutes(deps.labels), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...(deps.vens ? [...venProtocolRoutes(deps.vens.protocol), ...venRoutes({ vens: deps.vens.admin, jobs: deps.jobs })] : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.settings ? settingsRoutes(deps.settings) : []), ...(deps.pairingProfiles && deps.pairing ? pairingRoutes({ profiles: deps.pairingProfiles, keys: deps.pairing }) : []), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, workloads: deps.workloads, pceFqdn: deps.compiled.pceFqdn }) : []), ...(deps.gslb ? gslbRoutes(deps.gslb) : []), ...(deps.audit ? eventRoutes(deps.audit) : []), ...(deps.access ? accessRoutes(deps.access) : [])];
+  return [...superclusterRoutes(deps), ...labelRoutes(deps.labels, deps.jobs), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...(deps.vens ? [...venProtocolRoutes(deps.vens.protocol), ...venRoutes({ vens: deps.vens.admin, jobs: deps.jobs })] : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.settings ? settingsRoutes(deps.settings) : []), ...(deps.pairingProfiles && deps.pairing ? pairingRoutes({ profiles: deps.pairingProfiles, keys: deps.pairing, jobs: deps.jobs }) : []), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, workloads: deps.workloads, pceFqdn: deps.compiled.pceFqdn }) : []), ...(deps.gslb ? gslbRoutes(deps.gslb) : []), ...(deps.audit ? eventRoutes(deps.audit) : []), ...(deps.access ? accessRoutes(deps.access) : []), ...(deps.labelDimensions ? labelDimensionRoutes(deps.labelDimensions, deps.jobs) : []), ...(deps.containerClusters ? containerClusterRoutes(deps.containerClusters, deps.jobs) : [])];
 }
 
 export function createApiHandler(deps: ApiDeps) {

@@ -64,6 +64,11 @@ export function queryParam(event: HttpEvent, name: string): string | undefined {
   return event.queryStringParameters?.[name];
 }
 
+/** The `external_data_set` / `external_data_reference` filters most collections take (API.md). */
+export function externalDataFilter(event: HttpEvent): { externalDataSet: string | undefined; externalDataReference: string | undefined } {
+  return { externalDataSet: queryParam(event, 'external_data_set'), externalDataReference: queryParam(event, 'external_data_reference') };
+}
+
 export const DEFAULT_MAX_RESULTS = 500;
 
 export function maxResults(event: HttpEvent): number {

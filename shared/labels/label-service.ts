@@ -6,8 +6,9 @@ import { parseInput } from '../api/validation.ts';
 import { FenceFailedError, type LeaderView, type WriteFence } from '../supercluster/leader.ts';
 import {
   DuplicateLabelError,
+  LABEL_KEYS,
   LabelChangedError,
-  createLabelSchema,
+  createLabelSchemaFor,
   matchesFilter,
   updateLabelSchema,
   type Label,
@@ -25,6 +26,8 @@ export interface LabelServiceDeps {
   readonly leader: LeaderView;
   /** what still refers to a label (policy objects, workloads): names of the users, [] when unused */
   readonly usesOf?: (orgId: number, labelId: number) => Promise<string[]>;
+  /** the label keys the org accepts (built-ins and label dimensions); absent: the built-in keys only */
+  readonly keysOf?: (orgId: number) => Promise<ReadonlySet<string>>;
   readonly now?: () => number;
 }
 
@@ -49,7 +52,8 @@ export class LabelService {
   }
 
   async create(actor: Actor, body: unknown): Promise<Label> {
-    const input = parseInput(createLabelSchema, body);
+    const known: ReadonlySet<string> = this.deps.keysOf ? await this.deps.keysOf(actor.orgId) : new Set(LABEL_KEYS);
+    const input = parseInput(createLabelSchemaFor(known), body);
     for (let attempt = 1; ; attempt++) {
       const fence = await this.fence();
       try {

@@ -5,17 +5,30 @@
 import { z } from 'zod';
 import type { WriteFence } from '../supercluster/leader.ts';
 
+/** The built-in label keys; an org adds its own as label dimensions (label-dimension.ts). */
 export const LABEL_KEYS = ['role', 'app', 'env', 'loc'] as const;
-export type LabelKey = (typeof LABEL_KEYS)[number];
+/** A label key: a built-in one or a custom label dimension's. */
+export type LabelKey = string;
+
+/** The form of a label key: letters, digits, `_`, `-`, `.` (starting with a letter or digit), at most 64. */
+export const LABEL_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export const labelKeySchema = z.string().regex(LABEL_KEY_PATTERN, 'must be 1 to 64 letters, digits, _, - or . (starting with a letter or digit)');
 
 const externalField = z.string().max(255, 'must be at most 255 characters').nullable();
 
 export const createLabelSchema = z.strictObject({
-  key: z.enum(LABEL_KEYS, { error: `must be one of ${LABEL_KEYS.join(', ')}` }),
+  /** role, app, env, loc or the key of a label dimension of the org (checked by LabelService) */
+  key: labelKeySchema,
   value: z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters'),
   external_data_set: externalField.optional(),
   external_data_reference: externalField.optional(),
 });
+
+/** The create schema of an org whose label keys are `keys` (the built-ins and its label dimensions). */
+export function createLabelSchemaFor(keys: ReadonlySet<string>) {
+  return createLabelSchema.extend({ key: labelKeySchema.refine((k) => keys.has(k), { message: `must be one of ${[...keys].join(', ')} (add a label dimension for another key)` }) });
+}
 
 export const updateLabelSchema = z
   .strictObject({

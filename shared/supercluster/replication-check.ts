@@ -56,6 +56,8 @@ const ORG_SCOPED: readonly (readonly [RegExp, PartitionName])[] = [
   [/^ORG#\d+$/, 'org'],
   [/^ORG#\d+#LABELS$/, 'labels'],
   [/^ORG#\d+#LABEL_UNIQUE$/, 'labels'],
+  [/^ORG#\d+#LABEL_DIMENSIONS$/, 'labels'],
+  [/^ORG#\d+#CONTAINER_CLUSTERS$/, 'workloads'],
   [/^ORG#\d+#COUNTERS$/, 'counters'],
   [/^ORG#\d+#SETTINGS$/, 'workload_settings'],
   [/^ORG#\d+#POLICY_DRAFT$/, 'policy_draft'],

@@ -5,6 +5,7 @@
  */
 import { notLeaderAfterFenceFailure, requireLeaderFence } from '../api/leader-fence.ts';
 import { externalRefs, pick } from '../api/partial-update.ts';
+import { EMPTY_INVENTORY, inventoryFromInput } from './inventory.ts';
 import { NotLeaderError, ValidationError, notFound, type ErrorEntry } from '../api/errors.ts';
 import { labelIdFromHref, type Label, type LabelStore } from '../labels/label.ts';
 import type { Actor } from '../labels/label-service.ts';
@@ -389,6 +390,7 @@ export class WorkloadService {
       osDetail: input.os_detail ?? null,
       ...externalRefs(input),
       managingPceFqdn: input.managing_pce_fqdn ?? null,
+      inventory: inventoryFromInput(input),
       createdAt: now,
       updatedAt: now,
       createdBy: actor.userId,
@@ -417,6 +419,7 @@ export class WorkloadService {
       osDetail: pick(input.os_detail, m.osDetail),
       ...externalRefs(input, m),
       managingPceFqdn: pick(input.managing_pce_fqdn, m.managingPceFqdn),
+      inventory: inventoryFromInput(input, m.inventory),
     };
     const c = current.context;
     const contextFields = {
@@ -424,7 +427,7 @@ export class WorkloadService {
       publicIp: pick(input.public_ip, c?.publicIp ?? null),
       online: pick(input.online, c?.online ?? true),
     };
-    const metaChanged = !sameJson(metaFields, m, Object.keys(metaFields));
+    const metaChanged = !sameJson(metaFields, { ...m, inventory: m.inventory ?? EMPTY_INVENTORY }, Object.keys(metaFields));
     const contextChanged = !c || !sameJson(contextFields, c, Object.keys(contextFields));
     const contextTouched = input.interfaces !== undefined || input.public_ip !== undefined || input.online !== undefined;
     if (!metaChanged && !(contextChanged && contextTouched)) return current;

@@ -12,6 +12,7 @@
 import { isIP } from 'node:net';
 import { parseIpAddress } from '../policy/objects/ip.ts';
 import { z } from 'zod';
+import { inventoryFields, inventoryToJson, type WorkloadInventory } from './inventory.ts';
 import { ValidationError, type ErrorEntry } from '../api/errors.ts';
 import { issuesToEntries } from '../api/validation.ts';
 import type { Label } from '../labels/label.ts';
@@ -42,6 +43,8 @@ export interface WorkloadMeta {
   readonly externalDataReference: string | null;
   /** The PCE that computes this workload's policy (a PCE FQDN of the config), null = none. */
   readonly managingPceFqdn: string | null;
+  /** data center, zone, distinguished name, service provider, ignored interfaces (inventory.ts); absent = none */
+  readonly inventory?: WorkloadInventory;
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly createdBy: number;
@@ -178,7 +181,7 @@ function fields(pceFqdns: readonly string[]) {
 }
 
 type Fields = ReturnType<typeof fields>;
-type OptionalFields = { [K in keyof Fields]: z.ZodOptional<Fields[K]> };
+type OptionalFields = { [K in keyof Fields]: z.ZodOptional<Fields[K]> } & typeof inventoryFields;
 
 function optionalFields(pceFqdns: readonly string[]): OptionalFields {
   const f = fields(pceFqdns);
@@ -196,6 +199,7 @@ function optionalFields(pceFqdns: readonly string[]): OptionalFields {
     external_data_set: f.external_data_set.optional(),
     external_data_reference: f.external_data_reference.optional(),
     managing_pce_fqdn: f.managing_pce_fqdn.optional(),
+    ...inventoryFields,
   };
 }
 
@@ -316,6 +320,7 @@ export function workloadToJson(w: Workload, labels: LabelNames = new Map(), live
     external_data_set: w.meta.externalDataSet,
     external_data_reference: w.meta.externalDataReference,
     managing_pce_fqdn: w.meta.managingPceFqdn,
+    ...inventoryToJson(w.meta.inventory),
     created_at: new Date(w.meta.createdAt).toISOString(),
     updated_at: new Date(workloadUpdatedAt(w)).toISOString(),
     created_by: { href: `/users/${w.meta.createdBy}` },

@@ -54,7 +54,7 @@ const hostileSegment = fc.oneof(
   fc.constantFrom('1', '0', '-1', '..', '%2e%2e', '%00', '%zz', '%', '99999999999999999999999', '1e9', 'null', '__proto__', 'constructor', 'x'.repeat(3000), '%F0%9F%98%80', ';', '%2F', 'a%20b'),
 );
 const hostileQuery = fc
-  .array(fc.tuple(fc.oneof(fc.constantFrom('max_results', 'name', 'labels', 'hostname', 'status', 'representation', 'timestamp[gte]', 'external_data_set', 'key'), fc.string({ maxLength: 12 })), fc.oneof(fc.string({ maxLength: 60 }), fc.constantFrom('-1', '0', '1e99', '[[', '{"a":1}', '%zz', 'x'.repeat(5000)))), { maxLength: 4 })
+  .array(fc.tuple(fc.oneof(fc.constantFrom('max_results', 'name', 'labels', 'hostname', 'status', 'representation', 'timestamp[gte]', 'external_data_set', 'key', 'port', 'proto', 'ip_address', 'fqdn', 'namespace'), fc.string({ maxLength: 12 })), fc.oneof(fc.string({ maxLength: 60 }), fc.constantFrom('-1', '0', '1e99', '[[', '{"a":1}', '%zz', 'x'.repeat(5000)))), { maxLength: 4 })
   .map((pairs) => (pairs.length === 0 ? '' : `?${pairs.map(([k, v]) => `${encodeURIComponent(k)}=${v.startsWith('%') ? rawPercent(v) : encodeURIComponent(v)}`).join('&')}`));
 const deepArray = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 const deepObject = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
@@ -99,7 +99,7 @@ describe('the API under hostile requests (fuzz)', () => {
   /** What the org holds: each collection's objects (hrefs), and the settings. */
   const snapshot = async (): Promise<Record<string, unknown>> => {
     const out: Record<string, unknown> = {};
-    for (const collection of ['labels', 'sec_policy/draft/label_groups', 'sec_policy/draft/services', 'sec_policy/draft/ip_lists', 'sec_policy/draft/rule_sets', 'workloads', 'pairing_profiles', 'vens', 'sec_policy', 'settings/workloads', 'sec_policy/pending']) {
+    for (const collection of ['labels', 'label_dimensions', 'sec_policy/draft/label_groups', 'sec_policy/draft/services', 'sec_policy/draft/ip_lists', 'sec_policy/draft/rule_sets', 'workloads', 'pairing_profiles', 'vens', 'container_clusters', 'sec_policy', 'settings/workloads', 'sec_policy/pending']) {
       const res = await cluster.api(0, 'GET', `/api/v2/orgs/1/${collection}?max_results=10000`);
       expect(res.status, collection).toBe(200);
       out[collection] = Array.isArray(res.json) ? (res.json as { href?: string; updated_at?: string }[]).map((o) => `${o.href ?? JSON.stringify(o)}@${o.updated_at ?? ''}`).sort() : res.json;
@@ -111,12 +111,14 @@ describe('the API under hostile requests (fuzz)', () => {
     cluster = await startCluster({ firstAddress: '127.0.43.11', port: 19343 });
     const { username, secret } = cluster.state.api_key;
     authHeader = `Basic ${Buffer.from(`${username}:${secret}`).toString('base64')}`;
-    // something to point at: a label, a rule set with a rule, a workload, a pairing profile
+    // something to point at: a label, a rule set with a rule, a workload, a pairing profile, a label dimension, a container cluster
     const label = await cluster.create(0, '/orgs/1/labels', { key: 'app', value: 'fuzz' });
     const ruleSet = await cluster.create(0, '/orgs/1/sec_policy/draft/rule_sets', { name: 'fuzz', scopes: [[{ label: { href: label.href } }]] });
     await cluster.create(0, `${ruleSet.href.replace(/^\/api\/v2/, '')}/sec_rules`, { providers: [{ actors: 'ams' }], consumers: [{ actors: 'ams' }], ingress_services: [{ port: 22, proto: 6 }], resolve_labels_as: { providers: ['workloads'], consumers: ['workloads'] } });
     await cluster.create(0, '/orgs/1/workloads', { name: 'fuzz-w', labels: [{ href: label.href }], interfaces: [{ name: 'eth0', address: '10.9.9.9' }] });
     await cluster.create(0, '/orgs/1/pairing_profiles', { name: 'fuzz-profile', enabled: true });
+    await cluster.create(0, '/orgs/1/label_dimensions', { key: 'fuzz', display_name: 'Fuzz' });
+    await cluster.create(0, '/orgs/1/container_clusters', { name: 'fuzz-cluster', description: '' });
   });
 
   afterAll(async () => {

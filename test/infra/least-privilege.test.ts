@@ -83,6 +83,9 @@ const WRITERS: [string, FunctionId[]][] = [
   ['ORG#1#LABELS', ['ApiFunction']],
   ['ORG#1#POLICY_DRAFT', ['ApiFunction']],
   ['ORG#1#COUNTERS', ['ApiFunction']],
+  // leader-written documents (issue 11): label dimensions, container clusters and their workload profiles
+  ['ORG#1#LABEL_DIMENSIONS', ['ApiFunction']],
+  ['ORG#1#CONTAINER_CLUSTERS', ['ApiFunction']],
   ['ORG#1#EVENTS#eu-west-1#2025-01-01', ['ApiFunction', 'IdentityFunction']],
   ['ORG#1#WORKLOADS', ['ApiFunction', 'StreamRouterFunction', 'ScheduledFunction']],
   // a workload item's label uses (ADR 0015): exactly the functions that write workload items

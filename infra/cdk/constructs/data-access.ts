@@ -51,7 +51,7 @@ export const CONTROL_PARTITIONS = {
 } as const;
 export type ControlPartition = keyof typeof CONTROL_PARTITIONS;
 
-/** Every org-scoped partition (`ORG#<org>`, `ORG#<org>#LABELS`, `#POLICY...`, `#WORKLOADS`, `#EVENTS#...`, `#COUNTERS`, ...). */
+/** Every org-scoped partition (`ORG#<org>`, `ORG#<org>#LABELS`, `#POLICY...`, `#WORKLOADS`, `#EVENTS#...`, `#COUNTERS`, `#LABEL_DIMENSIONS`, `#CONTAINER_CLUSTERS`, ...). */
 export const ORG_PARTITIONS = 'ORG#*';
 /** Audit events (`ORG#<org>#EVENTS#<region>#<day>`): every function that answers API requests writes its own. */
 export const AUDIT_EVENT_PARTITIONS = 'ORG#*#EVENTS#*';

@@ -5,7 +5,7 @@
 import { notFound } from '../../../shared/api/errors.ts';
 import { jobHref, jobToJson, type Job } from '../../../shared/jobs/job.ts';
 import type { JobService } from '../../../shared/jobs/job-service.ts';
-import { JSON_HEADERS, header, json, orgOf, pathParam, type HttpEvent, type HttpResult } from '../http.ts';
+import { JSON_HEADERS, header, json, maxResults, orgOf, pathParam, type ApiContext, type HttpEvent, type HttpResult } from '../http.ts';
 import type { ApiRoute } from './route.ts';
 
 const ID = /^[a-zA-Z0-9-]{1,64}$/;
@@ -27,6 +27,43 @@ export function prefersAsync(event: HttpEvent): boolean {
 export function accepted(job: Job): HttpResult {
   const href = jobHref(job.orgId, job.id);
   return json(202, { href }, { location: href, 'retry-after': '1' });
+}
+
+/** What a collection GET lists: a page of at most `max` items with the full count, and (optional) every item for the async answer. */
+export interface CollectionSource {
+  page(max: number): Promise<{ readonly items: readonly unknown[]; readonly total: number }>;
+  /** every item (the async datafile); default: page(Number.MAX_SAFE_INTEGER).items */
+  all?(): Promise<readonly unknown[]>;
+}
+
+/**
+ * THE answer of every collection GET (labels, label dimensions, policy objects, workloads, VENs, pairing profiles,
+ * container clusters, ...): with `Prefer: respond-async` 202 + `Location` of a job whose datafile holds every
+ * matching item (clients such as the Go library switch to it at 500 objects); otherwise 200 with at most
+ * `max_results` items and `X-Total-Count`. Without a JobService (API tests of other areas) every GET is synchronous. `max_results` is checked in both cases (a bad one is 406 either way).
+ */
+export async function collectionResponse(event: HttpEvent, context: ApiContext, jobs: JobService | undefined, jobType: string, source: CollectionSource): Promise<HttpResult> {
+  const actor = orgOf(event, context);
+  const max = maxResults(event);
+  if (jobs && prefersAsync(event)) {
+    const description = `GET ${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`;
+    return accepted(await jobs.runNow(actor, jobType, description, async () => (source.all ? source.all() : (await source.page(Number.MAX_SAFE_INTEGER)).items)));
+  }
+  const { items, total } = await source.page(max);
+  return json(200, items, { 'x-total-count': String(total) });
+}
+
+/** A collection GET route: `filterOf` reads the query (406 for a bad one), `page` lists a page of the org's matching items. */
+export function collectionRoute<F>(path: string, jobs: JobService | undefined, jobType: string, filterOf: (event: HttpEvent) => F, page: (orgId: number, filter: F, max: number) => Promise<{ readonly items: readonly unknown[]; readonly total: number }>): ApiRoute {
+  return {
+    method: 'GET',
+    path,
+    handler: async (event, context) => {
+      const { orgId } = orgOf(event, context);
+      const filter = filterOf(event);
+      return collectionResponse(event, context, jobs, jobType, { page: (max) => page(orgId, filter, max) });
+    },
+  };
 }
 
 export function jobRoutes(jobs: JobService): ApiRoute[] {

@@ -1,31 +1,26 @@
 /** /api/v2/orgs/{org}/labels: readable on every PCE, writable on the leader. */
 import { labelToJson } from '../../../shared/labels/label.ts';
 import type { LabelService } from '../../../shared/labels/label-service.ts';
-import { empty, idParam, json, jsonBody, maxResults, orgOf, queryParam } from '../http.ts';
+import type { JobService } from '../../../shared/jobs/job-service.ts';
+import { empty, externalDataFilter, idParam, json, jsonBody, orgOf, queryParam } from '../http.ts';
+import { collectionRoute } from './jobs.ts';
 import type { ApiRoute } from './route.ts';
 
 const BASE = '/api/v2/orgs/{org}/labels';
 
-export function labelRoutes(labels: LabelService): ApiRoute[] {
+/** `jobs`: the collection also answers `Prefer: respond-async` (routes/jobs.ts collectionResponse). */
+export function labelRoutes(labels: LabelService, jobs?: JobService): ApiRoute[] {
   return [
-    {
-      method: 'GET',
-      path: BASE,
-      handler: async (event, context) => {
-        const { orgId } = orgOf(event, context);
-        const { items, total } = await labels.list(
-          orgId,
-          {
-            key: queryParam(event, 'key'),
-            value: queryParam(event, 'value'),
-            externalDataSet: queryParam(event, 'external_data_set'),
-            externalDataReference: queryParam(event, 'external_data_reference'),
-          },
-          maxResults(event),
-        );
-        return json(200, items.map(labelToJson), { 'x-total-count': String(total) });
+    collectionRoute(
+      BASE,
+      jobs,
+      'labels:get',
+      (event) => ({ key: queryParam(event, 'key'), value: queryParam(event, 'value'), ...externalDataFilter(event) }),
+      async (orgId, filter, max) => {
+        const { items, total } = await labels.list(orgId, filter, max);
+        return { items: items.map(labelToJson), total };
       },
-    },
+    ),
     {
       method: 'GET',
       path: `${BASE}/{id}`,

@@ -4,7 +4,9 @@
  */
 import type { PairingProfileService } from '../../../shared/pairing/pairing-profile-service.ts';
 import type { PairingService } from '../../../shared/pairing/pairing-service.ts';
-import { empty, idParam, json, jsonBody, maxResults, orgOf, queryParam } from '../http.ts';
+import type { JobService } from '../../../shared/jobs/job-service.ts';
+import { empty, externalDataFilter, idParam, json, jsonBody, orgOf, queryParam } from '../http.ts';
+import { collectionRoute } from './jobs.ts';
 import type { ApiRoute } from './route.ts';
 
 const BASE = '/api/v2/orgs/{org}/pairing_profiles';
@@ -12,24 +14,13 @@ const BASE = '/api/v2/orgs/{org}/pairing_profiles';
 export interface PairingApi {
   readonly profiles: PairingProfileService;
   readonly keys: PairingService;
+  /** the collection also answers `Prefer: respond-async` */
+  readonly jobs?: JobService;
 }
 
-export function pairingRoutes({ profiles, keys }: PairingApi): ApiRoute[] {
+export function pairingRoutes({ profiles, keys, jobs }: PairingApi): ApiRoute[] {
   return [
-    {
-      method: 'GET',
-      path: BASE,
-      handler: async (event, context) => {
-        const { orgId } = orgOf(event, context);
-        const filter = {
-          name: queryParam(event, 'name'),
-          externalDataSet: queryParam(event, 'external_data_set'),
-          externalDataReference: queryParam(event, 'external_data_reference'),
-        };
-        const { items, total } = await profiles.list(orgId, filter, maxResults(event));
-        return json(200, items, { 'x-total-count': String(total) });
-      },
-    },
+    collectionRoute(BASE, jobs, 'pairing_profiles:get', (event) => ({ name: queryParam(event, 'name'), ...externalDataFilter(event) }), (orgId, filter, max) => profiles.list(orgId, filter, max)),
     {
       method: 'POST',
       path: BASE,

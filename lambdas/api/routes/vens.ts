@@ -4,8 +4,8 @@
  */
 import type { JobService } from '../../../shared/jobs/job-service.ts';
 import type { VenAdminService } from '../../../shared/ven/ven-admin-service.ts';
-import { empty, json, jsonBody, maxResults, orgOf, pathParam, queryParam } from '../http.ts';
-import { accepted, prefersAsync } from './jobs.ts';
+import { empty, json, jsonBody, orgOf, pathParam, queryParam } from '../http.ts';
+import { collectionResponse } from './jobs.ts';
 import type { ApiRoute } from './route.ts';
 
 const ORG = '/api/v2/orgs/{org}';
@@ -18,14 +18,9 @@ export function venRoutes(deps: { vens: VenAdminService; jobs: JobService }): Ap
       method: 'GET',
       path: `${ORG}/vens`,
       handler: async (event, context) => {
-        const actor = orgOf(event, context);
+        const { orgId } = orgOf(event, context);
         const filter = { hostname: queryParam(event, 'hostname'), status: queryParam(event, 'status'), activePceFqdn: queryParam(event, 'active_pce_fqdn') ?? queryParam(event, 'agent.active_pce_fqdn') };
-        if (prefersAsync(event)) {
-          const description = `GET ${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`;
-          return accepted(await jobs.runNow(actor, VENS_JOB_TYPE, description, async () => (await vens.list(actor.orgId, filter, Number.MAX_SAFE_INTEGER)).items));
-        }
-        const { items, total } = await vens.list(actor.orgId, filter, maxResults(event));
-        return json(200, items, { 'x-total-count': String(total) });
+        return collectionResponse(event, context, jobs, VENS_JOB_TYPE, { page: (max) => vens.list(orgId, filter, max) });
       },
     },
     // before {id}: the router tries dynamic routes in order

@@ -5,8 +5,8 @@
 import type { JobService } from '../../../shared/jobs/job-service.ts';
 import { parseWorkloadFilter } from '../../../shared/workloads/filter.ts';
 import type { WorkloadService } from '../../../shared/workloads/workload-service.ts';
-import { empty, json, jsonBody, maxResults, orgOf, pathParam } from '../http.ts';
-import { accepted, prefersAsync } from './jobs.ts';
+import { empty, json, jsonBody, orgOf, pathParam } from '../http.ts';
+import { collectionResponse } from './jobs.ts';
 import type { ApiRoute } from './route.ts';
 
 const BASE = '/api/v2/orgs/{org}/workloads';
@@ -20,14 +20,15 @@ export function workloadRoutes(deps: { workloads: WorkloadService; jobs: JobServ
       method: 'GET',
       path: BASE,
       handler: async (event, context) => {
-        const actor = orgOf(event, context);
-        const filter = parseWorkloadFilter(actor.orgId, event.queryStringParameters ?? {});
-        if (prefersAsync(event)) {
-          const description = `GET ${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`;
-          return accepted(await jobs.runNow(actor, WORKLOADS_JOB_TYPE, description, async () => workloads.toJson(actor.orgId, await workloads.listAll(actor.orgId, filter))));
-        }
-        const { items, total } = await workloads.list(actor.orgId, filter, maxResults(event));
-        return json(200, await workloads.toJson(actor.orgId, items), { 'x-total-count': String(total) });
+        const { orgId } = orgOf(event, context);
+        const filter = parseWorkloadFilter(orgId, event.queryStringParameters ?? {});
+        return collectionResponse(event, context, jobs, WORKLOADS_JOB_TYPE, {
+          page: async (max) => {
+            const { items, total } = await workloads.list(orgId, filter, max);
+            return { items: await workloads.toJson(orgId, items), total };
+          },
+          all: async () => workloads.toJson(orgId, await workloads.listAll(orgId, filter)),
+        });
       },
     },
     {

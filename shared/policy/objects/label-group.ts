@@ -1,6 +1,6 @@
 /** Label groups: named sets of labels of one key, nesting other groups of the same key. */
 import { z } from 'zod';
-import { LABEL_KEYS, type LabelKey } from '../../labels/label.ts';
+import { labelKeySchema, type LabelKey } from '../../labels/label.ts';
 import type { LabelId, ObjectId } from '../model.ts';
 import {
   descriptionSchema,
@@ -27,7 +27,8 @@ export interface LabelGroup extends ObjectMeta, ExternalRefs {
 
 const labelsField = z.array(labelRefSchema).max(10_000, 'at most 10000 labels');
 const subGroupsField = z.array(objectRefSchema('label_groups')).max(1000, 'at most 1000 sub-groups');
-const keyField = z.enum(LABEL_KEYS, { error: `must be one of ${LABEL_KEYS.join(', ')}` });
+/** role, app, env, loc or a label dimension's key (checked against the org's dimensions when the group is created) */
+const keyField = labelKeySchema;
 
 export const createLabelGroupSchema = z.strictObject({
   name: nameSchema,

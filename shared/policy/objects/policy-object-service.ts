@@ -4,11 +4,13 @@
  * active (provisioned) versions on every PCE.
  */
 import { ValidationError, notFound } from '../../api/errors.ts';
+import { LABEL_KEYS } from '../../labels/label.ts';
 import { parseInput } from '../../api/validation.ts';
 import type { PolicyLabel, PolicySnapshot } from '../model.ts';
 import type { LeaderView, WriteFence } from '../../supercluster/leader.ts';
 import type { PolicySnapshotStore } from '../snapshot/ports.ts';
 import { Issues, OBJECT_NOUNS, POLICY_OBJECT_TYPES, policyObjectHref, type BuildContext, type ObjectMeta, type PolicyActor, type PolicyObjectType, type PolicyState } from './common.ts';
+import { matchesContent, type ContentFilter } from './content-filters.ts';
 import { isDefaultObject, readOnlyMessage } from './defaults.ts';
 import type { ObjectView, ReferenceNames, RuleView } from './json.ts';
 import { OBJECT_KINDS } from './kinds.ts';
@@ -29,6 +31,8 @@ export interface PolicyServiceDeps {
   readonly now?: () => number;
   /** workloads whose rules differ between two versions (provisioning's workloads_affected); null when absent */
   readonly workloadsAffected?: (orgId: number, before: PolicySnapshot | null, after: PolicySnapshot) => Promise<number>;
+  /** the label keys the org accepts (built-ins and label dimensions): a new label group's key must be one; absent: the built-in keys */
+  readonly labelKeys?: (orgId: number) => Promise<ReadonlySet<string>>;
 }
 
 export interface PolicyObjectFilter {
@@ -38,6 +42,8 @@ export interface PolicyObjectFilter {
   readonly externalDataReference?: string;
   /** label groups only: the label key */
   readonly key?: string;
+  /** services by port/proto, IP lists by ip_address/fqdn (content-filters.ts) */
+  readonly content?: ContentFilter;
 }
 
 function matches(object: PolicyObjectRecord, filter: PolicyObjectFilter): boolean {
@@ -45,7 +51,7 @@ function matches(object: PolicyObjectRecord, filter: PolicyObjectFilter): boolea
   if (filter.externalDataSet !== undefined && object.externalDataSet !== filter.externalDataSet) return false;
   if (filter.externalDataReference !== undefined && object.externalDataReference !== filter.externalDataReference) return false;
   if (filter.key !== undefined && (!('key' in object) || object.key !== filter.key)) return false;
-  return true;
+  return matchesContent(object, filter.content);
 }
 
 /** `objects` with `object` added or replacing the one with its id. */
@@ -190,6 +196,8 @@ export class PolicyObjectService {
     }
     const objects: PolicyObjects = { ...emptyPolicyObjects(), label_groups: [...groups.values(), object] };
     checkReferences('label_groups', object, new ReferenceIndex(orgId, 'draft', objects, labels), ctx.issues);
+    const keys: ReadonlySet<string> = this.deps.labelKeys ? await this.deps.labelKeys(orgId) : new Set(LABEL_KEYS);
+    if (!keys.has(object.key)) ctx.issues.add('input_validation_error', `key: must be one of ${[...keys].join(', ')} (add a label dimension for another key)`);
     ctx.issues.throwIfAny();
     await this.deps.store.writeDraft({ orgId, expectedHead: state.head, ids: ids.change(), put: [{ type: 'label_groups', object, nameClaim: { staleOwner } }], remove: [], now }, fence);
     return { type: 'label_groups', state: 'draft', object, updateType: 'create', ...(await this.namesFor(orgId, 'label_groups', async () => objects.label_groups, labels)) };

@@ -30,6 +30,7 @@ import { DynamoDbVenConnectionStore } from './ven-connections.ts';
 import { DynamoDbAgentCountStore, DynamoDbFlowSummaryStore, DynamoDbHeartbeatStore } from './ven-local.ts';
 import { DynamoDbWorkloadSettingsStore } from './workload-settings.ts';
 import { DynamoDbWorkloadStore } from './workloads.ts';
+import { CONTAINER_CLUSTERS_FAMILY, DynamoDbDocumentStore, LABEL_DIMENSIONS_FAMILY } from './documents.ts';
 
 /** Adapters over the global table (this region's replica). */
 export function globalTableAdapters(client: DynamoDBDocumentClient, tableName: string, region: string, options: { remoteClient?: RegionClientFactory } = {}) {
@@ -60,6 +61,10 @@ export function globalTableAdapters(client: DynamoDBDocumentClient, tableName: s
     replicationChecks: new DynamoDbReplicationCheckStore(client, tableName, region),
     /** audit events (ORG#<org>#EVENTS#<region>#<day>): each PCE writes its own, reads every region's */
     auditEvents: new DynamoDbAuditEventStore(client, tableName, region),
+    /** label dimensions (ORG#<org>#LABEL_DIMENSIONS): leader-written */
+    labelDimensions: new DynamoDbDocumentStore(client, tableName, region, LABEL_DIMENSIONS_FAMILY),
+    /** container clusters and their workload profiles (ORG#<org>#CONTAINER_CLUSTERS): leader-written */
+    containerClusters: new DynamoDbDocumentStore(client, tableName, region, CONTAINER_CLUSTERS_FAMILY),
   };
 }
 

@@ -27,6 +27,7 @@ import { stamp } from '../keys.ts';
 import { labelUseKeys, workloadItemOf, workloadKeys, type LabelUsePart } from '../workload-keys.ts';
 import { batchPutAll, queryPartition, type DynamoDBDocumentClient } from './client.ts';
 import { leaderFenceCheck } from './leader-record.ts';
+import { inventoryFromItem, inventoryToItem } from '../../workloads/inventory.ts';
 
 /** DynamoDB's limit on actions per TransactWriteItems (the fence check is one of them). */
 export const MAX_TRANSACTION_ACTIONS = 100;
@@ -57,6 +58,7 @@ function toMeta(item: Item): WorkloadMeta {
     externalDataSet: str(item.external_data_set),
     externalDataReference: str(item.external_data_reference),
     managingPceFqdn: str(item.managing_pce_fqdn),
+    ...(inventoryFromItem(item.inventory) ? { inventory: inventoryFromItem(item.inventory) } : {}),
     createdAt: Number(item.created_at),
     updatedAt: Number(item.updated_at),
     createdBy: Number(item.created_by),
@@ -100,6 +102,7 @@ function metaItem(w: Workload, region: string): Item {
     external_data_set: m.externalDataSet,
     external_data_reference: m.externalDataReference,
     managing_pce_fqdn: m.managingPceFqdn,
+    ...inventoryToItem(m.inventory),
     target_pce_fqdn: w.targetPceFqdn ?? null,
     unpaired_at: w.unpairedAt ?? null,
     created_at: m.createdAt,

@@ -6,20 +6,40 @@
  */
 import type { JobService } from '../../../../shared/jobs/job-service.ts';
 import { POLICY_OBJECT_TYPES, type PolicyObjectType, type PolicyState } from '../../../../shared/policy/objects/common.ts';
+import { parseContentFilter } from '../../../../shared/policy/objects/content-filters.ts';
 import { objectToJson, ruleToJson } from '../../../../shared/policy/objects/json.ts';
 import type { PolicyObjectService } from '../../../../shared/policy/objects/policy-object-service.ts';
-import { empty, idParam, json, jsonBody, maxResults, orgOf, queryParam, type HttpEvent } from '../../http.ts';
-import { accepted, prefersAsync } from '../jobs.ts';
+import { empty, externalDataFilter, idParam, json, jsonBody, orgOf, queryParam, type HttpEvent } from '../../http.ts';
+import { collectionResponse } from '../jobs.ts';
 import type { ApiRoute } from '../route.ts';
 
 export const SEC_POLICY = '/api/v2/orgs/{org}/sec_policy';
 
 const filterOf = (event: HttpEvent, type: PolicyObjectType) => ({
   name: queryParam(event, 'name'),
-  externalDataSet: queryParam(event, 'external_data_set'),
-  externalDataReference: queryParam(event, 'external_data_reference'),
+  ...externalDataFilter(event),
   ...(type === 'label_groups' ? { key: queryParam(event, 'key') } : {}),
+  content: parseContentFilter(type, event.queryStringParameters ?? {}),
 });
+
+/**
+ * `GET .../label_groups/{id}/member_of`: the label groups that hold this one as a sub-group (the Terraform
+ * provider asks before it deletes a group); 404 when the group does not exist in that state.
+ */
+function memberOfRoute(objects: PolicyObjectService, state: PolicyState): ApiRoute {
+  return {
+    method: 'GET',
+    path: `${SEC_POLICY}/${state}/label_groups/{id}/member_of`,
+    handler: async (event, context) => {
+      const { orgId } = orgOf(event, context);
+      const id = idParam(event, 'id');
+      await objects.get(orgId, state, 'label_groups', id);
+      const { items } = await objects.list(orgId, state, 'label_groups', {}, Number.MAX_SAFE_INTEGER);
+      const parents = items.filter((g) => 'subGroups' in g.object && g.object.subGroups.includes(id));
+      return json(200, parents.map((v) => objectToJson(orgId, v)));
+    },
+  };
+}
 
 function objectRoutes(objects: PolicyObjectService, type: PolicyObjectType, jobs: JobService | undefined): ApiRoute[] {
   const reads = (['draft', 'active'] as const).flatMap((state: PolicyState): ApiRoute[] => [
@@ -27,15 +47,14 @@ function objectRoutes(objects: PolicyObjectService, type: PolicyObjectType, jobs
       method: 'GET',
       path: `${SEC_POLICY}/${state}/${type}`,
       handler: async (event, context) => {
-        const actor = orgOf(event, context);
-        const { orgId } = actor;
-        if (jobs && prefersAsync(event)) {
-          const filter = filterOf(event, type);
-          const description = `GET ${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`;
-          return accepted(await jobs.runNow(actor, `${type}:get`, description, async () => (await objects.list(orgId, state, type, filter, Number.MAX_SAFE_INTEGER)).items.map((v) => objectToJson(orgId, v))));
-        }
-        const { items, total } = await objects.list(orgId, state, type, filterOf(event, type), maxResults(event));
-        return json(200, items.map((v) => objectToJson(orgId, v)), { 'x-total-count': String(total) });
+        const { orgId } = orgOf(event, context);
+        const filter = filterOf(event, type);
+        return collectionResponse(event, context, jobs, `${type}:get`, {
+          page: async (max) => {
+            const { items, total } = await objects.list(orgId, state, type, filter, max);
+            return { items: items.map((v) => objectToJson(orgId, v)), total };
+          },
+        });
       },
     },
     {
@@ -46,6 +65,7 @@ function objectRoutes(objects: PolicyObjectService, type: PolicyObjectType, jobs
         return json(200, objectToJson(orgId, await objects.get(orgId, state, type, idParam(event, 'id'))));
       },
     },
+    ...(type === 'label_groups' ? [memberOfRoute(objects, state)] : []),
   ]);
   return [
     ...reads,
@@ -76,7 +96,7 @@ function objectRoutes(objects: PolicyObjectService, type: PolicyObjectType, jobs
   ];
 }
 
-function ruleRoutes(objects: PolicyObjectService): ApiRoute[] {
+function ruleRoutes(objects: PolicyObjectService, jobs: JobService | undefined): ApiRoute[] {
   const rules = (state: PolicyState) => `${SEC_POLICY}/${state}/rule_sets/{id}/sec_rules`;
   const reads = (['draft', 'active'] as const).flatMap((state: PolicyState): ApiRoute[] => [
     {
@@ -84,8 +104,13 @@ function ruleRoutes(objects: PolicyObjectService): ApiRoute[] {
       path: rules(state),
       handler: async (event, context) => {
         const { orgId } = orgOf(event, context);
-        const { items, total } = await objects.listRules(orgId, state, idParam(event, 'id'), maxResults(event));
-        return json(200, items.map((v) => ruleToJson(orgId, v)), { 'x-total-count': String(total) });
+        const ruleSetId = idParam(event, 'id');
+        return collectionResponse(event, context, jobs, 'sec_rules:get', {
+          page: async (max) => {
+            const { items, total } = await objects.listRules(orgId, state, ruleSetId, max);
+            return { items: items.map((v) => ruleToJson(orgId, v)), total };
+          },
+        });
       },
     },
     {
@@ -127,5 +152,5 @@ function ruleRoutes(objects: PolicyObjectService): ApiRoute[] {
 }
 
 export function policyObjectRoutes(objects: PolicyObjectService, jobs?: JobService): ApiRoute[] {
-  return [...POLICY_OBJECT_TYPES.flatMap((type) => objectRoutes(objects, type, jobs)), ...ruleRoutes(objects)];
+  return [...POLICY_OBJECT_TYPES.flatMap((type) => objectRoutes(objects, type, jobs)), ...ruleRoutes(objects, jobs)];
 }
