@@ -39,6 +39,7 @@ import { VenStreamReactions } from '../shared/ven/stream-reactions.ts';
 import { VenAdminService } from '../shared/ven/ven-admin-service.ts';
 import { VenService } from '../shared/ven/ven-service.ts';
 import { WorkloadService } from '../shared/workloads/workload-service.ts';
+import { ServiceBindingService } from '../shared/policy/bindings/service-bindings.ts';
 
 export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
   const logger = new Logger({ serviceName: 'pce', persistentKeys: { pce: runtime.pce.fqdn, region: runtime.region } });
@@ -61,11 +62,21 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     ...global.policy,
     leader,
     workloadsAffected: (orgId: number, before: PolicySnapshot | null, after: PolicySnapshot) => countWorkloadsAffected(workloadStore, orgId, before, after),
+    boundWorkloads: (orgId: number) => serviceBindings.boundWorkloads(orgId),
   };
   const pairingStores = global.pairing;
   const sqs = new SQSClient({ region });
   const { computeQueueUrl, computeDlqUrl } = runtime;
   const policyObjects = new PolicyObjectService(policy);
+  /** service bindings: a virtual service (draft or active) bound to a workload of the org */
+  const serviceBindings: ServiceBindingService = new ServiceBindingService({
+    store: global.serviceBindings,
+    leader,
+    references: {
+      virtualServiceExists: async (orgId, id) => (await global.policy.store.getDraft(orgId, 'virtual_services', id)) !== null || ((await global.policy.snapshots.readActive(orgId))?.document.objects.virtual_services ?? []).some((vs) => vs.id === id),
+      workloadExists: async (orgId, id) => (await workloadStore.get(orgId, id, { consistent: true })) !== null,
+    },
+  });
   const settings = new WorkloadSettingsService({ settings: global.workloadSettings, labels: labelStore, leader });
   const labelUses = async (orgId: number, labelId: number): Promise<string[]> => {
     const [inPolicy, workloads, inSettings] = await Promise.all([policyObjects.isLabelInUse(orgId, labelId), workloadStore.listFacts(orgId), settings.usesLabel(orgId, labelId)]);
@@ -130,7 +141,7 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     pairingProfiles: new PairingProfileService({ profiles: pairingStores.profiles, uses: pairingStores.uses, labels: labelStore, leader }),
     pairing,
     policySnapshots: policy.snapshots,
-    policy: { objects: policyObjects, provisioning: new ProvisioningService(policy) },
+    policy: { objects: policyObjects, provisioning: new ProvisioningService(policy), bindings: serviceBindings },
     workloadStore,
     workloads: new WorkloadService({
       workloads: workloadStore,

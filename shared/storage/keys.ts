@@ -2,7 +2,7 @@
  * Item keys of the global and local tables, in one place. Every replicated item has one writer region:
  * - leader-written: ORG, PCE membership, LEADER, API keys (APIKEY#<auth_username>), the identity items
  *   (every partition starting AUTH#: users, usernames, each user's key index, principals, permissions,
- *   the user id counters), labels and their counters, the org's workload settings;
+ *   the user id counters), labels and their counters, the org's workload settings, service bindings;
  * - written by the PCE it names: STATUS#<region> (replication probes);
  * - written in the region it names: GSLB_SWITCH#<pce fqdn> / BY#<region> (the GSLB switch, by pce-ctl),
  *   REPLICATION_CHECK / BY#<region> (the last replication check's result, by pce-ctl);
@@ -56,6 +56,9 @@ export const keys = {
   label: (orgId: number, id: number) => ({ pk: `ORG#${orgId}#LABELS`, sk: `LABEL#${String(id).padStart(16, '0')}` }),
   labelPartition: (orgId: number) => `ORG#${orgId}#LABELS`,
   labelUnique: (orgId: number, key: string, value: string) => ({ pk: `ORG#${orgId}#LABEL_UNIQUE`, sk: `${key}=${value.toLowerCase()}` }),
+  /** the org's service bindings (leader-written; a Query lists them) */
+  serviceBinding: (orgId: number, id: string) => ({ pk: `ORG#${orgId}#SERVICE_BINDINGS`, sk: `BINDING#${id}` }),
+  serviceBindingsPartition: (orgId: number) => `ORG#${orgId}#SERVICE_BINDINGS`,
   /** one item per org: the workload settings (disconnect/goodbye timers) */
   workloadSettings: (orgId: number) => ({ pk: `ORG#${orgId}#SETTINGS`, sk: 'WORKLOADS' }),
   counter: (orgId: number, name: string, epoch: number) => ({ pk: `ORG#${orgId}#COUNTERS`, sk: `${name}#E${epoch}` }),

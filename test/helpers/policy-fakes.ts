@@ -49,7 +49,7 @@ export class FakePolicyStore implements PolicyStore, PolicySnapshotStore {
   async loadDraft(orgId: number): Promise<DraftPolicy> {
     this.fullLoads++;
     const org = this.org(orgId);
-    const objects: { [K in PolicyObjectType]: PolicyObjectMap[K][] } = { label_groups: [], services: [], ip_lists: [], rule_sets: [] };
+    const objects: { [K in PolicyObjectType]: PolicyObjectMap[K][] } = { label_groups: [], services: [], ip_lists: [], rule_sets: [], enforcement_boundaries: [], virtual_services: [] };
     for (const { type, object } of org.drafts.values()) (objects[type] as PolicyObjectRecord[]).push(clone(object));
     return { head: org.head, counters: [...org.counters].map(([epoch, last]) => ({ epoch, last })), objects };
   }

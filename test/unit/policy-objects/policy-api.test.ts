@@ -110,9 +110,9 @@ describe('policy API (fakes)', () => {
     expect(svc.body).toMatchObject([{ href: '/orgs/1/sec_policy/draft/services/1', name: DEFAULT_SERVICE_NAME, service_ports: [{ proto: -1 }], update_type: null }]);
     const versions = await onMember('GET', P);
     expect(versions.headers['x-total-count']).toBe('1');
-    expect(versions.body).toMatchObject([{ href: '/orgs/1/sec_policy/1', version: 1, commit_message: 'Default policy objects', object_counts: { ip_lists: 1, services: 1, label_groups: 0, rule_sets: 0 }, workloads_affected: null }]);
+    expect(versions.body).toMatchObject([{ href: '/orgs/1/sec_policy/1', version: 1, commit_message: 'Default policy objects', object_counts: { ip_lists: 1, services: 1, label_groups: 0, rule_sets: 0, enforcement_boundaries: 0, virtual_services: 0 }, workloads_affected: null }]);
     expect(await leaderPce.policy.provisioning.ensureDefaultPolicy({ orgId: 1, fence: { region: 'us-east-1', epoch: 1 }, now: clock })).toEqual({ version: 1, created: false });
-    expect((await onLeader('GET', `${P}/pending`)).body).toEqual({ label_groups: [], services: [], ip_lists: [], rule_sets: [] });
+    expect((await onLeader('GET', `${P}/pending`)).body).toEqual({ label_groups: [], services: [], ip_lists: [], rule_sets: [], enforcement_boundaries: [], virtual_services: [] });
     for (const [method, path] of [['PUT', `${P}/draft/ip_lists/1`], ['DELETE', `${P}/draft/services/1`]] as const) {
       const res = await onLeader(method, path, method === 'PUT' ? { name: 'mine' } : undefined);
       expect(res.status).toBe(406);
@@ -147,7 +147,7 @@ describe('policy API (fakes)', () => {
       expect(res.status, `${method} ${path}`).toBe(403);
       expect(res.body).toMatchObject([{ token: 'supercluster_member_read_only', message: expect.stringContaining(us?.fqdn ?? '?') }]);
     }
-    expect((await onLeader('GET', `${P}/pending`)).body).toEqual({ label_groups: [], services: [], ip_lists: [], rule_sets: [] });
+    expect((await onLeader('GET', `${P}/pending`)).body).toEqual({ label_groups: [], services: [], ip_lists: [], rule_sets: [], enforcement_boundaries: [], virtual_services: [] });
     expect((await onMember('GET', P)).headers['x-total-count']).toBe('2');
   });
 
@@ -172,7 +172,7 @@ describe('policy API (fakes)', () => {
     expect(draftRs.body).toMatchObject({ name: 'RS web', enabled: true, scopes: [[{ label: { href: prod } }]], rules: [{ href: rule.href, ingress_services: [{ href: svc.href }, { port: 53, proto: 17 }] }] });
     expect((await onMember('GET', api(rs.href.replace('/draft/', '/active/')))).status).toBe(404);
     const pending = (await onMember('GET', `${P}/pending`)).body as Record<string, { href: string; update_type: string }[]>;
-    expect(Object.fromEntries(Object.entries(pending).map(([k, v]) => [k, v.map((c) => c.update_type)]))).toEqual({ label_groups: ['create'], services: ['create'], ip_lists: ['create'], rule_sets: ['create'] });
+    expect(Object.fromEntries(Object.entries(pending).map(([k, v]) => [k, v.map((c) => c.update_type)]))).toEqual({ label_groups: ['create'], services: ['create'], ip_lists: ['create'], rule_sets: ['create'], enforcement_boundaries: [], virtual_services: [] });
 
     const provisioned = await onLeader('POST', P, { update_description: 'first rules' });
     expect(provisioned.status).toBe(201);
@@ -245,10 +245,11 @@ describe('policy API (fakes)', () => {
     // provisioning a rule set without the service it uses
     await expect406(P, { update_description: 'partial', change_subset: { rule_sets: [{ href: rs.href }] } }, ['unprovisioned_dependency']);
     await expect406(P, { change_subset: { services: [{ href: rs.href }, { href: '/orgs/1/sec_policy/draft/services/5555' }] } }, ['invalid_href', 'object_not_found']);
-    await expect406(P, { change_subset: { virtual_services: [] } }, ['unexpected_property']);
+    await expect406(P, { change_subset: { secure_connect_gateways: [{ href: '/orgs/1/sec_policy/draft/secure_connect_gateways/1' }] } }, ['input_validation_error']);
+    await expect406(P, { change_subset: { virtual_hosts: [] } }, ['unexpected_property']);
     const ok = await onLeader('POST', P, { change_subset: { rule_sets: [{ href: rs.href }], services: [{ href: svc.href }] } });
     expect(ok.status).toBe(201);
-    expect((await onLeader('GET', `${P}/pending`)).body).toEqual({ label_groups: [], services: [], ip_lists: [], rule_sets: [] });
+    expect((await onLeader('GET', `${P}/pending`)).body).toEqual({ label_groups: [], services: [], ip_lists: [], rule_sets: [], enforcement_boundaries: [], virtual_services: [] });
   });
 
   it('change_subset provisions only the listed objects', async () => {
