@@ -58,11 +58,12 @@ const serviceAddressSchema = z.strictObject({
 const fields = {
   name: nameSchema,
   description: descriptionSchema.optional(),
-  service_ports: z.array(z.strictObject(servicePortFields)).max(1000, 'at most 1000 entries').optional(),
+  service_ports: z.array(z.strictObject(servicePortFields)).max(1000, 'at most 1000 entries').nullable().optional(),
   service: objectRefSchema('services').nullable().optional(),
-  service_addresses: z.array(serviceAddressSchema).max(1000, 'at most 1000 entries').optional(),
-  labels: z.array(labelRefSchema).max(100, 'at most 100 labels').optional(),
-  ip_overrides: z.array(z.string().trim()).max(1000, 'at most 1000 entries').optional(),
+  // the Terraform provider sends null for an empty list (a nil Go slice)
+  service_addresses: z.array(serviceAddressSchema).max(1000, 'at most 1000 entries').nullable().optional(),
+  labels: z.array(labelRefSchema).max(100, 'at most 100 labels').nullable().optional(),
+  ip_overrides: z.array(z.string().trim()).max(1000, 'at most 1000 entries').nullable().optional(),
   apply_to: z.enum(APPLY_TO, { error: 'must be "host_only" or "internal_bridge_network"' }).optional(),
   external_data_set: externalField.optional(),
   external_data_reference: externalField.optional(),
@@ -79,7 +80,7 @@ export const updateVirtualServiceSchema = z
 
 type Input = z.infer<typeof updateVirtualServiceSchema>;
 
-function addresses(input: NonNullable<Input['service_addresses']>, issues: Issues): ServiceAddressSpec[] {
+function addresses(input: readonly z.infer<typeof serviceAddressSchema>[], issues: Issues): ServiceAddressSpec[] {
   return input.map((a, i) => {
     const f = `service_addresses[${i}]`;
     if ((a.ip === undefined) === (a.fqdn === undefined)) issues.add('input_validation_error', `${f}: give exactly one of ip, fqdn`);
@@ -102,7 +103,7 @@ function ipOverrides(input: readonly string[], issues: Issues): string[] {
 }
 
 function build(current: VirtualService | null, input: Input, ctx: BuildContext, meta: ObjectMeta): VirtualService {
-  const servicePorts = input.service_ports === undefined ? (current?.servicePorts ?? []) : input.service_ports.map((p, i) => checkServicePort(p, `service_ports[${i}]`, ctx.issues));
+  const servicePorts = input.service_ports === undefined ? (current?.servicePorts ?? []) : (input.service_ports ?? []).map((p, i) => checkServicePort(p, `service_ports[${i}]`, ctx.issues));
   const serviceId = input.service === undefined ? (current?.serviceId ?? null) : input.service === null ? null : refId(input.service.href, ctx, 'service.href');
   if ((servicePorts.length > 0) === (serviceId !== null)) ctx.issues.add('input_validation_error', 'service_ports, service: give either service_ports (at least one) or a service href');
   return {
@@ -111,9 +112,9 @@ function build(current: VirtualService | null, input: Input, ctx: BuildContext, 
     description: pick(input.description, current?.description ?? ''),
     servicePorts,
     serviceId,
-    serviceAddresses: input.service_addresses === undefined ? (current?.serviceAddresses ?? []) : addresses(input.service_addresses, ctx.issues),
-    labels: input.labels === undefined ? (current?.labels ?? []) : unique(input.labels.map((l, i) => refId(l.href, ctx, `labels[${i}].href`))),
-    ipOverrides: input.ip_overrides === undefined ? (current?.ipOverrides ?? []) : ipOverrides(input.ip_overrides, ctx.issues),
+    serviceAddresses: input.service_addresses === undefined ? (current?.serviceAddresses ?? []) : addresses(input.service_addresses ?? [], ctx.issues),
+    labels: input.labels === undefined ? (current?.labels ?? []) : unique((input.labels ?? []).map((l, i) => refId(l.href, ctx, `labels[${i}].href`))),
+    ipOverrides: input.ip_overrides === undefined ? (current?.ipOverrides ?? []) : ipOverrides(input.ip_overrides ?? [], ctx.issues),
     applyTo: input.apply_to ?? current?.applyTo ?? 'host_only',
     ...externalRefs(input, current ?? undefined),
   };
