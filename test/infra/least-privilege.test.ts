@@ -82,6 +82,7 @@ const WRITERS: [string, FunctionId[]][] = [
   ['ORG#1', ['ApiFunction']],
   ['ORG#1#LABELS', ['ApiFunction']],
   ['ORG#1#POLICY_DRAFT', ['ApiFunction']],
+  ['ORG#1#SERVICE_BINDINGS', ['ApiFunction']],
   ['ORG#1#COUNTERS', ['ApiFunction']],
   ['ORG#1#EVENTS#eu-west-1#2025-01-01', ['ApiFunction', 'IdentityFunction']],
   ['ORG#1#WORKLOADS', ['ApiFunction', 'StreamRouterFunction', 'ScheduledFunction']],

@@ -6,6 +6,8 @@ import { policyRoutes } from '../../../lambdas/api/routes/policy.ts';
 import { generateApiKey, type ApiKeyRecord } from '../../../shared/auth/api-keys.ts';
 import { JobService } from '../../../shared/jobs/job-service.ts';
 import { LabelService } from '../../../shared/labels/label-service.ts';
+import { PolicyCompiler } from '../../../shared/policy/compiler/index.ts';
+import { toPolicySnapshot } from '../../../shared/policy/snapshot/to-policy-snapshot.ts';
 import { DEFAULT_IP_LIST_NAME, DEFAULT_SERVICE_NAME } from '../../../shared/policy/objects/defaults.ts';
 import { initializeSupercluster } from '../../../shared/supercluster/bootstrap.ts';
 import { FakeIdentityStore } from '../../helpers/identity-fakes.ts';
@@ -479,5 +481,38 @@ describe('policy API (fakes)', () => {
     await refused(`${api(rs.href)}/sec_rules`, { providers: [{ actors: 'ams' }], consumers: [{ actors: 'ams' }], ingress_services: [{ proto: 6 }], use_workload_subnets: ['both'] }, ['input_validation_error']);
     // the virtual service is a dependency: provisioning the rule set alone is refused
     expect(tokens(await onLeader('POST', P, { change_subset: { rule_sets: [{ href: rs.href }] } }))).toEqual(['unprovisioned_dependency']);
+  });
+  it('a provisioned enforcement boundary and a rule through a virtual service change the compiled policy of the workloads they name', async () => {
+    const web = await label('role', 'web');
+    const db = await label('role', 'db');
+    const [w1, d1] = ['8d7f52b1-5b5e-4c8a-9a57-000000000001', '8d7f52b1-5b5e-4c8a-9a57-000000000002'];
+    const facts = [
+      { id: w1, labels: [Number(web.split('/').pop())], ips: ['10.0.0.1'], enforcementMode: 'selective' as const },
+      { id: d1, labels: [Number(db.split('/').pop())], ips: ['10.0.0.2'], enforcementMode: 'selective' as const },
+    ];
+    const compileActive = async () => {
+      const active = await policyStore.readActive(1);
+      if (!active) throw new Error('no active policy');
+      return new PolicyCompiler(toPolicySnapshot(active.document), facts);
+    };
+    const before = await compileActive();
+    await created(`${P}/draft/enforcement_boundaries`, { name: 'eb', consumers: [{ actors: 'ams' }], providers: [{ label: { href: db } }], ingress_services: [{ proto: 6, port: 5432 }] });
+    const vs = await created(`${P}/draft/virtual_services`, { name: 'pg', service_ports: [{ proto: 6, port: 5432 }] });
+    expect((await onLeader('POST', '/api/v2/orgs/1/service_bindings', [{ virtual_service: { href: vs.href }, workload: { href: `/orgs/1/workloads/${d1}` }, port_overrides: [] }])).status).toBe(201);
+    const rs = await created(`${P}/draft/rule_sets`, { name: 'rs', scopes: [[]] });
+    await created(`${api(rs.href)}/sec_rules`, { providers: [{ virtual_service: { href: vs.href } }], consumers: [{ label: { href: web } }], ingress_services: [], resolve_labels_as: { providers: ['virtual_services'], consumers: ['workloads'] } });
+    expect((await onLeader('POST', P, { update_description: 'eb + vs' })).status).toBe(201);
+    const after = await compileActive();
+    expect(before.compile(d1)?.inbound).toEqual([]);
+    const dbIn = after.compile(d1)?.inbound ?? [];
+    expect(dbIn.map((r) => [r.action ?? 'allow', after.ipSet(r.peers).members, r.services])).toEqual(
+      expect.arrayContaining([
+        ['allow', ['10.0.0.1'], [{ proto: 6, port: 5432 }]],
+        ['deny', ['10.0.0.1-10.0.0.2'], [{ proto: 6, port: 5432 }]],
+      ]),
+    );
+    const webOut = after.compile(w1)?.outbound ?? [];
+    expect(webOut.map((r) => [r.action ?? 'allow', after.ipSet(r.peers).members])).toEqual(expect.arrayContaining([['allow', ['10.0.0.2']], ['deny', ['10.0.0.2']]]));
+    expect(after.compile(w1)?.rulesHash).not.toBe(before.compile(w1)?.rulesHash);
   });
 });
