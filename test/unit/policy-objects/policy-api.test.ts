@@ -386,6 +386,12 @@ describe('policy API (fakes)', () => {
     expect(job).toMatchObject({ status: 'done', jobType: 'ip_lists:get', description: 'GET /api/v2/orgs/1/sec_policy/active/ip_lists?name=Any' });
     const file = await jobs.result(owner, job.resultId ?? '');
     expect(JSON.parse(Buffer.from(file.body).toString('utf8'))).toMatchObject([{ href: '/orgs/1/sec_policy/active/ip_lists/1', name: DEFAULT_IP_LIST_NAME }]);
+    // the new families answer it the same way (the Go client switches to async at 500 objects)
+    for (const path of ['/api/v2/orgs/{org}/sec_policy/draft/virtual_services', '/api/v2/orgs/{org}/sec_policy/active/enforcement_boundaries', '/api/v2/orgs/{org}/service_bindings']) {
+      const route = policyRoutes(memberPce.policy, jobs).find((r) => r.method === 'GET' && r.path === path);
+      const concrete = path.replace('{org}', '1');
+      expect((await route?.handler({ ...httpEvent('GET', concrete, { headers: { Prefer: 'respond-async' } }), pathParameters: { org: '1' } }, context))?.statusCode, path).toBe(202);
+    }
     // without the preference (or without a job service) the answer stays synchronous
     expect((await list.handler({ ...httpEvent('GET', `${P}/active/ip_lists`), pathParameters: { org: '1' } }, context)).statusCode).toBe(200);
   });
