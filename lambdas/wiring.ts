@@ -42,6 +42,7 @@ import { VenStreamReactions } from '../shared/ven/stream-reactions.ts';
 import { VenAdminService } from '../shared/ven/ven-admin-service.ts';
 import { VenService } from '../shared/ven/ven-service.ts';
 import { WorkloadService } from '../shared/workloads/workload-service.ts';
+import { ServiceBindingService } from '../shared/policy/bindings/service-bindings.ts';
 
 export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
   const logger = new Logger({ serviceName: 'pce', persistentKeys: { pce: runtime.pce.fqdn, region: runtime.region } });
@@ -64,6 +65,7 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     ...global.policy,
     leader,
     workloadsAffected: (orgId: number, before: PolicySnapshot | null, after: PolicySnapshot) => countWorkloadsAffected(workloadStore, orgId, before, after),
+    boundWorkloads: (orgId: number) => serviceBindings.boundWorkloads(orgId),
   };
   const pairingStores = global.pairing;
   const sqs = new SQSClient({ region });
@@ -76,6 +78,15 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
   });
   const labelKeys = (orgId: number): Promise<ReadonlySet<string>> => labelDimensions.keys(orgId);
   const policyObjects: PolicyObjectService = new PolicyObjectService({ ...policy, labelKeys });
+  /** service bindings: a virtual service (draft or active) bound to a workload of the org */
+  const serviceBindings: ServiceBindingService = new ServiceBindingService({
+    store: global.serviceBindings,
+    leader,
+    references: {
+      virtualServiceExists: async (orgId, id) => (await global.policy.store.getDraft(orgId, 'virtual_services', id)) !== null || ((await global.policy.snapshots.readActive(orgId))?.document.objects.virtual_services ?? []).some((vs) => vs.id === id),
+      workloadExists: async (orgId, id) => (await workloadStore.get(orgId, id, { consistent: true })) !== null,
+    },
+  });
   const settings = new WorkloadSettingsService({ settings: global.workloadSettings, labels: labelStore, leader });
   /** what still uses a label (label DELETE): each source reads in proportion to its answer (ADR 0015) */
   const labelUses = labelUsesOf({ policy: policyObjects, workloads: workloadStore, settings });
@@ -137,7 +148,7 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     pairingProfiles: new PairingProfileService({ profiles: pairingStores.profiles, uses: pairingStores.uses, labels: labelStore, leader }),
     pairing,
     policySnapshots: policy.snapshots,
-    policy: { objects: policyObjects, provisioning: new ProvisioningService(policy) },
+    policy: { objects: policyObjects, provisioning: new ProvisioningService(policy), bindings: serviceBindings },
     workloadStore,
     workloads: new WorkloadService({
       workloads: workloadStore,

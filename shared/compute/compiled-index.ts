@@ -15,7 +15,7 @@
  * - One head per org (the policy version VENs are told, and a log of which pointers and groups changed)
  *   is written last.
  */
-import { IDLE_RULES_HASH, ruleListIdOf, ruleListText, rulesHashOfListText, toVenRule, type CompiledPolicy, type CompiledRule, type IpSetId } from '../policy/compiled.ts';
+import { IDLE_RULES_HASH, fromVenRule, ruleListIdOf, ruleListText, rulesHashOfListText, toVenRule, type CompiledPolicy, type CompiledRule, type IpSetId } from '../policy/compiled.ts';
 import { createHash } from 'node:crypto';
 import type { EnforcementMode, LabelId, WorkloadId } from '../policy/model.ts';
 import type { VenRuleV1 } from '../ven/protocol.ts';
@@ -113,12 +113,7 @@ export function compiledPolicyOf(workloadId: WorkloadId, policyVersion: number, 
   const base = { workloadId, policyVersion, enforcementMode: mode, enforced: mode === 'selective' || mode === 'full', defaultDeny: mode === 'full', rulesHash };
   if (mode === 'idle') return { ...base, inbound: [], outbound: [], ipSetIds: [] };
   if (!list) return null;
-  const rule = (r: VenRuleV1): CompiledRule => ({
-    ruleId: r.rule_id,
-    peers: r.peers,
-    services: r.services.map((s) => ({ proto: s.proto, ...(s.port === undefined ? {} : { port: s.port }), ...(s.to_port === undefined ? {} : { toPort: s.to_port }) })),
-  });
-  return { ...base, inbound: list.inbound.map(rule), outbound: list.outbound.map(rule), ipSetIds: [...list.ipSetIds] };
+  return { ...base, inbound: list.inbound.map(fromVenRule), outbound: list.outbound.map(fromVenRule), ipSetIds: [...list.ipSetIds] };
 }
 
 const samePointer = (a: WorkloadPointer | undefined, b: WorkloadPointer): boolean => a !== undefined && a.group === b.group && a.mode === b.mode;

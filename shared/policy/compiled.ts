@@ -22,6 +22,8 @@ export interface CompiledRule {
   readonly peers: IpSetId;
   /** `{ proto: -1 }` (any protocol) is one entry and then the only one */
   readonly services: readonly ServicePort[];
+  /** absent: allow; 'deny': an enforcement boundary (ruleId is the boundary's id), applied after every allow rule */
+  readonly action?: 'deny';
 }
 
 export interface CompiledPolicy {
@@ -58,7 +60,15 @@ function toVenService(s: ServicePort): VenService {
 
 /** A compiled rule in the VEN protocol's wire form (key order fixed: it is hashed). */
 export function toVenRule(rule: CompiledRule): VenRuleV1 {
-  return { rule_id: rule.ruleId, peers: rule.peers, services: rule.services.map(toVenService) };
+  const wire = { rule_id: rule.ruleId, peers: rule.peers, services: rule.services.map(toVenService) };
+  // allow rules keep their wire form (and hash) as before boundaries existed
+  return rule.action === 'deny' ? { ...wire, action: 'deny' } : wire;
+}
+
+/** A compiled rule from its wire form. */
+export function fromVenRule(r: VenRuleV1): CompiledRule {
+  const services = r.services.map((s) => ({ proto: s.proto, ...(s.port === undefined ? {} : { port: s.port }), ...(s.to_port === undefined ? {} : { toPort: s.to_port }) }));
+  return r.action === 'deny' ? { ruleId: r.rule_id, peers: r.peers, services, action: 'deny' } : { ruleId: r.rule_id, peers: r.peers, services };
 }
 
 /** What a VEN receives for a workload: its mode and rules in wire form (snake_case). */

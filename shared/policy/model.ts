@@ -14,6 +14,15 @@
  * - A provider workload gets an inbound allow from the consumers' IP set on `ingressServices`;
  *   a consumer workload gets an outbound allow to the providers' IP set on the same services.
  * - Disabled rules and disabled rule sets contribute nothing.
+ * - A virtual service actor selects the workloads bound to it (service bindings, resolved when the version
+ *   was provisioned) plus the IP addresses of its service addresses. A rule whose ingress services are empty
+ *   takes the service ports of its virtual-service providers.
+ *
+ * Enforcement boundaries (Illumio's deny boundaries): a boundary's providers get an inbound deny from its
+ * consumers on its services, its consumers an outbound deny to its providers, compiled as rules with
+ * `action: 'deny'` (no scope: boundaries are org-wide). A VEN evaluates allow rules first, then deny rules,
+ * then its mode's default: a workload in selective mode blocks what a boundary covers unless a rule allows
+ * it, allows the rest; full mode denies everything not allowed anyway; visibility_only enforces nothing.
  */
 
 export type LabelId = number;
@@ -74,7 +83,8 @@ export type Actor =
   | { readonly kind: 'label_group'; readonly id: ObjectId }
   | { readonly kind: 'ip_list'; readonly id: ObjectId }
   | { readonly kind: 'workload'; readonly id: WorkloadId }
-  | { readonly kind: 'ams' };
+  | { readonly kind: 'ams' }
+  | { readonly kind: 'virtual_service'; readonly id: ObjectId };
 
 export type IngressService = { readonly kind: 'service'; readonly id: ObjectId } | ({ readonly kind: 'port' } & ServicePort);
 
@@ -95,6 +105,23 @@ export interface PolicyRuleSet {
   readonly rules: readonly PolicyRule[];
 }
 
+/** A virtual service with the workloads bound to it when the version was provisioned. */
+export interface PolicyVirtualService {
+  readonly id: ObjectId;
+  readonly servicePorts: readonly ServicePort[];
+  /** the IP addresses (or CIDR blocks) of its service addresses */
+  readonly ipRanges: readonly IpRange[];
+  readonly workloads: readonly WorkloadId[];
+}
+
+/** An enforcement boundary: deny `ingressServices` from `consumers` to `providers` (labels, label groups, IP lists, ams). */
+export interface PolicyEnforcementBoundary {
+  readonly id: ObjectId;
+  readonly providers: readonly Actor[];
+  readonly consumers: readonly Actor[];
+  readonly ingressServices: readonly IngressService[];
+}
+
 /** One provisioned (active) policy version: immutable. */
 export interface PolicySnapshot {
   readonly version: number;
@@ -103,6 +130,10 @@ export interface PolicySnapshot {
   readonly services: readonly PolicyService[];
   readonly ipLists: readonly PolicyIpList[];
   readonly ruleSets: readonly PolicyRuleSet[];
+  /** absent: none */
+  readonly virtualServices?: readonly PolicyVirtualService[];
+  /** absent: none */
+  readonly enforcementBoundaries?: readonly PolicyEnforcementBoundary[];
 }
 
 /** What the compiler needs of a workload: its labels, addresses and mode. */

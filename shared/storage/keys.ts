@@ -2,8 +2,8 @@
  * Item keys of the global and local tables, in one place. Every replicated item has one writer region:
  * - leader-written: ORG, PCE membership, LEADER, API keys (APIKEY#<auth_username>), the identity items
  *   (every partition starting AUTH#: users, usernames, each user's key index, principals, permissions,
- *   the user id counters), labels and their counters, the org's workload settings, label dimensions and
- *   container clusters with their workload profiles (ORG#<org>#LABEL_DIMENSIONS, ORG#<org>#CONTAINER_CLUSTERS);
+ *   the user id counters), labels and their counters, the org's workload settings, service bindings, label
+ *   dimensions and container clusters with their workload profiles (ORG#<org>#LABEL_DIMENSIONS, ORG#<org>#CONTAINER_CLUSTERS);
  * - written by the PCE it names: STATUS#<region> (replication probes);
  * - written in the region it names: GSLB_SWITCH#<pce fqdn> / BY#<region> (the GSLB switch, by pce-ctl),
  *   REPLICATION_CHECK / BY#<region> (the last replication check's result, by pce-ctl);
@@ -61,6 +61,9 @@ export const keys = {
   labelUnique: (orgId: number, key: string, value: string) => ({ pk: `ORG#${orgId}#LABEL_UNIQUE`, sk: `${key}=${value.toLowerCase()}` }),
   /** leader-written org documents of one family (LABEL_DIMENSIONS, CONTAINER_CLUSTERS): shared/storage/dynamodb/documents.ts */
   documents: (orgId: number, family: string) => `ORG#${orgId}#${family}`,
+  /** the org's service bindings (leader-written; a Query lists them) */
+  serviceBinding: (orgId: number, id: string) => ({ pk: `ORG#${orgId}#SERVICE_BINDINGS`, sk: `BINDING#${id}` }),
+  serviceBindingsPartition: (orgId: number) => `ORG#${orgId}#SERVICE_BINDINGS`,
   /** one item per org: the workload settings (disconnect/goodbye timers) */
   workloadSettings: (orgId: number) => ({ pk: `ORG#${orgId}#SETTINGS`, sk: 'WORKLOADS' }),
   counter: (orgId: number, name: string, epoch: number) => ({ pk: `ORG#${orgId}#COUNTERS`, sk: `${name}#E${epoch}` }),

@@ -5,7 +5,8 @@
  * Drafts, one partition per org (one Query reads them all):
  *   ORG#<org>#POLICY_DRAFT / HEAD                      {revision}: optimistic lock over all drafts
  *   ORG#<org>#POLICY_DRAFT / IDS#E<epoch:6>            {last}: ids handed out in that leadership epoch
- *   ORG#<org>#POLICY_DRAFT / <TYPE>#<id:16>            {object_type, id, object}: TYPE = LABEL_GROUP | SERVICE | IP_LIST | RULE_SET
+ *   ORG#<org>#POLICY_DRAFT / <TYPE>#<id:16>            {object_type, id, object}: TYPE = LABEL_GROUP | SERVICE | IP_LIST | RULE_SET |
+ *                                                       ENFORCEMENT_BOUNDARY | VIRTUAL_SERVICE
  *                                                       (a rule set's rules are inside its item)
  *   ORG#<org>#POLICY_DRAFT / NAME#<TYPE>#<lower name>  {owner}: the draft that claimed the name (names are unique per type,
  *                                                       case-insensitive); written with every put, never deleted: a claim
@@ -25,6 +26,8 @@ const TYPE_PREFIX: Readonly<Record<PolicyObjectType, string>> = {
   services: 'SERVICE',
   ip_lists: 'IP_LIST',
   rule_sets: 'RULE_SET',
+  enforcement_boundaries: 'ENFORCEMENT_BOUNDARY',
+  virtual_services: 'VIRTUAL_SERVICE',
 };
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');

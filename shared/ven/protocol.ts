@@ -107,6 +107,8 @@ export interface VenRuleV1 {
   readonly rule_id: number;
   readonly peers: string;
   readonly services: readonly { readonly proto: number; readonly port?: number; readonly to_port?: number }[];
+  /** absent: allow; 'deny': an enforcement boundary, applied after every allow rule (selective mode) */
+  readonly action?: 'deny';
 }
 
 export interface VenRulesV1 {

@@ -1,5 +1,6 @@
 /** In-memory fakes of the policy ports, with the same fence / optimistic-lock semantics as the DynamoDB adapters. */
 import type { PolicyApi } from '../../lambdas/api/routes/policy.ts';
+import { ServiceBindingService, type ServiceBinding, type ServiceBindingStore } from '../../shared/policy/bindings/service-bindings.ts';
 import type { PolicyLabel } from '../../shared/policy/model.ts';
 import type { PolicyObjectType } from '../../shared/policy/objects/common.ts';
 import { ActivePolicyChangedError, DraftChangedError } from '../../shared/policy/objects/errors.ts';
@@ -49,7 +50,7 @@ export class FakePolicyStore implements PolicyStore, PolicySnapshotStore {
   async loadDraft(orgId: number): Promise<DraftPolicy> {
     this.fullLoads++;
     const org = this.org(orgId);
-    const objects: { [K in PolicyObjectType]: PolicyObjectMap[K][] } = { label_groups: [], services: [], ip_lists: [], rule_sets: [] };
+    const objects: { [K in PolicyObjectType]: PolicyObjectMap[K][] } = { label_groups: [], services: [], ip_lists: [], rule_sets: [], enforcement_boundaries: [], virtual_services: [] };
     for (const { type, object } of org.drafts.values()) (objects[type] as PolicyObjectRecord[]).push(clone(object));
     return { head: org.head, counters: [...org.counters].map(([epoch, last]) => ({ epoch, last })), objects };
   }
@@ -168,7 +169,33 @@ export class FakePolicyLabels implements PolicyLabelSource {
 }
 
 /** The policy API of one PCE over shared fakes (pass the same store to every PCE: one "replicated" table). */
-export function fakePolicyApi(leader: LeaderView, store: FakePolicyStore, labels: FakeLabelStore, now?: () => number): PolicyApi {
-  const deps = { store, snapshots: store, labels: new FakePolicyLabels(labels), leader, ...(now ? { now } : {}) };
-  return { objects: new PolicyObjectService(deps), provisioning: new ProvisioningService(deps) };
+/** Service bindings in memory (workloads whose id starts with "ffffffff" do not exist). */
+export class FakeServiceBindingStore implements ServiceBindingStore {
+  readonly bindings = new Map<string, ServiceBinding>();
+  async list(orgId: number) {
+    return [...this.bindings.values()].filter((b) => b.orgId === orgId);
+  }
+  async get(orgId: number, id: string) {
+    const b = this.bindings.get(id);
+    return b && b.orgId === orgId ? b : null;
+  }
+  async create(bindings: readonly ServiceBinding[]) {
+    for (const b of bindings) this.bindings.set(b.id, b);
+  }
+  async delete(orgId: number, id: string) {
+    return (await this.get(orgId, id)) !== null && this.bindings.delete(id);
+  }
+}
+
+export function fakePolicyApi(leader: LeaderView, store: FakePolicyStore, labels: FakeLabelStore, now?: () => number, bindingStore = new FakeServiceBindingStore()): PolicyApi {
+  const bindings = new ServiceBindingService({
+    store: bindingStore,
+    leader,
+    references: {
+      virtualServiceExists: async (orgId, id) => (await store.getDraft(orgId, 'virtual_services', id)) !== null,
+      workloadExists: async (_orgId, id) => !id.startsWith('ffffffff'),
+    },
+  });
+  const deps = { store, snapshots: store, labels: new FakePolicyLabels(labels), leader, boundWorkloads: (orgId: number) => bindings.boundWorkloads(orgId), ...(now ? { now } : {}) };
+  return { objects: new PolicyObjectService(deps), provisioning: new ProvisioningService(deps), bindings };
 }

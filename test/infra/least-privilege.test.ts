@@ -82,6 +82,7 @@ const WRITERS: [string, FunctionId[]][] = [
   ['ORG#1', ['ApiFunction']],
   ['ORG#1#LABELS', ['ApiFunction']],
   ['ORG#1#POLICY_DRAFT', ['ApiFunction']],
+  ['ORG#1#SERVICE_BINDINGS', ['ApiFunction']],
   ['ORG#1#COUNTERS', ['ApiFunction']],
   // leader-written documents (issue 11): label dimensions, container clusters and their workload profiles
   ['ORG#1#LABEL_DIMENSIONS', ['ApiFunction']],

@@ -16,6 +16,7 @@ const ruleJson = (r: CompiledRule) => ({
   rule_id: r.ruleId,
   peers: r.peers,
   services: r.services.map((s) => ({ proto: s.proto, port: s.port ?? null, to_port: s.toPort ?? null })),
+  ...(r.action === undefined ? {} : { action: r.action }),
 });
 
 export function compiledPolicyRoutes(deps: { compiled: Pick<CompiledPolicyStore, 'getPolicy' | 'getIpSets'>; workloads: Pick<WorkloadService, 'get'>; pceFqdn: string }): ApiRoute[] {

@@ -161,8 +161,11 @@ interface Op {
   readonly released: Set<SetState>;
 }
 
+/** what a compiled rule is made from: a rule, or an enforcement boundary (deny) */
+type RuleSource = Pick<PreparedRule, 'index' | 'ruleId' | 'services' | 'servicesCanon'> & { readonly deny?: true };
+
 interface Entry {
-  readonly rule: PreparedRule;
+  readonly rule: RuleSource;
   readonly compiled: CompiledRule;
 }
 
@@ -187,7 +190,7 @@ function cmpStr(a: string, b: string): number {
 }
 
 function cmpEntry(a: Entry, b: Entry): number {
-  return a.compiled.ruleId - b.compiled.ruleId || cmpStr(a.compiled.peers, b.compiled.peers) || cmpStr(a.rule.servicesCanon, b.rule.servicesCanon);
+  return a.compiled.ruleId - b.compiled.ruleId || Number(a.rule.deny === true) - Number(b.rule.deny === true) || cmpStr(a.compiled.peers, b.compiled.peers) || cmpStr(a.rule.servicesCanon, b.rule.servicesCanon);
 }
 
 function sideSelects(side: ActorSide, labels: readonly LabelId[], id: WorkloadId | null): boolean {
@@ -553,14 +556,20 @@ export class PolicyCompiler {
     this.extraScopeIndex.universal.forEach(visitExtra);
     for (const l of labels) this.extraScopeIndex.byLabel.get(l)?.forEach(visitExtra);
     if (id !== null) this.extraScopeByName.get(id)?.forEach(visitExtra);
+
+    // enforcement boundaries: org-wide denies (few; every tuple looks at each)
+    for (const b of this.policy.boundaries) {
+      if (sideSelects(b.providers, labels, id)) inbound.push(this.entry(b, b.consumers, UNRESTRICTED, op));
+      if (sideSelects(b.consumers, labels, id)) outbound.push(this.entry(b, b.providers, UNRESTRICTED, op));
+    }
     return { inbound, outbound };
   }
 
-  private entry(rule: PreparedRule, peers: ActorSide, restriction: Restriction, op: Op | null): Entry {
+  private entry(rule: RuleSource, peers: ActorSide, restriction: Restriction, op: Op | null): Entry {
     const set = this.setFor(peers, restriction, op);
     let compiled = set.rules.get(rule.index);
     if (!compiled) {
-      compiled = Object.freeze({ ruleId: rule.ruleId, peers: set.id, services: rule.services });
+      compiled = Object.freeze(rule.deny ? { ruleId: rule.ruleId, peers: set.id, services: rule.services, action: 'deny' as const } : { ruleId: rule.ruleId, peers: set.id, services: rule.services });
       set.rules.set(rule.index, compiled);
     }
     return { rule, compiled };
@@ -571,8 +580,8 @@ export class PolicyCompiler {
     inbound.sort(cmpEntry);
     outbound.sort(cmpEntry);
     let canon = '';
-    for (const e of inbound) canon += `I ${e.compiled.ruleId} ${e.compiled.peers} ${e.rule.servicesCanon}\n`;
-    for (const e of outbound) canon += `O ${e.compiled.ruleId} ${e.compiled.peers} ${e.rule.servicesCanon}\n`;
+    for (const e of inbound) canon += `${e.rule.deny ? 'DI' : 'I'} ${e.compiled.ruleId} ${e.compiled.peers} ${e.rule.servicesCanon}\n`;
+    for (const e of outbound) canon += `${e.rule.deny ? 'DO' : 'O'} ${e.compiled.ruleId} ${e.compiled.peers} ${e.rule.servicesCanon}\n`;
     const existing = this.ruleLists.get(canon);
     if (existing) {
       existing.holders++;

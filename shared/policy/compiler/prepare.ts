@@ -49,6 +49,18 @@ export interface PreparedRule {
   readonly unscopedConsumers: boolean;
 }
 
+/** An enforcement boundary, prepared like a rule (no scope); its compiled rules are denies. */
+export interface PreparedBoundary {
+  /** PreparedPolicy.rules.length + position in PreparedPolicy.boundaries (unique among rules and boundaries) */
+  readonly index: number;
+  readonly ruleId: number;
+  readonly providers: ActorSide;
+  readonly consumers: ActorSide;
+  readonly services: readonly ServicePort[];
+  readonly servicesCanon: string;
+  readonly deny: true;
+}
+
 export interface PreparedRuleSet {
   /** position in PreparedPolicy.ruleSets */
   readonly index: number;
@@ -66,6 +78,7 @@ export interface PreparedPolicy {
   readonly version: number;
   readonly ruleSets: readonly PreparedRuleSet[];
   readonly rules: readonly PreparedRule[];
+  readonly boundaries: readonly PreparedBoundary[];
   /** every label some scope or actor expression mentions: only these matter for matching */
   readonly referencedLabels: ReadonlySet<LabelId>;
   /** workloads listed by id in some actor */
@@ -104,6 +117,17 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
     set = IpRangeSet.fromIpList(list.ipRanges);
     ipListRanges.set(id, set);
     return set;
+  };
+
+  const virtualServices = new Map<ObjectId, { ports: readonly ServicePort[]; ranges: IpRangeSet; workloads: readonly WorkloadId[] }>();
+  for (const vs of snapshot.virtualServices ?? []) {
+    vs.servicePorts.forEach((p, i) => validateServicePort(p, `virtual service ${vs.id} port ${i}`));
+    virtualServices.set(vs.id, { ports: vs.servicePorts, ranges: IpRangeSet.fromIpList(vs.ipRanges), workloads: vs.workloads });
+  }
+  const virtualService = (id: ObjectId, where: string) => {
+    const vs = virtualServices.get(id);
+    if (!vs) throw new PolicyValidationError(`${where}: unknown virtual service ${id}`);
+    return vs;
   };
 
   const groupLabels = new Map<ObjectId, ReadonlySet<LabelId>>();
@@ -156,6 +180,7 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
     const labelEntries: ScopeEntry[] = [];
     const named = new Set<WorkloadId>();
     const ipLists = new Set<ObjectId>();
+    const vsIds = new Set<ObjectId>();
     let ams = false;
     for (const a of actors) {
       switch (a.kind) {
@@ -174,6 +199,11 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
           ipListSet(a.id, where);
           ipLists.add(a.id);
           break;
+        case 'virtual_service':
+          // its bound workloads, by id, and its service addresses, like an IP list
+          for (const w of virtualService(a.id, where).workloads) named.add(w);
+          vsIds.add(a.id);
+          break;
         default:
           throw new PolicyValidationError(`${where}: unknown actor kind ${JSON.stringify((a as { kind: unknown }).kind)}`);
       }
@@ -182,14 +212,19 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
     if (ams) named.clear();
     named.forEach((w) => namedWorkloads.add(w));
     const ipListIds = [...ipLists].sort((a, b) => a - b);
-    const ipRanges = ipListIds.reduce((acc, id) => acc.union(ipListSet(id, where)), IpRangeSet.EMPTY);
+    const vsList = [...vsIds].sort((a, b) => a - b);
+    let ipRanges = ipListIds.reduce((acc, id) => acc.union(ipListSet(id, where)), IpRangeSet.EMPTY);
+    for (const id of vsList) ipRanges = ipRanges.union(virtualService(id, where).ranges);
     const hasWorkloadPart = ams || expr !== null || named.size > 0;
     const workloadCanon = ams ? 'ams' : hasWorkloadPart ? `e=${expr ? `{${expr.canon}}` : '-'};w=${[...named].sort().join(',')}` : '';
-    return { expr: ams ? null : expr, ams, named, ipListIds, ipRanges, hasWorkloadPart, workloadCanon, ipListCanon: ipListIds.join(',') };
+    const ipListCanon = vsList.length === 0 ? ipListIds.join(',') : `${ipListIds.join(',')};vs=${vsList.join(',')}`;
+    return { expr: ams ? null : expr, ams, named, ipListIds, ipRanges, hasWorkloadPart, workloadCanon, ipListCanon };
   };
 
-  const servicesOf = (ingress: readonly IngressService[], where: string): ServicePort[] => {
+  const servicesOf = (ingress: readonly IngressService[], where: string, providers: readonly Actor[] = []): ServicePort[] => {
     const out: ServicePort[] = [];
+    // a rule without ingress services takes its virtual-service providers' ports
+    if (ingress.length === 0) for (const a of providers) if (a.kind === 'virtual_service') out.push(...virtualService(a.id, where).ports);
     for (const s of ingress) {
       if (s.kind === 'service') {
         const ports = services.get(s.id);
@@ -217,7 +252,7 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
     for (const r of rs.rules) {
       if (!r.enabled) continue;
       const rw = `${where} rule ${r.id}`;
-      const svc = canonicalServices(servicesOf(r.ingressServices, rw));
+      const svc = canonicalServices(servicesOf(r.ingressServices, rw, r.providers));
       const rule: PreparedRule = {
         index: rules.length,
         ruleId: r.id,
@@ -232,5 +267,18 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
       rules.push(rule);
     }
   }
-  return { version: snapshot.version, ruleSets, rules, referencedLabels: referenced, namedWorkloads };
+  const boundaries: PreparedBoundary[] = (snapshot.enforcementBoundaries ?? []).map((b, i) => {
+    const where = `enforcement boundary ${b.id}`;
+    const svc = canonicalServices(servicesOf(b.ingressServices, where));
+    return {
+      index: rules.length + i,
+      ruleId: b.id,
+      providers: sideOf(b.providers, `${where} providers`),
+      consumers: sideOf(b.consumers, `${where} consumers`),
+      services: svc.ports,
+      servicesCanon: svc.canon,
+      deny: true,
+    };
+  });
+  return { version: snapshot.version, ruleSets, rules, boundaries, referencedLabels: referenced, namedWorkloads };
 }

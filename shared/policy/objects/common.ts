@@ -8,7 +8,7 @@ import { ValidationError } from '../../api/errors.ts';
 
 export { externalRefs, pick, type ExternalRefs } from '../../api/partial-update.ts';
 
-export const POLICY_OBJECT_TYPES = ['label_groups', 'services', 'ip_lists', 'rule_sets'] as const;
+export const POLICY_OBJECT_TYPES = ['label_groups', 'services', 'ip_lists', 'rule_sets', 'enforcement_boundaries', 'virtual_services'] as const;
 export type PolicyObjectType = (typeof POLICY_OBJECT_TYPES)[number];
 
 /** draft: what people edit (leader writes); active: the provisioned version every PCE computes from. */
@@ -19,7 +19,29 @@ export const OBJECT_NOUNS: Readonly<Record<PolicyObjectType, string>> = {
   services: 'service',
   ip_lists: 'IP list',
   rule_sets: 'rule set',
+  enforcement_boundaries: 'enforcement boundary',
+  virtual_services: 'virtual service',
 };
+
+/**
+ * Virtual services have UUID hrefs in Illumio (the Terraform provider checks the form): their integer id is
+ * shown as the UUID `00000000-0000-4000-8000-<id, 12 digits>` and read back from it; other types show the id.
+ */
+const UUID_ID_TYPES: ReadonlySet<PolicyObjectType> = new Set(['virtual_services']);
+const ID_UUID = /^00000000-0000-4000-8000-(\d{12})$/i;
+
+export function objectIdSegment(type: PolicyObjectType, id: number): string {
+  return UUID_ID_TYPES.has(type) ? `00000000-0000-4000-8000-${String(id).padStart(12, '0')}` : String(id);
+}
+
+/** The id in a path segment or href of `type`; null when it is not of that type's form. */
+export function parseObjectIdSegment(type: PolicyObjectType, raw: string): number | null {
+  if (UUID_ID_TYPES.has(type)) {
+    const m = ID_UUID.exec(raw);
+    return m ? Number(m[1]) : null;
+  }
+  return /^\d{1,15}$/.test(raw) ? Number(raw) : null;
+}
 
 export interface ObjectMeta {
   readonly id: number;
@@ -37,7 +59,7 @@ export interface PolicyActor {
 
 // ---- hrefs (without /api/v2) ----
 
-export const policyObjectHref = (orgId: number, state: PolicyState, type: PolicyObjectType, id: number): string => `/orgs/${orgId}/sec_policy/${state}/${type}/${id}`;
+export const policyObjectHref = (orgId: number, state: PolicyState, type: PolicyObjectType, id: number): string => `/orgs/${orgId}/sec_policy/${state}/${type}/${objectIdSegment(type, id)}`;
 export const ruleHref = (orgId: number, state: PolicyState, ruleSetId: number, ruleId: number): string => `${policyObjectHref(orgId, state, 'rule_sets', ruleSetId)}/sec_rules/${ruleId}`;
 export const workloadHref = (orgId: number, id: string): string => `/orgs/${orgId}/workloads/${id}`;
 export const policyVersionHref = (orgId: number, version: number): string => `/orgs/${orgId}/sec_policy/${version}`;
@@ -50,6 +72,8 @@ export interface ParsedRef<Id extends number | string = number> {
 }
 
 const ID = '(\\d{1,15})';
+const UUID_ID = '(00000000-0000-4000-8000-\\d{12})';
+const idPattern = (type: PolicyObjectType): string => (UUID_ID_TYPES.has(type) ? UUID_ID : ID);
 const UUID = '([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})';
 
 function hrefSchema<Id extends number | string>(pattern: RegExp, example: string, toId: (raw: string) => Id) {
@@ -67,7 +91,9 @@ export const labelRefSchema = z.object({ href: hrefSchema(new RegExp(`^/orgs/${I
 
 /** `{href}` of a draft or active policy object of `type`. */
 export function objectRefSchema(type: PolicyObjectType) {
-  return z.object({ href: hrefSchema(new RegExp(`^/orgs/${ID}/sec_policy/(?:draft|active)/${type}/${ID}$`), `/orgs/1/sec_policy/draft/${type}/42`, Number) });
+  return z.object({
+    href: hrefSchema(new RegExp(`^/orgs/${ID}/sec_policy/(?:draft|active)/${type}/${idPattern(type)}$`, 'i'), `/orgs/1/sec_policy/draft/${type}/${objectIdSegment(type, 42)}`, (raw) => parseObjectIdSegment(type, raw) ?? 0),
+  });
 }
 
 export const workloadRefSchema = z.object({
@@ -75,11 +101,13 @@ export const workloadRefSchema = z.object({
 });
 
 /** Any policy object href, with its type (change_subset entries). */
-const ANY_OBJECT_HREF = new RegExp(`^/orgs/${ID}/sec_policy/(?:draft|active)/(${POLICY_OBJECT_TYPES.join('|')})/${ID}$`);
+const ANY_OBJECT_HREF = new RegExp(`^/orgs/${ID}/sec_policy/(?:draft|active)/(${POLICY_OBJECT_TYPES.join('|')})/([0-9a-fA-F-]{1,36})$`);
 export function parseObjectHref(href: string): { orgId: number; type: PolicyObjectType; id: number } | null {
   const m = ANY_OBJECT_HREF.exec(href);
   if (!m) return null;
-  return { orgId: Number(m[1]), type: m[2] as PolicyObjectType, id: Number(m[3]) };
+  const type = m[2] as PolicyObjectType;
+  const id = parseObjectIdSegment(type, m[3] ?? '');
+  return id === null ? null : { orgId: Number(m[1]), type, id };
 }
 
 // ---- common fields ----

@@ -18,7 +18,9 @@ import { ipRangeToJson, type IpList } from './ip-list.ts';
 import type { LabelGroup } from './label-group.ts';
 import type { PolicyObjectMap, PolicyObjectRecord } from './objects.ts';
 import type { PendingChange, UpdateType } from './pending.ts';
+import type { EnforcementBoundary } from './enforcement-boundary.ts';
 import type { Rule, RuleSet } from './rule-set.ts';
+import type { VirtualService } from './virtual-service.ts';
 import { servicePortToJson, type Service } from './service.ts';
 
 export interface ObjectView<K extends PolicyObjectType = PolicyObjectType> {
@@ -79,6 +81,8 @@ export function actorToJson(orgId: number, state: PolicyState, a: Actor) {
       return { workload: { href: workloadHref(orgId, a.id) } };
     case 'ams':
       return { actors: 'ams' };
+    case 'virtual_service':
+      return { virtual_service: { href: policyObjectHref(orgId, state, 'virtual_services', a.id) } };
   }
 }
 
@@ -103,6 +107,7 @@ export function ruleToJson(orgId: number, view: RuleView) {
     network_type: 'brn',
     ingress_services: rule.ingressServices.map((s) => ingressToJson(orgId, state, s)),
     resolve_labels_as: { providers: [...rule.resolveLabelsAs.providers], consumers: [...rule.resolveLabelsAs.consumers] },
+    use_workload_subnets: [...(rule.useWorkloadSubnets ?? [])],
     ...externalJson(rule),
   };
 }
@@ -134,6 +139,28 @@ function fields(orgId: number, state: PolicyState, type: PolicyObjectType, objec
         ip_tables_rules: [],
       };
     }
+    case 'enforcement_boundaries': {
+      const b = object as EnforcementBoundary;
+      return {
+        providers: b.providers.map((a) => actorToJson(orgId, state, a)),
+        consumers: b.consumers.map((a) => actorToJson(orgId, state, a)),
+        ingress_services: b.ingressServices.map((s) => ingressToJson(orgId, state, s)),
+        caps: state === 'draft' ? ['write', 'provision'] : [],
+      };
+    }
+    case 'virtual_services': {
+      const vs = object as VirtualService;
+      return {
+        pce_fqdn: null,
+        service_ports: vs.servicePorts.map(servicePortToJson),
+        ...(vs.serviceId === null ? {} : { service: { href: policyObjectHref(orgId, state, 'services', vs.serviceId) } }),
+        service_addresses: vs.serviceAddresses.map((a) => ({ ...a })),
+        labels: vs.labels.map((id) => ({ href: labelHref(orgId, id), key: view.names?.labels.get(id)?.key, value: view.names?.labels.get(id)?.value })),
+        ip_overrides: [...vs.ipOverrides],
+        apply_to: vs.applyTo,
+        caps: state === 'draft' ? ['write', 'provision', 'delete'] : [],
+      };
+    }
   }
 }
 
@@ -149,11 +176,11 @@ export function objectToJson(orgId: number, view: ObjectView) {
 }
 
 /**
- * `GET /sec_policy/pending`: one list per object type (always all four keys), each entry
+ * `GET /sec_policy/pending`: one list per object type (always every key), each entry
  * `{href (draft), name, update_type: create|update|delete, updated_at, updated_by}`.
  */
 export function pendingToJson(orgId: number, changes: readonly PendingChange[]) {
-  const out: Record<PolicyObjectType, unknown[]> = { label_groups: [], services: [], ip_lists: [], rule_sets: [] };
+  const out: Record<PolicyObjectType, unknown[]> = { label_groups: [], services: [], ip_lists: [], rule_sets: [], enforcement_boundaries: [], virtual_services: [] };
   for (const type of POLICY_OBJECT_TYPES) {
     out[type] = changes
       .filter((c) => c.type === type)

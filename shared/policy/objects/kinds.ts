@@ -8,6 +8,8 @@ import { createIpListSchema, ipListFromCreate, ipListFromUpdate, updateIpListSch
 import { createLabelGroupSchema, labelGroupFromCreate, labelGroupFromUpdate, updateLabelGroupSchema } from './label-group.ts';
 import type { PolicyObjectMap } from './objects.ts';
 import { createRuleSetSchema, ruleSetFromCreate, ruleSetFromUpdate, updateRuleSetSchema } from './rule-set.ts';
+import { createEnforcementBoundarySchema, enforcementBoundaryFromCreate, enforcementBoundaryFromUpdate, updateEnforcementBoundarySchema } from './enforcement-boundary.ts';
+import { createVirtualServiceSchema, updateVirtualServiceSchema, virtualServiceFromCreate, virtualServiceFromUpdate } from './virtual-service.ts';
 import { createServiceSchema, serviceFromCreate, serviceFromUpdate, updateServiceSchema } from './service.ts';
 
 export interface ObjectKind<T> {
@@ -54,6 +56,26 @@ export const OBJECT_KINDS: { readonly [K in PolicyObjectType]: ObjectKind<Policy
     update: (body) => {
       const input = parseInput(updateRuleSetSchema, body);
       return (current, ctx, meta) => ruleSetFromUpdate(current, input, ctx, meta);
+    },
+  },
+  enforcement_boundaries: {
+    create: (body) => {
+      const input = parseInput(createEnforcementBoundarySchema, body);
+      return (ctx, meta) => enforcementBoundaryFromCreate(input, ctx, meta);
+    },
+    update: (body) => {
+      const input = parseInput(updateEnforcementBoundarySchema, body);
+      return (current, ctx, meta) => enforcementBoundaryFromUpdate(current, input, ctx, meta);
+    },
+  },
+  virtual_services: {
+    create: (body) => {
+      const input = parseInput(createVirtualServiceSchema, body);
+      return (ctx, meta) => virtualServiceFromCreate(input, ctx, meta);
+    },
+    update: (body) => {
+      const input = parseInput(updateVirtualServiceSchema, body);
+      return (current, ctx, meta) => virtualServiceFromUpdate(current, input, ctx, meta);
     },
   },
 };

@@ -88,7 +88,7 @@ export function planProvision(draft: PolicyObjects, active: PolicyObjects, selec
     if (change.updateType === 'delete' || !fromDraft) next.delete(key);
     else next.set(key, fromDraft);
   }
-  const collected: { -readonly [K in PolicyObjectType]: PolicyObjectMap[K][] } = { label_groups: [], services: [], ip_lists: [], rule_sets: [] };
+  const collected: { -readonly [K in PolicyObjectType]: PolicyObjectMap[K][] } = { label_groups: [], services: [], ip_lists: [], rule_sets: [], enforcement_boundaries: [], virtual_services: [] };
   for (const { type, object } of next.values()) (collected[type] as PolicyObjectRecord[]).push(object);
   return { next: sortedObjects(collected), changes };
 }

@@ -3,13 +3,14 @@
  * only, one fenced transaction per write, validated against all drafts), and reads of the draft and the
  * active (provisioned) versions on every PCE.
  */
-import { ValidationError, notFound } from '../../api/errors.ts';
+import { NotFoundError, ValidationError, notFound } from '../../api/errors.ts';
 import { LABEL_KEYS } from '../../labels/label.ts';
 import { parseInput } from '../../api/validation.ts';
 import type { PolicyLabel, PolicySnapshot } from '../model.ts';
 import type { LeaderView, WriteFence } from '../../supercluster/leader.ts';
+import type { BoundWorkload } from '../snapshot/document.ts';
 import type { PolicySnapshotStore } from '../snapshot/ports.ts';
-import { Issues, OBJECT_NOUNS, POLICY_OBJECT_TYPES, policyObjectHref, type BuildContext, type ObjectMeta, type PolicyActor, type PolicyObjectType, type PolicyState } from './common.ts';
+import { Issues, OBJECT_NOUNS, POLICY_OBJECT_TYPES, parseObjectHref, policyObjectHref, type BuildContext, type ObjectMeta, type PolicyActor, type PolicyObjectType, type PolicyState } from './common.ts';
 import { matchesContent, type ContentFilter } from './content-filters.ts';
 import { isDefaultObject, readOnlyMessage } from './defaults.ts';
 import type { ObjectView, ReferenceNames, RuleView } from './json.ts';
@@ -33,6 +34,8 @@ export interface PolicyServiceDeps {
   readonly workloadsAffected?: (orgId: number, before: PolicySnapshot | null, after: PolicySnapshot) => Promise<number>;
   /** the label keys the org accepts (built-ins and label dimensions): a new label group's key must be one; absent: the built-in keys */
   readonly labelKeys?: (orgId: number) => Promise<ReadonlySet<string>>;
+  /** the org's service bindings, recorded in each provisioned version (absent: none) */
+  readonly boundWorkloads?: (orgId: number) => Promise<readonly BoundWorkload[]>;
 }
 
 export interface PolicyObjectFilter {
@@ -44,13 +47,38 @@ export interface PolicyObjectFilter {
   readonly key?: string;
   /** services by port/proto, IP lists by ip_address/fqdn (content-filters.ts) */
   readonly content?: ContentFilter;
+  /** virtual services only: a port one of its service ports covers (`service_ports.port`) */
+  readonly servicePort?: number;
+  /** virtual services only: one of its service addresses' FQDNs, partial (`service_address.fqdn`) */
+  readonly serviceAddressFqdn?: string;
 }
+
+export type BulkOperation = 'create' | 'update' | 'delete';
+
+/** One item's outcome of a bulk request (as the workload bulk routes answer). */
+export interface BulkObjectResult {
+  readonly href: string | null;
+  readonly status: 'created' | 'updated' | 'deleted' | 'validation_failure' | 'not_found';
+  readonly token?: string;
+  readonly message?: string;
+  readonly errors?: readonly { token: string; message: string }[];
+}
+
+export const MAX_BULK_OBJECTS = 1000;
 
 function matches(object: PolicyObjectRecord, filter: PolicyObjectFilter): boolean {
   if (filter.name !== undefined && !object.name.toLowerCase().includes(filter.name.toLowerCase())) return false;
   if (filter.externalDataSet !== undefined && object.externalDataSet !== filter.externalDataSet) return false;
   if (filter.externalDataReference !== undefined && object.externalDataReference !== filter.externalDataReference) return false;
   if (filter.key !== undefined && (!('key' in object) || object.key !== filter.key)) return false;
+  if (filter.servicePort !== undefined) {
+    const port = filter.servicePort;
+    if (!('servicePorts' in object) || !object.servicePorts.some((p) => (p.port === undefined ? p.proto !== 1 : p.port <= port && port <= (p.toPort ?? p.port)))) return false;
+  }
+  if (filter.serviceAddressFqdn !== undefined) {
+    const fqdn = filter.serviceAddressFqdn.toLowerCase();
+    if (!('serviceAddresses' in object) || !object.serviceAddresses.some((a) => a.fqdn?.toLowerCase().includes(fqdn))) return false;
+  }
   return matchesContent(object, filter.content);
 }
 
@@ -106,6 +134,7 @@ export class PolicyObjectService {
    * Illumio does. `groups`: every label group of the view's state; `labels`: the org's labels when at hand.
    */
   private async namesFor(orgId: number, type: PolicyObjectType, groups: () => Promise<readonly PolicyObjectRecord[]>, labels?: readonly PolicyLabel[]): Promise<{ names?: ReferenceNames }> {
+    if (type === 'virtual_services') return { names: { labels: new Map((labels ?? (await this.deps.labels.labels(orgId))).map((l) => [l.id, l])), groups: new Map() } };
     if (type !== 'label_groups') return {};
     const [all, known] = await Promise.all([groups(), labels ?? this.deps.labels.labels(orgId)]);
     return { names: { labels: new Map(known.map((l) => [l.id, l])), groups: new Map(all.map((g) => [g.id, g.name])) } };
@@ -247,6 +276,37 @@ export class PolicyObjectService {
       }
       await this.deps.store.writeDraft({ orgId: actor.orgId, expectedHead: draft.head, ids: null, put: [], remove: [{ type, id }], now: this.now() }, fence);
     });
+  }
+
+  /**
+   * `PUT .../{type}/bulk_create|bulk_update|bulk_delete` (virtual services, as Illumio has them): each item
+   * is written on its own (a failed item leaves the others); update and delete items carry their `href`.
+   */
+  async bulk(actor: PolicyActor, type: PolicyObjectType, operation: BulkOperation, body: unknown): Promise<BulkObjectResult[]> {
+    if (!Array.isArray(body)) throw new ValidationError([{ token: 'input_validation_error', message: `the body must be a JSON array of ${OBJECT_NOUNS[type]} objects` }]);
+    if (body.length > MAX_BULK_OBJECTS) throw new ValidationError([{ token: 'too_many_items', message: `a bulk request takes at most ${MAX_BULK_OBJECTS} items, got ${body.length}` }]);
+    const results: BulkObjectResult[] = [];
+    for (const item of body as unknown[]) {
+      const { href, ...rest } = typeof item === 'object' && item !== null && !Array.isArray(item) ? (item as Record<string, unknown>) : { href: undefined };
+      const hrefText = typeof href === 'string' ? href : null;
+      try {
+        if (operation === 'create') {
+          const view = await this.create(actor, type, item);
+          results.push({ href: policyObjectHref(actor.orgId, 'draft', type, view.object.id), status: 'created' });
+          continue;
+        }
+        const ref = hrefText === null ? null : parseObjectHref(hrefText);
+        if (!ref || ref.type !== type || ref.orgId !== actor.orgId) throw new ValidationError([{ token: 'invalid_href', message: `href: "${String(href)}" is not the href of a ${OBJECT_NOUNS[type]} of org ${actor.orgId}` }]);
+        if (operation === 'update') await this.update(actor, type, ref.id, rest);
+        else await this.delete(actor, type, ref.id);
+        results.push({ href: hrefText, status: operation === 'update' ? 'updated' : 'deleted' });
+      } catch (err) {
+        if (!(err instanceof ValidationError) && !(err instanceof NotFoundError)) throw err;
+        const [first] = err.errors;
+        results.push({ href: hrefText, status: err instanceof NotFoundError ? 'not_found' : 'validation_failure', ...(first ? { token: first.token, message: first.message } : {}), errors: err.errors });
+      }
+    }
+    return results;
   }
 
   async createRule(actor: PolicyActor, ruleSetId: number, body: unknown): Promise<RuleView> {

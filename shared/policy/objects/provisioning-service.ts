@@ -27,6 +27,10 @@ export const provisionSchema = z.strictObject({
       services: hrefList.optional(),
       ip_lists: hrefList.optional(),
       rule_sets: hrefList.optional(),
+      enforcement_boundaries: hrefList.optional(),
+      virtual_services: hrefList.optional(),
+      // other provisionable types Illumio lists; none exist here, so an empty list is all they may hold
+      ...Object.fromEntries(['virtual_servers', 'firewall_settings', 'secure_connect_gateways'].map((k) => [k, z.array(z.unknown()).max(0, `no ${k} exist on this PCE`).optional()])),
     })
     .optional(),
 });
@@ -114,7 +118,10 @@ export class ProvisioningService implements DefaultPolicyInitializer {
     if (problems.length > 0) throw new ValidationError(problems);
     const now = Math.max(this.now(), (active?.version.createdAt ?? 0) + 1);
     const version = (active?.version.version ?? 0) + 1;
-    const document = { format: SNAPSHOT_FORMAT, orgId, version, labels: resolved.labels, objects: plan.next } as const;
+    // the bindings of the virtual services it holds: what the compiler reaches them through
+    const activeVs = new Set(plan.next.virtual_services.map((vs) => vs.id));
+    const bound = this.deps.boundWorkloads && activeVs.size > 0 ? (await this.deps.boundWorkloads(orgId)).filter((b) => activeVs.has(b.virtualServiceId)) : [];
+    const document = { format: SNAPSHOT_FORMAT, orgId, version, labels: resolved.labels, objects: plan.next, ...(bound.length > 0 ? { serviceBindings: bound } : {}) } as const;
     const workloadsAffected = this.deps.workloadsAffected ? await this.deps.workloadsAffected(orgId, active ? toPolicySnapshot(active.document) : null, toPolicySnapshot(document)) : null;
     return this.deps.store.provision(
       {

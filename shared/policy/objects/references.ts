@@ -6,11 +6,13 @@
  */
 import { labelHref } from '../../labels/label.ts';
 import type { LabelId, ObjectId, PolicyLabel } from '../model.ts';
-import { policyObjectHref, type Issues, type PolicyObjectType, type PolicyState } from './common.ts';
+import { OBJECT_NOUNS, policyObjectHref, type Issues, type PolicyObjectType, type PolicyState } from './common.ts';
 import type { LabelGroup } from './label-group.ts';
 import { MAX_LABEL_GROUP_DEPTH, MAX_NESTED_LABEL_GROUPS, findSubGroupCycle, nestingProblems } from './label-group-graph.ts';
 import type { PolicyObjectRecord, PolicyObjects } from './objects.ts';
+import type { EnforcementBoundary } from './enforcement-boundary.ts';
 import type { Rule, RuleSet } from './rule-set.ts';
+import type { VirtualService } from './virtual-service.ts';
 
 /** The objects and labels references resolve against. */
 export class ReferenceIndex {
@@ -31,6 +33,8 @@ export class ReferenceIndex {
       services: new Set(objects.services.map((o) => o.id)),
       ip_lists: new Set(objects.ip_lists.map((o) => o.id)),
       rule_sets: new Set(objects.rule_sets.map((o) => o.id)),
+      enforcement_boundaries: new Set(objects.enforcement_boundaries.map((o) => o.id)),
+      virtual_services: new Set(objects.virtual_services.map((o) => o.id)),
     };
   }
 
@@ -48,12 +52,13 @@ const NOT_FOUND_TOKEN: Readonly<Record<PolicyObjectType, string>> = {
   services: 'service_not_found',
   ip_lists: 'ip_list_not_found',
   rule_sets: 'rule_set_not_found',
+  enforcement_boundaries: 'enforcement_boundary_not_found',
+  virtual_services: 'virtual_service_not_found',
 };
-const NOUN: Readonly<Record<PolicyObjectType, string>> = { label_groups: 'label group', services: 'service', ip_lists: 'IP list', rule_sets: 'rule set' };
 
 function requireObject(index: ReferenceIndex, type: PolicyObjectType, id: ObjectId, field: string, issues: Issues): boolean {
   if (index.has(type, id)) return true;
-  issues.add(NOT_FOUND_TOKEN[type], `${field}: ${NOUN[type]} ${index.href(type, id)} does not exist${index.state === 'draft' ? ' (or is deleted in the draft policy)' : ' in the active policy'}`);
+  issues.add(NOT_FOUND_TOKEN[type], `${field}: ${OBJECT_NOUNS[type]} ${index.href(type, id)} does not exist${index.state === 'draft' ? ' (or is deleted in the draft policy)' : ' in the active policy'}`);
   return false;
 }
 
@@ -114,13 +119,14 @@ function checkRuleSetScopes(ruleSet: RuleSet, index: ReferenceIndex, issues: Iss
 }
 
 /** Checks one rule; `field` prefixes the messages (e.g. `rules[2].`). */
-export function checkRule(rule: Rule, index: ReferenceIndex, issues: Issues, field = ''): void {
+export function checkRule(rule: Pick<Rule, 'providers' | 'consumers' | 'ingressServices'>, index: ReferenceIndex, issues: Issues, field = ''): void {
   for (const side of ['providers', 'consumers'] as const) {
     rule[side].forEach((actor, i) => {
       const f = `${field}${side}[${i}]`;
       if (actor.kind === 'label') requireLabel(index, actor.id, `${f}.label.href`, issues);
       if (actor.kind === 'label_group') requireObject(index, 'label_groups', actor.id, `${f}.label_group.href`, issues);
       if (actor.kind === 'ip_list') requireObject(index, 'ip_lists', actor.id, `${f}.ip_list.href`, issues);
+      if (actor.kind === 'virtual_service') requireObject(index, 'virtual_services', actor.id, `${f}.virtual_service.href`, issues);
     });
   }
   rule.ingressServices.forEach((service, i) => {
@@ -128,9 +134,16 @@ export function checkRule(rule: Rule, index: ReferenceIndex, issues: Issues, fie
   });
 }
 
+function checkVirtualService(vs: VirtualService, index: ReferenceIndex, issues: Issues): void {
+  vs.labels.forEach((id, i) => requireLabel(index, id, `labels[${i}].href`, issues));
+  if (vs.serviceId !== null) requireObject(index, 'services', vs.serviceId, 'service.href', issues);
+}
+
 /** Adds an issue for each reference of `object` that does not resolve in `index`. */
 export function checkReferences(type: PolicyObjectType, object: PolicyObjectRecord, index: ReferenceIndex, issues: Issues): void {
   if (type === 'label_groups') checkLabelGroup(object as LabelGroup, index, issues);
+  if (type === 'enforcement_boundaries') checkRule(object as EnforcementBoundary, index, issues);
+  if (type === 'virtual_services') checkVirtualService(object as VirtualService, index, issues);
   if (type === 'rule_sets') {
     const ruleSet = object as RuleSet;
     checkRuleSetScopes(ruleSet, index, issues);

@@ -21,12 +21,18 @@ import {
 } from './common.ts';
 import { checkServicePort, servicePortFields } from './service.ts';
 
-export const RESOLVE_AS = ['workloads'] as const;
+/** What a rule's label actors select: workloads, virtual services (with those labels) or both. */
+export const RESOLVE_AS = ['workloads', 'virtual_services'] as const;
+export type ResolveAs = (typeof RESOLVE_AS)[number];
 
 export interface ResolveLabelsAs {
-  readonly providers: readonly (typeof RESOLVE_AS)[number][];
-  readonly consumers: readonly (typeof RESOLVE_AS)[number][];
+  readonly providers: readonly ResolveAs[];
+  readonly consumers: readonly ResolveAs[];
 }
+
+/** `use_workload_subnets`: the sides whose workloads stand for their interfaces' subnets, not their addresses. */
+export const SUBNET_SIDES = ['providers', 'consumers'] as const;
+export type SubnetSide = (typeof SUBNET_SIDES)[number];
 
 export interface Rule extends ObjectMeta, ExternalRefs {
   readonly enabled: boolean;
@@ -36,6 +42,8 @@ export interface Rule extends ObjectMeta, ExternalRefs {
   readonly ingressServices: readonly IngressService[];
   readonly resolveLabelsAs: ResolveLabelsAs;
   readonly unscopedConsumers: boolean;
+  /** absent (rules stored before the field) = [] */
+  readonly useWorkloadSubnets?: readonly SubnetSide[];
 }
 
 export interface RuleSet extends ObjectMeta, ExternalRefs {
@@ -56,33 +64,36 @@ const scopeEntrySchema = z
   .strictObject({ label: labelRefSchema.optional(), label_group: objectRefSchema('label_groups').optional(), exclusion: noExclusion })
   .refine(exactlyOne(['label', 'label_group']), { message: 'a scope entry has exactly one of label, label_group' });
 
-const ACTOR_KINDS = ['label', 'label_group', 'ip_list', 'workload', 'actors'] as const;
-const actorSchema = z
+const ACTOR_KINDS = ['label', 'label_group', 'ip_list', 'workload', 'virtual_service', 'actors'] as const;
+export const actorSchema = z
   .strictObject({
     label: labelRefSchema.optional(),
     label_group: objectRefSchema('label_groups').optional(),
     ip_list: objectRefSchema('ip_lists').optional(),
     workload: workloadRefSchema.optional(),
+    virtual_service: objectRefSchema('virtual_services').optional(),
     actors: z.literal('ams', { error: 'the only supported value is "ams" (all managed workloads)' }).optional(),
     exclusion: noExclusion,
   })
   .refine(exactlyOne(ACTOR_KINDS), { message: `an actor has exactly one of ${ACTOR_KINDS.join(', ')}` });
 
-const ingressServiceSchema = z
+export const ingressServiceSchema = z
   .strictObject({ href: objectRefSchema('services').shape.href.optional(), ...servicePortFields, proto: servicePortFields.proto.optional() })
   .refine((s) => (s.href === undefined) !== (s.proto === undefined), { message: 'an ingress service is either {href} of a service or {proto, port?, to_port?}' })
   .refine((s) => s.href === undefined || (s.port === undefined && s.to_port === undefined), { message: 'an ingress service with an href takes no port' });
 
-const resolveAsField = z.array(z.enum(RESOLVE_AS, { error: 'only "workloads" is supported' })).min(1, 'must not be empty');
+const resolveAsField = z.array(z.enum(RESOLVE_AS, { error: 'must be "workloads" or "virtual_services"' })).min(1, 'must not be empty');
 
 const ruleFields = {
   enabled: z.boolean(),
   description: descriptionSchema,
   providers: z.array(actorSchema).min(1, 'must list at least one actor').max(1000, 'at most 1000 actors'),
   consumers: z.array(actorSchema).min(1, 'must list at least one actor').max(1000, 'at most 1000 actors'),
-  ingress_services: z.array(ingressServiceSchema).min(1, 'must list at least one service or port').max(1000, 'at most 1000 entries'),
+  // empty only when every provider is a virtual service (its ports are the rule's): checked when building
+  ingress_services: z.array(ingressServiceSchema).max(1000, 'at most 1000 entries'),
   resolve_labels_as: z.strictObject({ providers: resolveAsField, consumers: resolveAsField }),
   unscoped_consumers: z.boolean(),
+  use_workload_subnets: z.array(z.enum(SUBNET_SIDES, { error: 'must be "providers" or "consumers"' })).max(2, 'at most providers and consumers'),
   // Illumio fields clients echo back; only their default values are supported
   sec_connect: z.literal(false, { error: 'SecureConnect rules are not supported' }).optional(),
   stateless: z.literal(false, { error: 'stateless rules are not supported' }).optional(),
@@ -99,6 +110,7 @@ export const createRuleSchema = z.strictObject({
   description: ruleFields.description.optional(),
   resolve_labels_as: ruleFields.resolve_labels_as.default({ providers: ['workloads'], consumers: ['workloads'] }),
   unscoped_consumers: ruleFields.unscoped_consumers.default(false),
+  use_workload_subnets: ruleFields.use_workload_subnets.optional(),
   external_data_set: ruleFields.external_data_set.optional(),
   external_data_reference: ruleFields.external_data_reference.optional(),
 });
@@ -112,6 +124,7 @@ export const updateRuleSchema = z
     ingress_services: ruleFields.ingress_services.optional(),
     resolve_labels_as: ruleFields.resolve_labels_as.optional(),
     unscoped_consumers: ruleFields.unscoped_consumers.optional(),
+    use_workload_subnets: ruleFields.use_workload_subnets.optional(),
     sec_connect: ruleFields.sec_connect,
     stateless: ruleFields.stateless,
     machine_auth: ruleFields.machine_auth,
@@ -166,13 +179,14 @@ function scopes(input: ScopesInput, ctx: BuildContext): ScopeEntry[][] {
   );
 }
 
-function actors(input: readonly ActorInput[], ctx: BuildContext, field: string): Actor[] {
+export function actors(input: readonly ActorInput[], ctx: BuildContext, field: string): Actor[] {
   const out: Actor[] = input.map((a, i): Actor => {
     const f = `${field}[${i}]`;
     if (a.label) return { kind: 'label', id: refId(a.label.href, ctx, `${f}.label.href`) };
     if (a.label_group) return { kind: 'label_group', id: refId(a.label_group.href, ctx, `${f}.label_group.href`) };
     if (a.ip_list) return { kind: 'ip_list', id: refId(a.ip_list.href, ctx, `${f}.ip_list.href`) };
     if (a.workload) return { kind: 'workload', id: refId(a.workload.href, ctx, `${f}.workload.href`) };
+    if (a.virtual_service) return { kind: 'virtual_service', id: refId(a.virtual_service.href, ctx, `${f}.virtual_service.href`) };
     return { kind: 'ams' };
   });
   const seen = new Set<string>();
@@ -188,7 +202,7 @@ function resolveAs(input: ResolveLabelsAs): ResolveLabelsAs {
   return { providers: unique(input.providers), consumers: unique(input.consumers) };
 }
 
-function ingress(input: readonly IngressInput[], ctx: BuildContext, field: string): IngressService[] {
+export function ingress(input: readonly IngressInput[], ctx: BuildContext, field: string): IngressService[] {
   return input.map((s, i): IngressService => {
     const f = `${field}[${i}]`;
     if (s.href) return { kind: 'service', id: refId(s.href, ctx, `${f}.href`) };
@@ -196,8 +210,18 @@ function ingress(input: readonly IngressInput[], ctx: BuildContext, field: strin
   });
 }
 
+/** A rule without ingress services takes its providers' ports: every provider must then be a virtual service. */
+function checkServicesOrVirtualServices(rule: Rule, ctx: BuildContext, field: string): Rule {
+  if (rule.ingressServices.length === 0 && (rule.providers.length === 0 || rule.providers.some((a) => a.kind !== 'virtual_service'))) {
+    ctx.issues.add('input_validation_error', `${field}ingress_services: must list at least one service or port (it may be empty only when every provider is a virtual service)`);
+  }
+  return rule;
+}
+
+const subnetSides = (sides: readonly SubnetSide[] | undefined): { useWorkloadSubnets?: SubnetSide[] } => (sides === undefined || sides.length === 0 ? {} : { useWorkloadSubnets: unique(sides) });
+
 export function ruleFromCreate(input: CreateRuleInput, ctx: BuildContext, meta: ObjectMeta, field = ''): Rule {
-  return {
+  return checkServicesOrVirtualServices({
     ...meta,
     enabled: input.enabled,
     description: input.description ?? '',
@@ -206,12 +230,13 @@ export function ruleFromCreate(input: CreateRuleInput, ctx: BuildContext, meta: 
     ingressServices: ingress(input.ingress_services, ctx, `${field}ingress_services`),
     resolveLabelsAs: resolveAs(input.resolve_labels_as),
     unscopedConsumers: input.unscoped_consumers,
+    ...subnetSides(input.use_workload_subnets),
     ...externalRefs(input),
-  };
+  }, ctx, field);
 }
 
 export function ruleFromUpdate(current: Rule, input: UpdateRuleInput, ctx: BuildContext, meta: ObjectMeta): Rule {
-  return {
+  return checkServicesOrVirtualServices({
     ...meta,
     enabled: pick(input.enabled, current.enabled),
     description: pick(input.description, current.description),
@@ -220,8 +245,9 @@ export function ruleFromUpdate(current: Rule, input: UpdateRuleInput, ctx: Build
     ingressServices: input.ingress_services === undefined ? current.ingressServices : ingress(input.ingress_services, ctx, 'ingress_services'),
     resolveLabelsAs: input.resolve_labels_as === undefined ? current.resolveLabelsAs : resolveAs(input.resolve_labels_as),
     unscopedConsumers: pick(input.unscoped_consumers, current.unscopedConsumers),
+    ...subnetSides(pick(input.use_workload_subnets, current.useWorkloadSubnets)),
     ...externalRefs(input, current),
-  };
+  }, ctx, '');
 }
 
 export function ruleSetFromCreate(input: z.infer<typeof createRuleSetSchema>, ctx: BuildContext, meta: ObjectMeta): RuleSet {

@@ -14,6 +14,8 @@ export interface NormalisedRule {
   readonly services: readonly string[];
   /** the peer set's members */
   readonly peers: readonly string[];
+  /** present for deny rules (enforcement boundaries) only */
+  readonly action?: 'deny';
 }
 
 export interface NormalisedPolicy {
@@ -51,18 +53,20 @@ export function normaliseServices(ports: readonly ServicePort[]): string[] {
 }
 
 function normaliseRules(rules: readonly CompiledRule[], ipSet: (id: IpSetId) => CompiledIpSet): NormalisedRule[] {
-  const merged = new Map<string, { ruleId: number; services: string[]; peers: IpRangeSet }>();
+  const merged = new Map<string, { ruleId: number; services: string[]; peers: IpRangeSet; deny: boolean }>();
   for (const r of rules) {
     const services = normaliseServices(r.services);
-    const key = `${r.ruleId} ${services.join(',')}`;
+    const deny = r.action === 'deny';
+    const key = `${deny ? 'D' : 'A'} ${r.ruleId} ${services.join(',')}`;
     const peers = IpRangeSet.parse(ipSet(r.peers).members);
     const cur = merged.get(key);
     if (cur) cur.peers = cur.peers.union(peers);
-    else merged.set(key, { ruleId: r.ruleId, services, peers });
+    else merged.set(key, { ruleId: r.ruleId, services, peers, deny });
   }
+  const text = (m: { deny: boolean; services: readonly string[] }): string => `${m.deny ? 'D' : 'A'} ${m.services.join(',')}`;
   return [...merged.values()]
-    .map((m) => ({ ruleId: m.ruleId, services: m.services, peers: m.peers.toMembers() }))
-    .sort((a, b) => a.ruleId - b.ruleId || (a.services.join(',') < b.services.join(',') ? -1 : a.services.join(',') > b.services.join(',') ? 1 : 0));
+    .sort((a, b) => a.ruleId - b.ruleId || (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0))
+    .map((m) => ({ ruleId: m.ruleId, services: m.services, peers: m.peers.toMembers(), ...(m.deny ? { action: 'deny' as const } : {}) }));
 }
 
 export function normalisePolicy(policy: CompiledPolicy, ipSet: (id: IpSetId) => CompiledIpSet): NormalisedPolicy {

@@ -10,13 +10,18 @@
  * a workload W gets, per rule, one inbound rule from the union over { S : W in providers_S } of consumers_S,
  * and one outbound rule to the union over { S : W in consumers_S } of providers_S, plus (either way) the
  * other side's IP-list ranges. An empty scope list is the single scope "all workloads".
- * Services: any protocol (proto -1) subsumes every other entry of the rule, which is then `[{ proto: -1 }]`.
+ * Services: any protocol (proto -1) subsumes every other entry of the rule, which is then `[{ proto: -1 }]`;
+ * a rule without ingress services takes its virtual-service providers' ports.
+ * Virtual services: an actor selects the workloads bound to it, plus its service addresses' ranges.
+ * Enforcement boundaries: after the rules, per boundary, W gets an inbound deny (action 'deny') from the
+ * boundary's consumers when its providers select W, and an outbound deny to its providers when its
+ * consumers select W (no scopes).
  */
 import { createHash } from 'node:crypto';
 import { rulesHashOf, toVenRule, type CompiledIpSet, type CompiledPolicy, type CompiledRule, type IpSetId } from '../compiled.ts';
 import { parseIp } from '../ip/address.ts';
 import { IpRangeSet } from '../ip/ranges.ts';
-import { ANY_PROTOCOL, type Actor, type IngressService, type LabelId, type ObjectId, type PolicyRule, type PolicySnapshot, type ScopeEntry, type ServicePort, type WorkloadFacts, type WorkloadId } from '../model.ts';
+import { ANY_PROTOCOL, type Actor, type IngressService, type LabelId, type ObjectId, type PolicyRule, type PolicySnapshot, type PolicyVirtualService, type ScopeEntry, type ServicePort, type WorkloadFacts, type WorkloadId } from '../model.ts';
 import { expandGroupLabels } from '../objects/label-group-graph.ts';
 
 export interface ReferenceResult {
@@ -69,6 +74,14 @@ export class ReferenceCompiler {
           if (applies) outbound.push(this.emit(rule, `out:${rs.id}:${rule.id}`, peers, rule.providers, ipSets));
         }
       }
+      for (const b of this.snapshot.enforcementBoundaries ?? []) {
+        const deny = (setId: string, peerActors: readonly Actor[]): CompiledRule => ({
+          ...this.emit({ id: b.id, ingressServices: b.ingressServices, providers: b.providers }, setId, this.workloads.filter((v) => this.selects(peerActors, v)), peerActors, ipSets),
+          action: 'deny',
+        });
+        if (this.selects(b.providers, w)) inbound.push(deny(`deny-in:${b.id}`, b.consumers));
+        if (this.selects(b.consumers, w)) outbound.push(deny(`deny-out:${b.id}`, b.providers));
+      }
     }
     const policy: CompiledPolicy = {
       workloadId,
@@ -84,21 +97,31 @@ export class ReferenceCompiler {
     return { policy, ipSets };
   }
 
-  private emit(rule: PolicyRule, setId: string, peers: readonly WorkloadFacts[], actors: readonly Actor[], ipSets: Map<IpSetId, CompiledIpSet>): CompiledRule {
+  private emit(rule: Pick<PolicyRule, 'id' | 'ingressServices' | 'providers'>, setId: string, peers: readonly WorkloadFacts[], actors: readonly Actor[], ipSets: Map<IpSetId, CompiledIpSet>): CompiledRule {
     let members = IpRangeSet.fromIps(peers.flatMap((v) => v.ips.map((ip) => parseIp(ip))));
     for (const a of actors) {
-      if (a.kind !== 'ip_list') continue;
-      const list = this.snapshot.ipLists.find((l) => l.id === a.id);
-      if (!list) throw new Error(`unknown IP list ${a.id}`);
-      members = members.union(IpRangeSet.fromIpList(list.ipRanges));
+      if (a.kind === 'ip_list') {
+        const list = this.snapshot.ipLists.find((l) => l.id === a.id);
+        if (!list) throw new Error(`unknown IP list ${a.id}`);
+        members = members.union(IpRangeSet.fromIpList(list.ipRanges));
+      } else if (a.kind === 'virtual_service') {
+        members = members.union(IpRangeSet.fromIpList(this.virtualService(a.id).ipRanges));
+      }
     }
     const m = members.toMembers();
     ipSets.set(`ref:${setId}`, { id: `ref:${setId}`, members: m, hash: createHash('sha256').update(m.join('\n')).digest('hex') });
-    return { ruleId: rule.id, peers: `ref:${setId}`, services: this.servicesOf(rule.ingressServices) };
+    return { ruleId: rule.id, peers: `ref:${setId}`, services: this.servicesOf(rule.ingressServices, rule.providers) };
   }
 
-  private servicesOf(ingress: readonly IngressService[]): ServicePort[] {
+  private virtualService(id: ObjectId): PolicyVirtualService {
+    const vs = (this.snapshot.virtualServices ?? []).find((x) => x.id === id);
+    if (!vs) throw new Error(`unknown virtual service ${id}`);
+    return vs;
+  }
+
+  private servicesOf(ingress: readonly IngressService[], providers: readonly Actor[]): ServicePort[] {
     const out: ServicePort[] = [];
+    if (ingress.length === 0) for (const a of providers) if (a.kind === 'virtual_service') out.push(...this.virtualService(a.id).servicePorts);
     for (const s of ingress) {
       if (s.kind === 'service') {
         const svc = this.snapshot.services.find((x) => x.id === s.id);
@@ -116,6 +139,7 @@ export class ReferenceCompiler {
     for (const a of actors) {
       if (a.kind === 'ams') return true;
       if (a.kind === 'workload' && a.id === v.id) return true;
+      if (a.kind === 'virtual_service' && this.virtualService(a.id).workloads.includes(v.id)) return true;
     }
     const labelEntries: ScopeEntry[] = [];
     for (const a of actors) if (a.kind === 'label' || a.kind === 'label_group') labelEntries.push(a);

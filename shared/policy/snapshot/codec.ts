@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { canonicalJson } from '../objects/canonical-json.ts';
+import { withAllTypes } from '../objects/objects.ts';
 import { SNAPSHOT_FORMAT, type ActivePolicyDocument, type SnapshotContent } from './document.ts';
 import { SnapshotChecksumError } from './errors.ts';
 
@@ -41,5 +42,6 @@ export function decodeSnapshot(orgId: number, version: number, chunks: readonly 
   if (actual !== content.sha256) throw new SnapshotChecksumError(orgId, version, `expected ${content.sha256}, got ${actual}`);
   const document = JSON.parse(text) as ActivePolicyDocument;
   if (document.format !== SNAPSHOT_FORMAT) throw new SnapshotChecksumError(orgId, version, `unknown snapshot format ${String(document.format)}`);
-  return document;
+  // versions provisioned before a type existed have no key for it
+  return { ...document, objects: withAllTypes(document.objects) };
 }

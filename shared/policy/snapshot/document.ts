@@ -16,6 +16,17 @@ export interface ActivePolicyDocument {
   /** every label the objects name */
   readonly labels: readonly PolicyLabel[];
   readonly objects: PolicyObjects;
+  /**
+   * the service bindings of its virtual services when it was provisioned (what the compiler reaches a
+   * virtual service through); absent in versions provisioned before bindings existed
+   */
+  readonly serviceBindings?: readonly BoundWorkload[];
+}
+
+/** A workload bound to a virtual service (a service binding, as the compiler needs it). */
+export interface BoundWorkload {
+  readonly virtualServiceId: number;
+  readonly workloadId: string;
 }
 
 /** A provisioned version as the API shows it (`GET /sec_policy/{version}`). */

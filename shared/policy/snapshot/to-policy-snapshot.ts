@@ -2,10 +2,12 @@
  * The provisioned document in the compiler's normalised model (shared/policy/model.ts).
  * Pure: the same document always gives the same snapshot, sorted by id.
  * Dropped on the way: names, descriptions, external data, rule resolve_labels_as (always workloads),
- * IP list FQDNs (not resolvable by the compiler) and range descriptions.
+ * IP list FQDNs (not resolvable by the compiler) and range descriptions, virtual services' FQDN addresses,
+ * labels and IP overrides. A virtual service naming a service takes that service's ports.
  * Illumio's `proto: -1` ("All Services": every protocol) is the model's ANY_PROTOCOL: one entry `{ proto: -1 }`.
  */
-import type { IngressService, PolicyRule, PolicySnapshot, ServicePort } from '../model.ts';
+import type { IngressService, PolicyRule, PolicySnapshot, PolicyVirtualService, ServicePort } from '../model.ts';
+import { withAllTypes } from '../objects/objects.ts';
 import type { Rule } from '../objects/rule-set.ts';
 import type { ServicePortSpec } from '../objects/service.ts';
 import type { ActivePolicyDocument } from './document.ts';
@@ -31,8 +33,20 @@ function rule(r: Rule): PolicyRule {
   };
 }
 
+function virtualServices(document: ActivePolicyDocument): PolicyVirtualService[] {
+  const services = new Map(document.objects.services.map((s) => [s.id, s.servicePorts]));
+  const bound = new Map<number, string[]>();
+  for (const b of document.serviceBindings ?? []) bound.set(b.virtualServiceId, [...(bound.get(b.virtualServiceId) ?? []), b.workloadId]);
+  return byId(document.objects.virtual_services).map((vs) => ({
+    id: vs.id,
+    servicePorts: (vs.serviceId === null ? vs.servicePorts : (services.get(vs.serviceId) ?? [])).map(servicePort),
+    ipRanges: vs.serviceAddresses.flatMap((a) => (a.ip === undefined ? [] : [{ fromIp: a.ip, exclusion: false }])),
+    workloads: [...new Set(bound.get(vs.id) ?? [])].sort(),
+  }));
+}
+
 export function toPolicySnapshot(document: ActivePolicyDocument): PolicySnapshot {
-  const { objects } = document;
+  const objects = withAllTypes(document.objects);
   return {
     version: document.version,
     labels: byId(document.labels).map((l) => ({ id: l.id, key: l.key, value: l.value })),
@@ -47,6 +61,13 @@ export function toPolicySnapshot(document: ActivePolicyDocument): PolicySnapshot
       enabled: rs.enabled,
       scopes: rs.scopes.map((scope) => scope.map((e) => ({ ...e }))),
       rules: byId(rs.rules).map(rule),
+    })),
+    virtualServices: virtualServices({ ...document, objects }),
+    enforcementBoundaries: byId(objects.enforcement_boundaries).map((b) => ({
+      id: b.id,
+      providers: b.providers.map((a) => ({ ...a })),
+      consumers: b.consumers.map((a) => ({ ...a })),
+      ingressServices: b.ingressServices.map(ingressService),
     })),
   };
 }

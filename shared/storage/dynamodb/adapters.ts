@@ -25,6 +25,7 @@ import type { RegionClientFactory } from './pairing-keys.ts';
 import { dynamoDbPolicyAdapters } from './policy.ts';
 import { DynamoDbRequestCounterStore } from './rate-limit.ts';
 import { DynamoDbReplicationCheckStore } from './replication-check.ts';
+import { DynamoDbServiceBindingStore } from './service-bindings.ts';
 import { DynamoDbPceStatusStore, DynamoDbReplicationLagStore, DynamoDbRuntimeStateStore } from './supercluster-status.ts';
 import { DynamoDbVenConnectionStore } from './ven-connections.ts';
 import { DynamoDbAgentCountStore, DynamoDbFlowSummaryStore, DynamoDbHeartbeatStore } from './ven-local.ts';
@@ -36,6 +37,7 @@ import { CONTAINER_CLUSTERS_FAMILY, DynamoDbDocumentStore, LABEL_DIMENSIONS_FAMI
 export function globalTableAdapters(client: DynamoDBDocumentClient, tableName: string, region: string, options: { remoteClient?: RegionClientFactory } = {}) {
   return {
     leaderRecord: new DynamoDbLeaderRecordStore(client, tableName, region),
+    serviceBindings: new DynamoDbServiceBindingStore(client, tableName, region),
     statuses: new DynamoDbPceStatusStore(client, tableName),
     membership: new DynamoDbMembershipStore(client, tableName, region),
     directory: new DynamoDbDirectoryStore(client, tableName, region),

@@ -74,7 +74,7 @@ export class DynamoDbPolicyStore implements PolicyStore {
   async loadDraft(orgId: number): Promise<DraftPolicy> {
     let head: DraftHead | null = null;
     const counters: IdCounter[] = [];
-    const objects: { -readonly [K in PolicyObjectType]: PolicyObjectMap[K][] } = { label_groups: [], services: [], ip_lists: [], rule_sets: [] };
+    const objects: { -readonly [K in PolicyObjectType]: PolicyObjectMap[K][] } = { label_groups: [], services: [], ip_lists: [], rule_sets: [], enforcement_boundaries: [], virtual_services: [] };
     for (const item of await this.query(policyKeys.draftPartition(orgId))) {
       const sk = String(item.sk);
       if (sk === policyKeys.draftHead(orgId).sk) head = headOf(item);

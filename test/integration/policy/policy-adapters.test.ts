@@ -195,7 +195,7 @@ describe('policy adapters (DynamoDB Local)', () => {
     expect(await deps.snapshots.readActive(13)).toBeNull();
 
     const v1 = await provisioning.provision(actor, { change_subset: { rule_sets: [{ href: hrefOf(13, 'rule_sets', rs.object.id) }], ip_lists: [{ href: hrefOf(13, 'ip_lists', ipl.object.id) }] } });
-    expect(v1.objectCounts).toEqual({ label_groups: 0, services: 0, ip_lists: 1, rule_sets: 1 });
+    expect(v1.objectCounts).toEqual({ label_groups: 0, services: 0, ip_lists: 1, rule_sets: 1, enforcement_boundaries: 0, virtual_services: 0 });
     expect((await provisioning.pending(13)).map((c) => [c.type, c.id, c.updateType])).toEqual([['services', other.object.id, 'create']]);
   });
 

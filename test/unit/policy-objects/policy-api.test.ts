@@ -6,6 +6,8 @@ import { policyRoutes } from '../../../lambdas/api/routes/policy.ts';
 import { generateApiKey, type ApiKeyRecord } from '../../../shared/auth/api-keys.ts';
 import { JobService } from '../../../shared/jobs/job-service.ts';
 import { LabelService } from '../../../shared/labels/label-service.ts';
+import { PolicyCompiler } from '../../../shared/policy/compiler/index.ts';
+import { toPolicySnapshot } from '../../../shared/policy/snapshot/to-policy-snapshot.ts';
 import { DEFAULT_IP_LIST_NAME, DEFAULT_SERVICE_NAME } from '../../../shared/policy/objects/defaults.ts';
 import { initializeSupercluster } from '../../../shared/supercluster/bootstrap.ts';
 import { FakeIdentityStore } from '../../helpers/identity-fakes.ts';
@@ -16,7 +18,7 @@ import { WorkloadService } from '../../../shared/workloads/workload-service.ts';
 import { testConfig } from '../../helpers/config.ts';
 import { httpEvent, lambdaContext } from '../../helpers/events.ts';
 import { FakeApiKeyStore, FakeDirectory, FakeLabelStore, FakeLagStore, FakeLeaderStore, FakeRuntimeState, FakeStatusStore } from '../../helpers/fakes.ts';
-import { FakePolicyStore, fakePolicyApi } from '../../helpers/policy-fakes.ts';
+import { FakePolicyStore, FakeServiceBindingStore, fakePolicyApi } from '../../helpers/policy-fakes.ts';
 import { FakeJobStore, FakeWorkloadStore } from '../../helpers/workload-fakes.ts';
 
 const config = testConfig();
@@ -44,6 +46,7 @@ describe('policy API (fakes)', () => {
   let leaderStore: FakeLeaderStore;
   let labels: FakeLabelStore;
   let policyStore: FakePolicyStore;
+  let bindingStore: FakeServiceBindingStore;
   let keys: FakeApiKeyStore;
   let auth: { username: string; secret: string };
   let keyRecord: ApiKeyRecord;
@@ -53,7 +56,7 @@ describe('policy API (fakes)', () => {
     const p = config.pces.find((x) => x.region === region);
     if (!p) throw new Error(region);
     const leader = new LeaderView(leaderStore, region, 0);
-    const policy = fakePolicyApi(leader, policyStore, labels, () => ++clock);
+    const policy = fakePolicyApi(leader, policyStore, labels, () => ++clock, bindingStore);
     const handler = createApiHandler({
       logger: new Logger({ logLevel: 'SILENT' }),
       apiKeys: keys,
@@ -83,12 +86,19 @@ describe('policy API (fakes)', () => {
   };
   const tokens = (res: Answer) => (res.body as { token: string }[]).map((e) => e.token);
   const api = (href: string) => `/api/v2${href}`;
+  /** a POST on the leader answered 406 with these tokens */
+  const refused = async (path: string, body: unknown, expected: string[]) => {
+    const res = await onLeader('POST', path, body);
+    expect(res.status, JSON.stringify(res.body)).toBe(406);
+    expect([...new Set(tokens(res))].sort()).toEqual([...expected].sort());
+  };
 
   beforeEach(async () => {
     clock = 1_700_000_000_000;
     leaderStore = new FakeLeaderStore({ leaderRegion: 'us-east-1', leaderFqdn: us?.fqdn ?? '', epoch: 1, assignedAt: 0, previousLeaderFqdn: null });
     labels = new FakeLabelStore(leaderStore);
     policyStore = new FakePolicyStore(leaderStore);
+    bindingStore = new FakeServiceBindingStore();
     keys = new FakeApiKeyStore();
     const key = generateApiKey({ userId: 1, orgId: 1, now: 0 });
     keyRecord = key.record;
@@ -110,9 +120,9 @@ describe('policy API (fakes)', () => {
     expect(svc.body).toMatchObject([{ href: '/orgs/1/sec_policy/draft/services/1', name: DEFAULT_SERVICE_NAME, service_ports: [{ proto: -1 }], update_type: null }]);
     const versions = await onMember('GET', P);
     expect(versions.headers['x-total-count']).toBe('1');
-    expect(versions.body).toMatchObject([{ href: '/orgs/1/sec_policy/1', version: 1, commit_message: 'Default policy objects', object_counts: { ip_lists: 1, services: 1, label_groups: 0, rule_sets: 0 }, workloads_affected: null }]);
+    expect(versions.body).toMatchObject([{ href: '/orgs/1/sec_policy/1', version: 1, commit_message: 'Default policy objects', object_counts: { ip_lists: 1, services: 1, label_groups: 0, rule_sets: 0, enforcement_boundaries: 0, virtual_services: 0 }, workloads_affected: null }]);
     expect(await leaderPce.policy.provisioning.ensureDefaultPolicy({ orgId: 1, fence: { region: 'us-east-1', epoch: 1 }, now: clock })).toEqual({ version: 1, created: false });
-    expect((await onLeader('GET', `${P}/pending`)).body).toEqual({ label_groups: [], services: [], ip_lists: [], rule_sets: [] });
+    expect((await onLeader('GET', `${P}/pending`)).body).toEqual({ label_groups: [], services: [], ip_lists: [], rule_sets: [], enforcement_boundaries: [], virtual_services: [] });
     for (const [method, path] of [['PUT', `${P}/draft/ip_lists/1`], ['DELETE', `${P}/draft/services/1`]] as const) {
       const res = await onLeader(method, path, method === 'PUT' ? { name: 'mine' } : undefined);
       expect(res.status).toBe(406);
@@ -147,7 +157,7 @@ describe('policy API (fakes)', () => {
       expect(res.status, `${method} ${path}`).toBe(403);
       expect(res.body).toMatchObject([{ token: 'supercluster_member_read_only', message: expect.stringContaining(us?.fqdn ?? '?') }]);
     }
-    expect((await onLeader('GET', `${P}/pending`)).body).toEqual({ label_groups: [], services: [], ip_lists: [], rule_sets: [] });
+    expect((await onLeader('GET', `${P}/pending`)).body).toEqual({ label_groups: [], services: [], ip_lists: [], rule_sets: [], enforcement_boundaries: [], virtual_services: [] });
     expect((await onMember('GET', P)).headers['x-total-count']).toBe('2');
   });
 
@@ -172,7 +182,7 @@ describe('policy API (fakes)', () => {
     expect(draftRs.body).toMatchObject({ name: 'RS web', enabled: true, scopes: [[{ label: { href: prod } }]], rules: [{ href: rule.href, ingress_services: [{ href: svc.href }, { port: 53, proto: 17 }] }] });
     expect((await onMember('GET', api(rs.href.replace('/draft/', '/active/')))).status).toBe(404);
     const pending = (await onMember('GET', `${P}/pending`)).body as Record<string, { href: string; update_type: string }[]>;
-    expect(Object.fromEntries(Object.entries(pending).map(([k, v]) => [k, v.map((c) => c.update_type)]))).toEqual({ label_groups: ['create'], services: ['create'], ip_lists: ['create'], rule_sets: ['create'] });
+    expect(Object.fromEntries(Object.entries(pending).map(([k, v]) => [k, v.map((c) => c.update_type)]))).toEqual({ label_groups: ['create'], services: ['create'], ip_lists: ['create'], rule_sets: ['create'], enforcement_boundaries: [], virtual_services: [] });
 
     const provisioned = await onLeader('POST', P, { update_description: 'first rules' });
     expect(provisioned.status).toBe(201);
@@ -245,10 +255,11 @@ describe('policy API (fakes)', () => {
     // provisioning a rule set without the service it uses
     await expect406(P, { update_description: 'partial', change_subset: { rule_sets: [{ href: rs.href }] } }, ['unprovisioned_dependency']);
     await expect406(P, { change_subset: { services: [{ href: rs.href }, { href: '/orgs/1/sec_policy/draft/services/5555' }] } }, ['invalid_href', 'object_not_found']);
-    await expect406(P, { change_subset: { virtual_services: [] } }, ['unexpected_property']);
+    await expect406(P, { change_subset: { secure_connect_gateways: [{ href: '/orgs/1/sec_policy/draft/secure_connect_gateways/1' }] } }, ['input_validation_error']);
+    await expect406(P, { change_subset: { virtual_hosts: [] } }, ['unexpected_property']);
     const ok = await onLeader('POST', P, { change_subset: { rule_sets: [{ href: rs.href }], services: [{ href: svc.href }] } });
     expect(ok.status).toBe(201);
-    expect((await onLeader('GET', `${P}/pending`)).body).toEqual({ label_groups: [], services: [], ip_lists: [], rule_sets: [] });
+    expect((await onLeader('GET', `${P}/pending`)).body).toEqual({ label_groups: [], services: [], ip_lists: [], rule_sets: [], enforcement_boundaries: [], virtual_services: [] });
   });
 
   it('change_subset provisions only the listed objects', async () => {
@@ -375,7 +386,139 @@ describe('policy API (fakes)', () => {
     expect(job).toMatchObject({ status: 'done', jobType: 'ip_lists:get', description: 'GET /api/v2/orgs/1/sec_policy/active/ip_lists?name=Any' });
     const file = await jobs.result(owner, job.resultId ?? '');
     expect(JSON.parse(Buffer.from(file.body).toString('utf8'))).toMatchObject([{ href: '/orgs/1/sec_policy/active/ip_lists/1', name: DEFAULT_IP_LIST_NAME }]);
+    // the new families answer it the same way (the Go client switches to async at 500 objects)
+    for (const path of ['/api/v2/orgs/{org}/sec_policy/draft/virtual_services', '/api/v2/orgs/{org}/sec_policy/active/enforcement_boundaries', '/api/v2/orgs/{org}/service_bindings']) {
+      const route = policyRoutes(memberPce.policy, jobs).find((r) => r.method === 'GET' && r.path === path);
+      const concrete = path.replace('{org}', '1');
+      expect((await route?.handler({ ...httpEvent('GET', concrete, { headers: { Prefer: 'respond-async' } }), pathParameters: { org: '1' } }, context))?.statusCode, path).toBe(202);
+    }
     // without the preference (or without a job service) the answer stays synchronous
     expect((await list.handler({ ...httpEvent('GET', `${P}/active/ip_lists`), pathParameters: { org: '1' } }, context)).statusCode).toBe(200);
+  });
+  // ---- issue 11: the requests the clients send (fixtures commented with the client file they come from) ----
+
+  it('enforcement boundaries: the Terraform provider creates, reads, updates, provisions and deletes one; bad actors are 406', async () => {
+    const db = await label('role', 'db');
+    // terraform-provider-illumio-core models/enforcement_boundary.go ToMap (only the actor that is set)
+    const eb = await created(`${P}/draft/enforcement_boundaries`, { name: 'eb', consumers: [{ actors: 'ams' }], providers: [{ label: { href: db } }], ingress_services: [{ proto: 6, port: 22, to_port: 23 }] });
+    expect(eb).toMatchObject({ href: expect.stringMatching(/^\/orgs\/1\/sec_policy\/draft\/enforcement_boundaries\/\d+$/), update_type: 'create', providers: [{ label: { href: db } }], consumers: [{ actors: 'ams' }], ingress_services: [{ proto: 6, port: 22, to_port: 23 }] });
+    // resource_illumio_enforcement_boundary.go Update: name, ingress services, providers, consumers
+    const put = await onLeader('PUT', api(eb.href), { name: 'eb2', ingress_services: [{ proto: 6, port: 22 }], providers: [{ label: { href: db } }], consumers: [{ actors: 'ams' }] });
+    expect(put.status, JSON.stringify(put.body)).toBe(204);
+    expect((await onMember('GET', `${P}/pending`)).body).toMatchObject({ enforcement_boundaries: [{ href: eb.href, name: 'eb2', update_type: 'create' }] });
+    const v = await onLeader('POST', P, { update_description: 'eb', change_subset: { enforcement_boundaries: [{ href: eb.href }] } });
+    expect(v.status, JSON.stringify(v.body)).toBe(201);
+    expect(v.body).toMatchObject({ object_counts: { enforcement_boundaries: 1 } });
+    expect((await onMember('GET', api(eb.href.replace('/draft/', '/active/')))).body).toMatchObject({ name: 'eb2', ingress_services: [{ proto: 6, port: 22 }] });
+    expect((await onMember('POST', `${P}/draft/enforcement_boundaries`, { name: 'x', consumers: [{ actors: 'ams' }], providers: [{ actors: 'ams' }], ingress_services: [{ proto: 6 }] })).status).toBe(403);
+    await refused(`${P}/draft/enforcement_boundaries`, { name: 'w', consumers: [{ workload: { href: '/orgs/1/workloads/8d7f52b1-5b5e-4c8a-9a57-3f0d1c2e4b6a' } }], providers: [{ actors: 'ams' }], ingress_services: [{ proto: 6 }] }, ['input_validation_error']);
+    await refused(`${P}/draft/enforcement_boundaries`, { name: 'e', consumers: [{ actors: 'ams' }], providers: [{ actors: 'ams' }], ingress_services: [] }, ['input_validation_error']);
+    expect((await onLeader('DELETE', api(eb.href))).status).toBe(204);
+    expect((await onLeader('GET', `${P}/pending`)).body).toMatchObject({ enforcement_boundaries: [{ href: eb.href, update_type: 'delete' }] });
+  });
+
+  it('virtual services: UUID hrefs, nulls the Terraform provider sends, the filters and bulk_* clients use, 406 for bad input', async () => {
+    // terraform-provider-illumio-core models/virtual_service.go (nil slices are null)
+    const vs = await created(`${P}/draft/virtual_services`, { name: 'pg', labels: null, service_ports: [{ proto: 6, port: 5432 }], ip_overrides: null, service_addresses: [{ fqdn: 'db.example.com' }, { ip: '10.9.0.1' }], apply_to: 'host_only' });
+    expect(vs.href).toMatch(/^\/orgs\/1\/sec_policy\/draft\/virtual_services\/00000000-0000-4000-8000-\d{12}$/);
+    expect(vs).toMatchObject({ service_ports: [{ proto: 6, port: 5432 }], service_addresses: [{ fqdn: 'db.example.com' }, { ip: '10.9.0.1' }], labels: [], apply_to: 'host_only', update_type: 'create' });
+    expect((await onMember('GET', api(vs.href))).status).toBe(200);
+    const names = async (q: string) => ((await onMember('GET', `${P}/draft/virtual_services?${q}`)).body as { name: string }[]).map((o) => o.name);
+    expect(await names('service_ports.port=5432')).toEqual(['pg']);
+    expect(await names('service_ports.port=80')).toEqual([]);
+    expect(await names('service_address.fqdn=example.com')).toEqual(['pg']);
+    expect(await names('service_address.fqdn=other')).toEqual([]);
+    // bulk_create / bulk_update / bulk_delete: a list in, one result per item out
+    const bulk = await onLeader('PUT', `${P}/draft/virtual_services/bulk_create`, [{ name: 'a', service_ports: [{ proto: 17, port: 53 }] }, { name: 'pg', service_ports: [{ proto: 6 }] }]);
+    expect(bulk.status).toBe(200);
+    expect(bulk.body).toMatchObject([{ href: expect.stringContaining('/virtual_services/'), status: 'created' }, { href: null, status: 'validation_failure', token: 'name_in_use' }]);
+    const a = (bulk.body as { href: string }[])[0]?.href ?? '';
+    expect((await onLeader('PUT', `${P}/draft/virtual_services/bulk_update`, [{ href: a, description: 'dns' }])).body).toEqual([{ href: a, status: 'updated' }]);
+    expect((await onLeader('PUT', `${P}/draft/virtual_services/bulk_delete`, [{ href: a }, { href: '/orgs/1/sec_policy/draft/virtual_services/00000000-0000-4000-8000-000000000999' }])).body).toMatchObject([{ href: a, status: 'deleted' }, { status: 'not_found' }]);
+    expect((await onLeader('GET', `${P}/draft/virtual_services/42`)).status).toBe(406);
+    await refused(`${P}/draft/virtual_services`, { name: 'both', service_ports: [{ proto: 6 }], service: { href: '/orgs/1/sec_policy/draft/services/1' } }, ['input_validation_error']);
+    await refused(`${P}/draft/virtual_services`, { name: 'ip', service_ports: [{ proto: 6 }], service_addresses: [{ ip: 'nope' }] }, ['invalid_ip_address']);
+  });
+
+  it('service bindings: the Terraform provider posts a list of one, reads it on a member, deletes it; the binding is recorded in the next version', async () => {
+    const vs = await created(`${P}/draft/virtual_services`, { name: 'pg', service_ports: [{ proto: 6, port: 5432 }] });
+    const workload = '/orgs/1/workloads/8d7f52b1-5b5e-4c8a-9a57-3f0d1c2e4b6a';
+    // terraform-provider-illumio-core models/service_binding.go ToMap: [{virtual_service, workload, port_overrides}]
+    const res = await onLeader('POST', '/api/v2/orgs/1/service_bindings', [{ virtual_service: { href: vs.href }, workload: { href: workload }, port_overrides: [] }]);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const href = (res.body as { href: string }[])[0]?.href ?? '';
+    expect(href).toMatch(/^\/orgs\/1\/service_bindings\/[0-9a-f-]{36}$/);
+    expect((await onMember('GET', api(href))).body).toMatchObject({ href, virtual_service: { href: vs.href.replace('/draft/', '/active/') }, workload: { href: workload }, port_overrides: [] });
+    expect((await onMember('GET', `/api/v2/orgs/1/service_bindings?virtual_service=${encodeURIComponent(vs.href)}`)).body).toHaveLength(1);
+    expect((await onMember('POST', '/api/v2/orgs/1/service_bindings', [{ virtual_service: { href: vs.href }, workload: { href: workload } }])).status).toBe(403);
+    expect(tokens(await onLeader('POST', '/api/v2/orgs/1/service_bindings', [{ virtual_service: { href: vs.href }, workload: { href: workload } }]))).toEqual(['duplicate_service_binding']);
+    expect(tokens(await onLeader('POST', '/api/v2/orgs/1/service_bindings', { virtual_service: { href: vs.href }, workload: { href: '/orgs/1/workloads/ffffffff-5b5e-4c8a-9a57-3f0d1c2e4b6a' } }))).toEqual(['workload_not_found']);
+    expect((await onLeader('POST', P, { update_description: 'vs' })).status).toBe(201);
+    const active = await leaderPce.policy.provisioning.listVersions(1, 1);
+    expect(active.items[0]?.objectCounts.virtual_services).toBe(1);
+    const snapshot = await policyStore.readActive(1);
+    expect(snapshot?.document.serviceBindings).toEqual([{ virtualServiceId: Number(vs.href.slice(-12)), workloadId: '8d7f52b1-5b5e-4c8a-9a57-3f0d1c2e4b6a' }]);
+    expect((await onLeader('DELETE', api(href))).status).toBe(204);
+    expect((await onLeader('DELETE', api(href))).status).toBe(404);
+  });
+
+  it('rules: virtual-service actors without ingress services, resolve_labels_as variants and use_workload_subnets are stored and shown', async () => {
+    const web = await label('role', 'web');
+    const vs = await created(`${P}/draft/virtual_services`, { name: 'pg', service_ports: [{ proto: 6, port: 5432 }] });
+    const rs = await created(`${P}/draft/rule_sets`, { name: 'rs', scopes: [[]] });
+    // terraform-provider-illumio-core models/security_rule.go ToMap with a virtual-service provider
+    const rule = await created(`${api(rs.href)}/sec_rules`, {
+      description: '',
+      enabled: true,
+      sec_connect: false,
+      stateless: false,
+      machine_auth: false,
+      unscoped_consumers: false,
+      external_data_set: null,
+      external_data_reference: null,
+      consumers: [{ label: { href: web } }],
+      providers: [{ virtual_service: { href: vs.href } }],
+      resolve_labels_as: { providers: ['virtual_services'], consumers: ['workloads', 'virtual_services'] },
+      use_workload_subnets: ['consumers'],
+      ingress_services: [],
+    });
+    expect(rule).toMatchObject({ providers: [{ virtual_service: { href: vs.href } }], ingress_services: [], resolve_labels_as: { providers: ['virtual_services'], consumers: ['workloads', 'virtual_services'] }, use_workload_subnets: ['consumers'] });
+    await refused(`${api(rs.href)}/sec_rules`, { providers: [{ label: { href: web } }], consumers: [{ actors: 'ams' }], ingress_services: [] }, ['input_validation_error']);
+    await refused(`${api(rs.href)}/sec_rules`, { providers: [{ actors: 'ams' }], consumers: [{ actors: 'ams' }], ingress_services: [{ proto: 6 }], use_workload_subnets: ['both'] }, ['input_validation_error']);
+    // the virtual service is a dependency: provisioning the rule set alone is refused
+    expect(tokens(await onLeader('POST', P, { change_subset: { rule_sets: [{ href: rs.href }] } }))).toEqual(['unprovisioned_dependency']);
+  });
+  it('a provisioned enforcement boundary and a rule through a virtual service change the compiled policy of the workloads they name', async () => {
+    const web = await label('role', 'web');
+    const db = await label('role', 'db');
+    const [w1, d1] = ['8d7f52b1-5b5e-4c8a-9a57-000000000001', '8d7f52b1-5b5e-4c8a-9a57-000000000002'];
+    const facts = [
+      { id: w1, labels: [Number(web.split('/').pop())], ips: ['10.0.0.1'], enforcementMode: 'selective' as const },
+      { id: d1, labels: [Number(db.split('/').pop())], ips: ['10.0.0.2'], enforcementMode: 'selective' as const },
+    ];
+    const compileActive = async () => {
+      const active = await policyStore.readActive(1);
+      if (!active) throw new Error('no active policy');
+      return new PolicyCompiler(toPolicySnapshot(active.document), facts);
+    };
+    const before = await compileActive();
+    await created(`${P}/draft/enforcement_boundaries`, { name: 'eb', consumers: [{ actors: 'ams' }], providers: [{ label: { href: db } }], ingress_services: [{ proto: 6, port: 5432 }] });
+    const vs = await created(`${P}/draft/virtual_services`, { name: 'pg', service_ports: [{ proto: 6, port: 5432 }] });
+    expect((await onLeader('POST', '/api/v2/orgs/1/service_bindings', [{ virtual_service: { href: vs.href }, workload: { href: `/orgs/1/workloads/${d1}` }, port_overrides: [] }])).status).toBe(201);
+    const rs = await created(`${P}/draft/rule_sets`, { name: 'rs', scopes: [[]] });
+    await created(`${api(rs.href)}/sec_rules`, { providers: [{ virtual_service: { href: vs.href } }], consumers: [{ label: { href: web } }], ingress_services: [], resolve_labels_as: { providers: ['virtual_services'], consumers: ['workloads'] } });
+    expect((await onLeader('POST', P, { update_description: 'eb + vs' })).status).toBe(201);
+    const after = await compileActive();
+    expect(before.compile(d1)?.inbound).toEqual([]);
+    const dbIn = after.compile(d1)?.inbound ?? [];
+    expect(dbIn.map((r) => [r.action ?? 'allow', after.ipSet(r.peers).members, r.services])).toEqual(
+      expect.arrayContaining([
+        ['allow', ['10.0.0.1'], [{ proto: 6, port: 5432 }]],
+        ['deny', ['10.0.0.1-10.0.0.2'], [{ proto: 6, port: 5432 }]],
+      ]),
+    );
+    const webOut = after.compile(w1)?.outbound ?? [];
+    expect(webOut.map((r) => [r.action ?? 'allow', after.ipSet(r.peers).members])).toEqual(expect.arrayContaining([['allow', ['10.0.0.2']], ['deny', ['10.0.0.2']]]));
+    expect(after.compile(w1)?.rulesHash).not.toBe(before.compile(w1)?.rulesHash);
   });
 });

@@ -26,4 +26,4 @@ export const rule = (id: number, over: Partial<Rule> = {}): Rule => ({
 });
 export const ruleSet = (id: number, over: Partial<RuleSet> = {}): RuleSet => ({ ...meta(id), name: `rs-${id}`, description: '', enabled: true, scopes: [[]], rules: [], ...ext, ...over });
 
-export const objects = (over: Partial<PolicyObjects> = {}): PolicyObjects => ({ label_groups: [], services: [], ip_lists: [], rule_sets: [], ...over });
+export const objects = (over: Partial<PolicyObjects> = {}): PolicyObjects => ({ label_groups: [], services: [], ip_lists: [], rule_sets: [], enforcement_boundaries: [], virtual_services: [], ...over });

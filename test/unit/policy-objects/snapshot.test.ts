@@ -65,6 +65,8 @@ describe('toPolicySnapshot', () => {
           ],
         },
       ],
+      virtualServices: [],
+      enforcementBoundaries: [],
     });
   });
 

@@ -138,7 +138,7 @@ describe('create/update bodies (406 entries name the field)', () => {
           providers: [],
           consumers: [{ label: { href: '/orgs/1/labels/1' }, actors: 'ams' }, { workload: { href: '/orgs/1/workloads/not-a-uuid' } }, { ip_list: { href: '/orgs/1/sec_policy/draft/services/1' } }],
           ingress_services: [{ href: '/orgs/1/sec_policy/draft/services/1', port: 80 }],
-          resolve_labels_as: { providers: ['virtual_services'], consumers: ['workloads'] },
+          resolve_labels_as: { providers: ['virtual_servers'], consumers: ['workloads'] },
         },
       ],
     };
@@ -148,7 +148,7 @@ describe('create/update bodies (406 entries name the field)', () => {
     expect(messages.some((m) => m.startsWith('rules[0].consumers[1].workload.href: must be an href like /orgs/1/workloads/'))).toBe(true);
     expect(messages.some((m) => m.startsWith('rules[0].consumers[2].ip_list.href: must be an href like /orgs/1/sec_policy/draft/ip_lists/42'))).toBe(true);
     expect(messages.some((m) => m.startsWith('rules[0].ingress_services[0]: an ingress service with an href takes no port'))).toBe(true);
-    expect(messages).toContain('rules[0].resolve_labels_as.providers[0]: only "workloads" is supported');
+    expect(messages).toContain('rules[0].resolve_labels_as.providers[0]: must be "workloads" or "virtual_services"');
   });
 
   it('hrefs of another org are refused, workload hrefs are taken by shape', () => {

@@ -1,10 +1,11 @@
 /**
  * fast-check arbitraries for random policies and workloads, over small universes so that labels, groups,
  * ports and addresses collide often: 4 label keys x 3 values, 4 label groups (nested, possibly cyclic),
- * 3 services, 3 IP lists over 10.0.0.0/28 and 2001:db8::/125 (with exclusions), up to 4 rule sets.
+ * 3 services, 3 IP lists over 10.0.0.0/28 and 2001:db8::/125 (with exclusions), up to 4 rule sets,
+ * 2 virtual services bound to some of the workloads, up to 3 enforcement boundaries.
  */
 import fc from 'fast-check';
-import { ENFORCEMENT_MODES, type Actor, type IngressService, type IpRange, type PolicyLabel, type PolicyLabelGroup, type PolicyRule, type PolicyRuleSet, type PolicySnapshot, type ScopeEntry, type ServicePort, type WorkloadFacts } from '../../../shared/policy/model.ts';
+import { ENFORCEMENT_MODES, type Actor, type IngressService, type IpRange, type PolicyLabel, type PolicyLabelGroup, type PolicyRule, type PolicyEnforcementBoundary, type PolicyRuleSet, type PolicySnapshot, type PolicyVirtualService, type ScopeEntry, type ServicePort, type WorkloadFacts } from '../../../shared/policy/model.ts';
 
 export const KEYS = ['role', 'app', 'env', 'loc'] as const;
 export const LABELS: PolicyLabel[] = KEYS.flatMap((key, k) => [0, 1, 2].map((v) => ({ id: 1 + k * 3 + v, key, value: `${key}-${v}` })));
@@ -12,6 +13,7 @@ export const labelsOfKey = (k: number): number[] => [1 + k * 3, 2 + k * 3, 3 + k
 export const GROUP_IDS = [101, 102, 103, 104];
 export const SERVICE_IDS = [201, 202, 203];
 export const IP_LIST_IDS = [301, 302, 303];
+export const VIRTUAL_SERVICE_IDS = [601, 602];
 export const WORKLOAD_IDS = Array.from({ length: 10 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
 
 export const v4Address = fc.integer({ min: 0, max: 15 }).map((x) => `10.0.0.${x}`);
@@ -64,6 +66,15 @@ const actor: fc.Arbitrary<Actor> = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom(...IP_LIST_IDS).map((id) => ({ kind: 'ip_list' as const, id })) },
   { weight: 2, arbitrary: fc.constantFrom(...WORKLOAD_IDS).map((id) => ({ kind: 'workload' as const, id })) },
   { weight: 1, arbitrary: fc.constant({ kind: 'ams' as const }) },
+  { weight: 1, arbitrary: fc.constantFrom(...VIRTUAL_SERVICE_IDS).map((id) => ({ kind: 'virtual_service' as const, id })) },
+);
+
+/** what an enforcement boundary may name: labels, label groups, IP lists, ams */
+const boundaryActor: fc.Arbitrary<Actor> = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 1, max: 12 }).map((id) => ({ kind: 'label' as const, id })) },
+  { weight: 2, arbitrary: fc.constantFrom(...GROUP_IDS).map((id) => ({ kind: 'label_group' as const, id })) },
+  { weight: 2, arbitrary: fc.constantFrom(...IP_LIST_IDS).map((id) => ({ kind: 'ip_list' as const, id })) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'ams' as const }) },
 );
 
 const ingress: fc.Arbitrary<IngressService> = fc.oneof(
@@ -77,7 +88,8 @@ const rule = (id: number): fc.Arbitrary<PolicyRule> =>
     enabled: fc.oneof({ weight: 7, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
     providers: fc.array(actor, { maxLength: 3 }),
     consumers: fc.array(actor, { maxLength: 3 }),
-    ingressServices: fc.array(ingress, { minLength: 1, maxLength: 3 }),
+    // empty: the rule takes its virtual-service providers' ports
+    ingressServices: fc.oneof({ weight: 6, arbitrary: fc.array(ingress, { minLength: 1, maxLength: 3 }) }, { weight: 1, arbitrary: fc.constant([]) }),
     unscopedConsumers: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   });
 
@@ -91,8 +103,26 @@ const ruleSet = (index: number): fc.Arbitrary<PolicyRuleSet> =>
     }),
   );
 
+const virtualService = (id: number): fc.Arbitrary<PolicyVirtualService> =>
+  fc.record({
+    id: fc.constant(id),
+    servicePorts: fc.array(servicePort, { minLength: 1, maxLength: 2 }),
+    ipRanges: fc.array(ipRange.map((r) => ({ ...r, exclusion: false })), { maxLength: 1 }),
+    workloads: fc.subarray(WORKLOAD_IDS, { maxLength: 3 }),
+  });
+
+const boundary = (id: number): fc.Arbitrary<PolicyEnforcementBoundary> =>
+  fc.record({
+    id: fc.constant(id),
+    providers: fc.array(boundaryActor, { minLength: 1, maxLength: 2 }),
+    consumers: fc.array(boundaryActor, { minLength: 1, maxLength: 2 }),
+    ingressServices: fc.array(ingress, { minLength: 1, maxLength: 2 }),
+  });
+
 export const snapshotArb: fc.Arbitrary<PolicySnapshot> = fc.integer({ min: 1, max: 4 }).chain((nRuleSets) =>
   fc.record({
+    virtualServices: fc.tuple(...VIRTUAL_SERVICE_IDS.map(virtualService)),
+    enforcementBoundaries: fc.integer({ min: 0, max: 3 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => boundary(501 + i)))),
     version: fc.integer({ min: 1, max: 1000 }),
     labels: fc.constant(LABELS),
     labelGroups: fc.tuple(...GROUP_IDS.map(labelGroup)),

@@ -126,6 +126,8 @@ function permuted(snapshot: PolicySnapshot, seed: number): PolicySnapshot {
       scopes: shuffled(rs.scopes, seed + 9).map((sc) => shuffled(sc, seed + 10)),
       rules: shuffled(rs.rules, seed + 11).map((r) => ({ ...r, providers: shuffled(r.providers, seed + 12), consumers: shuffled(r.consumers, seed + 13), ingressServices: shuffled(r.ingressServices, seed + 14) })),
     })),
+    virtualServices: shuffled(snapshot.virtualServices ?? [], seed + 15).map((vs) => ({ ...vs, servicePorts: shuffled(vs.servicePorts, seed + 16), workloads: shuffled(vs.workloads, seed + 17) })),
+    enforcementBoundaries: shuffled(snapshot.enforcementBoundaries ?? [], seed + 18).map((b) => ({ ...b, providers: shuffled(b.providers, seed + 19), consumers: shuffled(b.consumers, seed + 22) })),
   };
 }
 

@@ -10,7 +10,7 @@ describe('PolicyCompiler == ReferenceCompiler on random policies', () => {
       fc.property(scenarioArb, ({ snapshot, workloads }) => assertEngineMatchesReference(snapshot, workloads)),
       { numRuns: 2000 },
     );
-  });
+  }, 300_000);
 
   it('unknown workloads compile to null', () => {
     fc.assert(

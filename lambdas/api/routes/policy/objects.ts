@@ -5,21 +5,30 @@
  * (`Prefer: respond-async`; clients switch to them for large collections).
  */
 import type { JobService } from '../../../../shared/jobs/job-service.ts';
-import { POLICY_OBJECT_TYPES, type PolicyObjectType, type PolicyState } from '../../../../shared/policy/objects/common.ts';
+import { ValidationError } from '../../../../shared/api/errors.ts';
+import { POLICY_OBJECT_TYPES, parseObjectIdSegment, type PolicyObjectType, type PolicyState } from '../../../../shared/policy/objects/common.ts';
 import { parseContentFilter } from '../../../../shared/policy/objects/content-filters.ts';
 import { objectToJson, ruleToJson } from '../../../../shared/policy/objects/json.ts';
-import type { PolicyObjectService } from '../../../../shared/policy/objects/policy-object-service.ts';
-import { empty, externalDataFilter, idParam, json, jsonBody, orgOf, queryParam, type HttpEvent } from '../../http.ts';
+import type { BulkOperation, PolicyObjectService } from '../../../../shared/policy/objects/policy-object-service.ts';
+import { empty, externalDataFilter, idParam, json, jsonBody, orgOf, pathParam, queryParam, type HttpEvent } from '../../http.ts';
 import { collectionResponse } from '../jobs.ts';
 import type { ApiRoute } from '../route.ts';
 
 export const SEC_POLICY = '/api/v2/orgs/{org}/sec_policy';
+
+function portFilter(event: HttpEvent, name: string): number | undefined {
+  const raw = queryParam(event, name);
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) throw new ValidationError([{ token: 'invalid_query_parameter', message: `${name} must be a port number 0..65535, got "${raw}"` }]);
+  return Number(raw);
+}
 
 const filterOf = (event: HttpEvent, type: PolicyObjectType) => ({
   name: queryParam(event, 'name'),
   ...externalDataFilter(event),
   ...(type === 'label_groups' ? { key: queryParam(event, 'key') } : {}),
   content: parseContentFilter(type, event.queryStringParameters ?? {}),
+  ...(type === 'virtual_services' ? { servicePort: portFilter(event, 'service_ports.port'), serviceAddressFqdn: queryParam(event, 'service_address.fqdn') } : {}),
 });
 
 /**
@@ -40,6 +49,22 @@ function memberOfRoute(objects: PolicyObjectService, state: PolicyState): ApiRou
     },
   };
 }
+
+/** The object id in the path: an integer, or for virtual services the UUID form of one (common.ts objectIdSegment). */
+function objectId(event: HttpEvent, type: PolicyObjectType): number {
+  const raw = pathParam(event, 'id');
+  const id = parseObjectIdSegment(type, raw);
+  if (id === null) throw new ValidationError([{ token: 'invalid_uri', message: `id must be ${type === 'virtual_services' ? 'the UUID of a virtual service' : 'a positive integer'}, got "${raw}"` }]);
+  return id;
+}
+
+/** bulk routes (Illumio has them for virtual services), before `{id}`: the router tries dynamic routes in order */
+const BULK_TYPES: ReadonlySet<PolicyObjectType> = new Set(['virtual_services']);
+const BULK: readonly [string, BulkOperation][] = [
+  ['bulk_create', 'create'],
+  ['bulk_update', 'update'],
+  ['bulk_delete', 'delete'],
+];
 
 function objectRoutes(objects: PolicyObjectService, type: PolicyObjectType, jobs: JobService | undefined): ApiRoute[] {
   const reads = (['draft', 'active'] as const).flatMap((state: PolicyState): ApiRoute[] => [
@@ -62,12 +87,20 @@ function objectRoutes(objects: PolicyObjectService, type: PolicyObjectType, jobs
       path: `${SEC_POLICY}/${state}/${type}/{id}`,
       handler: async (event, context) => {
         const { orgId } = orgOf(event, context);
-        return json(200, objectToJson(orgId, await objects.get(orgId, state, type, idParam(event, 'id'))));
+        return json(200, objectToJson(orgId, await objects.get(orgId, state, type, objectId(event, type))));
       },
     },
     ...(type === 'label_groups' ? [memberOfRoute(objects, state)] : []),
   ]);
+  const bulk = BULK_TYPES.has(type)
+    ? BULK.map(([segment, operation]): ApiRoute => ({
+        method: 'PUT',
+        path: `${SEC_POLICY}/draft/${type}/${segment}`,
+        handler: async (event, context) => json(200, await objects.bulk(orgOf(event, context), type, operation, jsonBody(event))),
+      }))
+    : [];
   return [
+    ...bulk,
     ...reads,
     {
       method: 'POST',
@@ -81,7 +114,7 @@ function objectRoutes(objects: PolicyObjectService, type: PolicyObjectType, jobs
       method: 'PUT',
       path: `${SEC_POLICY}/draft/${type}/{id}`,
       handler: async (event, context) => {
-        await objects.update(orgOf(event, context), type, idParam(event, 'id'), jsonBody(event));
+        await objects.update(orgOf(event, context), type, objectId(event, type), jsonBody(event));
         return empty(204);
       },
     },
@@ -89,7 +122,7 @@ function objectRoutes(objects: PolicyObjectService, type: PolicyObjectType, jobs
       method: 'DELETE',
       path: `${SEC_POLICY}/draft/${type}/{id}`,
       handler: async (event, context) => {
-        await objects.delete(orgOf(event, context), type, idParam(event, 'id'));
+        await objects.delete(orgOf(event, context), type, objectId(event, type));
         return empty(204);
       },
     },
