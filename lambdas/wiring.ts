@@ -16,6 +16,7 @@ import { LabelService } from '../shared/labels/label-service.ts';
 import { labelUsesOf } from '../shared/labels/label-uses.ts';
 import { LabelDimensionService } from '../shared/labels/label-dimension-service.ts';
 import { ContainerClusterService } from '../shared/containers/container-cluster-service.ts';
+import { FirewallSettingsService } from '../shared/policy/settings/firewall-settings.ts';
 import { PairingProfileService } from '../shared/pairing/pairing-profile-service.ts';
 import { PairingService } from '../shared/pairing/pairing-service.ts';
 import type { PolicySnapshot } from '../shared/policy/model.ts';
@@ -144,6 +145,12 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     labelDimensions,
     /** container clusters (token shown once, stored hashed) and their container workload profiles: leader writes */
     containerClusters: new ContainerClusterService({ documents: global.containerClusters, leader, labels: labelStore }),
+    firewallSettings: new FirewallSettingsService({
+      documents: global.firewallSettings,
+      leader,
+      labels: labelStore,
+      labelGroupExists: async (orgId, id) => (await global.policy.store.getDraft(orgId, 'label_groups', id)) !== null,
+    }),
     settings,
     pairingProfiles: new PairingProfileService({ profiles: pairingStores.profiles, uses: pairingStores.uses, labels: labelStore, leader }),
     pairing,

@@ -51,6 +51,8 @@ import type { ContainerClusterService } from '../../shared/containers/container-
 import type { LabelDimensionService } from '../../shared/labels/label-dimension-service.ts';
 import { containerClusterRoutes } from './routes/container-clusters.ts';
 import { labelDimensionRoutes } from './routes/label-dimensions.ts';
+import { firewallSettingsRoutes } from './routes/firewall-settings.ts';
+import type { FirewallSettingsService } from '../../shared/policy/settings/firewall-settings.ts';
 
 export interface ApiDeps {
   readonly logger: Logger;
@@ -86,6 +88,8 @@ export interface ApiDeps {
   readonly labelDimensions?: LabelDimensionService;
   /** /container_clusters and their container workload profiles (optional only so that API tests of other areas need not build it) */
   readonly containerClusters?: ContainerClusterService;
+  /** /sec_policy/{draft,active}/firewall_settings (optional only so that API tests of other areas need not build it) */
+  readonly firewallSettings?: FirewallSettingsService;
 }
 
 function routePattern(path: string): RegExp {
@@ -94,7 +98,7 @@ function routePattern(path: string): RegExp {
 
 /** Every route the API serves with these dependencies (optional areas only when their dependencies are given). */
 export function apiRoutes(deps: ApiDeps): ApiRoute[] {
-  return [...superclusterRoutes(deps), ...labelRoutes(deps.labels, deps.jobs), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...(deps.vens ? [...venProtocolRoutes(deps.vens.protocol), ...venRoutes({ vens: deps.vens.admin, jobs: deps.jobs })] : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.settings ? settingsRoutes(deps.settings) : []), ...(deps.pairingProfiles && deps.pairing ? pairingRoutes({ profiles: deps.pairingProfiles, keys: deps.pairing, jobs: deps.jobs }) : []), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, workloads: deps.workloads, pceFqdn: deps.compiled.pceFqdn }) : []), ...(deps.gslb ? gslbRoutes(deps.gslb) : []), ...(deps.audit ? eventRoutes(deps.audit) : []), ...(deps.access ? accessRoutes(deps.access) : []), ...(deps.labelDimensions ? labelDimensionRoutes(deps.labelDimensions, deps.jobs) : []), ...(deps.containerClusters ? containerClusterRoutes(deps.containerClusters, deps.jobs) : [])];
+  return [...superclusterRoutes(deps), ...labelRoutes(deps.labels, deps.jobs), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...(deps.vens ? [...venProtocolRoutes(deps.vens.protocol), ...venRoutes({ vens: deps.vens.admin, jobs: deps.jobs })] : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.settings ? settingsRoutes(deps.settings) : []), ...(deps.pairingProfiles && deps.pairing ? pairingRoutes({ profiles: deps.pairingProfiles, keys: deps.pairing, jobs: deps.jobs }) : []), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, workloads: deps.workloads, pceFqdn: deps.compiled.pceFqdn }) : []), ...(deps.gslb ? gslbRoutes(deps.gslb) : []), ...(deps.audit ? eventRoutes(deps.audit) : []), ...(deps.access ? accessRoutes(deps.access) : []), ...(deps.labelDimensions ? labelDimensionRoutes(deps.labelDimensions, deps.jobs) : []), ...(deps.containerClusters ? containerClusterRoutes(deps.containerClusters, deps.jobs) : []), ...(deps.firewallSettings ? firewallSettingsRoutes(deps.firewallSettings) : [])];
 }
 
 export function createApiHandler(deps: ApiDeps) {

@@ -40,7 +40,8 @@ export const lambdaContext = (): Context => ({
   awsRequestId: 'req',
   logGroupName: 'g',
   logStreamName: 's',
-  getRemainingTimeInMillis: () => 10_000,
+  // the API functions run up to 30 s (infra/cdk/constructs/pce-function.ts): tests on a loaded machine get the same
+  getRemainingTimeInMillis: () => 30_000,
   done: () => undefined,
   fail: () => undefined,
   succeed: () => undefined,

@@ -32,6 +32,7 @@ import { DynamoDbAgentCountStore, DynamoDbFlowSummaryStore, DynamoDbHeartbeatSto
 import { DynamoDbWorkloadSettingsStore } from './workload-settings.ts';
 import { DynamoDbWorkloadStore } from './workloads.ts';
 import { CONTAINER_CLUSTERS_FAMILY, DynamoDbDocumentStore, LABEL_DIMENSIONS_FAMILY } from './documents.ts';
+import { FIREWALL_SETTINGS_FAMILY } from '../../policy/settings/firewall-settings.ts';
 
 /** Adapters over the global table (this region's replica). */
 export function globalTableAdapters(client: DynamoDBDocumentClient, tableName: string, region: string, options: { remoteClient?: RegionClientFactory } = {}) {
@@ -67,6 +68,7 @@ export function globalTableAdapters(client: DynamoDBDocumentClient, tableName: s
     labelDimensions: new DynamoDbDocumentStore(client, tableName, region, LABEL_DIMENSIONS_FAMILY),
     /** container clusters and their workload profiles (ORG#<org>#CONTAINER_CLUSTERS): leader-written */
     containerClusters: new DynamoDbDocumentStore(client, tableName, region, CONTAINER_CLUSTERS_FAMILY),
+    firewallSettings: new DynamoDbDocumentStore(client, tableName, region, FIREWALL_SETTINGS_FAMILY),
   };
 }
 

@@ -283,6 +283,36 @@ describe('Illumio clients, unchanged, against a PCE on DynamoDB Local', () => {
     expect((await call('PUT', `/api/v2${String(w.href)}`, { body: { ignored_interface_names: [''] } })).status).toBe(406);
   });
 
+  it('firewall settings as the Terraform provider drives them (resource_illumio_firewall_settings.go: GET the draft, PUT its href with models/firewall_settings.go ToMap)', async () => {
+    const env = await created('/api/v2/orgs/1/labels', { key: 'env', value: 'fw-prod' });
+    const read = await call('GET', '/api/v2/orgs/1/sec_policy/draft/firewall_settings');
+    expect(read.status).toBe(200);
+    expect(read.json).toMatchObject({ href: '/orgs/1/sec_policy/draft/firewall_settings', ike_authentication_type: 'psk', static_policy_scopes: [], firewall_coexistence: [] });
+    // ToMap: every scope list sent (empty lists too), workload_mode left out when empty
+    const body = {
+      ike_authentication_type: 'certificate',
+      static_policy_scopes: [[{ label: { href: env.href } }]],
+      containers_inherit_host_policy_scopes: [],
+      blocked_connection_reject_scopes: [],
+      loopback_interfaces_in_policy_scopes: [[{ label: { href: env.href } }]],
+      firewall_coexistence: [{ illumio_primary: true, scope: [{ href: env.href }] }],
+    };
+    expect((await call('PUT', `/api/v2${String((read.json as Json).href)}`, { body })).status).toBe(204);
+    for (const state of ['draft', 'active']) {
+      expect((await call('GET', `/api/v2/orgs/1/sec_policy/${state}/firewall_settings`)).json).toMatchObject({ ...body, href: `/orgs/1/sec_policy/${state}/firewall_settings` });
+    }
+    // bad input: 406 per problem, nothing written
+    const bad = await call('PUT', '/api/v2/orgs/1/sec_policy/draft/firewall_settings', { body: { ike_authentication_type: 'rsa', static_policy_scopes: [[{ label: { href: '/orgs/1/labels/999999' } }]] } });
+    expect(bad.status).toBe(406);
+    const unknown = await call('PUT', '/api/v2/orgs/1/sec_policy/draft/firewall_settings', { body: { static_policy_scopes: [[{ label: { href: '/orgs/1/labels/999999' } }]] } });
+    expect(unknown.status).toBe(406);
+    expect((unknown.json as { token: string }[])[0]?.token).toBe('label_not_found');
+    expect((await call('PUT', '/api/v2/orgs/1/sec_policy/draft/firewall_settings', { body: {} })).status).toBe(406);
+    expect((await call('GET', '/api/v2/orgs/1/sec_policy/draft/firewall_settings')).json).toMatchObject({ ike_authentication_type: 'certificate', static_policy_scopes: body.static_policy_scopes });
+    const onMember = await send(member, 'PUT', '/api/v2/orgs/1/sec_policy/draft/firewall_settings', { body });
+    expect(onMember.status).toBe(403);
+  });
+
   it('a member reads the new families and refuses their writes with 403 naming the leader', async () => {
     // the member's replica is its own DynamoDB Local database (no replicator here): it reads what it holds
     expect((await send(member, 'GET', '/api/v2/orgs/1/label_dimensions')).status).toBe(200);
