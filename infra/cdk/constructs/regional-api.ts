@@ -24,7 +24,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
-import { HEALTH_CHECK_ROUTE_PATHS, IDENTITY_ROUTE_PATHS } from '../../../shared/api/route-sets.ts';
+import { CONSOLE_ROUTE_PATHS, HEALTH_CHECK_ROUTE_PATHS, IDENTITY_ROUTE_PATHS } from '../../../shared/api/route-sets.ts';
 
 /** Every route of ANY /{proxy+} and ANY / and the identity routes: per route, per second (API Gateway token bucket). */
 export const DEFAULT_ROUTE_THROTTLE = { rateLimit: 1000, burstLimit: 2000 } as const satisfies apigwv2.ThrottleSettings;
@@ -86,6 +86,8 @@ export class RegionalApi extends Construct {
   /** GET on each health-check route, throttled on its own */
   readonly healthRoutes: apigwv2.HttpRoute[];
   readonly identityRoutes: apigwv2.HttpRoute[];
+  /** GET / and GET /console/{proxy+}: the web console's files */
+  readonly consoleRoutes: apigwv2.HttpRoute[];
   readonly accessLogs: logs.LogGroup;
   readonly certificate: acm.Certificate;
   readonly pceDomain: apigwv2.DomainName;
@@ -111,6 +113,8 @@ export class RegionalApi extends Construct {
     this.httpApi.addRoutes({ path: '/', methods: [apigwv2.HttpMethod.ANY], integration });
     const identity = new HttpLambdaIntegration('IdentityIntegration', props.identityHandler);
     this.identityRoutes = IDENTITY_ROUTE_PATHS.flatMap((path) => this.httpApi.addRoutes({ path, methods: [apigwv2.HttpMethod.ANY], integration: identity }));
+    // the web console (docs/console.md): its page and files, GET only, from the api function (which serves them from its bundle)
+    this.consoleRoutes = CONSOLE_ROUTE_PATHS.flatMap((path) => this.httpApi.addRoutes({ path, methods: [apigwv2.HttpMethod.GET], integration }));
     this.healthRoutes = HEALTH_CHECK_ROUTE_PATHS.flatMap((path) => this.httpApi.addRoutes({ path, methods: [apigwv2.HttpMethod.GET], integration }));
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
