@@ -43,6 +43,7 @@ writeFileSync(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>PCE web console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/console/${css}">
 <script type="module" src="/console/${js}"></script>
 </head>

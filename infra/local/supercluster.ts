@@ -75,6 +75,9 @@ export interface LocalPce {
 }
 
 /** The facts written to <dataDir>/supercluster.json for scripts and users. */
+/** How long `npm start` waits for DynamoDB Local to answer. */
+export const DYNAMODB_LOCAL_START_TIMEOUT_MS = 120_000;
+
 export interface LocalSuperclusterState {
   readonly org_id: number;
   readonly api_key: { readonly username: string; readonly secret: string };
@@ -209,7 +212,8 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
 
   try {
     log('starting DynamoDB Local ...');
-    const ddb: DynamoDbLocal = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
+    // a JVM on a loaded 2-core machine (several clusters and test runs at once) takes well over 30 s to answer
+    const ddb: DynamoDbLocal = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb'), startTimeoutMs: DYNAMODB_LOCAL_START_TIMEOUT_MS });
     stops.push(() => ddb.stop());
     log('starting the SQS server ...');
     const sqs: SqsServer = await startSqsServer({ dataDir: join(dataDir, 'sqs') });
