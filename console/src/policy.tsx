@@ -6,7 +6,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, can, get, message, org, type Session } from './api.ts';
-import { LineChart, Section } from './ui.tsx';
+import { LineChart, Section, Head, TableBox } from './ui.tsx';
 import { MAX_VENS, type Ven } from './vens.tsx';
 
 interface RuleSet {
@@ -143,15 +143,9 @@ export function PolicyPage({ session }: { session: Session }) {
         {provisioned ? <Convergence session={session} provisioned={provisioned} /> : null}
       </Section>
       <Section title="Rule sets (draft)">
-        <div class="table-wrap">
+        <TableBox label="Rule sets table">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Enabled</th>
-                <th scope="col">Rules</th>
-              </tr>
-            </thead>
+            <Head columns={['Name', 'Enabled', 'Rules']} />
             <tbody>
               {(ruleSets ?? []).map((r) => (
                 <tr key={r.href}>
@@ -162,7 +156,7 @@ export function PolicyPage({ session }: { session: Session }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableBox>
       </Section>
       <Section title="Labels">
         <ul class="chips">

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { message, type Session } from './api.ts';
 import { loadRows, type PceRow } from './health.tsx';
-import { Section, StatusPill, ago } from './ui.tsx';
+import { Section, StatusPill, ago, Head, TableBox } from './ui.tsx';
 
 export function SuperclusterPage({ session }: { session: Session }) {
   const [rows, setRows] = useState<PceRow[] | null>(null);
@@ -29,18 +29,9 @@ export function SuperclusterPage({ session }: { session: Session }) {
       </Section>
       <Section title="Members">
         {error ? <p class="error" role="alert">{error}</p> : null}
-        <div class="table-wrap">
+        <TableBox label="Members table">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">PCE</th>
-                <th scope="col">Region</th>
-                <th scope="col">Role</th>
-                <th scope="col">Status</th>
-                <th scope="col">Up for</th>
-                <th scope="col">Console</th>
-              </tr>
-            </thead>
+            <Head columns={['PCE', 'Region', 'Role', 'Status', 'Up for', 'Console']} />
             <tbody>
               {session.pces.map((p) => {
                 const row = rows?.find((r) => r.health.fqdn === p.fqdn);
@@ -57,7 +48,7 @@ export function SuperclusterPage({ session }: { session: Session }) {
               })}
             </tbody>
           </table>
-        </div>
+        </TableBox>
       </Section>
       <Section title="Last replication check">
         {check ? (

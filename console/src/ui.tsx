@@ -2,7 +2,9 @@
 import type { ComponentChildren } from 'preact';
 import type { Session } from './api.ts';
 
-export type Status = 'normal' | 'warning' | 'critical';
+import type { Status } from './health-model.ts';
+
+export type { Status };
 
 const LABEL: Record<Status, string> = { normal: 'Normal', warning: 'Warning', critical: 'Critical' };
 
@@ -91,3 +93,27 @@ export const ago = (iso: string | null): string => {
   const s = Math.round((Date.now() - Date.parse(iso)) / 1000);
   return s < 90 ? `${s} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`;
 };
+
+/** A table's header row: one column header per name. */
+export function Head({ columns }: { columns: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th key={c} scope="col">
+            {c}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
+/** A table's horizontal scrolling box, reachable with the keyboard (a scrollable region must be focusable). */
+export function TableBox({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}

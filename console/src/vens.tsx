@@ -5,7 +5,7 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { call, can, get, message, org, type Session } from './api.ts';
-import { Section, ago, short } from './ui.tsx';
+import { Section, ago, short, Head, TableBox } from './ui.tsx';
 
 export interface Ven {
   href: string;
@@ -112,13 +112,7 @@ function Detail({ session, ven, labels, onClose }: { session: Session; ven: Ven;
             version {compiled.policy_version}, computed {ago(compiled.computed_at)}, hash {compiled.rules_hash.slice(0, 12)}
           </p>
           <table data-testid="compiled-rules">
-            <thead>
-              <tr>
-                <th scope="col">Direction</th>
-                <th scope="col">Rule</th>
-                <th scope="col">Services</th>
-              </tr>
-            </thead>
+            <Head columns={['Direction', 'Rule', 'Services']} />
             <tbody>
               {[...compiled.inbound.map((r) => ['inbound', r] as const), ...compiled.outbound.map((r) => ['outbound', r] as const)].map(([dir, r]) => (
                 <tr key={`${dir}${r.rule_id}`}>
@@ -221,19 +215,9 @@ export function VensPage({ session }: { session: Session }) {
         <p class="muted" data-testid="ven-count">
           {vens === null ? 'loading…' : `${shown.length} shown of ${total ?? vens.length} VENs; page ${page + 1} of ${pages}`}
         </p>
-        <div class="table-wrap">
+        <TableBox label="VENs table">
           <table data-testid="ven-table">
-            <thead>
-              <tr>
-                <th scope="col">Hostname</th>
-                <th scope="col">Status</th>
-                <th scope="col">Active PCE</th>
-                <th scope="col">Target PCE</th>
-                <th scope="col">Heartbeat</th>
-                <th scope="col">Policy sync</th>
-                <th scope="col">Policy applied</th>
-              </tr>
-            </thead>
+            <Head columns={['Hostname', 'Status', 'Active PCE', 'Target PCE', 'Heartbeat', 'Policy sync', 'Policy applied']} />
             <tbody>
               {rows.map((v) => (
                 <tr key={v.uid}>
@@ -252,7 +236,7 @@ export function VensPage({ session }: { session: Session }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableBox>
         <div class="row">
           <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>
             Previous page

@@ -102,7 +102,7 @@ describe('web console in Chromium', () => {
       }
       await page.context().close();
     }
-  });
+  }, 300_000);
 
   it("a member's console is read-only and names the leader's console URL", async () => {
     const page = await signedIn(1);
@@ -119,13 +119,17 @@ describe('web console in Chromium', () => {
 
   it('a provision started from the console reaches the simulated VENs (convergence 100 %)', async () => {
     // simulated VENs (one per PCE) pair, take the simulator's rule set, and stay connected
-    simulator = spawn(TSX, ['bench/vens.ts', '--state', cluster.stateFile, '--json', '--per-region', String(VENS_PER_REGION), '--hold', '600', '--flows-every', '0'], { cwd: ROOT, stdio: 'ignore' });
+    simulator = spawn(TSX, ['bench/vens.ts', '--state', cluster.stateFile, '--json', '--per-region', String(VENS_PER_REGION), '--hold', '900', '--flows-every', '0'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let simulatorLog = '';
+    simulator.stderr?.on('data', (c: Buffer) => (simulatorLog += c.toString()));
     const total = VENS_PER_REGION * 3;
     await eventually(async () => {
       const res = await cluster.api(0, 'GET', '/api/v2/orgs/1/vens');
       const vens = res.json as { security_policy_applied_at: string | null }[];
       return vens.length === total && vens.every((v) => v.security_policy_applied_at !== null);
-    }, 150_000, `${total} VENs paired with policy applied`);
+    }, 300_000, `${total} VENs paired with policy applied`).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; the simulator said:\n${simulatorLog}`);
+    });
     // a pending change for every VEN: the simulator's rule toggled off
     const ruleSets = (await cluster.api(0, 'GET', '/api/v2/orgs/1/sec_policy/draft/rule_sets?name=ven-simulator')).json as { rules: { href: string }[] }[];
     const rule = ruleSets[0]?.rules[0]?.href;
@@ -142,7 +146,7 @@ describe('web console in Chromium', () => {
     await expect.poll(() => convergence.textContent(), { timeout: 120_000, interval: 1000 }).toContain(`${total} of ${total} VENs applied it`);
     await page.screenshot({ path: join(SHOTS, 'policy-provisioned.png'), fullPage: true });
     await page.context().close();
-  });
+  }, 480_000);
 
   it('a member taken down turns Critical on the Health page without a reload, and the badge counts it', async () => {
     const page = await signedIn(0);
