@@ -1,8 +1,9 @@
 /**
  * Policy: draft rule sets, labels and the pending changes (GET .../sec_policy/draft/rule_sets, .../labels,
  * .../sec_policy/pending); on the leader, provisioning (POST .../sec_policy) with the workloads_affected it
- * reports, then the provision's convergence: the share of VENs whose policy was applied since, over time
- * (polling GET .../vens every 2 s for up to 5 minutes).
+ * reports, then the provision's convergence: the share of this PCE's VENs whose policy was applied since, over
+ * time (polling GET .../vens every 2 s for up to 5 minutes). A VEN's policy sync is known only on its managing
+ * PCE (the others show null), so each PCE's console shows its own VENs and links to the others'.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, can, get, message, org, type Session } from './api.ts';
@@ -38,16 +39,19 @@ const CONVERGENCE_WINDOW_MS = 5 * 60_000;
 
 function Convergence({ session, provisioned }: { session: Session; provisioned: Provisioned }) {
   const [points, setPoints] = useState<{ t: number; v: number }[]>([]);
-  const [counts, setCounts] = useState<{ applied: number; total: number } | null>(null);
+  const [counts, setCounts] = useState<{ applied: number; total: number; elsewhere: Record<string, number> } | null>(null);
   useEffect(() => {
     const since = Date.parse(provisioned.created_at);
     let stop = false;
     const poll = async () => {
       if (stop) return;
       try {
-        const vens = await get<Ven[]>(org(session, `/vens?max_results=${MAX_VENS}`));
+        const all = await get<Ven[]>(org(session, `/vens?max_results=${MAX_VENS}`));
+        const vens = all.filter((v) => v.heartbeat_pce_fqdn === session.pce.fqdn);
+        const elsewhere: Record<string, number> = {};
+        for (const v of all) if (v.heartbeat_pce_fqdn !== session.pce.fqdn) elsewhere[v.heartbeat_pce_fqdn] = (elsewhere[v.heartbeat_pce_fqdn] ?? 0) + 1;
         const applied = vens.filter((v) => v.security_policy_applied_at !== null && Date.parse(v.security_policy_applied_at) >= since).length;
-        setCounts({ applied, total: vens.length });
+        setCounts({ applied, total: vens.length, elsewhere });
         setPoints((p) => [...p, { t: Date.now(), v: vens.length === 0 ? 100 : Math.round((applied / vens.length) * 1000) / 10 }]);
         if (applied === vens.length || Date.now() - since > CONVERGENCE_WINDOW_MS) return;
       } catch {
@@ -65,9 +69,23 @@ function Convergence({ session, provisioned }: { session: Session; provisioned: 
     <div data-testid="convergence">
       <p role="status">
         Version {provisioned.version}: {provisioned.workloads_affected} workload(s) affected;{' '}
-        {counts ? `${counts.applied} of ${counts.total} VENs applied it` : 'waiting for VENs…'}
+        {counts ? `${counts.applied} of ${counts.total} VENs managed by this PCE applied it` : 'waiting for VENs…'}
       </p>
-      <LineChart series={[{ name: 'VENs applied (%)', points }]} from={since} to={Math.max(since + 10_000, points.at(-1)?.t ?? since)} minMax={100} unit="%" label="Share of VENs that applied the provision over time" />
+      {counts && Object.keys(counts.elsewhere).length > 0 ? (
+        <p class="muted">
+          VENs managed by other PCEs (their consoles show their convergence):{' '}
+          {Object.entries(counts.elsewhere).map(([fqdn, n], i) => {
+            const url = session.pces.find((p) => p.fqdn === fqdn)?.console_url;
+            return (
+              <span key={fqdn}>
+                {i > 0 ? ', ' : ''}
+                {url ? <a href={`${url}/#/policy`}>{fqdn}</a> : fqdn} ({n})
+              </span>
+            );
+          })}
+        </p>
+      ) : null}
+      <LineChart series={[{ name: 'VENs of this PCE applied (%)', points }]} from={since} to={Math.max(since + 10_000, points.at(-1)?.t ?? since)} minMax={100} unit="%" label="Share of VENs that applied the provision over time" />
     </div>
   );
 }

@@ -26,9 +26,6 @@ export const HEALTH_PATH = '/api/v2/health';
 /** The health-check routes (GET): Route 53's node, leader and switch checks (shared/supercluster/gslb-health-checks.ts) and /health. */
 export const HEALTH_CHECK_ROUTE_PATHS = [HEALTH_PATH, NODE_AVAILABLE_PATH, LEADER_PATH, `${SWITCH_PATH_PREFIX}{pce_fqdn}`] as const;
 
-/** The web console's files (GET), served by the api function from its bundle (docs/console.md). */
-export const CONSOLE_ROUTE_PATHS = ['/', '/console/{proxy+}'] as const;
-
 export type ApiRouteSet = 'all' | 'identity' | 'general';
 
 /** A route path as a RegExp with API Gateway's matching: `{name}` one segment, a trailing `{proxy+}` one or more. */

@@ -123,11 +123,17 @@ describe('web console in Chromium', () => {
     let simulatorLog = '';
     simulator.stderr?.on('data', (c: Buffer) => (simulatorLog += c.toString()));
     const total = VENS_PER_REGION * 3;
-    await eventually(async () => {
-      const res = await cluster.api(0, 'GET', '/api/v2/orgs/1/vens');
-      const vens = res.json as { security_policy_applied_at: string | null }[];
-      return vens.length === total && vens.every((v) => v.security_policy_applied_at !== null);
-    }, 300_000, `${total} VENs paired with policy applied`).catch((err: unknown) => {
+    // a VEN's policy sync shows on its managing PCE only: each PCE's own VENs, on that PCE
+    const appliedSince = async (since: number) => {
+      const counts = await Promise.all(
+        cluster.state.pces.map(async (p, i) => {
+          const vens = (await cluster.api(i, 'GET', '/api/v2/orgs/1/vens')).json as { heartbeat_pce_fqdn: string; security_policy_applied_at: string | null }[];
+          return vens.filter((v) => v.heartbeat_pce_fqdn === p.fqdn && v.security_policy_applied_at !== null && Date.parse(v.security_policy_applied_at) >= since).length;
+        }),
+      );
+      return counts.reduce((a, b) => a + b, 0);
+    };
+    await eventually(async () => (await appliedSince(0)) === total, 300_000, `${total} VENs paired with policy applied`).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}; the simulator said:\n${simulatorLog}`);
     });
     // a pending change for every VEN: the simulator's rule toggled off
@@ -140,10 +146,15 @@ describe('web console in Chromium', () => {
     await page.goto(`${pceUrl(0)}/#/policy`);
     await expect.poll(() => page.locator('[data-testid=pending-count]').textContent(), { timeout: 30_000 }).toContain('1 pending change');
     await page.getByLabel('Description').fill('from the web console e2e test');
+    const provisionedAt = Date.now() - 1_000;
     await page.getByRole('button', { name: 'Provision' }).click();
     const convergence = page.locator('[data-testid=convergence] [role=status]');
-    await expect.poll(() => convergence.textContent(), { timeout: 30_000 }).toMatch(new RegExp(`${total} workload\\(s\\) affected`));
-    await expect.poll(() => convergence.textContent(), { timeout: 120_000, interval: 1000 }).toContain(`${total} of ${total} VENs applied it`);
+    await expect.poll(() => convergence.textContent(), { timeout: 30_000 }).toMatch(/[1-9]\d* workload\(s\) affected/);
+    // the leader's console follows its own VENs, and names the PCEs managing the others
+    await expect.poll(() => convergence.textContent(), { timeout: 120_000, interval: 1000 }).toContain(`${VENS_PER_REGION} of ${VENS_PER_REGION} VENs managed by this PCE applied it`);
+    expect(await page.locator('[data-testid=convergence]').textContent()).toContain(cluster.state.pces[1]?.fqdn);
+    // and every simulated VEN took the provision, as its managing PCE reports
+    await eventually(async () => (await appliedSince(provisionedAt)) === total, 120_000, `${total} VENs applying the provision`);
     await page.screenshot({ path: join(SHOTS, 'policy-provisioned.png'), fullPage: true });
     await page.context().close();
   }, 480_000);

@@ -7,7 +7,8 @@
  * client resolved (supercluster or leader FQDN): API Gateway routes it only when a custom domain of that
  * name, with a mapping to this API and a certificate covering it, exists in this region.
  *
- * Routes (shared/api/route-sets.ts): ANY /{proxy+} and ANY / to the api function; the identity routes (users and
+ * Routes (shared/api/route-sets.ts): ANY /{proxy+} and ANY / to the api function (which also serves the web console
+ * at / and /console/<file> from its bundle: docs/console.md); the identity routes (users and
  * their API keys, permissions, principals) to the identity function, the only one that may write API keys and
  * identity items; GET on each health-check route (Route 53's node, leader and switch checks, /health) to the api
  * function on routes of their own, throttled apart from the rest (route settings of the stage): a flood on
@@ -24,7 +25,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
-import { CONSOLE_ROUTE_PATHS, HEALTH_CHECK_ROUTE_PATHS, IDENTITY_ROUTE_PATHS } from '../../../shared/api/route-sets.ts';
+import { HEALTH_CHECK_ROUTE_PATHS, IDENTITY_ROUTE_PATHS } from '../../../shared/api/route-sets.ts';
 
 /** Every route of ANY /{proxy+} and ANY / and the identity routes: per route, per second (API Gateway token bucket). */
 export const DEFAULT_ROUTE_THROTTLE = { rateLimit: 1000, burstLimit: 2000 } as const satisfies apigwv2.ThrottleSettings;
@@ -86,8 +87,6 @@ export class RegionalApi extends Construct {
   /** GET on each health-check route, throttled on its own */
   readonly healthRoutes: apigwv2.HttpRoute[];
   readonly identityRoutes: apigwv2.HttpRoute[];
-  /** GET / and GET /console/{proxy+}: the web console's files */
-  readonly consoleRoutes: apigwv2.HttpRoute[];
   readonly accessLogs: logs.LogGroup;
   readonly certificate: acm.Certificate;
   readonly pceDomain: apigwv2.DomainName;
@@ -113,8 +112,6 @@ export class RegionalApi extends Construct {
     this.httpApi.addRoutes({ path: '/', methods: [apigwv2.HttpMethod.ANY], integration });
     const identity = new HttpLambdaIntegration('IdentityIntegration', props.identityHandler);
     this.identityRoutes = IDENTITY_ROUTE_PATHS.flatMap((path) => this.httpApi.addRoutes({ path, methods: [apigwv2.HttpMethod.ANY], integration: identity }));
-    // the web console (docs/console.md): its page and files, GET only, from the api function (which serves them from its bundle)
-    this.consoleRoutes = CONSOLE_ROUTE_PATHS.flatMap((path) => this.httpApi.addRoutes({ path, methods: [apigwv2.HttpMethod.GET], integration }));
     this.healthRoutes = HEALTH_CHECK_ROUTE_PATHS.flatMap((path) => this.httpApi.addRoutes({ path, methods: [apigwv2.HttpMethod.GET], integration }));
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
