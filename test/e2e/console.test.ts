@@ -53,9 +53,10 @@ describe('web console in Chromium', () => {
     mkdirSync(SHOTS, { recursive: true });
     // the PCEs read the built console when they start
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-console.mjs')], { cwd: ROOT, stdio: 'pipe' });
-    cluster = await startCluster({ firstAddress: '127.0.72.11', port: 19764, timeoutMs: 170_000 });
+    cluster = await startCluster({ firstAddress: '127.0.72.11', port: 19764, timeoutMs: 300_000 });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
-  });
+    // a loaded machine takes minutes to start DynamoDB Local and three PCEs
+  }, 360_000);
 
   afterAll(async () => {
     if (simulator && simulator.exitCode === null) simulator.kill('SIGTERM');
