@@ -137,11 +137,13 @@ describe('web console in Chromium', () => {
     await eventually(async () => (await appliedSince(0)) === total, 300_000, `${total} VENs paired with policy applied`).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}; the simulator said:\n${simulatorLog}`);
     });
-    // a pending change for every VEN: the simulator's rule toggled off
-    const ruleSets = (await cluster.api(0, 'GET', '/api/v2/orgs/1/sec_policy/draft/rule_sets?name=ven-simulator')).json as { rules: { href: string }[] }[];
-    const rule = ruleSets[0]?.rules[0]?.href;
-    if (!rule) throw new Error('the simulator rule set has no rule');
-    expect((await cluster.api(0, 'PUT', `/api/v2${rule}`, { enabled: false })).status).toBe(204);
+    // a pending change for every VEN: the simulator's rule from All Services to TCP 443 + 8443 (as npm run vens -- --provision does)
+    const ruleSets = (await cluster.api(0, 'GET', '/api/v2/orgs/1/sec_policy/draft/rule_sets?name=ven-simulator')).json as { href: string }[];
+    const ruleSet = (await cluster.api(0, 'GET', `/api/v2${ruleSets[0]?.href ?? ''}`)).json as { rules?: { href: string }[] };
+    const rule = ruleSet.rules?.[0]?.href;
+    if (!rule) throw new Error(`the simulator rule set has no rule: ${JSON.stringify(ruleSet)}`);
+    const changed = await cluster.api(0, 'PUT', `/api/v2${rule}`, { enabled: true, ingress_services: [{ proto: 6, port: 443 }, { proto: 6, port: 8443 }] });
+    expect(changed.status, JSON.stringify(changed.json)).toBe(204);
 
     const page = await signedIn(0);
     await page.goto(`${pceUrl(0)}/#/policy`);
