@@ -137,13 +137,15 @@ describe('web console in Chromium', () => {
     await eventually(async () => (await appliedSince(0)) === total, 300_000, `${total} VENs paired with policy applied`).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}; the simulator said:\n${simulatorLog}`);
     });
-    // a pending change for every VEN: the simulator's rule from All Services to TCP 443 + 8443 (as npm run vens -- --provision does)
-    const ruleSets = (await cluster.api(0, 'GET', '/api/v2/orgs/1/sec_policy/draft/rule_sets?name=ven-simulator')).json as { href: string }[];
-    const ruleSet = (await cluster.api(0, 'GET', `/api/v2${ruleSets[0]?.href ?? ''}`)).json as { rules?: { href: string }[] };
-    const rule = ruleSet.rules?.[0]?.href;
-    if (!rule) throw new Error(`the simulator rule set has no rule: ${JSON.stringify(ruleSet)}`);
-    const changed = await cluster.api(0, 'PUT', `/api/v2${rule}`, { enabled: true, ingress_services: [{ proto: 6, port: 443 }, { proto: 6, port: 8443 }] });
-    expect(changed.status, JSON.stringify(changed.json)).toBe(204);
+    // a pending change for every VEN: a rule set over all workloads (every managed workload to every other on All Services)
+    const services = (await cluster.api(0, 'GET', '/api/v2/orgs/1/sec_policy/draft/services?name=All%20Services')).json as { href: string }[];
+    const created = await cluster.api(0, 'POST', '/api/v2/orgs/1/sec_policy/draft/rule_sets', {
+      name: 'console-e2e',
+      enabled: true,
+      scopes: [[]],
+      rules: [{ enabled: true, providers: [{ actors: 'ams' }], consumers: [{ actors: 'ams' }], ingress_services: [{ href: services[0]?.href ?? '' }], resolve_labels_as: { providers: ['workloads'], consumers: ['workloads'] } }],
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
 
     const page = await signedIn(0);
     await page.goto(`${pceUrl(0)}/#/policy`);
