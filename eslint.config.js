@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.local/', '.cache/', 'coverage/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.local/', '.cache/', 'coverage/', '.build/', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

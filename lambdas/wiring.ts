@@ -44,6 +44,12 @@ import { VenAdminService } from '../shared/ven/ven-admin-service.ts';
 import { VenService } from '../shared/ven/ven-service.ts';
 import { WorkloadService } from '../shared/workloads/workload-service.ts';
 import { ServiceBindingService } from '../shared/policy/bindings/service-bindings.ts';
+import { ConsoleSessionService } from '../shared/auth/console-sessions.ts';
+import { consoleUrls, fetchProbe } from '../shared/console/pces.ts';
+import { consoleAssetsDir, loadConsoleAssets } from './api/console-assets.ts';
+
+/** Console sign-in attempts per username per minute on one PCE (after that 429 until the next minute). */
+export const SIGN_IN_ATTEMPTS_PER_MINUTE = 10;
 
 export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
   const logger = new Logger({ serviceName: 'pce', persistentKeys: { pce: runtime.pce.fqdn, region: runtime.region } });
@@ -136,6 +142,16 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     access: new AccessService({ identity: global.identity, apiKeys: global.apiKeys, labels: labelStore, fencing: apiFencing(leader) }),
     /** per API key, per PCE: counters in this PCE's local table; null when the config turns the limit off (0) */
     rateLimit: runtime.config.api_rate_limit_per_minute > 0 ? new RateLimiter({ counter: local.requestCounters, limitPerMinute: runtime.config.api_rate_limit_per_minute }) : null,
+    /** the web console (docs/console.md): its files, sign-in, sessions in the local table, every PCE's console URL */
+    console: {
+      sessions: new ConsoleSessionService({ sessions: local.consoleSessions, passwords: global.passwords, users: global.identity }),
+      assets: loadConsoleAssets(consoleAssetsDir()),
+      config: runtime.config,
+      pceFqdn: runtime.pce.fqdn,
+      urls: consoleUrls(runtime.config, runtime.consolePceUrls),
+      probe: fetchProbe,
+      signInLimiter: new RateLimiter({ counter: local.requestCounters, limitPerMinute: SIGN_IN_ATTEMPTS_PER_MINUTE }),
+    },
     /** the audit trail: this PCE's events in the global table, every PCE's events read back */
     audit: new AuditTrail({ store: global.auditEvents, pceFqdn: runtime.pce.fqdn, region, regions: runtime.config.pces.map((p) => p.region), defaultOrgId: runtime.config.org_id }),
     membership: global.membership,

@@ -6,15 +6,18 @@
  */
 import type { Command } from 'commander';
 import { ApiError } from '../../shared/api/errors.ts';
-import { AccessService } from '../../shared/auth/access-service.ts';
+import { AccessService, type LeaderFencing } from '../../shared/auth/access-service.ts';
+import { PasswordRejectedError, setPassword } from '../../shared/auth/console-sessions.ts';
+import type { GlobalTableAdapters } from '../../shared/storage/dynamodb/adapters.ts';
 import { apiKeyToJson, permissionToJson, userToJson, type ApiKeyMeta } from '../../shared/auth/identity.ts';
 import { initialLeader } from '../../shared/supercluster/config.ts';
-import { LeaderChangedError } from '../../shared/supercluster/leader.ts';
+import { FenceFailedError, LeaderChangedError } from '../../shared/supercluster/leader.ts';
 import type { Target } from '../target.ts';
+import { passwordProblem } from '../../shared/auth/passwords.ts';
 import { table, UsageError, withTarget } from './context.ts';
 
-/** The access use cases over the leader region's replica, with writes fenced by its leader record. */
-async function leaderAccess(target: Target): Promise<AccessService> {
+/** The leader region's replica and the fencing of writes there (its leader record, read consistently). */
+async function leaderRegionWrites(target: Target): Promise<{ global: GlobalTableAdapters; fencing: LeaderFencing }> {
   const first = initialLeader(target.config).region;
   const regions = [first, ...target.config.pces.map((p) => p.region).filter((r) => r !== first)];
   let leaderRegion: string | null = null;
@@ -31,10 +34,8 @@ async function leaderAccess(target: Target): Promise<AccessService> {
   if (!leaderRegion) throw new Error(`no region answered (${regions.join(', ')})`);
   const global = target.global(leaderRegion);
   const region = leaderRegion;
-  return new AccessService({
-    identity: global.identity,
-    apiKeys: global.apiKeys,
-    labels: global.labels,
+  return {
+    global,
     fencing: {
       fence: async () => {
         const record = await global.leaderRecord.get({ consistent: true });
@@ -43,7 +44,32 @@ async function leaderAccess(target: Target): Promise<AccessService> {
       },
       failed: async (cause) => new LeaderChangedError('the leader changed during the write: run the command again', { cause }),
     },
-  });
+  };
+}
+
+/** The access use cases over the leader region's replica, with writes fenced by its leader record. */
+async function leaderAccess(target: Target): Promise<AccessService> {
+  const { global, fencing } = await leaderRegionWrites(target);
+  return new AccessService({ identity: global.identity, apiKeys: global.apiKeys, labels: global.labels, fencing });
+}
+
+/** The whole of stdin, without its final line break: a password given with --password-stdin. */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** Sets a user's web console password (scrypt hash, an identity item written in the leader's region). */
+async function setConsolePassword(target: Target, username: string, password: string): Promise<void> {
+  const { global, fencing } = await leaderRegionWrites(target);
+  try {
+    await setPassword({ passwords: global.passwords, users: global.identity }, username, password, await fencing.fence(), Date.now());
+  } catch (err) {
+    if (err instanceof PasswordRejectedError) throw new UsageError(err.message, { cause: err });
+    if (err instanceof FenceFailedError) throw await fencing.failed(err);
+    throw err;
+  }
 }
 
 /** 4xx answers of the use cases (invalid role, unknown label, unknown user or key) as pce-ctl usage errors: exit 2. */
@@ -77,18 +103,34 @@ export function registerAccess(program: Command): void {
     .option('--full-name <name>', 'the full name')
     .option('--role <role>', 'grant this role: owner, admin, read_only, global_object_provisioner, ruleset_manager, ruleset_provisioner, workload_manager')
     .option('--scope <hrefs>', 'label hrefs limiting a scopable role, comma separated (/orgs/1/labels/7,/orgs/1/labels/9)')
+    .option('--password-stdin', 'read the web console password from stdin (at least 12 characters; stored as its scrypt hash)')
     .option('--json', 'print JSON')
-    .action(async (username: string, options: { fullName?: string; role?: string; scope?: string; json?: boolean }, command: Command) => {
+    .action(async (username: string, options: { fullName?: string; role?: string; scope?: string; passwordStdin?: boolean; json?: boolean }, command: Command) => {
       await withTarget(command, async (target) => {
         const orgId = target.config.org_id;
         const scope = scopeOf(options.scope);
         if (scope.length > 0 && !options.role) throw new UsageError('--scope needs --role');
+        const password = options.passwordStdin ? await readStdin() : null;
+        const problem = password === null ? null : passwordProblem(password);
+        if (problem) throw new UsageError(`--password-stdin: ${problem}`);
         const access = await leaderAccess(target);
         if (options.role) await asUsage(() => access.validateGrant(orgId, options.role ?? '', scope));
         const user = await asUsage(() => access.createUser(orgId, { username, ...(options.fullName !== undefined ? { full_name: options.fullName } : {}) }));
         const permission = options.role ? await asUsage(() => access.grantRole(orgId, username, options.role ?? '', scope)) : null;
+        if (password !== null) await setConsolePassword(target, username, password);
         if (options.json) console.log(JSON.stringify({ ...userToJson(user), permissions: permission ? [permissionToJson(permission)] : [] }, null, 2));
         else console.log(`Created user ${user.username} (${userToJson(user).href})${permission ? ` with role ${permission.role}${scope.length > 0 ? ` over ${scope.join(', ')}` : ''}` : ' with no permission'}`);
+      });
+    });
+  users
+    .command('set-password')
+    .description("Set a user's web console password, read from stdin (at least 12 characters; stored as its scrypt hash, written in the leader's region)")
+    .argument('<username>', 'the username')
+    .requiredOption('--password-stdin', 'read the password from stdin')
+    .action(async (username: string, _options: unknown, command: Command) => {
+      await withTarget(command, async (target) => {
+        await setConsolePassword(target, username, await readStdin());
+        console.log(`Set the console password of ${username}`);
       });
     });
   users

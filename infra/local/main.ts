@@ -96,6 +96,8 @@ async function main(): Promise<number> {
       ...rows,
       '',
       `API key:      ${state.api_key.username} (secret in ${state.local.data_dir}/supercluster.json)`,
+      ...state.pces.map((p, i) => `${i === 0 ? 'Web console: ' : '             '}${p.url}/  (${p.role}${p.role === 'member' ? ', read-only' : ''})`),
+      `Console user: ${state.console ? `${state.console.username} (password in ${state.local.data_dir}/supercluster.json: console.password)` : 'none (the leader moved before its password was set: pce-ctl users set-password)'}`,
       `Try:          curl -u "${state.api_key.username}:<secret>" ${state.pces[0]?.url}/api/v2/health`,
       `Operate:      npx pce-ctl supercluster-members`,
       `Replication:  ${state.local.control}/replication (GET stats, POST /pause, POST /resume)`,

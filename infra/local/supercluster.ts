@@ -14,7 +14,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENV } from '../../shared/runtime/env.ts';
 import { globalTableName, leaseTableName, localTableName } from '../../shared/storage/tables.ts';
-import { bootstrapDeps, initializeSupercluster } from '../../shared/supercluster/bootstrap.ts';
+import { BOOTSTRAP_ADMIN_USERNAME, bootstrapDeps, initializeSupercluster } from '../../shared/supercluster/bootstrap.ts';
+import { setPassword } from '../../shared/auth/console-sessions.ts';
+import { generatePassword } from '../../shared/auth/passwords.ts';
 import { globalTableAdapters, leaseTableAdapters } from '../../shared/storage/dynamodb/adapters.ts';
 import { initialLeader, type SuperclusterConfig } from '../../shared/supercluster/config.ts';
 import { dynamoDbDocumentClient, LOCAL_LEASE_REGION, localAwsEnvironment } from './clients.ts';
@@ -73,6 +75,9 @@ export interface LocalPce {
 }
 
 /** The facts written to <dataDir>/supercluster.json for scripts and users. */
+/** How long `npm start` waits for DynamoDB Local to answer. */
+export const DYNAMODB_LOCAL_START_TIMEOUT_MS = 120_000;
+
 export interface LocalSuperclusterState {
   readonly org_id: number;
   readonly api_key: { readonly username: string; readonly secret: string };
@@ -81,6 +86,8 @@ export interface LocalSuperclusterState {
   readonly gslb: { readonly dns: string | null; readonly client_subnets: Record<string, string> };
   readonly pces: LocalPce[];
   readonly local: { readonly dynamodb: string; readonly sqs: string; readonly control: string; readonly data_dir: string; readonly started_at: string; readonly ready_ms: number };
+  /** the web console of the leader and the bootstrap owner's console credentials (docs/console.md) */
+  readonly console: { readonly url: string; readonly username: string; readonly password: string } | null;
 }
 
 export interface LocalSupercluster {
@@ -205,7 +212,8 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
 
   try {
     log('starting DynamoDB Local ...');
-    const ddb: DynamoDbLocal = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
+    // a JVM on a loaded 2-core machine (several clusters and test runs at once) takes well over 30 s to answer
+    const ddb: DynamoDbLocal = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb'), startTimeoutMs: DYNAMODB_LOCAL_START_TIMEOUT_MS });
     stops.push(() => ddb.stop());
     log('starting the SQS server ...');
     const sqs: SqsServer = await startSqsServer({ dataDir: join(dataDir, 'sqs') });
@@ -231,6 +239,15 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
     const keyFile = join(dataDir, 'admin-api-key.json');
     const stores = { ...globalTableAdapters(ddbDoc, g, leaderRegion), ...leaseTableAdapters(leaseDoc, leaseTableName(config)) };
     const boot = await initializeSupercluster(bootstrapDeps(config, stores, leaderRegion), { apiKey: existsSync(keyFile) ? 'none' : 'new' });
+    // the bootstrap owner's console password: kept for the local user in <dataDir>/console-password.json (0600), its scrypt hash in DynamoDB
+    const consoleFile = join(dataDir, 'console-password.json');
+    if (!existsSync(consoleFile) && boot.leader.leaderRegion === leaderRegion) {
+      const password = generatePassword();
+      await setPassword({ passwords: stores.passwords, users: stores.identity }, BOOTSTRAP_ADMIN_USERNAME, password, { region: leaderRegion, epoch: boot.leader.epoch }, Date.now());
+      writePrivateFile(consoleFile, JSON.stringify({ username: BOOTSTRAP_ADMIN_USERNAME, password }));
+      log(`set the console password of ${BOOTSTRAP_ADMIN_USERNAME}`);
+    }
+    const consoleLogin = existsSync(consoleFile) ? (JSON.parse(readFileSync(consoleFile, 'utf8')) as { username: string; password: string }) : null;
     ddbDoc.destroy();
     leaseDoc.destroy();
     if (boot.createdApiKey) {
@@ -295,6 +312,8 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
     stops.push(() => control.close());
 
     log(`starting ${config.pces.length} PCEs ...`);
+    // each PCE's console names the others' (and the leader's) URLs
+    const consolePceUrls = port === 0 ? null : JSON.stringify(Object.fromEntries(config.pces.map((pce, i) => [pce.fqdn, `http://${addresses[i] ?? ''}:${port}`])));
     const children = await Promise.all(
       config.pces.map(async (pce, i) => {
         const env: Record<string, string> = {
@@ -314,6 +333,7 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
           [ENV.leaseTable]: leaseTableName(config),
           [ENV.leaseRegion]: LOCAL_LEASE_REGION,
           [ENV.leaseEndpoint]: leaseProxies.endpointOf(pce.region),
+          ...(consolePceUrls ? { [ENV.consolePceUrls]: consolePceUrls } : {}),
           ...(options.pceEnvironment ? await options.pceEnvironment(pce.region, { dynamodb: ddb.endpoint }) : {}),
         };
         const forked = await forkPce(env, log, pce.fqdn);
@@ -346,6 +366,7 @@ export async function startLocalSupercluster(options: LocalSuperclusterOptions):
       gslb: { dns: dns.address, client_subnets: clientSubnets(gslb) },
       pces: children.map(({ pce, url, venChannelUrl }) => ({ fqdn: pce.fqdn, region: pce.region, url, role: boot.leader.leaderRegion === pce.region ? 'leader' : 'member', buddy: pce.buddy, ven_channel_url: venChannelUrl, compute_queue_url: queues.get(pce.region)?.computeQueueUrl ?? '' })),
       local: { dynamodb: ddb.endpoint, sqs: sqs.endpoint, control: control.url, data_dir: dataDir, started_at: new Date(started).toISOString(), ready_ms: Date.now() - started },
+      console: consoleLogin ? { url: `${children.find(({ pce }) => pce.region === boot.leader.leaderRegion)?.url ?? children[0]?.url ?? ''}/`, username: consoleLogin.username, password: consoleLogin.password } : null,
     };
     writePrivateFile(stateFile, `${JSON.stringify(state, null, 2)}\n`);
     stops.unshift(async () => rmSync(stateFile, { force: true }));

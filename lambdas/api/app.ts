@@ -53,6 +53,7 @@ import { containerClusterRoutes } from './routes/container-clusters.ts';
 import { labelDimensionRoutes } from './routes/label-dimensions.ts';
 import { firewallSettingsRoutes } from './routes/firewall-settings.ts';
 import type { FirewallSettingsService } from '../../shared/policy/settings/firewall-settings.ts';
+import { consoleRoutes, consoleSessionAuth, isConsolePublicPath, sessionToken, type ConsoleDeps } from './routes/console.ts';
 
 export interface ApiDeps {
   readonly logger: Logger;
@@ -90,6 +91,8 @@ export interface ApiDeps {
   readonly containerClusters?: ContainerClusterService;
   /** /sec_policy/{draft,active}/firewall_settings (optional only so that API tests of other areas need not build it) */
   readonly firewallSettings?: FirewallSettingsService;
+  /** the web console: its files, sign-in and sessions (optional only so that API tests of other areas need not build it) */
+  readonly console?: ConsoleDeps;
 }
 
 function routePattern(path: string): RegExp {
@@ -98,7 +101,7 @@ function routePattern(path: string): RegExp {
 
 /** Every route the API serves with these dependencies (optional areas only when their dependencies are given). */
 export function apiRoutes(deps: ApiDeps): ApiRoute[] {
-  return [...superclusterRoutes(deps), ...labelRoutes(deps.labels, deps.jobs), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...(deps.vens ? [...venProtocolRoutes(deps.vens.protocol), ...venRoutes({ vens: deps.vens.admin, jobs: deps.jobs })] : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.settings ? settingsRoutes(deps.settings) : []), ...(deps.pairingProfiles && deps.pairing ? pairingRoutes({ profiles: deps.pairingProfiles, keys: deps.pairing, jobs: deps.jobs }) : []), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, workloads: deps.workloads, pceFqdn: deps.compiled.pceFqdn }) : []), ...(deps.gslb ? gslbRoutes(deps.gslb) : []), ...(deps.audit ? eventRoutes(deps.audit) : []), ...(deps.access ? accessRoutes(deps.access) : []), ...(deps.labelDimensions ? labelDimensionRoutes(deps.labelDimensions, deps.jobs) : []), ...(deps.containerClusters ? containerClusterRoutes(deps.containerClusters, deps.jobs) : []), ...(deps.firewallSettings ? firewallSettingsRoutes(deps.firewallSettings) : [])];
+  return [...superclusterRoutes(deps), ...labelRoutes(deps.labels, deps.jobs), ...(deps.policy ? policyRoutes(deps.policy, deps.jobs) : []), ...(deps.vens ? [...venProtocolRoutes(deps.vens.protocol), ...venRoutes({ vens: deps.vens.admin, jobs: deps.jobs })] : []), ...workloadRoutes(deps), ...jobRoutes(deps.jobs), ...(deps.settings ? settingsRoutes(deps.settings) : []), ...(deps.pairingProfiles && deps.pairing ? pairingRoutes({ profiles: deps.pairingProfiles, keys: deps.pairing, jobs: deps.jobs }) : []), ...(deps.compiled ? compiledPolicyRoutes({ compiled: deps.compiled.store, workloads: deps.workloads, pceFqdn: deps.compiled.pceFqdn }) : []), ...(deps.gslb ? gslbRoutes(deps.gslb) : []), ...(deps.audit ? eventRoutes(deps.audit) : []), ...(deps.access ? accessRoutes(deps.access) : []), ...(deps.labelDimensions ? labelDimensionRoutes(deps.labelDimensions, deps.jobs) : []), ...(deps.containerClusters ? containerClusterRoutes(deps.containerClusters, deps.jobs) : []), ...(deps.firewallSettings ? firewallSettingsRoutes(deps.firewallSettings) : []), ...(deps.console ? consoleRoutes(deps.console, { leader: deps.leader, access: deps.access }) : [])];
 }
 
 export function createApiHandler(deps: ApiDeps) {
@@ -122,7 +125,15 @@ export function createApiHandler(deps: ApiDeps) {
     // next, so its after/onError run on the final response (error bodies included), just before the audit trail's
     .use(compressResponses())
     .use(illumioErrors(deps.logger))
-    .use(apiKeyAuth(deps.apiKeys, (path) => PUBLIC_PATHS.has(path.replace(/\/$/, '')) || isGslbSwitchPath(path), deps.vens?.protocol))
+    .use(
+      apiKeyAuth(
+        deps.apiKeys,
+        (path) => PUBLIC_PATHS.has(path.replace(/\/$/, '')) || isGslbSwitchPath(path) || (deps.console !== undefined && isConsolePublicPath(path)),
+        deps.vens?.protocol,
+        undefined,
+        deps.console ? { tokenOf: sessionToken, authenticate: consoleSessionAuth(deps.console.sessions) } : undefined,
+      ),
+    )
     // after auth (it counts per key, and 401s are not counted), before the leader gate and the routes
     .use(deps.rateLimit ? [rateLimit(deps.rateLimit, deps.logger)] : [])
     .use(deps.runlevel ? [runlevelGate(deps.runlevel.view, deps.runlevel.pceFqdn)] : [])

@@ -76,6 +76,8 @@ export const MEMBER_WRITES: readonly MemberWrite[] = [
   { method: 'POST', path: `${ORG}/support_report_requests`, why: 'workload support reports are allowed on members' },
   { method: 'POST', path: `${ORG}/traffic_flows/async_queries`, why: 'asynchronous collections are allowed on members (local data)' },
   { method: 'ANY', path: '/api/v2/ven', subpaths: true, why: 'VEN-facing calls go to the PCE that manages the VEN' },
+  { method: 'POST', path: '/api/v2/console/session', why: "signing in to a PCE's own web console (its sessions live in its local table) is allowed on members" },
+  { method: 'DELETE', path: '/api/v2/console/session', why: "signing out of a PCE's own web console is allowed on members" },
 ];
 
 /** The regular expression of a member write's paths (`{org}` a number, other `{name}` one segment). */
@@ -100,6 +102,13 @@ const DECLARED: readonly RoutePermission[] = [
   { method: 'GET', path: '/api/v2/product_version', permission: 'public' },
   { method: 'GET', path: '/api/v2/supercluster/leader', permission: 'public' },
   { method: 'GET', path: '/api/v2/gslb/switches/{pce_fqdn}', permission: 'public' },
+  // the web console (lambdas/api/routes/console.ts): its files and its session route authenticate themselves
+  { method: 'GET', path: '/', permission: 'public' },
+  { method: 'GET', path: '/console/{file}', permission: 'public' },
+  { method: 'POST', path: '/api/v2/console/session', permission: 'public' },
+  { method: 'GET', path: '/api/v2/console/session', permission: 'public' },
+  { method: 'DELETE', path: '/api/v2/console/session', permission: 'public' },
+  { method: 'GET', path: '/api/v2/console/pces', permission: 'read' },
   ...['activate', 'flows', 'goodbye', 'heartbeat', 'policy'].map((p): RoutePermission => ({ method: 'POST', path: `/api/v2/ven/v1/${p}`, permission: 'ven' })),
   { method: 'GET', path: '/api/v2/users/login', permission: 'read' },
   { method: 'GET', path: `${ORG}/jobs/{id}`, permission: 'read' },

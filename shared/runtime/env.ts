@@ -29,6 +29,8 @@ export const ENV = {
   leaseEndpoint: 'LEADER_LEASE_ENDPOINT',
   /** which API routes this function serves (shared/api/route-sets.ts): `identity` or `general` in AWS; unset (the local cloud): all */
   apiRouteSet: 'API_ROUTE_SET',
+  /** every PCE's web console URL as JSON {fqdn: url} (the local cloud's loopback URLs); unset: https://<fqdn> (docs/console.md) */
+  consolePceUrls: 'CONSOLE_PCE_URLS',
 } as const;
 
 /** How many probes one per-minute scheduled invocation writes so that probes come every `intervalSeconds`. */
@@ -52,6 +54,8 @@ export interface PceRuntime {
   readonly venChannelManagementUrl?: string | undefined;
   /** the leader lease table (ENV.leaseTable, leaseRegion, leaseEndpoint); unset: this function holds no lease */
   readonly leaderLease?: { readonly tableName: string; readonly region: string; readonly endpoint: string | undefined } | undefined;
+  /** ENV.consolePceUrls, unparsed */
+  readonly consolePceUrls?: string | undefined;
 }
 
 export class MissingEnvironmentError extends Error {
@@ -99,6 +103,7 @@ export function pceRuntimeFromEnv(env: NodeJS.ProcessEnv = process.env): PceRunt
     managementServerPort: optionalPort(env, ENV.managementServerPort),
     venChannelUrl: env[ENV.venChannelUrl],
     venChannelManagementUrl: env[ENV.venChannelManagementUrl],
+    consolePceUrls: env[ENV.consolePceUrls],
     leaderLease: env[ENV.leaseTable] ? { tableName: env[ENV.leaseTable] ?? '', region: required(env, ENV.leaseRegion), endpoint: env[ENV.leaseEndpoint] || undefined } : undefined,
   };
 }

@@ -47,6 +47,8 @@ export const keys = {
   /** a user's API key index (non-secret metadata), written with the key item in one transaction */
   userApiKey: (userId: number, keyId: string) => ({ pk: `AUTH#USER#${userId}#APIKEYS`, sk: `KEY#${keyId}` }),
   userApiKeysPartition: (userId: number) => `AUTH#USER#${userId}#APIKEYS`,
+  /** a user's console password (its scrypt hash), leader-written like the other identity items */
+  consolePassword: (userId: number) => ({ pk: `AUTH#USER#${userId}#PASSWORD`, sk: 'PASSWORD' }),
   /** the org's permissions ({role, scope, principal}) */
   permission: (orgId: number, id: string) => ({ pk: `AUTH#ORG#${orgId}#PERMISSIONS`, sk: `PERMISSION#${id}` }),
   permissionsPartition: (orgId: number) => `AUTH#ORG#${orgId}#PERMISSIONS`,
@@ -80,6 +82,8 @@ export const keys = {
   replicationLagPrefix: () => ({ pk: 'REPLICATION', skPrefix: 'LAG#' }),
   /** local table: this PCE's runtime facts (start time, runlevel). */
   runtime: () => ({ pk: 'PCE', sk: 'RUNTIME' }),
+  /** local table: a web console session, by the SHA-256 of its token (TTL expires_at) */
+  consoleSession: (tokenHash: string) => ({ pk: `CONSOLE_SESSION#${tokenHash}`, sk: 'SESSION' }),
   /** local table: requests an API key sent this PCE in one minute window (epoch minute; TTL expires_at). */
   rateCounter: (authUsername: string, windowMinute: number) => ({ pk: `RATE#${authUsername}`, sk: String(windowMinute) }),
 } as const;

@@ -55,7 +55,11 @@ describe('declared RBAC table', () => {
 
   it('one list of member writes feeds the leader gate and the RBAC table', () => {
     expect(MEMBER_WRITE_EXEMPTIONS.map((e) => e.method)).toEqual(MEMBER_WRITES.map((w) => w.method));
-    expect(ROUTE_PERMISSIONS.filter((e) => e.memberWrite && e.permission !== 'ven').map((e) => `${e.method} ${e.path}`)).toEqual(['POST /api/v2/orgs/{org}/pairing_profiles/{id}/pairing_key']);
+    expect(ROUTE_PERMISSIONS.filter((e) => e.memberWrite && e.permission !== 'ven').map((e) => `${e.method} ${e.path}`)).toEqual([
+      'POST /api/v2/console/session',
+      'DELETE /api/v2/console/session',
+      'POST /api/v2/orgs/{org}/pairing_profiles/{id}/pairing_key',
+    ]);
     expect(isMemberWrite('DELETE', '/api/v2/orgs/1/blocked_traffic/3')).toBe(true);
     expect(isMemberWrite('POST', '/api/v2/ven/v1/heartbeat')).toBe(true);
     expect(isMemberWrite('POST', '/api/v2/users/1/api_keys')).toBe(false);

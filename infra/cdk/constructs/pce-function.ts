@@ -50,6 +50,13 @@ export interface PceFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** Variables this function needs beyond the PCE runtime contract. */
   readonly extraEnvironment?: Readonly<Record<string, string>>;
+  /** Build the web console (scripts/build-console.mjs) into the bundle's `console/` directory, which the API serves at `/`. @default false */
+  readonly consoleAssets?: boolean;
+}
+
+/** The bundling step that builds the web console next to the function's code (<task root>/console). */
+export function consoleAssetCommands(inputDir: string, outputDir: string): string[] {
+  return [`node "${inputDir}/scripts/build-console.mjs" --out "${outputDir}/console"`];
 }
 
 export function pceEnvironmentVariables(env: PceRuntimeEnvironment): Record<string, string> {
@@ -114,6 +121,7 @@ export class PceFunction extends Construct {
         minify: true,
         sourceMap: true,
         sourcesContent: false,
+        ...(props.consoleAssets ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: consoleAssetCommands } } : {}),
       },
     });
 

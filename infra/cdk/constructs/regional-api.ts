@@ -7,7 +7,8 @@
  * client resolved (supercluster or leader FQDN): API Gateway routes it only when a custom domain of that
  * name, with a mapping to this API and a certificate covering it, exists in this region.
  *
- * Routes (shared/api/route-sets.ts): ANY /{proxy+} and ANY / to the api function; the identity routes (users and
+ * Routes (shared/api/route-sets.ts): ANY /{proxy+} and ANY / to the api function (which also serves the web console
+ * at / and /console/<file> from its bundle: docs/console.md); the identity routes (users and
  * their API keys, permissions, principals) to the identity function, the only one that may write API keys and
  * identity items; GET on each health-check route (Route 53's node, leader and switch checks, /health) to the api
  * function on routes of their own, throttled apart from the rest (route settings of the stage): a flood on

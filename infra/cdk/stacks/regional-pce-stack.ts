@@ -112,6 +112,8 @@ export class RegionalPceStack extends Stack {
       timeout: Duration.seconds(29),
       memorySize: 1024,
       extraEnvironment: { [ENV.apiRouteSet]: 'general' },
+      // the web console's files, served by this function at / and /console/<file> (docs/console.md)
+      consoleAssets: true,
     });
     // the same app on the identity routes only, with the only role that may write API keys and identity items
     this.identityFunction = new PceFunction(this, 'IdentityFunction', {

@@ -10,6 +10,7 @@ import { DynamoDbApiKeyStore } from './api-keys.ts';
 import { DynamoDbAuditEventStore } from './audit-events.ts';
 import type { DynamoDBDocumentClient } from './client.ts';
 import { DynamoDbCompiledPolicyStore } from './compiled-policy.ts';
+import { DynamoDbConsoleSessionStore, DynamoDbPasswordStore } from './console.ts';
 import { DynamoDbDirectoryStore, DynamoDbMembershipStore } from './directory.ts';
 import { DynamoDbIdentityStore } from './identity.ts';
 import { DynamoDbGslbSwitchStore } from './gslb-switch.ts';
@@ -45,6 +46,8 @@ export function globalTableAdapters(client: DynamoDBDocumentClient, tableName: s
     apiKeys: new DynamoDbApiKeyStore(client, tableName, region),
     /** users, each user's key index, principals, permissions (AUTH#...): leader-written */
     identity: new DynamoDbIdentityStore(client, tableName, region),
+    /** console password hashes (AUTH#USER#<id>#PASSWORD): leader-written like the other identity items */
+    passwords: new DynamoDbPasswordStore(client, tableName, region),
     labels: new DynamoDbLabelStore(client, tableName, region),
     /** also the compute pipeline's WorkloadFactsSource (listFacts) */
     workloads: new DynamoDbWorkloadStore(client, tableName, region),
@@ -85,6 +88,8 @@ export function localTableAdapters(client: DynamoDBDocumentClient, tableName: st
     heartbeats: new DynamoDbHeartbeatStore(client, tableName),
     agentCount: new DynamoDbAgentCountStore(client, tableName),
     flows: new DynamoDbFlowSummaryStore(client, tableName),
+    /** web console sessions of this PCE (docs/console.md) */
+    consoleSessions: new DynamoDbConsoleSessionStore(client, tableName),
   };
 }
 
