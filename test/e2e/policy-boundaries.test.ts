@@ -84,7 +84,8 @@ describe('enforcement boundaries and virtual services, end to end', () => {
     const bind = await cluster.api(0, 'POST', '/api/v2/orgs/1/service_bindings', [{ virtual_service: { href: vs.href }, workload: { href: `/orgs/1/workloads/${ids.db1}` }, port_overrides: [] }]);
     expect(bind.status, JSON.stringify(bind.json)).toBe(201);
     const bindingHref = (bind.json as { href: string }[])[0]?.href ?? '';
-    expect((await cluster.api(2, 'GET', `/api/v2${bindingHref}`)).status).toBe(200);
+    // the member reads the binding once it has replicated (the leader wrote it a moment ago)
+    await eventually(async () => (await cluster.api(2, 'GET', `/api/v2${bindingHref}`)).status === 200, 60_000, 'the binding on a member');
     const ruleSet = await post(0, '/orgs/1/sec_policy/draft/rule_sets', { name: 'web-to-postgres', scopes: [[]] });
     // models/security_rule.go ToMap: a virtual-service provider, no ingress services
     const rule = await cluster.api(0, 'POST', `/api/v2${ruleSet.href}/sec_rules`, {
