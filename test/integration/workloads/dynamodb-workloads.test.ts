@@ -121,13 +121,10 @@ describe('workloads on DynamoDB Local', () => {
         ? { name: `bad-${i}`, interfaces: [{ name: 'eth0', address: `10.${i}.0.300` }] }
         : { name: `w-${i}`, labels: i % 2 ? [{ href: `/orgs/3/labels/${db.id}` }] : [], interfaces: [{ name: 'eth0', address: `10.3.${Math.floor(i / 250)}.${i % 250}` }] },
     );
-    const started = Date.now();
     const created = await service.bulkCreate(actor(3), items);
-    const createMs = Date.now() - started;
     expect(created).toHaveLength(1000);
     expect(created.filter((r) => r.status === 'created')).toHaveLength(997);
     for (const i of bad) expect(created[i]).toMatchObject({ status: 'validation_failure', href: null, errors: [{ token: 'invalid_ip_address' }] });
-    expect(createMs).toBeLessThan(20_000);
 
     const facts = await store.listFacts(3);
     expect(facts).toHaveLength(997);
