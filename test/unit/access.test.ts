@@ -3,21 +3,16 @@
  * a key's grants (its own role, else its user's permissions); expiry; validation (406 per bad field,
  * 404 unknown ids); who may manage whose keys; members read-only.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../lambdas/api/app.ts';
 import { AccessService, apiFencing, ensureOwnerUser, grantsOfUser, GRANT_CACHE_SECONDS } from '../../shared/auth/access-service.ts';
 import { generateApiKey, isExpired, verifyApiKey } from '../../shared/auth/api-keys.ts';
-import { JobService } from '../../shared/jobs/job-service.ts';
-import { LabelService } from '../../shared/labels/label-service.ts';
 import { LeaderView } from '../../shared/supercluster/leader.ts';
-import { SuperclusterService } from '../../shared/supercluster/supercluster-service.ts';
-import { WorkloadService } from '../../shared/workloads/workload-service.ts';
+import { baseApiDeps } from '../helpers/api-deps.ts';
 import { testConfig } from '../helpers/config.ts';
 import { httpEvent, lambdaContext } from '../helpers/events.ts';
-import { FakeDirectory, FakeLabelStore, FakeLagStore, FakeLeaderStore, FakeRuntimeState, FakeStatusStore } from '../helpers/fakes.ts';
+import { FakeLabelStore, FakeLeaderStore } from '../helpers/fakes.ts';
 import { FakeIdentityStore } from '../helpers/identity-fakes.ts';
-import { FakeJobStore, FakeWorkloadStore } from '../helpers/workload-fakes.ts';
 
 const config = testConfig();
 const [us] = config.pces;
@@ -62,20 +57,7 @@ describe('access API (fakes)', () => {
   let owner: Auth;
 
   function pceApi(region: string) {
-    const pce = config.pces.find((p) => p.region === region);
-    if (!pce) throw new Error(region);
-    const leader = new LeaderView(leaderStore, region, 0);
-    const handler = createApiHandler({
-      logger: new Logger({ logLevel: 'SILENT' }),
-      apiKeys: identity,
-      leader,
-      directory: new FakeDirectory(),
-      labels: new LabelService({ labels, leader }),
-      workloads: new WorkloadService({ workloads: new FakeWorkloadStore(leaderStore), labels, leader, pceFqdns: config.pces.map((p) => p.fqdn) }),
-      jobs: new JobService({ jobs: new FakeJobStore() }),
-      supercluster: new SuperclusterService({ config, pce, leader, statuses: new FakeStatusStore(), lags: new FakeLagStore(), runtime: new FakeRuntimeState() }),
-      access: new AccessService({ identity, apiKeys: identity, labels, fencing: apiFencing(leader), now: () => clock.now }),
-    });
+    const handler = createApiHandler(baseApiDeps({ config, region, leaderStore, identity, labels, now: () => clock.now }));
     return async (method: string, path: string, auth: Auth | null, body?: unknown): Promise<Res> => {
       const res = (await handler(httpEvent(method, path, { auth, ...(body !== undefined ? { body } : {}) }), lambdaContext())) as { statusCode: number; body?: string };
       return { statusCode: res.statusCode, json: res.body ? JSON.parse(res.body) : null };

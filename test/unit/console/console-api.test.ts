@@ -2,22 +2,17 @@
  * The web console through the API handler (fakes): its page without a key, sign-in setting the session cookie,
  * the session standing in for an API key under the same RBAC and leader gate, CSRF on every write, sign-out.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lambdas/api/app.ts';
 import { AccessService, apiFencing, ensureOwnerUser } from '../../../shared/auth/access-service.ts';
 import { ConsoleSessionService, setPassword } from '../../../shared/auth/console-sessions.ts';
-import { JobService } from '../../../shared/jobs/job-service.ts';
-import { LabelService } from '../../../shared/labels/label-service.ts';
 import { LeaderView } from '../../../shared/supercluster/leader.ts';
-import { SuperclusterService } from '../../../shared/supercluster/supercluster-service.ts';
-import { WorkloadService } from '../../../shared/workloads/workload-service.ts';
+import { baseApiDeps } from '../../helpers/api-deps.ts';
 import { testConfig } from '../../helpers/config.ts';
 import { FakeConsoleSessionStore, FakePasswordStore } from '../../helpers/console-fakes.ts';
 import { httpEvent, lambdaContext } from '../../helpers/events.ts';
-import { FakeDirectory, FakeLabelStore, FakeLagStore, FakeLeaderStore, FakeRuntimeState, FakeStatusStore } from '../../helpers/fakes.ts';
+import { FakeLabelStore, FakeLeaderStore } from '../../helpers/fakes.ts';
 import { FakeIdentityStore } from '../../helpers/identity-fakes.ts';
-import { FakeJobStore, FakeWorkloadStore } from '../../helpers/workload-fakes.ts';
 
 const config = testConfig();
 const [us, eu, ap] = config.pces.map((p) => p.fqdn) as [string, string, string];
@@ -34,19 +29,11 @@ describe('web console API (fakes)', () => {
   const build = (region: string, scheme: 'https' | 'http'): Api => {
     const pce = config.pces.find((p) => p.region === region);
     if (!pce) throw new Error(region);
-    const leader = new LeaderView(leaderStore, region, 0);
     const labels = new FakeLabelStore(leaderStore);
     const urls = Object.fromEntries(config.pces.map((p) => [p.fqdn, `${scheme}://${p.fqdn}`]));
+    const base = baseApiDeps({ config, region, leaderStore, identity, labels });
     const handler = createApiHandler({
-      logger: new Logger({ logLevel: 'SILENT' }),
-      apiKeys: identity,
-      leader,
-      directory: new FakeDirectory(),
-      labels: new LabelService({ labels, leader }),
-      workloads: new WorkloadService({ workloads: new FakeWorkloadStore(leaderStore), labels, leader, pceFqdns: config.pces.map((p) => p.fqdn) }),
-      jobs: new JobService({ jobs: new FakeJobStore() }),
-      supercluster: new SuperclusterService({ config, pce, leader, statuses: new FakeStatusStore(), lags: new FakeLagStore(), runtime: new FakeRuntimeState() }),
-      access: new AccessService({ identity, apiKeys: identity, labels, fencing: apiFencing(leader) }),
+      ...base,
       console: {
         sessions: new ConsoleSessionService({ sessions: new FakeConsoleSessionStore(), passwords, users: identity }),
         assets: new Map([['index.html', INDEX]]),
