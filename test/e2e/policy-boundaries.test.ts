@@ -63,7 +63,11 @@ describe('enforcement boundaries and virtual services, end to end', () => {
     const pending = await cluster.api(0, 'GET', '/api/v2/orgs/1/sec_policy/pending');
     expect((pending.json as Record<string, { href: string }[]>).enforcement_boundaries).toEqual([expect.objectContaining({ href: boundary.href, update_type: 'create' })]);
     const version = await provision('boundary');
-    const active = await cluster.api(1, 'GET', `/api/v2${boundary.href.replace('/draft/', '/active/')}`);
+    // read on a member: the provisioned version reaches it by replication
+    const active = await eventually(async () => {
+      const res = await cluster.api(1, 'GET', `/api/v2${boundary.href.replace('/draft/', '/active/')}`);
+      return res.status === 200 ? res : null;
+    }, 60_000, 'the active boundary on a member');
     expect(active.status).toBe(200);
 
     const db1 = await at(1, ids.db1 ?? '', version, 'db1 compiled on the eu PCE');

@@ -5,7 +5,7 @@
  * other page is a view over the REST API, called with the session cookie and, on writes, X-CSRF-Token.
  */
 import { z } from 'zod';
-import { AuthenticationError, ForbiddenError, RateLimitedError } from '../../../shared/api/errors.ts';
+import { AuthenticationError, BadRequestError, ForbiddenError, RateLimitedError } from '../../../shared/api/errors.ts';
 import { parseInput } from '../../../shared/api/validation.ts';
 import type { AccessService } from '../../../shared/auth/access-service.ts';
 import type { ApiKeyRecord } from '../../../shared/auth/api-keys.ts';
@@ -143,6 +143,8 @@ export function consoleRoutes(deps: ConsoleDeps, api: { readonly leader: LeaderV
       method: 'DELETE',
       path: CONSOLE_SESSION_PATH,
       handler: async (event) => {
+        // signing out takes no body: one sent is a client mistake, refused before anything changes
+        if (event.body) throw new BadRequestError([{ token: 'request_body_not_allowed', message: 'DELETE /api/v2/console/session takes no request body' }]);
         const token = sessionToken(event);
         if (token) {
           if (!csrfMatches(token, header(event, CSRF_HEADER))) throw new ForbiddenError([{ token: 'csrf_token_invalid', message: 'signing out needs the X-CSRF-Token of the session' }]);

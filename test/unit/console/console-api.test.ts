@@ -137,6 +137,9 @@ describe('web console API (fakes)', () => {
   it('signs out with CSRF: the cookie is cleared and the session refused from then on', async () => {
     const { header, body } = await signIn(onLeader);
     expect((await onLeader(httpEvent('DELETE', '/api/v2/console/session', { headers: header }))).statusCode).toBe(403);
+    const withBody = await onLeader(httpEvent('DELETE', '/api/v2/console/session', { headers: { ...header, 'x-csrf-token': body.csrf_token }, body: { a: 1 } }));
+    expect(withBody.statusCode).toBe(400);
+    expect(JSON.parse(withBody.body ?? '')[0].token).toBe('request_body_not_allowed');
     const out = await onLeader(httpEvent('DELETE', '/api/v2/console/session', { headers: { ...header, 'x-csrf-token': body.csrf_token } }));
     expect(out.statusCode).toBe(204);
     expect(out.cookies?.[0]).toMatch(/^pce_session=; .*Max-Age=0/);
