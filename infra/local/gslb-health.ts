@@ -47,7 +47,7 @@ export interface GslbHealthCheckerOptions {
   readonly endpoints: ReadonlyMap<string, string>;
   /** ms between probe rounds; default the model's health_check_interval_seconds (tests: faster) */
   readonly probeIntervalMs?: number;
-  /** per-request timeout (Route 53: 4 s to connect, then 2 s for the answer); default 2 s (a round outlasting the interval delays the next) */
+  /** per-request timeout; default ROUTE53_CHECK_TIMEOUT_MS, 6 s (a round outlasting the interval delays the next) */
   readonly probeTimeoutMs?: number;
   readonly probe?: HttpProbe;
 }
@@ -60,6 +60,12 @@ interface PceChecks {
   /** the last answer of each other PCE's switch endpoint (null: no answer) */
   readonly switchAnswers: Map<string, number | null>;
 }
+
+/**
+ * How long a check waits for its answer: Route 53's own allowance (4 s to connect, then 2 s for the status line),
+ * so that a PCE slowed down by load is judged as Route 53 would judge it, not failed over sooner.
+ */
+export const ROUTE53_CHECK_TIMEOUT_MS = 6_000;
 
 export class GslbHealthChecker {
   readonly model: GslbModel;
@@ -76,7 +82,7 @@ export class GslbHealthChecker {
     this.model = options.model;
     this.endpoints = options.endpoints;
     this.intervalMs = options.probeIntervalMs ?? options.model.healthCheckIntervalSeconds * 1000;
-    this.timeoutMs = options.probeTimeoutMs ?? 2_000;
+    this.timeoutMs = options.probeTimeoutMs ?? ROUTE53_CHECK_TIMEOUT_MS;
     this.probe = options.probe ?? fetchProbe;
     const threshold = options.model.failureThreshold;
     for (const pce of options.model.pces) {

@@ -176,7 +176,11 @@ export class FirewallSettingsService {
     if (problems.length === 0) {
       const found = new Set((await this.deps.labels.getMany(orgId, [...labelIds.keys()])).map((l) => l.id));
       for (const [id, where] of labelIds) if (!found.has(id)) problems.push({ token: 'label_not_found', message: `${where} is not a label of the org` });
-      for (const [id, where] of groupIds) if (!(await this.deps.labelGroupExists(orgId, id))) problems.push({ token: 'label_group_not_found', message: `${where} is not a draft label group of the org` });
+      const groups = [...groupIds];
+      const exists = await Promise.all(groups.map(([id]) => this.deps.labelGroupExists(orgId, id)));
+      groups.forEach(([, where], i) => {
+        if (!exists[i]) problems.push({ token: 'label_group_not_found', message: `${where} is not a draft label group of the org` });
+      });
     }
     if (problems.length > 0) throw new ValidationError(problems);
   }
