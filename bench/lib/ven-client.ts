@@ -420,8 +420,8 @@ export class SimVen {
   }
 
   private apply(held: HeldPolicy, via: 'push' | 'fetch'): void {
+    this.appliedAtEpoch = appliedAtAfter(this.held, held, this.appliedAtEpoch, Date.now());
     this.held = held;
-    this.appliedAtEpoch = Date.now();
     const at = performance.now();
     if (this.firstAppliedAt === null) {
       this.firstAppliedAt = at;
@@ -642,6 +642,16 @@ export class SimVen {
       this.ctx.stats.error(`goodbye ${(err as NetworkError).code ?? 'error'}`, (err as Error).message);
     }
   }
+}
+
+/**
+ * The `applied_at` a VEN reports after applying `next` over `previous`: when it applied the policy version and
+ * rules it holds (docs/ven-protocol.md). New set contents under the same version and rules leave it as it was, so
+ * that it, and the policy arrival the PCE derives from it, keep naming that version's arrival.
+ */
+export function appliedAtAfter(previous: HeldPolicy | null, next: HeldPolicy, appliedAt: number | null, now: number): number {
+  if (appliedAt === null || previous === null || previous.version !== next.version || previous.rulesHash !== next.rulesHash) return now;
+  return appliedAt;
 }
 
 /** Whether a VEN holding `held` must fetch to hold what the PCE says (an older answer than what is held is ignored). */

@@ -1,13 +1,15 @@
 /**
  * VENs and workloads: GET /orgs/{org}/vens (filters by PCE, status and hostname on the server, labels here),
- * shown a page of 50 at a time out of up to 25,000; a VEN's detail with its workload's compiled rules (on its
- * managing PCE) and, on the leader, its reassignment to another PCE (PUT /vens/{uuid} target_pce_fqdn).
+ * shown a page of 50 at a time out of up to 25,000, each with the time its last policy took to arrive
+ * (ven-model.ts); a VEN's detail with its workload's compiled rules (on its managing PCE) and, on the leader,
+ * its reassignment to another PCE (PUT /vens/{uuid} target_pce_fqdn).
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { call, can, get, message, org, type Session } from './api.ts';
 import { Section, ago, short, Head, TableBox } from './ui.tsx';
+import { arrivalText, type VenPolicySync } from './ven-model.ts';
 
-export interface Ven {
+export interface Ven extends VenPolicySync {
   href: string;
   uid: string;
   hostname: string;
@@ -18,8 +20,6 @@ export interface Ven {
   active_pce_fqdn: string;
   target_pce_fqdn: string | null;
   last_heartbeat_on: string | null;
-  heartbeat_pce_fqdn: string;
-  security_policy_sync_state: string | null;
   security_policy_applied_at: string | null;
 }
 
@@ -79,6 +79,11 @@ function Detail({ session, ven, labels, onClose }: { session: Session; ven: Ven;
         <dd>{ven.labels.map((l) => labels.get(l.href)).filter(Boolean).map((l) => `${l?.key}=${l?.value}`).join(', ') || 'none'}</dd>
         <dt>Policy</dt>
         <dd>{ven.security_policy_sync_state ?? 'n/a'}, applied {ago(ven.security_policy_applied_at)}</dd>
+        <dt>Policy arrival</dt>
+        <dd data-testid="policy-arrival">
+          {arrivalText(ven, session.pce.fqdn)}
+          {ven.security_policy_available_at ? ` (its PCE had it ${ago(ven.security_policy_available_at)})` : ''}
+        </dd>
       </dl>
       <h3>Reassign</h3>
       <div class="row">
@@ -217,7 +222,7 @@ export function VensPage({ session }: { session: Session }) {
         </p>
         <TableBox label="VENs table">
           <table data-testid="ven-table">
-            <Head columns={['Hostname', 'Status', 'Active PCE', 'Target PCE', 'Heartbeat', 'Policy sync', 'Policy applied']} />
+            <Head columns={['Hostname', 'Status', 'Active PCE', 'Target PCE', 'Heartbeat', 'Policy sync', 'Policy applied', 'Policy arrival']} />
             <tbody>
               {rows.map((v) => (
                 <tr key={v.uid}>
@@ -232,6 +237,7 @@ export function VensPage({ session }: { session: Session }) {
                   <td>{v.heartbeat_pce_fqdn === session.pce.fqdn ? ago(v.last_heartbeat_on) : `on ${short(v.heartbeat_pce_fqdn)}`}</td>
                   <td>{v.security_policy_sync_state ?? 'n/a'}</td>
                   <td>{ago(v.security_policy_applied_at)}</td>
+                  <td>{arrivalText(v, session.pce.fqdn)}</td>
                 </tr>
               ))}
             </tbody>

@@ -31,6 +31,8 @@ export interface WorkloadPointer {
   /** null for idle workloads: no rules */
   readonly group: GroupKey | null;
   readonly mode: EnforcementMode;
+  /** when the stored pointer was written (as read back from the store; not compared, not written from here) */
+  readonly computedAt?: number;
 }
 
 export interface GroupRecord {
@@ -38,6 +40,8 @@ export interface GroupRecord {
   readonly list: string;
   /** rulesHash of the list for each mode that has rules */
   readonly hashes: Readonly<Record<RuledMode, string>>;
+  /** when the stored group was written (as read back from the store; not compared, not written from here) */
+  readonly computedAt?: number;
 }
 
 /** A rule list as stored (content-addressed by `id`) and as the VEN receives it, without the mode. */
@@ -300,9 +304,14 @@ export interface CompiledHead {
   readonly log: readonly HeadLogEntry[];
   /** when the version or the index last changed */
   readonly computedAt: number | null;
+  /**
+   * when the run that made `policyVersion` (and `sha256`) the head's committed it: VENs are told of the
+   * version from then on (null: before the first version, or a head written before this field existed)
+   */
+  readonly versionAt?: number | null;
 }
 
-export const EMPTY_HEAD: CompiledHead = Object.freeze({ seq: 0, policyVersion: null, sha256: null, rev: 0, epoch: 0, log: Object.freeze([]), computedAt: null });
+export const EMPTY_HEAD: CompiledHead = Object.freeze({ seq: 0, policyVersion: null, sha256: null, rev: 0, epoch: 0, log: Object.freeze([]), computedAt: null, versionAt: null });
 
 /** Ids and keys kept in the head's log (all entries together): the head stays a small item. */
 export const HEAD_LOG_LIMIT = 1000;
@@ -333,7 +342,29 @@ export function nextHead(head: CompiledHead, run: { changes: IndexChanges; polic
     log = entries;
   }
   const versionChanged = run.policyVersion !== head.policyVersion || run.sha256 !== head.sha256;
-  return { seq: head.seq + 1, policyVersion: run.policyVersion, sha256: run.sha256, rev, epoch, log, computedAt: changed || versionChanged ? run.at : head.computedAt };
+  return {
+    seq: head.seq + 1,
+    policyVersion: run.policyVersion,
+    sha256: run.sha256,
+    rev,
+    epoch,
+    log,
+    computedAt: changed || versionChanged ? run.at : head.computedAt,
+    versionAt: versionChanged ? (run.policyVersion === null ? null : run.at) : (head.versionAt ?? null),
+  };
+}
+
+/**
+ * When the policy a workload should hold became available on this PCE: the later of the head's version
+ * (the run that made it current) and the workload's rules (the last writes of its pointer and its group).
+ * Null when a piece has no time (a head or item written before these times were kept).
+ */
+export function policyAvailableAt(head: CompiledHead, pointer: WorkloadPointer | undefined, group: GroupRecord | undefined): number | null {
+  const versionAt = head.versionAt ?? null;
+  if (versionAt === null || !pointer || pointer.computedAt === undefined) return null;
+  if (pointer.group === null) return Math.max(versionAt, pointer.computedAt);
+  if (!group || group.computedAt === undefined) return null;
+  return Math.max(versionAt, pointer.computedAt, group.computedAt);
 }
 
 /** What changed after `rev` (a reader's), from the head's log; null when the log does not go back that far. */

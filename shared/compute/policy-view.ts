@@ -12,9 +12,9 @@
  */
 import type { IpSetId } from '../policy/compiled.ts';
 import type { WorkloadId } from '../policy/model.ts';
-import type { VenPolicyView } from '../ven/ports.ts';
+import type { ExpectedPolicy, VenPolicyView } from '../ven/ports.ts';
 import type { PolicyRequestV1, PolicyResponseV1, VenRulesV1 } from '../ven/protocol.ts';
-import { changesSince, CompiledIndex, rulesHashFor, type CompiledHead, type RuleListRecord } from './compiled-index.ts';
+import { changesSince, CompiledIndex, policyAvailableAt, rulesHashFor, type CompiledHead, type RuleListRecord } from './compiled-index.ts';
 import type { CompiledPolicyReader } from './ports.ts';
 
 /** How often the head is read per org, at most. */
@@ -56,11 +56,13 @@ export class CompiledPolicyView implements VenPolicyView {
     this.fullReloadMs = deps.fullReloadMs ?? VIEW_FULL_RELOAD_MS;
   }
 
-  async current(orgId: number, workloadId: WorkloadId): Promise<{ policyVersion: number; rulesHash: string } | null> {
+  async current(orgId: number, workloadId: WorkloadId): Promise<ExpectedPolicy | null> {
     const view = await this.view(orgId);
     const rulesHash = view.index.rulesHashOf(workloadId);
     if (view.head.policyVersion === null || rulesHash === null) return null;
-    return { policyVersion: view.head.policyVersion, rulesHash };
+    const pointer = view.index.pointer(workloadId);
+    const group = pointer?.group ? view.index.group(pointer.group) : undefined;
+    return { policyVersion: view.head.policyVersion, rulesHash, availableAt: policyAvailableAt(view.head, pointer, group) };
   }
 
   async fetch(orgId: number, workloadId: WorkloadId, have: PolicyRequestV1['have']): Promise<PolicyResponseV1 | null> {

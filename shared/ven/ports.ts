@@ -77,10 +77,21 @@ export interface PolicyPublisher {
   published(publication: PolicyPublication): Promise<void>;
 }
 
+/** What a workload's VEN should hold, as this PCE computed it. */
+export interface ExpectedPolicy {
+  readonly policyVersion: number;
+  readonly rulesHash: string;
+  /** when this PCE had stored this version and these rules for the workload (null or absent: unknown) */
+  readonly availableAt?: number | null;
+}
+
 /** What the VEN protocol serves from the compiled policy of this PCE (shared/compute: reads the local table). */
 export interface VenPolicyView {
-  /** the version and rules hash the workload should hold; cached (one read per second or so, not per call) */
-  current(orgId: number, workloadId: WorkloadId): Promise<{ policyVersion: number; rulesHash: string } | null>;
+  /**
+   * the version and rules hash the workload should hold, and since when this PCE has had them stored
+   * (`availableAt`: null when unknown); cached (one read per second or so, not per call)
+   */
+  current(orgId: number, workloadId: WorkloadId): Promise<ExpectedPolicy | null>;
   /** full or delta (what differs from `have`); null while no policy is computed for the workload here */
   fetch(orgId: number, workloadId: WorkloadId, have: PolicyRequestV1['have']): Promise<PolicyResponseV1 | null>;
 }

@@ -86,6 +86,7 @@ export class VenAdminService {
         goodbyeAt: hb?.goodbyeAt ?? null,
         expectedVersion: expected?.policyVersion ?? null,
         expectedRulesHash: expected?.rulesHash ?? null,
+        expectedAvailableAt: expected?.availableAt ?? null,
       });
     }
     return out;
@@ -221,6 +222,8 @@ export function venToJson(w: Workload, live: AgentLiveStatus | null) {
     heartbeat_pce_fqdn: a.pceFqdn,
     security_policy_sync_state: agent.status.security_policy_sync_state,
     security_policy_applied_at: agent.status.security_policy_applied_at,
+    security_policy_available_at: agent.status.security_policy_available_at,
+    security_policy_arrival_seconds: agent.status.security_policy_arrival_seconds,
     created_at: new Date(a.pairedAt).toISOString(),
     updated_at: new Date(workloadUpdatedAt(w)).toISOString(),
     conditions: [],

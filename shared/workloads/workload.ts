@@ -120,6 +120,8 @@ export interface AgentLiveStatus {
   /** what it should hold (this PCE's compiled policy) */
   readonly expectedVersion: number | null;
   readonly expectedRulesHash: string | null;
+  /** since when this PCE has had what the VEN should hold stored (null or absent: unknown) */
+  readonly expectedAvailableAt?: number | null;
 }
 
 export type ManagedWorkloadFacts = WorkloadFacts & { readonly managingPceFqdn: string | null };
@@ -343,6 +345,15 @@ export function agentHref(orgId: number, agentId: string): string {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
+ * The policy arrival fields of a VEN (extra to Illumio's): when its managing PCE had the policy the VEN
+ * should hold, and how long what it holds took to arrive (seconds, ms precision); null where unknown.
+ */
+export function policyArrivalToJson(live: AgentLiveStatus | null): { security_policy_available_at: string | null; security_policy_arrival_seconds: number | null } {
+  const ms = policyArrivalMs(live);
+  return { security_policy_available_at: iso(live?.expectedAvailableAt ?? null), security_policy_arrival_seconds: ms === null ? null : ms / 1000 };
+}
+
+/**
  * The sync state Illumio shows: `active` when the VEN applied what this PCE computed for it, `syncing`
  * while it has not; null on a PCE that does not manage it (heartbeats are local to the managing PCE).
  */
@@ -350,6 +361,21 @@ export function policySyncState(live: AgentLiveStatus | null): 'active' | 'synci
   if (!live) return null;
   if (live.expectedRulesHash === null) return 'syncing';
   return live.appliedRulesHash === live.expectedRulesHash && live.appliedVersion === live.expectedVersion ? 'active' : 'syncing';
+}
+
+/**
+ * How long the policy the VEN holds took to arrive (ms): from when its managing PCE had that policy
+ * version and those rules stored (`expectedAvailableAt`: the later of the run that made the version
+ * current there and the last change of the workload's rules there) to when the VEN applied them
+ * (`appliedAt`, as it reports). Only while the VEN holds exactly what the PCE computed for it (sync
+ * state `active`); null otherwise, when a time is unknown, and when the VEN applied them before the PCE
+ * stored them (it brought the same rules from another PCE, or its clock is behind).
+ */
+export function policyArrivalMs(live: AgentLiveStatus | null): number | null {
+  if (!live || policySyncState(live) !== 'active') return null;
+  const from = live.expectedAvailableAt ?? null;
+  if (from === null || live.appliedAt === null || live.appliedAt < from) return null;
+  return live.appliedAt - from;
 }
 
 /** The workload's `agent` object; heartbeat and uptime only where `live` is known (the managing PCE). */
@@ -367,6 +393,7 @@ export function agentToJson(w: Workload, a: ManagedAgent, live: AgentLiveStatus 
       security_policy_sync_state: policySyncState(live),
       security_policy_applied_at: iso(live?.appliedAt ?? null),
       security_policy_received_at: iso(live?.appliedAt ?? null),
+      ...policyArrivalToJson(live),
       /** which PCE has the heartbeats when this one shows null */
       heartbeat_pce_fqdn: a.pceFqdn,
     },

@@ -3,7 +3,7 @@
  * supercluster: sign-in with the credentials `npm start` writes to the state file, every page at 1280x800 and
  * 390x844 with screenshots (test-results/console/*.png) and an axe-core check (no serious or critical
  * violations), a member's read-only console naming the leader's, a provision started from the console reaching
- * the simulated VENs, and a member taken down (`pce-ctl local region-down`) turning Critical on the Health page
+ * the simulated VENs (each with the time its policy took to arrive), and a member taken down (`pce-ctl local region-down`) turning Critical on the Health page
  * without a reload. The Health page refreshes every 3 s here (`/?refresh=3`; 60 s by default).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -161,6 +161,20 @@ describe('web console in Chromium', () => {
     // and every simulated VEN took the provision, as its managing PCE reports
     await eventually(async () => (await appliedSince(provisionedAt)) === total, 120_000, `${total} VENs applying the provision`);
     await page.screenshot({ path: join(SHOTS, 'policy-provisioned.png'), fullPage: true });
+    // how long it took to arrive, as each VEN's managing PCE reports it (docs/vens-api.md), and in the VENs list
+    const arrivals = async () =>
+      (
+        await Promise.all(
+          cluster.state.pces.map(async (p, i) => {
+            const vens = (await cluster.api(i, 'GET', '/api/v2/orgs/1/vens')).json as { heartbeat_pce_fqdn: string; security_policy_arrival_seconds: number | null }[];
+            return vens.filter((v) => v.heartbeat_pce_fqdn === p.fqdn).map((v) => v.security_policy_arrival_seconds);
+          }),
+        )
+      ).flat();
+    await eventually(async () => (await arrivals()).filter((s) => typeof s === 'number' && s >= 0).length === total, 60_000, `${total} VENs with their policy arrival`);
+    await page.goto(`${pceUrl(0)}/#/vens`);
+    const arrivalCells = page.locator('[data-testid=ven-table] tbody tr td:last-child');
+    await expect.poll(async () => (await arrivalCells.allTextContents()).filter((t) => /^\d+ ms$|^\d+\.\d s$|^\d+ (min|h) \d+/.test(t)).length, { timeout: 30_000 }).toBe(VENS_PER_REGION);
     await page.context().close();
   }, 480_000);
 

@@ -49,9 +49,9 @@ export class MemoryCompiledStore implements CompiledPolicyStore {
     this.reads.loadIndex++;
     const prefix = `${orgId}/`;
     const pointers = new Map<WorkloadId, WorkloadPointer>();
-    for (const [k, p] of this.pointers) if (k.startsWith(prefix)) pointers.set(k.slice(prefix.length), { group: p.group, mode: p.mode });
+    for (const [k, p] of this.pointers) if (k.startsWith(prefix)) pointers.set(k.slice(prefix.length), { group: p.group, mode: p.mode, computedAt: p.at });
     const groups = new Map<GroupKey, GroupRecord>();
-    for (const [k, g] of this.groups) if (k.startsWith(prefix)) groups.set(k.slice(prefix.length), { list: g.list, hashes: g.hashes });
+    for (const [k, g] of this.groups) if (k.startsWith(prefix)) groups.set(k.slice(prefix.length), { list: g.list, hashes: g.hashes, computedAt: g.at });
     return { pointers, groups };
   }
   async getIndexEntries(orgId: number, workloads: readonly WorkloadId[], groupKeys: readonly GroupKey[]) {
@@ -59,12 +59,12 @@ export class MemoryCompiledStore implements CompiledPolicyStore {
     const pointers = new Map<WorkloadId, WorkloadPointer>();
     for (const id of workloads) {
       const p = this.pointers.get(this.k(orgId, id));
-      if (p) pointers.set(id, { group: p.group, mode: p.mode });
+      if (p) pointers.set(id, { group: p.group, mode: p.mode, computedAt: p.at });
     }
     const groups = new Map<GroupKey, GroupRecord>();
     for (const key of groupKeys) {
       const g = this.groups.get(this.k(orgId, key));
-      if (g) groups.set(key, { list: g.list, hashes: g.hashes });
+      if (g) groups.set(key, { list: g.list, hashes: g.hashes, computedAt: g.at });
     }
     return { pointers, groups };
   }

@@ -1,5 +1,5 @@
 /** In-memory fakes of the VEN side's ports (same outcomes as the DynamoDB adapters). */
-import type { AgentCountStore, AgentCredential, AgentCredentialStore, FlowSummaryStore, HeartbeatRecord, HeartbeatStore, ManagedWorkloadStore, VenPolicyView } from '../../shared/ven/ports.ts';
+import type { AgentCountStore, AgentCredential, AgentCredentialStore, ExpectedPolicy, FlowSummaryStore, HeartbeatRecord, HeartbeatStore, ManagedWorkloadStore, VenPolicyView } from '../../shared/ven/ports.ts';
 import type { PolicyRequestV1, PolicyResponseV1 } from '../../shared/ven/protocol.ts';
 import type { ManagedAgent, Workload } from '../../shared/workloads/workload.ts';
 
@@ -146,7 +146,7 @@ export { FakeListenOnlyStore as FakeListenOnly } from './ven-channel-fakes.ts';
 
 /** A policy view that answers what the test set per workload. */
 export class FakePolicyView implements VenPolicyView {
-  readonly policies = new Map<string, { policyVersion: number; rulesHash: string }>();
+  readonly policies = new Map<string, ExpectedPolicy>();
   readonly fetches: { workloadId: string; have: PolicyRequestV1['have'] }[] = [];
   async current(_orgId: number, workloadId: string) {
     return this.policies.get(workloadId) ?? null;

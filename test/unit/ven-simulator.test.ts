@@ -1,7 +1,7 @@
 /** The VEN simulator's pure parts (bench/lib): policy verification and delta application, the address plan, the arguments. */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { channelUrlFor, needsFetch } from '../../bench/lib/ven-client.ts';
+import { appliedAtAfter, channelUrlFor, needsFetch } from '../../bench/lib/ven-client.ts';
 import { applyPolicyAnswer, applyPolicyPush, haveOf, holds, ipSetHash, PolicyVerificationError, setsUsedBy, venRulesHash, type HeldPolicy, type PolicyPush } from '../../bench/lib/ven-policy.ts';
 import { sourceAddressIn } from '../../bench/lib/ven-gslb.ts';
 import { retryBackoffMs, jittered, MAX_VENS_PER_PCE, parseVenSimArgs, UsageError, venAddress } from '../../bench/lib/ven-sim-args.ts';
@@ -150,6 +150,21 @@ describe('applying a policy push', () => {
     expect(applyPolicyPush(heldOf(5), push(4, rules(1))).kind).toBe('stale');
     expect(() => applyPolicyPush(heldOf(), push(4, rules(1), undefined, 'a'.repeat(64)))).toThrow(PolicyVerificationError);
     expect(() => applyPolicyPush(heldOf(), push(4, rules(1), [{ ...A, hash: 'b'.repeat(64) }]))).toThrow(PolicyVerificationError);
+  });
+});
+
+describe('the applied_at a VEN reports', () => {
+  it('moves when the VEN applies another version or other rules, not for new set contents under the same ones', () => {
+    const held = heldOf(3);
+    const A2 = set('ls:a', ['10.0.0.1-10.0.0.10']);
+    const pushed = applyPolicyPush(held, { v: 1, type: 'policy', policy_version: 3, rules_hash: held.rulesHash, ip_sets: [A2] });
+    if (pushed.kind !== 'applied') throw new Error(pushed.kind);
+    expect(appliedAtAfter(held, pushed.held, 1_000, 2_000)).toBe(1_000);
+    expect(appliedAtAfter(held, heldOf(4), 1_000, 2_000)).toBe(2_000);
+    expect(appliedAtAfter(held, heldOf(3, rules(80)), 1_000, 2_000)).toBe(2_000);
+    // the first policy, and a VEN that never reported one
+    expect(appliedAtAfter(null, held, null, 2_000)).toBe(2_000);
+    expect(appliedAtAfter(held, held, null, 2_000)).toBe(2_000);
   });
 });
 

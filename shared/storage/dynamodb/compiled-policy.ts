@@ -1,7 +1,7 @@
 /**
  * Compiled policy in a PCE's local table (never replicated: each PCE computes its own), stored by change
  * (docs/compiled-policy.md "Storage", docs/adr/0010):
- *   COMPILED#<org>   / HEAD            {seq, policy_version, sha256, rev, epoch, log, computed_at}: written last, conditionally on seq
+ *   COMPILED#<org>   / HEAD            {seq, policy_version, sha256, rev, epoch, log, computed_at, version_at}: written last, conditionally on seq
  *   COMPILED#<org>   / G#<group key>   {list, hashes {visibility_only, selective, full}, computed_at}: a group's rule list
  *   COMPILED#<org>#W / <workload id>   {g (group key; absent when idle), m (mode), computed_at}: a workload's pointer
  *   COMPILED#<org>#R / <list id>       {rules (JSON of {inbound, outbound, ip_set_ids}) or rules_gz (gzipped, large lists)}: immutable
@@ -59,15 +59,18 @@ async function inParallel<T>(items: readonly T[], fn: (item: T) => Promise<void>
 const keyText = (k: Key): string => `${k.pk}\n${k.sk}`;
 const isMode = (m: unknown): m is EnforcementMode => typeof m === 'string' && (ENFORCEMENT_MODES as readonly string[]).includes(m);
 
+/** The item's `computed_at` (absent on items written before it was kept). */
+const timeOf = (item: Item): { computedAt?: number } => (typeof item.computed_at === 'number' ? { computedAt: item.computed_at } : {});
+
 function pointerOf(item: Item): WorkloadPointer | null {
   if (!isMode(item.m)) return null;
-  return { group: typeof item.g === 'string' ? item.g : null, mode: item.m };
+  return { group: typeof item.g === 'string' ? item.g : null, mode: item.m, ...timeOf(item) };
 }
 
 function groupOf(item: Item): GroupRecord | null {
   const hashes = item.hashes as Record<string, unknown> | undefined;
   if (typeof item.list !== 'string' || !hashes || !ENFORCED_MODES.every((m) => typeof hashes[m] === 'string')) return null;
-  return { list: item.list, hashes: Object.fromEntries(ENFORCED_MODES.map((m) => [m, String(hashes[m])])) as Record<RuledMode, string> };
+  return { list: item.list, hashes: Object.fromEntries(ENFORCED_MODES.map((m) => [m, String(hashes[m])])) as Record<RuledMode, string>, ...timeOf(item) };
 }
 
 function headOf(item: Item | undefined): CompiledHead {
@@ -81,6 +84,7 @@ function headOf(item: Item | undefined): CompiledHead {
     epoch: Number(item.epoch ?? 0),
     log,
     computedAt: item.computed_at === undefined ? null : Number(item.computed_at),
+    versionAt: item.version_at === undefined ? null : Number(item.version_at),
   };
 }
 
@@ -143,8 +147,8 @@ export class DynamoDbCompiledPolicyStore implements CompiledPolicyStore {
 
   async loadIndex(orgId: number): Promise<{ pointers: Map<WorkloadId, WorkloadPointer>; groups: Map<GroupKey, GroupRecord> }> {
     const [groupItems, pointerItems] = await Promise.all([
-      queryPartition(this.client, this.tableName, { pk: compiledKeys.headPartition(orgId), skPrefix: 'G#', consistent: true, attributes: ['sk', 'list', 'hashes'] }),
-      queryPartition(this.client, this.tableName, { pk: compiledKeys.pointerPartition(orgId), consistent: true, attributes: ['sk', 'g', 'm'] }),
+      queryPartition(this.client, this.tableName, { pk: compiledKeys.headPartition(orgId), skPrefix: 'G#', consistent: true, attributes: ['sk', 'list', 'hashes', 'computed_at'] }),
+      queryPartition(this.client, this.tableName, { pk: compiledKeys.pointerPartition(orgId), consistent: true, attributes: ['sk', 'g', 'm', 'computed_at'] }),
     ]);
     const groups = new Map<GroupKey, GroupRecord>();
     for (const item of groupItems) {
@@ -160,7 +164,7 @@ export class DynamoDbCompiledPolicyStore implements CompiledPolicyStore {
   }
 
   async getIndexEntries(orgId: number, workloads: readonly WorkloadId[], groupKeys: readonly GroupKey[]): Promise<{ pointers: Map<WorkloadId, WorkloadPointer>; groups: Map<GroupKey, GroupRecord> }> {
-    const found = await this.batchGet([...workloads.map((id) => compiledKeys.pointer(orgId, id)), ...groupKeys.map((k) => compiledKeys.group(orgId, k))], ['g', 'm', 'list', 'hashes']);
+    const found = await this.batchGet([...workloads.map((id) => compiledKeys.pointer(orgId, id)), ...groupKeys.map((k) => compiledKeys.group(orgId, k))], ['g', 'm', 'list', 'hashes', 'computed_at']);
     const pointers = new Map<WorkloadId, WorkloadPointer>();
     for (const id of workloads) {
       const item = found.get(keyText(compiledKeys.pointer(orgId, id)));
@@ -272,6 +276,7 @@ export class DynamoDbCompiledPolicyStore implements CompiledPolicyStore {
             epoch: next.epoch,
             log: next.log.map((e) => ({ r: e.rev, w: [...e.workloads], g: [...e.groups] })),
             ...(next.computedAt === null ? {} : { computed_at: next.computedAt }),
+            ...(next.versionAt === null || next.versionAt === undefined ? {} : { version_at: next.versionAt }),
           },
           ConditionExpression: expected === 0 ? 'attribute_not_exists(seq) OR seq = :expected' : 'seq = :expected',
           ExpressionAttributeValues: { ':expected': expected },

@@ -50,6 +50,8 @@ describe('DynamoDbCompiledPolicyStore (DynamoDB Local)', () => {
     expect(await store.commit(7, 0, h1)).toBe(true);
     expect(await store.commit(7, 0, h1)).toBe(false);
     expect(await store.head(7)).toEqual(h1);
+    // the time the head's version became current is kept (read back as written)
+    expect(h1.versionAt).toBe(7);
     const h2 = nextHead(h1, run(changes({}), 2));
     expect(await store.commit(7, 1, h2)).toBe(true);
     expect(await store.head(7)).toMatchObject({ seq: 2, policyVersion: 2, rev: 1, log: [{ rev: 1, workloads: ['w1'], groups: [] }] });
@@ -67,11 +69,12 @@ describe('DynamoDbCompiledPolicyStore (DynamoDB Local)', () => {
     await store.putIndex(org, changes({ groups: new Map([['L#1,2', group('a')], ['W#w3', group('b')], ['L#9', group('c')]]), pointers: new Map([['w1', { group: 'L#1,2', mode: 'full' }], ['w2', { group: null, mode: 'idle' }], ['w3', { group: 'W#w3', mode: 'selective' }]]) }), 5);
     await store.putIndex(org, changes({ groups: new Map([['L#9', null]]), pointers: new Map([['w3', null]]) }), 6);
     const index = await store.loadIndex(org);
-    expect(Object.fromEntries(index.pointers)).toEqual({ w1: { group: 'L#1,2', mode: 'full' }, w2: { group: null, mode: 'idle' } });
-    expect(Object.fromEntries(index.groups)).toEqual({ 'L#1,2': group('a'), 'W#w3': group('b') });
+    // each read back with the time it was written (policy arrival: docs/vens-api.md)
+    expect(Object.fromEntries(index.pointers)).toEqual({ w1: { group: 'L#1,2', mode: 'full', computedAt: 5 }, w2: { group: null, mode: 'idle', computedAt: 5 } });
+    expect(Object.fromEntries(index.groups)).toEqual({ 'L#1,2': { ...group('a'), computedAt: 5 }, 'W#w3': { ...group('b'), computedAt: 5 } });
     const some = await store.getIndexEntries(org, ['w1', 'w3'], ['L#9', 'W#w3']);
-    expect(Object.fromEntries(some.pointers)).toEqual({ w1: { group: 'L#1,2', mode: 'full' } });
-    expect(Object.fromEntries(some.groups)).toEqual({ 'W#w3': group('b') });
+    expect(Object.fromEntries(some.pointers)).toEqual({ w1: { group: 'L#1,2', mode: 'full', computedAt: 5 } });
+    expect(Object.fromEntries(some.groups)).toEqual({ 'W#w3': { ...group('b'), computedAt: 5 } });
     // the head is not a group
     await store.commit(org, 0, nextHead(EMPTY_HEAD, run(changes({}))));
     expect((await store.loadIndex(org)).groups.size).toBe(2);
@@ -135,7 +138,9 @@ describe('DynamoDbCompiledPolicyStore (DynamoDB Local)', () => {
     expect(db?.policy).toMatchObject({ policyVersion: 2, enforcementMode: 'full', inbound: [{ ruleId: 1, services: [{ proto: 6, port: 6543 }] }] });
 
     const view = new CompiledPolicyView({ store });
-    expect(await view.current(org, 'db7')).toEqual({ policyVersion: 2, rulesHash: db?.policy.rulesHash });
+    // available since the later of version 2's run and the db group's rewrite (the same run here)
+    expect(await view.current(org, 'db7')).toEqual({ policyVersion: 2, rulesHash: db?.policy.rulesHash, availableAt: (await store.head(org)).versionAt });
+    expect((await store.head(org)).versionAt).toBe(db?.computedAt);
     const full = await view.fetch(org, 'web3', undefined);
     if (!full?.rules) throw new Error('no rules');
     expect(rulesHashOf(full.rules)).toBe(full.rules_hash);

@@ -11,6 +11,7 @@ import {
   indexEntryOf,
   nextHead,
   planIndexChanges,
+  policyAvailableAt,
   type IndexChanges,
   type IndexEntry,
   type RuleListRecord,
@@ -120,6 +121,33 @@ describe('compiled index layout', () => {
 describe('compiled head', () => {
   const changes = (workloads: string[], groups: string[] = []): IndexChanges => ({ pointers: new Map(workloads.map((w) => [w, null])), groups: new Map(groups.map((g) => [g, null])), lists: [] });
   const run = (c: IndexChanges, extra: Partial<Parameters<typeof nextHead>[1]> = {}) => ({ changes: c, policyVersion: 1, sha256: 'x', reloadAll: false, at: 5, ...extra });
+
+  it('keeps when its version became current: moved by a run that changes the version or its document, not by other runs', () => {
+    const h1 = nextHead(EMPTY_HEAD, run(changes(['a'])));
+    expect(h1.versionAt).toBe(5);
+    const h2 = nextHead(h1, run(changes(['b']), { at: 9 }));
+    expect(h2).toMatchObject({ computedAt: 9, versionAt: 5 });
+    expect(nextHead(h2, run(changes([]), { at: 12, policyVersion: 2 })).versionAt).toBe(12);
+    expect(nextHead(h2, run(changes([]), { at: 12, sha256: 'y' })).versionAt).toBe(12);
+    // a head written before the field existed stays unknown until its version changes
+    const legacy = { seq: 2, policyVersion: 1, sha256: 'x', rev: 2, epoch: 0, log: [], computedAt: 9 };
+    expect(nextHead(legacy, run(changes(['c']), { at: 14 })).versionAt).toBeNull();
+  });
+
+  it("a workload's policy is available from the later of its head's version and its pointer's and group's writes", () => {
+    const head = { ...EMPTY_HEAD, policyVersion: 3, versionAt: 100 };
+    const group = { list: 'l', hashes: { visibility_only: 'v', selective: 's', full: 'f' }, computedAt: 150 };
+    expect(policyAvailableAt(head, { group: 'L#1', mode: 'full', computedAt: 50 }, group)).toBe(150);
+    expect(policyAvailableAt(head, { group: 'L#1', mode: 'full', computedAt: 170 }, group)).toBe(170);
+    expect(policyAvailableAt({ ...head, versionAt: 200 }, { group: 'L#1', mode: 'full', computedAt: 50 }, group)).toBe(200);
+    expect(policyAvailableAt(head, { group: null, mode: 'idle', computedAt: 50 }, undefined)).toBe(100);
+    // unknown: no version time, no pointer, a missing group, items without times
+    expect(policyAvailableAt(EMPTY_HEAD, { group: null, mode: 'idle', computedAt: 50 }, undefined)).toBeNull();
+    expect(policyAvailableAt(head, undefined, group)).toBeNull();
+    expect(policyAvailableAt(head, { group: 'L#1', mode: 'full', computedAt: 50 }, undefined)).toBeNull();
+    expect(policyAvailableAt(head, { group: 'L#1', mode: 'full' }, group)).toBeNull();
+    expect(policyAvailableAt(head, { group: 'L#1', mode: 'full', computedAt: 50 }, { list: 'l', hashes: group.hashes })).toBeNull();
+  });
 
   it('advances the sequence every run and the rev only when the index changed; logs what changed', () => {
     const h1 = nextHead(EMPTY_HEAD, run(changes(['a'], ['L#1'])));

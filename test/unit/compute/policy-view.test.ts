@@ -24,7 +24,7 @@ describe('CompiledPolicyView.current (the heartbeat path)', () => {
   it('answers the head version and the stored rules hash, reading the head at most once a second and the index once', async () => {
     const { store, view, stored, tick } = await setup();
     const reads = { ...store.reads };
-    for (let i = 0; i < 50; i++) expect(await view.current(1, 'web1')).toEqual({ policyVersion: 1, rulesHash: (await stored('web1'))?.rulesHash });
+    for (let i = 0; i < 50; i++) expect(await view.current(1, 'web1')).toMatchObject({ policyVersion: 1, rulesHash: (await stored('web1'))?.rulesHash });
     expect(store.reads.head - reads.head).toBe(1);
     expect(store.reads.loadIndex - reads.loadIndex).toBe(1);
     tick(999);
@@ -63,13 +63,48 @@ describe('CompiledPolicyView.current (the heartbeat path)', () => {
     world.setActive({ version: 2, snapshot: webToDbPolicy(2, 5432) });
     await compute.run(provision(2));
     tick(1_001);
-    expect(await view.current(1, 'db1')).toEqual({ policyVersion: 2, rulesHash: before?.rulesHash });
+    expect(await view.current(1, 'db1')).toMatchObject({ policyVersion: 2, rulesHash: before?.rulesHash });
     world.setActive({ version: 3, snapshot: webToDbPolicy(3, 7777) });
     await compute.run(provision(3));
     tick(1_001);
     const after = await view.current(1, 'db1');
-    expect(after).toEqual({ policyVersion: 3, rulesHash: (await stored('db1'))?.rulesHash });
+    expect(after).toMatchObject({ policyVersion: 3, rulesHash: (await stored('db1'))?.rulesHash });
     expect(after?.rulesHash).not.toBe(before?.rulesHash);
+  });
+
+  it('says since when the policy is available: the later of the run that made its version current and the last change of its rules', async () => {
+    const store = new MemoryCompiledStore();
+    let now = 100;
+    const world = computeWorld(store, [wl('web1', [1], '10.0.0.1'), wl('db1', [2], '10.0.1.1'), wl('db2', [2], '10.0.1.2')], { now: () => now });
+    const compute = world.runtime();
+    const view = new CompiledPolicyView({ store, now: () => now });
+    const at = async (id: string) => {
+      now += 1_001;
+      return (await view.current(1, id))?.availableAt;
+    };
+    await compute.run(provision(1));
+    expect(await at('web1')).toBe(100);
+    // a provision that changes no rule: the new version's run
+    now = 5_000;
+    world.setActive({ version: 2, snapshot: webToDbPolicy(2, 5432) });
+    await compute.run(provision(2));
+    expect(await at('web1')).toBe(5_000);
+    // a label change: that workload's new pointer, no one else's
+    now = 10_000;
+    world.setFacts(world.facts().map((f) => (f.id === 'db2' ? { ...f, labels: [1] } : f)));
+    await compute.run(changed('db2'));
+    expect(await at('db2')).toBe(10_000);
+    expect(await at('db1')).toBe(5_000);
+    // a peer's address (new set contents, same version and rules): unchanged
+    now = 20_000;
+    world.setFacts(world.facts().map((f) => (f.id === 'db1' ? { ...f, ips: ['10.0.1.9'] } : f)));
+    await compute.run(changed('db1'));
+    expect(await at('web1')).toBe(5_000);
+    // a provision that changes the db rules: their group's rewrite, with the version
+    now = 30_000;
+    world.setActive({ version: 3, snapshot: webToDbPolicy(3, 7777) });
+    await compute.run(provision(3));
+    expect(await at('db1')).toBe(30_000);
   });
 
   it('reloads the whole index when the epoch moved, when it missed more than the log holds, and every fullReloadMs', async () => {
