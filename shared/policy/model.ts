@@ -13,6 +13,9 @@
  *   unless `unscopedConsumers` is true (extra-scope rule).
  * - A provider workload gets an inbound allow from the consumers' IP set on `ingressServices`;
  *   a consumer workload gets an outbound allow to the providers' IP set on the same services.
+ * - `useWorkloadSubnets` (Illumio's `use_workload_subnets`): on the sides it names, a workload stands for
+ *   its interfaces' networks (WorkloadFacts.subnets) in the peers' IP set instead of its addresses; which
+ *   workloads a side selects does not change.
  * - Disabled rules and disabled rule sets contribute nothing.
  * - A virtual service actor selects the workloads bound to it (service bindings, resolved when the version
  *   was provisioned) plus the IP addresses of its service addresses. A rule whose ingress services are empty
@@ -88,6 +91,9 @@ export type Actor =
 
 export type IngressService = { readonly kind: 'service'; readonly id: ObjectId } | ({ readonly kind: 'port' } & ServicePort);
 
+/** A side of a rule: its providers or its consumers. */
+export type RuleSide = 'providers' | 'consumers';
+
 export interface PolicyRule {
   readonly id: ObjectId;
   readonly enabled: boolean;
@@ -95,6 +101,8 @@ export interface PolicyRule {
   readonly consumers: readonly Actor[];
   readonly ingressServices: readonly IngressService[];
   readonly unscopedConsumers: boolean;
+  /** the sides whose workloads stand for their interfaces' subnets (`use_workload_subnets`); absent = none */
+  readonly useWorkloadSubnets?: readonly RuleSide[];
 }
 
 export interface PolicyRuleSet {
@@ -136,11 +144,17 @@ export interface PolicySnapshot {
   readonly enforcementBoundaries?: readonly PolicyEnforcementBoundary[];
 }
 
-/** What the compiler needs of a workload: its labels, addresses and mode. */
+/** What the compiler needs of a workload: its labels, addresses, interface networks and mode. */
 export interface WorkloadFacts {
   readonly id: WorkloadId;
   readonly labels: readonly LabelId[];
   /** interface addresses (IPv4/IPv6, no prefix) */
   readonly ips: readonly string[];
+  /**
+   * interface networks, for rules with `useWorkloadSubnets`: per interface its network as a CIDR
+   * ("10.1.2.0/24"; host bits are ignored) when the interface has a prefix, else its address.
+   * Absent: the addresses (`ips`).
+   */
+  readonly subnets?: readonly string[];
   readonly enforcementMode: EnforcementMode;
 }

@@ -23,6 +23,8 @@ export interface ActorSide {
   readonly ipRanges: IpRangeSet;
   /** whether the side can select any workload at all */
   readonly hasWorkloadPart: boolean;
+  /** whether the side's workloads stand for their interfaces' subnets, not their addresses (`use_workload_subnets`; only with a workload part) */
+  readonly subnets: boolean;
   /** canonical text of the workload-selecting part ('' when none) */
   readonly workloadCanon: string;
   /** canonical text of the IP-list part */
@@ -83,6 +85,8 @@ export interface PreparedPolicy {
   readonly referencedLabels: ReadonlySet<LabelId>;
   /** workloads listed by id in some actor */
   readonly namedWorkloads: ReadonlySet<WorkloadId>;
+  /** whether some rule side uses workload subnets (only then does the compiler read WorkloadFacts.subnets) */
+  readonly usesSubnets: boolean;
 }
 
 /** The restriction "in one of these scopes" (canonical: sorted, de-duplicated; match-all absorbs the rest). */
@@ -176,7 +180,7 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
   };
 
   const namedWorkloads = new Set<WorkloadId>();
-  const sideOf = (actors: readonly Actor[], where: string): ActorSide => {
+  const sideOf = (actors: readonly Actor[], where: string, useSubnets = false): ActorSide => {
     const labelEntries: ScopeEntry[] = [];
     const named = new Set<WorkloadId>();
     const ipLists = new Set<ObjectId>();
@@ -216,9 +220,11 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
     let ipRanges = ipListIds.reduce((acc, id) => acc.union(ipListSet(id, where)), IpRangeSet.EMPTY);
     for (const id of vsList) ipRanges = ipRanges.union(virtualService(id, where).ranges);
     const hasWorkloadPart = ams || expr !== null || named.size > 0;
-    const workloadCanon = ams ? 'ams' : hasWorkloadPart ? `e=${expr ? `{${expr.canon}}` : '-'};w=${[...named].sort().join(',')}` : '';
+    const subnets = useSubnets && hasWorkloadPart;
+    const selected = ams ? 'ams' : hasWorkloadPart ? `e=${expr ? `{${expr.canon}}` : '-'};w=${[...named].sort().join(',')}` : '';
+    const workloadCanon = subnets ? `${selected};subnets` : selected;
     const ipListCanon = vsList.length === 0 ? ipListIds.join(',') : `${ipListIds.join(',')};vs=${vsList.join(',')}`;
-    return { expr: ams ? null : expr, ams, named, ipListIds, ipRanges, hasWorkloadPart, workloadCanon, ipListCanon };
+    return { expr: ams ? null : expr, ams, named, ipListIds, ipRanges, hasWorkloadPart, subnets, workloadCanon, ipListCanon };
   };
 
   const servicesOf = (ingress: readonly IngressService[], where: string, providers: readonly Actor[] = []): ServicePort[] => {
@@ -253,12 +259,14 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
       if (!r.enabled) continue;
       const rw = `${where} rule ${r.id}`;
       const svc = canonicalServices(servicesOf(r.ingressServices, rw, r.providers));
+      const subnetSides = r.useWorkloadSubnets ?? [];
+      if (!Array.isArray(subnetSides) || subnetSides.some((side) => side !== 'providers' && side !== 'consumers')) throw new PolicyValidationError(`${rw}: useWorkloadSubnets lists sides other than providers and consumers`);
       const rule: PreparedRule = {
         index: rules.length,
         ruleId: r.id,
         ruleSet: prepared,
-        providers: sideOf(r.providers, `${rw} providers`),
-        consumers: sideOf(r.consumers, `${rw} consumers`),
+        providers: sideOf(r.providers, `${rw} providers`, subnetSides.includes('providers')),
+        consumers: sideOf(r.consumers, `${rw} consumers`, subnetSides.includes('consumers')),
         services: svc.ports,
         servicesCanon: svc.canon,
         unscopedConsumers: r.unscopedConsumers,
@@ -280,5 +288,6 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
       deny: true,
     };
   });
-  return { version: snapshot.version, ruleSets, rules, boundaries, referencedLabels: referenced, namedWorkloads };
+  const usesSubnets = rules.some((r) => r.providers.subnets || r.consumers.subnets);
+  return { version: snapshot.version, ruleSets, rules, boundaries, referencedLabels: referenced, namedWorkloads, usesSubnets };
 }

@@ -3,7 +3,7 @@
  * included, so rules live inside their rule set's record; each rule still has its own integer id and href.
  */
 import { z } from 'zod';
-import type { Actor, IngressService, ScopeEntry } from '../model.ts';
+import type { Actor, IngressService, RuleSide, ScopeEntry } from '../model.ts';
 import {
   descriptionSchema,
   externalField,
@@ -31,8 +31,8 @@ export interface ResolveLabelsAs {
 }
 
 /** `use_workload_subnets`: the sides whose workloads stand for their interfaces' subnets, not their addresses. */
-export const SUBNET_SIDES = ['providers', 'consumers'] as const;
-export type SubnetSide = (typeof SUBNET_SIDES)[number];
+export const SUBNET_SIDES = ['providers', 'consumers'] as const satisfies readonly RuleSide[];
+export type SubnetSide = RuleSide;
 
 export interface Rule extends ObjectMeta, ExternalRefs {
   readonly enabled: boolean;

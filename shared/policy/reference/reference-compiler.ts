@@ -13,6 +13,8 @@
  * Services: any protocol (proto -1) subsumes every other entry of the rule, which is then `[{ proto: -1 }]`;
  * a rule without ingress services takes its virtual-service providers' ports.
  * Virtual services: an actor selects the workloads bound to it, plus its service addresses' ranges.
+ * Workload subnets: when the rule's useWorkloadSubnets names the peers' side, a peer workload contributes
+ * its `subnets` (each a CIDR or an address; absent: its `ips`) instead of its `ips`.
  * Enforcement boundaries: after the rules, per boundary, W gets an inbound deny (action 'deny') from the
  * boundary's consumers when its providers select W, and an outbound deny to its providers when its
  * consumers select W (no scopes).
@@ -20,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import { rulesHashOf, toVenRule, type CompiledIpSet, type CompiledPolicy, type CompiledRule, type IpSetId } from '../compiled.ts';
 import { parseIp } from '../ip/address.ts';
-import { IpRangeSet } from '../ip/ranges.ts';
+import { IpRangeSet, parseIpRangeSpec } from '../ip/ranges.ts';
 import { ANY_PROTOCOL, type Actor, type IngressService, type LabelId, type ObjectId, type PolicyRule, type PolicySnapshot, type PolicyVirtualService, type ScopeEntry, type ServicePort, type WorkloadFacts, type WorkloadId } from '../model.ts';
 import { expandGroupLabels } from '../objects/label-group-graph.ts';
 
@@ -59,7 +61,7 @@ export class ReferenceCompiler {
               }
             }
           }
-          if (applies) inbound.push(this.emit(rule, `in:${rs.id}:${rule.id}`, peers, rule.consumers, ipSets));
+          if (applies) inbound.push(this.emit(rule, `in:${rs.id}:${rule.id}`, peers, rule.consumers, ipSets, rule.useWorkloadSubnets?.includes('consumers') === true));
           // outbound: w as a consumer
           applies = false;
           peers = [];
@@ -71,12 +73,12 @@ export class ReferenceCompiler {
               }
             }
           }
-          if (applies) outbound.push(this.emit(rule, `out:${rs.id}:${rule.id}`, peers, rule.providers, ipSets));
+          if (applies) outbound.push(this.emit(rule, `out:${rs.id}:${rule.id}`, peers, rule.providers, ipSets, rule.useWorkloadSubnets?.includes('providers') === true));
         }
       }
       for (const b of this.snapshot.enforcementBoundaries ?? []) {
         const deny = (setId: string, peerActors: readonly Actor[]): CompiledRule => ({
-          ...this.emit({ id: b.id, ingressServices: b.ingressServices, providers: b.providers }, setId, this.workloads.filter((v) => this.selects(peerActors, v)), peerActors, ipSets),
+          ...this.emit({ id: b.id, ingressServices: b.ingressServices, providers: b.providers }, setId, this.workloads.filter((v) => this.selects(peerActors, v)), peerActors, ipSets, false),
           action: 'deny',
         });
         if (this.selects(b.providers, w)) inbound.push(deny(`deny-in:${b.id}`, b.consumers));
@@ -97,8 +99,8 @@ export class ReferenceCompiler {
     return { policy, ipSets };
   }
 
-  private emit(rule: Pick<PolicyRule, 'id' | 'ingressServices' | 'providers'>, setId: string, peers: readonly WorkloadFacts[], actors: readonly Actor[], ipSets: Map<IpSetId, CompiledIpSet>): CompiledRule {
-    let members = IpRangeSet.fromIps(peers.flatMap((v) => v.ips.map((ip) => parseIp(ip))));
+  private emit(rule: Pick<PolicyRule, 'id' | 'ingressServices' | 'providers'>, setId: string, peers: readonly WorkloadFacts[], actors: readonly Actor[], ipSets: Map<IpSetId, CompiledIpSet>, subnets: boolean): CompiledRule {
+    let members = subnets ? IpRangeSet.fromRanges(peers.flatMap((v) => (v.subnets ?? v.ips).map((net) => parseIpRangeSpec(net)))) : IpRangeSet.fromIps(peers.flatMap((v) => v.ips.map((ip) => parseIp(ip))));
     for (const a of actors) {
       if (a.kind === 'ip_list') {
         const list = this.snapshot.ipLists.find((l) => l.id === a.id);

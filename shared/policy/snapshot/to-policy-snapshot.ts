@@ -30,6 +30,7 @@ function rule(r: Rule): PolicyRule {
     consumers: r.consumers.map((a) => ({ ...a })),
     ingressServices: r.ingressServices.map(ingressService),
     unscopedConsumers: r.unscopedConsumers,
+    ...(r.useWorkloadSubnets === undefined || r.useWorkloadSubnets.length === 0 ? {} : { useWorkloadSubnets: [...new Set(r.useWorkloadSubnets)].sort() }),
   };
 }
 

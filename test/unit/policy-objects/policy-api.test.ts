@@ -521,4 +521,48 @@ describe('policy API (fakes)', () => {
     expect(webOut.map((r) => [r.action ?? 'allow', after.ipSet(r.peers).members])).toEqual(expect.arrayContaining([['allow', ['10.0.0.2']], ['deny', ['10.0.0.2']]]));
     expect(after.compile(w1)?.rulesHash).not.toBe(before.compile(w1)?.rulesHash);
   });
+
+  it('rules: use_workload_subnets as the Terraform provider sends it compiles into the workloads\' interface subnets once provisioned', async () => {
+    const [w1, w2] = ['8d7f52b1-5b5e-4c8a-9a57-000000000011', '8d7f52b1-5b5e-4c8a-9a57-000000000012'];
+    // toFacts: an interface with a prefix gives its network, one without its address
+    const facts = [
+      { id: w1, labels: [], ips: ['10.0.0.1'], subnets: ['10.0.0.0/24'], enforcementMode: 'selective' as const },
+      { id: w2, labels: [], ips: ['10.0.5.2'], subnets: ['10.0.5.2'], enforcementMode: 'selective' as const },
+    ];
+    const compileActive = async () => {
+      const active = await policyStore.readActive(1);
+      if (!active) throw new Error('no active policy');
+      return new PolicyCompiler(toPolicySnapshot(active.document), facts);
+    };
+    const peersOf = (c: PolicyCompiler, dir: 'inbound' | 'outbound') => (c.compile(w1)?.[dir] ?? []).map((r) => c.ipSet(r.peers).members);
+    const rs = await created(`${P}/draft/rule_sets`, { name: 'subnets', scopes: [[]] });
+    // terraform-provider-illumio-core resource_illumio_security_rule_test.go (useWorkloadSubnets config) through models/security_rule.go
+    const rule = await created(`${api(rs.href)}/sec_rules`, {
+      enabled: true,
+      description: 'Terraform Security Rule test',
+      ingress_services: [{ proto: 6, port: 1234 }],
+      resolve_labels_as: { providers: ['workloads'], consumers: ['workloads'] },
+      sec_connect: false,
+      stateless: false,
+      machine_auth: false,
+      providers: [{ actors: 'ams' }],
+      consumers: [{ actors: 'ams' }],
+      unscoped_consumers: false,
+      use_workload_subnets: ['providers', 'consumers'],
+    });
+    expect(rule).toMatchObject({ use_workload_subnets: ['providers', 'consumers'] });
+    expect((await onLeader('POST', P, { update_description: 'subnets' })).status).toBe(201);
+    let c = await compileActive();
+    expect(peersOf(c, 'inbound')).toEqual([['10.0.0.0-10.0.0.255', '10.0.5.2']]);
+    expect(peersOf(c, 'outbound')).toEqual([['10.0.0.0-10.0.0.255', '10.0.5.2']]);
+    // the provider's update: the consumers only; a pending change until provisioned
+    expect((await onLeader('PUT', api(rule.href), { use_workload_subnets: ['consumers'] })).status).toBe(204);
+    expect((await onMember('GET', api(rule.href.replace('/draft/', '/active/')))).body).toMatchObject({ use_workload_subnets: ['providers', 'consumers'] });
+    expect((await onLeader('POST', P, { update_description: 'consumers only' })).status).toBe(201);
+    c = await compileActive();
+    expect(peersOf(c, 'inbound')).toEqual([['10.0.0.0-10.0.0.255', '10.0.5.2']]);
+    expect(peersOf(c, 'outbound')).toEqual([['10.0.0.1', '10.0.5.2']]);
+    expect((await onLeader('PUT', api(rule.href), { use_workload_subnets: [] })).status).toBe(204);
+    expect((await onMember('GET', api(rule.href))).body).toMatchObject({ use_workload_subnets: [] });
+  });
 });
