@@ -210,10 +210,20 @@ export function ingress(input: readonly IngressInput[], ctx: BuildContext, field
   });
 }
 
-/** A rule without ingress services takes its providers' ports: every provider must then be a virtual service. */
+/**
+ * A rule without ingress services takes its providers' ports: every provider must then be a virtual service,
+ * or, when the providers' labels resolve as virtual services only (`resolve_labels_as.providers:
+ * ["virtual_services"]`, where the Terraform provider requires ingress_services to be empty), a label or
+ * label group standing for the virtual services it matches.
+ */
 function checkServicesOrVirtualServices(rule: Rule, ctx: BuildContext, field: string): Rule {
-  if (rule.ingressServices.length === 0 && (rule.providers.length === 0 || rule.providers.some((a) => a.kind !== 'virtual_service'))) {
-    ctx.issues.add('input_validation_error', `${field}ingress_services: must list at least one service or port (it may be empty only when every provider is a virtual service)`);
+  const labelsAreVirtualServices = !rule.resolveLabelsAs.providers.includes('workloads');
+  const portsFromProviders = rule.providers.every((a) => a.kind === 'virtual_service' || (labelsAreVirtualServices && (a.kind === 'label' || a.kind === 'label_group')));
+  if (rule.ingressServices.length === 0 && (rule.providers.length === 0 || !portsFromProviders)) {
+    ctx.issues.add(
+      'input_validation_error',
+      `${field}ingress_services: must list at least one service or port (it may be empty only when every provider is a virtual service, or a label or label group resolved as virtual services)`,
+    );
   }
   return rule;
 }

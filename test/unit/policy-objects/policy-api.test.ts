@@ -565,4 +565,38 @@ describe('policy API (fakes)', () => {
     expect((await onLeader('PUT', api(rule.href), { use_workload_subnets: [] })).status).toBe(204);
     expect((await onMember('GET', api(rule.href))).body).toMatchObject({ use_workload_subnets: [] });
   });
+
+  it('rules: label providers resolved as virtual services (resolve_labels_as.providers ["virtual_services"], no ingress services, as the Terraform provider sends them) reach the virtual services with those labels', async () => {
+    const web = await label('role', 'web');
+    const pg = await label('app', 'pg');
+    const [w1, d1] = ['8d7f52b1-5b5e-4c8a-9a57-000000000021', '8d7f52b1-5b5e-4c8a-9a57-000000000022'];
+    const facts = [
+      { id: w1, labels: [Number(web.split('/').pop())], ips: ['10.0.0.1'], enforcementMode: 'selective' as const },
+      { id: d1, labels: [], ips: ['10.0.0.2'], enforcementMode: 'selective' as const },
+    ];
+    const vs = await created(`${P}/draft/virtual_services`, { name: 'pg', labels: [{ href: pg }], service_ports: [{ proto: 6, port: 5432 }], service_addresses: [{ ip: '10.9.0.1' }] });
+    expect((await onLeader('POST', '/api/v2/orgs/1/service_bindings', [{ virtual_service: { href: vs.href }, workload: { href: `/orgs/1/workloads/${d1}` } }])).status).toBe(201);
+    const rs = await created(`${P}/draft/rule_sets`, { name: 'by vs labels', scopes: [[]] });
+    // resource_illumio_security_rule.go: providers resolved as virtual services only => ingress_services sent empty
+    const body = {
+      enabled: true,
+      resolve_labels_as: { providers: ['virtual_services'], consumers: ['workloads'] },
+      sec_connect: false,
+      stateless: false,
+      machine_auth: false,
+      providers: [{ label: { href: pg } }],
+      consumers: [{ label: { href: web } }],
+      unscoped_consumers: false,
+      ingress_services: [],
+    };
+    expect(await created(`${api(rs.href)}/sec_rules`, body)).toMatchObject({ ingress_services: [], resolve_labels_as: { providers: ['virtual_services'], consumers: ['workloads'] } });
+    // label providers resolved as workloads still need services
+    await refused(`${api(rs.href)}/sec_rules`, { ...body, resolve_labels_as: { providers: ['workloads', 'virtual_services'], consumers: ['workloads'] } }, ['input_validation_error']);
+    expect((await onLeader('POST', P, { update_description: 'vs by labels' })).status).toBe(201);
+    const active = await policyStore.readActive(1);
+    if (!active) throw new Error('no active policy');
+    const c = new PolicyCompiler(toPolicySnapshot(active.document), facts);
+    expect((c.compile(w1)?.outbound ?? []).map((r) => [c.ipSet(r.peers).members, r.services])).toEqual([[['10.0.0.2', '10.9.0.1'], [{ proto: 6, port: 5432 }]]]);
+    expect((c.compile(d1)?.inbound ?? []).map((r) => [c.ipSet(r.peers).members, r.services])).toEqual([[['10.0.0.1'], [{ proto: 6, port: 5432 }]]]);
+  });
 });

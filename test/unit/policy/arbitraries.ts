@@ -2,12 +2,13 @@
  * fast-check arbitraries for random policies and workloads, over small universes so that labels, groups,
  * ports and addresses collide often: 4 label keys x 3 values, 4 label groups (nested, possibly cyclic),
  * 3 services, 3 IP lists over 10.0.0.0/28 and 2001:db8::/125 (with exclusions), up to 4 rule sets,
- * 2 virtual services bound to some of the workloads, up to 3 enforcement boundaries. Rules sometimes use
+ * 2 virtual services (labelled) bound to some of the workloads, up to 3 enforcement boundaries. Rules resolve
+ * their label actors as workloads, virtual services or both, and sometimes use
  * workload subnets (either side or both); a workload's interfaces have prefixes /28-/32 (IPv6 /125-/128)
  * or none, so subnets overlap each other, other workloads' addresses and the IP lists.
  */
 import fc from 'fast-check';
-import { ENFORCEMENT_MODES, type RuleSide, type Actor, type IngressService, type IpRange, type PolicyLabel, type PolicyLabelGroup, type PolicyRule, type PolicyEnforcementBoundary, type PolicyRuleSet, type PolicySnapshot, type PolicyVirtualService, type ScopeEntry, type ServicePort, type WorkloadFacts } from '../../../shared/policy/model.ts';
+import { ENFORCEMENT_MODES, type ResolveAs, type RuleSide, type Actor, type IngressService, type IpRange, type PolicyLabel, type PolicyLabelGroup, type PolicyRule, type PolicyEnforcementBoundary, type PolicyRuleSet, type PolicySnapshot, type PolicyVirtualService, type ScopeEntry, type ServicePort, type WorkloadFacts } from '../../../shared/policy/model.ts';
 
 export const KEYS = ['role', 'app', 'env', 'loc'] as const;
 export const LABELS: PolicyLabel[] = KEYS.flatMap((key, k) => [0, 1, 2].map((v) => ({ id: 1 + k * 3 + v, key, value: `${key}-${v}` })));
@@ -95,6 +96,8 @@ const ingress: fc.Arbitrary<IngressService> = fc.oneof(
   servicePort.map((p) => ({ kind: 'port' as const, ...p })),
 );
 
+const resolveAsArb: fc.Arbitrary<ResolveAs[]> = fc.subarray<ResolveAs>(['workloads', 'virtual_services'], { minLength: 1 });
+
 const rule = (id: number): fc.Arbitrary<PolicyRule> =>
   fc.record({
     id: fc.constant(id),
@@ -105,7 +108,9 @@ const rule = (id: number): fc.Arbitrary<PolicyRule> =>
     ingressServices: fc.oneof({ weight: 6, arbitrary: fc.array(ingress, { minLength: 1, maxLength: 3 }) }, { weight: 1, arbitrary: fc.constant([]) }),
     unscopedConsumers: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
     subnetSides: fc.oneof({ weight: 2, arbitrary: fc.constant([] as RuleSide[]) }, { weight: 1, arbitrary: fc.subarray<RuleSide>(['providers', 'consumers'], { minLength: 1 }) }),
-  }).map(({ subnetSides, ...r }) => (subnetSides.length === 0 ? r : { ...r, useWorkloadSubnets: subnetSides }));
+    // label actors resolved as workloads (the default), virtual services, or both
+    resolve: fc.option(fc.record({ providers: resolveAsArb, consumers: resolveAsArb }), { freq: 3 }),
+  }).map(({ subnetSides, resolve, ...r }) => ({ ...r, ...(subnetSides.length === 0 ? {} : { useWorkloadSubnets: subnetSides }), ...(resolve === null ? {} : { resolveLabelsAs: resolve }) }));
 
 const ruleSet = (index: number): fc.Arbitrary<PolicyRuleSet> =>
   fc.integer({ min: 1, max: 5 }).chain((n) =>
@@ -123,6 +128,7 @@ const virtualService = (id: number): fc.Arbitrary<PolicyVirtualService> =>
     servicePorts: fc.array(servicePort, { minLength: 1, maxLength: 2 }),
     ipRanges: fc.array(ipRange.map((r) => ({ ...r, exclusion: false })), { maxLength: 1 }),
     workloads: fc.subarray(WORKLOAD_IDS, { maxLength: 3 }),
+    labels: fc.array(fc.integer({ min: 1, max: 12 }), { maxLength: 3 }),
   });
 
 const boundary = (id: number): fc.Arbitrary<PolicyEnforcementBoundary> =>

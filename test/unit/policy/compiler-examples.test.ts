@@ -361,3 +361,27 @@ describe('use_workload_subnets, by example', () => {
     expect(() => new PolicyCompiler(snapshot([ruleSet(1, [[]], [rule([lab(L.db)], [lab(L.web)])])]), bad)).not.toThrow();
   });
 });
+
+describe('resolve_labels_as, by example', () => {
+  // a virtual service labelled db/crm, bound to the monitoring workload, with an address of its own
+  const withVs = (rules: PolicyRule[]): PolicySnapshot => ({
+    ...snapshot([ruleSet(1, [[]], rules)]),
+    virtualServices: [{ id: 701, servicePorts: [{ proto: 6, port: 8443 }], ipRanges: [{ fromIp: '10.8.0.1', exclusion: false }], workloads: ['mon'], labels: [L.db, L.crm] }],
+  });
+
+  it('label providers resolved as workloads, virtual services or both; no ingress services take the matched virtual services’ ports', () => {
+    const asWorkloads = rule([lab(L.db), lab(L.prod)], [lab(L.web)]);
+    const asVs = rule([lab(L.db)], [lab(L.web)], { ingressServices: [], resolveLabelsAs: { providers: ['virtual_services'], consumers: ['workloads'] } });
+    const asBoth = rule([lab(L.db), lab(L.prod)], [lab(L.erp)], { resolveLabelsAs: { providers: ['workloads', 'virtual_services'], consumers: ['workloads'] } });
+    const snap = withVs([asWorkloads, asVs, asBoth]);
+    const e = new PolicyCompiler(snap, WORKLOADS);
+    assertEngineMatchesReference(snap, WORKLOADS, e);
+    expect(peers(e, e.compile('web-prod'), 'outbound')).toEqual({ [asWorkloads.id]: ['10.0.1.2'], [asVs.id]: ['10.8.0.1', '10.9.0.1'] });
+    expect(e.compile('web-prod')?.outbound.find((r) => r.ruleId === asVs.id)?.services).toEqual([{ proto: 6, port: 8443 }]);
+    // db/prod matches no virtual service label set fully (the service is not prod): both = the workloads only
+    expect(peers(e, e.compile('erp-web'), 'outbound')[asBoth.id]).toEqual(['10.0.1.2']);
+    // the bound workload gets the inbound rule; db workloads do not (their labels resolve as virtual services only)
+    expect(peers(e, e.compile('mon'), 'inbound')).toEqual({ [asVs.id]: ['10.0.1.1', '10.0.2.1', '10.0.3.1', '10.0.4.1'] });
+    expect(e.compile('db-dev')?.inbound.map((r) => r.ruleId)).toEqual([]);
+  });
+});
