@@ -815,16 +815,19 @@ export class PolicyCompiler {
     if (!op.rangesBefore.has(s)) op.rangesBefore.set(s, this.subnetMembersText(s));
   }
 
+  /** one occurrence of each range joins (or leaves) a subnet set, its contents recorded before the first distinct change */
+  private moveRanges<T extends number | bigint>(s: SetState, counted: CountedRanges<T>, ranges: readonly Range<T>[], join: boolean, op: Op): void {
+    for (const r of ranges) {
+      if (counted.count(r) === (join ? 0 : 1)) this.beforeRangeChange(s, op);
+      if (join) counted.add(r);
+      else counted.remove(r);
+    }
+  }
+
   private addMembers(s: SetState, m: Members, op: Op): void {
     if (s.subnets) {
-      for (const r of m.n4) {
-        if (s.n4.count(r) === 0) this.beforeRangeChange(s, op);
-        s.n4.add(r);
-      }
-      for (const r of m.n6) {
-        if (s.n6.count(r) === 0) this.beforeRangeChange(s, op);
-        s.n6.add(r);
-      }
+      this.moveRanges(s, s.n4, m.n4, true, op);
+      this.moveRanges(s, s.n6, m.n6, true, op);
       return;
     }
     for (const x of m.v4) if (s.v4.add(x)) this.toggle(op, s, x, 1);
@@ -833,14 +836,8 @@ export class PolicyCompiler {
 
   private removeMembers(s: SetState, m: Members, op: Op): void {
     if (s.subnets) {
-      for (const r of m.n4) {
-        if (s.n4.count(r) === 1) this.beforeRangeChange(s, op);
-        s.n4.remove(r);
-      }
-      for (const r of m.n6) {
-        if (s.n6.count(r) === 1) this.beforeRangeChange(s, op);
-        s.n6.remove(r);
-      }
+      this.moveRanges(s, s.n4, m.n4, false, op);
+      this.moveRanges(s, s.n6, m.n6, false, op);
       return;
     }
     for (const x of m.v4) if (s.v4.remove(x)) this.toggle(op, s, x, -1);
