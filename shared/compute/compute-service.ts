@@ -53,8 +53,9 @@ export interface ComputeOutcome {
 /** The outcome of a run that wrote nothing. */
 export const NOTHING_COMPUTED: ComputeOutcome = { workloadsComputed: 0, ipSetsWritten: 0, ruleListsWritten: 0, groupsWritten: 0, pointersWritten: 0, itemsDeleted: 0 };
 
+/** what the compiler sees of a workload: a change of any part (an interface's subnet included) updates it */
 function factsKey(f: WorkloadFacts): string {
-  return JSON.stringify([f.labels, f.ips, f.enforcementMode]);
+  return JSON.stringify([f.labels, f.ips, f.subnets ?? null, f.enforcementMode]);
 }
 
 /** Another compute run of the org completed while this one ran: its writes may be older; retried cold. */

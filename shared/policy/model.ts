@@ -13,6 +13,13 @@
  *   unless `unscopedConsumers` is true (extra-scope rule).
  * - A provider workload gets an inbound allow from the consumers' IP set on `ingressServices`;
  *   a consumer workload gets an outbound allow to the providers' IP set on the same services.
+ * - `useWorkloadSubnets` (Illumio's `use_workload_subnets`): on the sides it names, a workload stands for
+ *   its interfaces' networks (WorkloadFacts.subnets) in the peers' IP set instead of its addresses; which
+ *   workloads a side selects does not change.
+ * - `resolveLabelsAs` (Illumio's `resolve_labels_as`): a side's label and label-group actors select the
+ *   workloads matching them when its list has `workloads` (the default), and the virtual services whose
+ *   labels match them when it has `virtual_services` (each then as a virtual service actor). `ams`, IP-list,
+ *   workload and virtual-service actors are not affected.
  * - Disabled rules and disabled rule sets contribute nothing.
  * - A virtual service actor selects the workloads bound to it (service bindings, resolved when the version
  *   was provisioned) plus the IP addresses of its service addresses. A rule whose ingress services are empty
@@ -88,6 +95,12 @@ export type Actor =
 
 export type IngressService = { readonly kind: 'service'; readonly id: ObjectId } | ({ readonly kind: 'port' } & ServicePort);
 
+/** A side of a rule: its providers or its consumers. */
+export type RuleSide = 'providers' | 'consumers';
+
+/** What a rule side's label actors select (Illumio's `resolve_labels_as`): workloads, virtual services, or both. */
+export type ResolveAs = 'workloads' | 'virtual_services';
+
 export interface PolicyRule {
   readonly id: ObjectId;
   readonly enabled: boolean;
@@ -95,6 +108,10 @@ export interface PolicyRule {
   readonly consumers: readonly Actor[];
   readonly ingressServices: readonly IngressService[];
   readonly unscopedConsumers: boolean;
+  /** the sides whose workloads stand for their interfaces' subnets (`use_workload_subnets`); absent = none */
+  readonly useWorkloadSubnets?: readonly RuleSide[];
+  /** what each side's label actors select; absent = workloads on both sides */
+  readonly resolveLabelsAs?: { readonly providers: readonly ResolveAs[]; readonly consumers: readonly ResolveAs[] };
 }
 
 export interface PolicyRuleSet {
@@ -112,6 +129,8 @@ export interface PolicyVirtualService {
   /** the IP addresses (or CIDR blocks) of its service addresses */
   readonly ipRanges: readonly IpRange[];
   readonly workloads: readonly WorkloadId[];
+  /** its labels (what label actors resolved as virtual services match); absent = none */
+  readonly labels?: readonly LabelId[];
 }
 
 /** An enforcement boundary: deny `ingressServices` from `consumers` to `providers` (labels, label groups, IP lists, ams). */
@@ -136,11 +155,17 @@ export interface PolicySnapshot {
   readonly enforcementBoundaries?: readonly PolicyEnforcementBoundary[];
 }
 
-/** What the compiler needs of a workload: its labels, addresses and mode. */
+/** What the compiler needs of a workload: its labels, addresses, interface networks and mode. */
 export interface WorkloadFacts {
   readonly id: WorkloadId;
   readonly labels: readonly LabelId[];
   /** interface addresses (IPv4/IPv6, no prefix) */
   readonly ips: readonly string[];
+  /**
+   * interface networks, for rules with `useWorkloadSubnets`: per interface its network as a CIDR
+   * ("10.1.2.0/24"; host bits are ignored) when the interface has a prefix, else its address.
+   * Absent: the addresses (`ips`).
+   */
+  readonly subnets?: readonly string[];
   readonly enforcementMode: EnforcementMode;
 }

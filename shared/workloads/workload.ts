@@ -10,6 +10,7 @@
  * until the leader writes a `meta` item of its own.
  */
 import { isIP } from 'node:net';
+import { formatIpv4, formatIpv6, parseCidr } from '../policy/ip/index.ts';
 import { parseIpAddress } from '../policy/objects/ip.ts';
 import { z } from 'zod';
 import { inventoryFields, inventoryToJson, type WorkloadInventory } from './inventory.ts';
@@ -279,13 +280,32 @@ export function workloadIps(w: Workload): string[] {
   return [...new Set((w.context ?? EMPTY_CONTEXT).interfaces.map((i) => i.address))];
 }
 
+/** An interface's network as a CIDR ("10.1.2.0/24", host bits masked off), or its address when it has no prefix. */
+export function interfaceNetwork(i: Pick<WorkloadInterface, 'address' | 'cidrBlock'>): string {
+  if (i.cidrBlock === null) return i.address;
+  const net = parseCidr(`${i.address}/${i.cidrBlock}`);
+  return `${net.family === 4 ? formatIpv4(net.start) : formatIpv6(net.start)}/${i.cidrBlock}`;
+}
+
+/** The networks of the workload's interfaces (what `use_workload_subnets` rules see), without duplicates, in interface order. */
+export function workloadSubnets(w: Workload): string[] {
+  return [...new Set((w.context ?? EMPTY_CONTEXT).interfaces.map(interfaceNetwork))];
+}
+
 /**
- * What the compiler sees. An offline managed workload leaves its peers' policy (no addresses in their
- * sets) but keeps its own; an unmanaged workload has no agent to report it offline.
+ * What the compiler sees. An offline managed workload leaves its peers' policy (no addresses or subnets
+ * in their sets) but keeps its own; an unmanaged workload has no agent to report it offline.
  */
 export function toFacts(w: Workload): ManagedWorkloadFacts {
   const offline = w.agent != null && !w.agent.online;
-  return { id: w.id, labels: [...w.meta.labels], ips: offline ? [] : workloadIps(w), enforcementMode: w.meta.enforcementMode, managingPceFqdn: w.meta.managingPceFqdn };
+  return {
+    id: w.id,
+    labels: [...w.meta.labels],
+    ips: offline ? [] : workloadIps(w),
+    subnets: offline ? [] : workloadSubnets(w),
+    enforcementMode: w.meta.enforcementMode,
+    managingPceFqdn: w.meta.managingPceFqdn,
+  };
 }
 
 /** What the view shows of a label: Illumio lists a workload's labels as `{href, key, value}`. */

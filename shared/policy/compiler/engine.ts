@@ -12,6 +12,9 @@
  *   IP change changes set contents, not rules.
  * - Every live set keeps its member addresses as a counted sorted multiset and knows the tuples it
  *   contains (each tuple lists its sets), so a workload's IP change touches only its own sets.
+ * - A set of a `use_workload_subnets` side keeps its members' interface subnets instead, as a counted
+ *   multiset of ranges (WorkloadFacts.subnets); a subnet change is the same incremental update as an
+ *   address change, and costs the set's distinct subnets (merged when its contents are read).
  *
  * Semantics: see shared/policy/model.ts. A rule set with several scopes applies within each scope
  * separately (Illumio): a provider in scope S is reached by the consumers in S (or by all consumers of an
@@ -23,12 +26,12 @@ import { createHash } from 'node:crypto';
 import { IDLE_RULES_HASH, ruleListText, rulesHashOfListText, type CompiledIpSet, type CompiledPolicy, type CompiledRule, type IpSetId } from '../compiled.ts';
 import { formatIpv4, formatIpv6, parseIp } from '../ip/address.ts';
 import { InvalidIpError } from '../ip/errors.ts';
-import { IpRangeSet, rangesContain, unionRanges } from '../ip/ranges.ts';
+import { IpRangeSet, formatRanges, parseCidr, rangesContain, unionRanges, type Range } from '../ip/ranges.ts';
 import { ENFORCEMENT_MODES, type EnforcementMode, type LabelId, type PolicySnapshot, type WorkloadFacts, type WorkloadId } from '../model.ts';
 import { PolicyValidationError, UnknownIpSetError } from './errors.ts';
 import { matchExpr, type LabelClause, type LabelExpr } from './expr.ts';
 import { MemberList } from './members.ts';
-import { CountedPoints } from './points.ts';
+import { CountedPoints, CountedRanges, rangeKey } from './points.ts';
 import { UNRESTRICTED, preparePolicy, restrictionOf, type ActorSide, type PreparedPolicy, type PreparedRule, type PreparedRuleSet, type Restriction } from './prepare.ts';
 
 export interface WorkloadUpdateResult {
@@ -66,6 +69,9 @@ class SetState {
   stamp = 0;
   readonly v4 = new CountedPoints<number>();
   readonly v6 = new CountedPoints<bigint>();
+  /** the members' subnets, for a set with `subnets` (its v4/v6 stay empty) */
+  readonly n4 = new CountedRanges<number>();
+  readonly n6 = new CountedRanges<bigint>();
   compiled: CompiledIpSet | null = null;
   /** materialised member ranges and strings, once asked for; patched in place afterwards */
   mat4: MemberList<number> | null = null;
@@ -85,6 +91,8 @@ class SetState {
     readonly staticRanges: IpRangeSet,
     /** whether a whole tuple can match (by labels or ams) */
     readonly byTuple: boolean,
+    /** whether members stand for their interfaces' subnets (n4/n6), not their addresses (v4/v6) */
+    readonly subnets: boolean,
   ) {}
 
   inRestriction(labels: readonly LabelId[]): boolean {
@@ -121,12 +129,23 @@ interface Group {
   stamp: number;
 }
 
-interface WorkloadState {
+/** what a workload (or a change of it) puts into the sets it is in */
+interface Members {
+  readonly v4: readonly number[];
+  readonly v6: readonly bigint[];
+  /** interface subnets (an address without a prefix as a one-address range); empty unless the policy uses subnets */
+  readonly n4: readonly Range<number>[];
+  readonly n6: readonly Range<bigint>[];
+}
+
+interface WorkloadState extends Members {
   readonly id: WorkloadId;
   facts: WorkloadFacts;
   readonly group: Group;
   v4: number[];
   v6: bigint[];
+  n4: Range<number>[];
+  n6: Range<bigint>[];
   readonly named: boolean;
   /** own rule list of a workload named by some actor */
   own: RuleList | null;
@@ -140,6 +159,8 @@ interface ParsedFacts {
   readonly key: string;
   readonly v4: number[];
   readonly v6: bigint[];
+  readonly n4: Range<number>[];
+  readonly n6: Range<bigint>[];
 }
 
 interface RuleList {
@@ -159,6 +180,8 @@ interface Op {
   readonly toggles: Map<SetState, Map<number | bigint, number>>;
   readonly created: Set<SetState>;
   readonly released: Set<SetState>;
+  /** subnet sets whose distinct subnets changed, with their member text before the first change */
+  readonly rangesBefore: Map<SetState, string>;
 }
 
 /** what a compiled rule is made from: a rule, or an enforcement boundary (deny) */
@@ -208,12 +231,12 @@ function live(sets: SetState[]): SetState[] {
   return sets;
 }
 
-/** a - b as multisets */
-function multisetMinus<T>(a: readonly T[], b: readonly T[]): T[] {
-  const rest = [...b];
+/** a - b as multisets (elements compared by `key`) */
+function multisetMinus<T>(a: readonly T[], b: readonly T[], key: (x: T) => unknown = (x) => x): T[] {
+  const rest = b.map(key);
   const out: T[] = [];
   for (const x of a) {
-    const i = rest.indexOf(x);
+    const i = rest.indexOf(key(x));
     if (i >= 0) rest.splice(i, 1);
     else out.push(x);
   }
@@ -314,8 +337,8 @@ export class PolicyCompiler {
   }
 
   /**
-   * Adds or replaces a workload's facts. An IP-only change updates the contents of the sets the workload
-   * is in and no rules; a label or mode change recompiles the workload's own rules (other workloads' rules
+   * Adds or replaces a workload's facts. An IP-only (or subnet-only) change updates the contents of the
+   * sets the workload is in and no rules; a label or mode change recompiles the workload's own rules (other workloads' rules
    * never depend on it: they refer to sets by expression).
    */
   updateWorkload(facts: WorkloadFacts): WorkloadUpdateResult {
@@ -325,19 +348,20 @@ export class PolicyCompiler {
     const op = this.beginOp();
     let now: WorkloadState;
     if (old && old.group.key === p.key) {
-      const addV4 = multisetMinus(p.v4, old.v4);
-      const delV4 = multisetMinus(old.v4, p.v4);
-      const addV6 = multisetMinus(p.v6, old.v6);
-      const delV6 = multisetMinus(old.v6, p.v6);
-      if (addV4.length + delV4.length + addV6.length + delV6.length > 0) {
+      const added: Members = { v4: multisetMinus(p.v4, old.v4), v6: multisetMinus(p.v6, old.v6), n4: multisetMinus(p.n4, old.n4, rangeKey), n6: multisetMinus(p.n6, old.n6, rangeKey) };
+      const removed: Members = { v4: multisetMinus(old.v4, p.v4), v6: multisetMinus(old.v6, p.v6), n4: multisetMinus(old.n4, p.n4, rangeKey), n6: multisetMinus(old.n6, p.n6, rangeKey) };
+      const size = (m: Members): number => m.v4.length + m.v6.length + m.n4.length + m.n6.length;
+      if (size(added) + size(removed) > 0) {
         for (const s of [...live(old.group.memberSets), ...live(old.namedSets)]) {
-          this.addPoints(s, addV4, addV6, op);
-          this.removePoints(s, delV4, delV6, op);
+          this.addMembers(s, added, op);
+          this.removeMembers(s, removed, op);
         }
       }
       old.facts = facts;
       old.v4 = p.v4;
       old.v6 = p.v6;
+      old.n4 = p.n4;
+      old.n6 = p.n6;
       now = old;
     } else {
       if (old) this.detach(old, op);
@@ -358,7 +382,7 @@ export class PolicyCompiler {
 
   stats(): CompilerStats {
     let setAddresses = 0;
-    for (const s of this.sets.values()) setAddresses += s.v4.distinct + s.v6.distinct;
+    for (const s of this.sets.values()) setAddresses += s.v4.distinct + s.v6.distinct + s.n4.distinct + s.n6.distinct;
     return {
       workloads: this.workloads.size,
       labelTuples: this.groups.size,
@@ -384,18 +408,34 @@ export class PolicyCompiler {
     labels.sort((a, b) => a - b);
     const v4: number[] = [];
     const v6: bigint[] = [];
-    for (const s of facts.ips) {
-      let ip;
-      try {
-        ip = parseIp(s);
-      } catch (err) {
-        if (err instanceof InvalidIpError) throw new InvalidIpError(err.input, `workload ${facts.id}: ${err.reason}`);
-        throw err;
+    const n4: Range<number>[] = [];
+    const n6: Range<bigint>[] = [];
+    try {
+      for (const s of facts.ips) {
+        const ip = parseIp(s);
+        if (ip.family === 4) v4.push(ip.value);
+        else v6.push(ip.value);
       }
-      if (ip.family === 4) v4.push(ip.value);
-      else v6.push(ip.value);
+      // subnets matter only to the sets of use_workload_subnets sides: read when the policy has one
+      if (this.policy.usesSubnets && facts.subnets === undefined) {
+        for (const x of v4) n4.push([x, x]);
+        for (const x of v6) n6.push([x, x]);
+      } else if (this.policy.usesSubnets) {
+        if (!Array.isArray(facts.subnets)) throw new PolicyValidationError(`workload ${facts.id}: subnets must be a list`);
+        for (const s of facts.subnets) {
+          const r = typeof s === 'string' && s.includes('/') ? parseCidr(s) : parseIp(s);
+          if ('start' in r) {
+            if (r.family === 4) n4.push([r.start, r.end]);
+            else n6.push([r.start, r.end]);
+          } else if (r.family === 4) n4.push([r.value, r.value]);
+          else n6.push([r.value, r.value]);
+        }
+      }
+    } catch (err) {
+      if (err instanceof InvalidIpError) throw new InvalidIpError(err.input, `workload ${facts.id}: ${err.reason}`);
+      throw err;
     }
-    return { facts, labels, key: labels.join(','), v4, v6 };
+    return { facts, labels, key: labels.join(','), v4, v6, n4, n6 };
   }
 
   private createGroup(labels: readonly LabelId[], key: string, findSets: boolean): Group {
@@ -426,7 +466,7 @@ export class PolicyCompiler {
   }
 
   private addToGroup(p: ParsedFacts, g: Group): WorkloadState {
-    const w: WorkloadState = { id: p.facts.id, facts: p.facts, group: g, v4: p.v4, v6: p.v6, named: this.policy.namedWorkloads.has(p.facts.id), own: null, namedSets: [] };
+    const w: WorkloadState = { id: p.facts.id, facts: p.facts, group: g, v4: p.v4, v6: p.v6, n4: p.n4, n6: p.n6, named: this.policy.namedWorkloads.has(p.facts.id), own: null, namedSets: [] };
     this.workloads.set(w.id, w);
     g.workloads.set(w.id, w);
     if (!w.named) g.plain++;
@@ -439,8 +479,8 @@ export class PolicyCompiler {
     if (w.named) {
       for (const s of this.setsByName.get(w.id) ?? EMPTY) if (!s.dead && s.matchesNamed(w)) w.namedSets.push(s);
     }
-    for (const s of live(g.memberSets)) this.addPoints(s, w.v4, w.v6, op);
-    for (const s of w.namedSets) this.addPoints(s, w.v4, w.v6, op);
+    for (const s of live(g.memberSets)) this.addMembers(s, w, op);
+    for (const s of w.namedSets) this.addMembers(s, w, op);
     // sets created from here on are populated from the current state, which includes w
     if (w.named) w.own = this.acquire(g.labels, w.id, op);
     else if (!g.shared) g.shared = this.acquire(g.labels, null, op);
@@ -449,8 +489,8 @@ export class PolicyCompiler {
 
   private detach(w: WorkloadState, op: Op): void {
     const g = w.group;
-    for (const s of live(g.memberSets)) this.removePoints(s, w.v4, w.v6, op);
-    for (const s of live(w.namedSets)) this.removePoints(s, w.v4, w.v6, op);
+    for (const s of live(g.memberSets)) this.removeMembers(s, w, op);
+    for (const s of live(w.namedSets)) this.removeMembers(s, w, op);
     w.namedSets = [];
     g.workloads.delete(w.id);
     this.workloads.delete(w.id);
@@ -653,7 +693,7 @@ export class PolicyCompiler {
     const canon = `${side.workloadCanon}#${r.canon}#${side.ipListCanon}`;
     const existing = this.setsByCanon.get(canon);
     if (existing) return existing;
-    const s = new SetState(`ls:${sha256(canon).slice(0, 32)}`, canon, side.ams, side.expr, side.named, r.scopes, side.ipRanges, side.ams || side.expr !== null);
+    const s = new SetState(`ls:${sha256(canon).slice(0, 32)}`, canon, side.ams, side.expr, side.named, r.scopes, side.ipRanges, side.ams || side.expr !== null, side.subnets);
     this.sets.set(s.id, s);
     this.setsByCanon.set(canon, s);
     if (s.byTuple) {
@@ -685,10 +725,17 @@ export class PolicyCompiler {
     const t0 = performance.now();
     const v4: number[] = [];
     const v6: bigint[] = [];
-    const take = (w: WorkloadState): void => {
-      for (const x of w.v4) v4.push(x);
-      for (const x of w.v6) v6.push(x);
-    };
+    const n4: Range<number>[] = [];
+    const n6: Range<bigint>[] = [];
+    const take = s.subnets
+      ? (w: WorkloadState): void => {
+          for (const r of w.n4) n4.push(r);
+          for (const r of w.n6) n6.push(r);
+        }
+      : (w: WorkloadState): void => {
+          for (const x of w.v4) v4.push(x);
+          for (const x of w.v6) v6.push(x);
+        };
     if (s.byTuple) {
       const stamp = ++this.stampCounter;
       const visit = (g: Group): void => {
@@ -711,6 +758,8 @@ export class PolicyCompiler {
     }
     s.v4.load(v4);
     s.v6.load(v6);
+    s.n4.load(n4);
+    s.n6.load(n6);
     this.populateMs += performance.now() - t0;
   }
 
@@ -731,6 +780,8 @@ export class PolicyCompiler {
     this.setsByCanon.delete(s.canon);
     s.v4.clear();
     s.v6.clear();
+    s.n4.clear();
+    s.n6.clear();
     s.rules.clear();
     s.compiled = null;
     s.mat4 = null;
@@ -738,8 +789,8 @@ export class PolicyCompiler {
   }
 
   private materialise(s: SetState): CompiledIpSet {
-    if (!s.mat4) s.mat4 = new MemberList(unionRanges(s.v4.toRanges(), s.staticRanges.v4), formatIpv4, succ4, pred4);
-    if (!s.mat6) s.mat6 = new MemberList(unionRanges(s.v6.toRanges(), s.staticRanges.v6), formatIpv6, succ6, pred6);
+    if (!s.mat4) s.mat4 = new MemberList(unionRanges(s.subnets ? s.n4.toRanges() : s.v4.toRanges(), s.staticRanges.v4), formatIpv4, succ4, pred4);
+    if (!s.mat6) s.mat6 = new MemberList(unionRanges(s.subnets ? s.n6.toRanges() : s.v6.toRanges(), s.staticRanges.v6), formatIpv6, succ6, pred6);
     const members = s.mat6.strings.length === 0 ? [...s.mat4.strings] : s.mat4.strings.concat(s.mat6.strings);
     return Object.freeze({ id: s.id, members: Object.freeze(members), hash: sha256(members.join('\n')) });
   }
@@ -751,18 +802,50 @@ export class PolicyCompiler {
     m.set(x, (m.get(x) ?? 0) + delta);
   }
 
-  private addPoints(s: SetState, v4: readonly number[], v6: readonly bigint[], op: Op): void {
-    for (const x of v4) if (s.v4.add(x)) this.toggle(op, s, x, 1);
-    for (const x of v6) if (s.v6.add(x)) this.toggle(op, s, x, 1);
+  /** The members text of a subnet set (its subnets merged, with its IP-list ranges) as it is now. */
+  private subnetMembersText(s: SetState): string {
+    if (s.compiled) return s.compiled.members.join('\n');
+    const v4 = unionRanges(s.n4.toRanges(), s.staticRanges.v4);
+    const v6 = unionRanges(s.n6.toRanges(), s.staticRanges.v6);
+    return formatRanges(v6, formatIpv6, formatRanges(v4, formatIpv4)).join('\n');
   }
 
-  private removePoints(s: SetState, v4: readonly number[], v6: readonly bigint[], op: Op): void {
-    for (const x of v4) if (s.v4.remove(x)) this.toggle(op, s, x, -1);
-    for (const x of v6) if (s.v6.remove(x)) this.toggle(op, s, x, -1);
+  /** records a subnet set's contents before its first change in the op */
+  private beforeRangeChange(s: SetState, op: Op): void {
+    if (!op.rangesBefore.has(s)) op.rangesBefore.set(s, this.subnetMembersText(s));
+  }
+
+  /** one occurrence of each range joins (or leaves) a subnet set, its contents recorded before the first distinct change */
+  private moveRanges<T extends number | bigint>(s: SetState, counted: CountedRanges<T>, ranges: readonly Range<T>[], join: boolean, op: Op): void {
+    for (const r of ranges) {
+      if (counted.count(r) === (join ? 0 : 1)) this.beforeRangeChange(s, op);
+      if (join) counted.add(r);
+      else counted.remove(r);
+    }
+  }
+
+  private addMembers(s: SetState, m: Members, op: Op): void {
+    if (s.subnets) {
+      this.moveRanges(s, s.n4, m.n4, true, op);
+      this.moveRanges(s, s.n6, m.n6, true, op);
+      return;
+    }
+    for (const x of m.v4) if (s.v4.add(x)) this.toggle(op, s, x, 1);
+    for (const x of m.v6) if (s.v6.add(x)) this.toggle(op, s, x, 1);
+  }
+
+  private removeMembers(s: SetState, m: Members, op: Op): void {
+    if (s.subnets) {
+      this.moveRanges(s, s.n4, m.n4, false, op);
+      this.moveRanges(s, s.n6, m.n6, false, op);
+      return;
+    }
+    for (const x of m.v4) if (s.v4.remove(x)) this.toggle(op, s, x, -1);
+    for (const x of m.v6) if (s.v6.remove(x)) this.toggle(op, s, x, -1);
   }
 
   private beginOp(): Op {
-    return { toggles: new Map(), created: new Set(), released: new Set() };
+    return { toggles: new Map(), created: new Set(), released: new Set(), rangesBefore: new Map() };
   }
 
   private endOp(op: Op): IpSetId[] {
@@ -770,6 +853,14 @@ export class PolicyCompiler {
     this.compactSetIndex();
     const changed = new Set<IpSetId>();
     for (const s of op.created) if (!s.dead) changed.add(s.id);
+    // a subnet set is re-read when its distinct subnets change (subnets nest: a new one may add nothing)
+    for (const [s, before] of op.rangesBefore) {
+      if (s.dead) continue;
+      s.compiled = null;
+      s.mat4 = null;
+      s.mat6 = null;
+      if (this.subnetMembersText(s) !== before) changed.add(s.id);
+    }
     for (const [s, m] of op.toggles) {
       if (s.dead) continue;
       for (const [x, d] of m) {

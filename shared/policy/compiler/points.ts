@@ -1,8 +1,9 @@
 /**
- * A sorted multiset of addresses (IPv4 numbers or IPv6 bigints): distinct values ascending with a count
- * each, so that a workload leaving a set removes its address only when no other member has it.
+ * The contents of a live set as counted multisets: CountedPoints, a sorted multiset of addresses (IPv4
+ * numbers or IPv6 bigints) with a count each, so that a workload leaving a set removes its address only
+ * when no other member has it; CountedRanges, the same for subnets (sets of `use_workload_subnets` sides).
  */
-import type { Range } from '../ip/ranges.ts';
+import { normaliseRanges, type Range } from '../ip/ranges.ts';
 
 export class CountedPoints<T extends number | bigint> {
   private values: T[] = [];
@@ -98,4 +99,67 @@ export class CountedPoints<T extends number | bigint> {
     this.values = [];
     this.counts = [];
   }
+}
+
+/**
+ * A multiset of ranges (a workload's interface subnets, or its address as a one-address range) with a
+ * count each, so that a workload leaving a set removes its subnet only when no other member has it. Its
+ * contents are the union of the distinct ranges; subnets nest and overlap, so they are merged when read.
+ */
+export class CountedRanges<T extends number | bigint> {
+  private readonly entries = new Map<string, { readonly range: Range<T>; count: number }>();
+
+  get distinct(): number {
+    return this.entries.size;
+  }
+
+  /** Replaces the contents with these ranges (repeats counted). */
+  load(ranges: readonly Range<T>[]): void {
+    this.entries.clear();
+    for (const r of ranges) this.add(r);
+  }
+
+  /** occurrences of exactly this range */
+  count(r: Range<T>): number {
+    return this.entries.get(rangeKey(r))?.count ?? 0;
+  }
+
+  /** Adds one occurrence; true when `r` was absent before. */
+  add(r: Range<T>): boolean {
+    const key = rangeKey(r);
+    const e = this.entries.get(key);
+    if (e) {
+      e.count++;
+      return false;
+    }
+    this.entries.set(key, { range: r, count: 1 });
+    return true;
+  }
+
+  /** Removes one occurrence; true when `r` is now absent. */
+  remove(r: Range<T>): boolean {
+    const key = rangeKey(r);
+    const e = this.entries.get(key);
+    if (!e) throw new Error('CountedRanges.remove: absent range (internal bookkeeping error)');
+    if (e.count > 1) {
+      e.count--;
+      return false;
+    }
+    this.entries.delete(key);
+    return true;
+  }
+
+  /** The union of the distinct ranges, normalised. */
+  toRanges(): Range<T>[] {
+    return normaliseRanges([...this.entries.values()].map((e) => e.range));
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/** a range's identity in a multiset */
+export function rangeKey<T extends number | bigint>(r: Range<T>): string {
+  return `${r[0]}-${r[1]}`;
 }

@@ -4,10 +4,10 @@
  * Disabled rule sets and rules are dropped here (they contribute nothing).
  */
 import { IpRangeSet } from '../ip/ranges.ts';
-import type { Actor, IngressService, LabelId, ObjectId, PolicyIpList, PolicyLabelGroup, PolicySnapshot, ScopeEntry, ServicePort, WorkloadId } from '../model.ts';
+import type { Actor, IngressService, LabelId, ObjectId, PolicyIpList, PolicyLabelGroup, PolicySnapshot, ResolveAs, ScopeEntry, ServicePort, WorkloadId } from '../model.ts';
 import { expandGroupLabels, reachableGroups } from '../objects/label-group-graph.ts';
 import { PolicyValidationError } from './errors.ts';
-import { MATCH_ALL, makeExpr, type LabelExpr } from './expr.ts';
+import { MATCH_ALL, makeExpr, matchExpr, type LabelExpr } from './expr.ts';
 import { canonicalServices, validateServicePort } from './services.ts';
 
 /** One side of a rule (providers or consumers), normalised. */
@@ -19,10 +19,14 @@ export interface ActorSide {
   /** workloads listed by id (empty when `ams`) */
   readonly named: ReadonlySet<WorkloadId>;
   readonly ipListIds: readonly ObjectId[];
+  /** the virtual services the side selects (listed, or matched by its labels when they resolve as virtual services), sorted */
+  readonly virtualServiceIds: readonly ObjectId[];
   /** the listed IP lists' contents (ranges minus exclusions) */
   readonly ipRanges: IpRangeSet;
   /** whether the side can select any workload at all */
   readonly hasWorkloadPart: boolean;
+  /** whether the side's workloads stand for their interfaces' subnets, not their addresses (`use_workload_subnets`; only with a workload part) */
+  readonly subnets: boolean;
   /** canonical text of the workload-selecting part ('' when none) */
   readonly workloadCanon: string;
   /** canonical text of the IP-list part */
@@ -83,6 +87,8 @@ export interface PreparedPolicy {
   readonly referencedLabels: ReadonlySet<LabelId>;
   /** workloads listed by id in some actor */
   readonly namedWorkloads: ReadonlySet<WorkloadId>;
+  /** whether some rule side uses workload subnets (only then does the compiler read WorkloadFacts.subnets) */
+  readonly usesSubnets: boolean;
 }
 
 /** The restriction "in one of these scopes" (canonical: sorted, de-duplicated; match-all absorbs the rest). */
@@ -119,10 +125,10 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
     return set;
   };
 
-  const virtualServices = new Map<ObjectId, { ports: readonly ServicePort[]; ranges: IpRangeSet; workloads: readonly WorkloadId[] }>();
+  const virtualServices = new Map<ObjectId, { ports: readonly ServicePort[]; ranges: IpRangeSet; workloads: readonly WorkloadId[]; labels: readonly LabelId[] }>();
   for (const vs of snapshot.virtualServices ?? []) {
     vs.servicePorts.forEach((p, i) => validateServicePort(p, `virtual service ${vs.id} port ${i}`));
-    virtualServices.set(vs.id, { ports: vs.servicePorts, ranges: IpRangeSet.fromIpList(vs.ipRanges), workloads: vs.workloads });
+    virtualServices.set(vs.id, { ports: vs.servicePorts, ranges: IpRangeSet.fromIpList(vs.ipRanges), workloads: vs.workloads, labels: vs.labels ?? [] });
   }
   const virtualService = (id: ObjectId, where: string) => {
     const vs = virtualServices.get(id);
@@ -176,7 +182,8 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
   };
 
   const namedWorkloads = new Set<WorkloadId>();
-  const sideOf = (actors: readonly Actor[], where: string): ActorSide => {
+  const sideOf = (actors: readonly Actor[], where: string, useSubnets = false, resolveAs: readonly ResolveAs[] = ['workloads']): ActorSide => {
+    if (!Array.isArray(resolveAs) || resolveAs.some((r) => r !== 'workloads' && r !== 'virtual_services')) throw new PolicyValidationError(`${where}: resolveLabelsAs lists values other than workloads and virtual_services`);
     const labelEntries: ScopeEntry[] = [];
     const named = new Set<WorkloadId>();
     const ipLists = new Set<ObjectId>();
@@ -208,7 +215,16 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
           throw new PolicyValidationError(`${where}: unknown actor kind ${JSON.stringify((a as { kind: unknown }).kind)}`);
       }
     }
-    const expr = labelEntries.length > 0 ? exprOf(labelEntries, where) : null;
+    let expr = labelEntries.length > 0 ? exprOf(labelEntries, where) : null;
+    // label actors resolved as virtual services: the virtual services with matching labels, each like a virtual_service actor
+    if (expr && resolveAs.includes('virtual_services')) {
+      for (const [id, vs] of virtualServices) {
+        if (!matchExpr(expr, vs.labels)) continue;
+        for (const w of vs.workloads) named.add(w);
+        vsIds.add(id);
+      }
+    }
+    if (!resolveAs.includes('workloads')) expr = null;
     if (ams) named.clear();
     named.forEach((w) => namedWorkloads.add(w));
     const ipListIds = [...ipLists].sort((a, b) => a - b);
@@ -216,15 +232,17 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
     let ipRanges = ipListIds.reduce((acc, id) => acc.union(ipListSet(id, where)), IpRangeSet.EMPTY);
     for (const id of vsList) ipRanges = ipRanges.union(virtualService(id, where).ranges);
     const hasWorkloadPart = ams || expr !== null || named.size > 0;
-    const workloadCanon = ams ? 'ams' : hasWorkloadPart ? `e=${expr ? `{${expr.canon}}` : '-'};w=${[...named].sort().join(',')}` : '';
+    const subnets = useSubnets && hasWorkloadPart;
+    const selected = ams ? 'ams' : hasWorkloadPart ? `e=${expr ? `{${expr.canon}}` : '-'};w=${[...named].sort().join(',')}` : '';
+    const workloadCanon = subnets ? `${selected};subnets` : selected;
     const ipListCanon = vsList.length === 0 ? ipListIds.join(',') : `${ipListIds.join(',')};vs=${vsList.join(',')}`;
-    return { expr: ams ? null : expr, ams, named, ipListIds, ipRanges, hasWorkloadPart, workloadCanon, ipListCanon };
+    return { expr: ams ? null : expr, ams, named, ipListIds, virtualServiceIds: vsList, ipRanges, hasWorkloadPart, subnets, workloadCanon, ipListCanon };
   };
 
-  const servicesOf = (ingress: readonly IngressService[], where: string, providers: readonly Actor[] = []): ServicePort[] => {
+  const servicesOf = (ingress: readonly IngressService[], where: string, providerVirtualServices: readonly ObjectId[] = []): ServicePort[] => {
     const out: ServicePort[] = [];
     // a rule without ingress services takes its virtual-service providers' ports
-    if (ingress.length === 0) for (const a of providers) if (a.kind === 'virtual_service') out.push(...virtualService(a.id, where).ports);
+    if (ingress.length === 0) for (const id of providerVirtualServices) out.push(...virtualService(id, where).ports);
     for (const s of ingress) {
       if (s.kind === 'service') {
         const ports = services.get(s.id);
@@ -252,13 +270,17 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
     for (const r of rs.rules) {
       if (!r.enabled) continue;
       const rw = `${where} rule ${r.id}`;
-      const svc = canonicalServices(servicesOf(r.ingressServices, rw, r.providers));
+      const subnetSides = r.useWorkloadSubnets ?? [];
+      if (!Array.isArray(subnetSides) || subnetSides.some((side) => side !== 'providers' && side !== 'consumers')) throw new PolicyValidationError(`${rw}: useWorkloadSubnets lists sides other than providers and consumers`);
+      const providers = sideOf(r.providers, `${rw} providers`, subnetSides.includes('providers'), r.resolveLabelsAs?.providers);
+      const consumers = sideOf(r.consumers, `${rw} consumers`, subnetSides.includes('consumers'), r.resolveLabelsAs?.consumers);
+      const svc = canonicalServices(servicesOf(r.ingressServices, rw, providers.virtualServiceIds));
       const rule: PreparedRule = {
         index: rules.length,
         ruleId: r.id,
         ruleSet: prepared,
-        providers: sideOf(r.providers, `${rw} providers`),
-        consumers: sideOf(r.consumers, `${rw} consumers`),
+        providers,
+        consumers,
         services: svc.ports,
         servicesCanon: svc.canon,
         unscopedConsumers: r.unscopedConsumers,
@@ -280,5 +302,6 @@ export function preparePolicy(snapshot: PolicySnapshot): PreparedPolicy {
       deny: true,
     };
   });
-  return { version: snapshot.version, ruleSets, rules, boundaries, referencedLabels: referenced, namedWorkloads };
+  const usesSubnets = rules.some((r) => r.providers.subnets || r.consumers.subnets);
+  return { version: snapshot.version, ruleSets, rules, boundaries, referencedLabels: referenced, namedWorkloads, usesSubnets };
 }

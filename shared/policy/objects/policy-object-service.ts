@@ -100,7 +100,14 @@ function claimAll(draft: DraftPolicy, type: PolicyObjectType, object: PolicyObje
   return { claimAllNames: POLICY_OBJECT_TYPES.flatMap((t) => (all[t] as readonly PolicyObjectRecord[]).map((o) => ({ type: t, id: o.id, name: o.name }))) };
 }
 
-const touched = (meta: ObjectMeta, userId: number, now: number): ObjectMeta => ({ ...meta, updatedAt: Math.max(now, meta.updatedAt + 1), updatedBy: userId });
+/** The meta fields of an updated object (only those: a builder spreads them first, and an optional field the update clears must not come back from the current object). */
+const touched = (meta: ObjectMeta, userId: number, now: number): ObjectMeta => ({
+  id: meta.id,
+  createdAt: meta.createdAt,
+  createdBy: meta.createdBy,
+  updatedAt: Math.max(now, meta.updatedAt + 1),
+  updatedBy: userId,
+});
 
 export class PolicyObjectService {
   private readonly now: () => number;

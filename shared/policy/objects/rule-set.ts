@@ -3,7 +3,7 @@
  * included, so rules live inside their rule set's record; each rule still has its own integer id and href.
  */
 import { z } from 'zod';
-import type { Actor, IngressService, ScopeEntry } from '../model.ts';
+import type { Actor, IngressService, RuleSide, ScopeEntry } from '../model.ts';
 import {
   descriptionSchema,
   externalField,
@@ -31,8 +31,8 @@ export interface ResolveLabelsAs {
 }
 
 /** `use_workload_subnets`: the sides whose workloads stand for their interfaces' subnets, not their addresses. */
-export const SUBNET_SIDES = ['providers', 'consumers'] as const;
-export type SubnetSide = (typeof SUBNET_SIDES)[number];
+export const SUBNET_SIDES = ['providers', 'consumers'] as const satisfies readonly RuleSide[];
+export type SubnetSide = RuleSide;
 
 export interface Rule extends ObjectMeta, ExternalRefs {
   readonly enabled: boolean;
@@ -210,10 +210,20 @@ export function ingress(input: readonly IngressInput[], ctx: BuildContext, field
   });
 }
 
-/** A rule without ingress services takes its providers' ports: every provider must then be a virtual service. */
+/**
+ * A rule without ingress services takes its providers' ports: every provider must then be a virtual service,
+ * or, when the providers' labels resolve as virtual services only (`resolve_labels_as.providers:
+ * ["virtual_services"]`, where the Terraform provider requires ingress_services to be empty), a label or
+ * label group standing for the virtual services it matches.
+ */
 function checkServicesOrVirtualServices(rule: Rule, ctx: BuildContext, field: string): Rule {
-  if (rule.ingressServices.length === 0 && (rule.providers.length === 0 || rule.providers.some((a) => a.kind !== 'virtual_service'))) {
-    ctx.issues.add('input_validation_error', `${field}ingress_services: must list at least one service or port (it may be empty only when every provider is a virtual service)`);
+  const labelsAreVirtualServices = !rule.resolveLabelsAs.providers.includes('workloads');
+  const portsFromProviders = rule.providers.every((a) => a.kind === 'virtual_service' || (labelsAreVirtualServices && (a.kind === 'label' || a.kind === 'label_group')));
+  if (rule.ingressServices.length === 0 && (rule.providers.length === 0 || !portsFromProviders)) {
+    ctx.issues.add(
+      'input_validation_error',
+      `${field}ingress_services: must list at least one service or port (it may be empty only when every provider is a virtual service, or a label or label group resolved as virtual services)`,
+    );
   }
   return rule;
 }

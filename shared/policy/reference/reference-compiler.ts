@@ -13,6 +13,11 @@
  * Services: any protocol (proto -1) subsumes every other entry of the rule, which is then `[{ proto: -1 }]`;
  * a rule without ingress services takes its virtual-service providers' ports.
  * Virtual services: an actor selects the workloads bound to it, plus its service addresses' ranges.
+ * Resolve labels as: a side's label actors select the workloads matching them when its resolveLabelsAs
+ * list has `workloads` (absent: it does), and the virtual services whose labels match them when it has
+ * `virtual_services`, each then like a virtual_service actor (bound workloads, addresses, ports).
+ * Workload subnets: when the rule's useWorkloadSubnets names the peers' side, a peer workload contributes
+ * its `subnets` (each a CIDR or an address; absent: its `ips`) instead of its `ips`.
  * Enforcement boundaries: after the rules, per boundary, W gets an inbound deny (action 'deny') from the
  * boundary's consumers when its providers select W, and an outbound deny to its providers when its
  * consumers select W (no scopes).
@@ -20,8 +25,8 @@
 import { createHash } from 'node:crypto';
 import { rulesHashOf, toVenRule, type CompiledIpSet, type CompiledPolicy, type CompiledRule, type IpSetId } from '../compiled.ts';
 import { parseIp } from '../ip/address.ts';
-import { IpRangeSet } from '../ip/ranges.ts';
-import { ANY_PROTOCOL, type Actor, type IngressService, type LabelId, type ObjectId, type PolicyRule, type PolicySnapshot, type PolicyVirtualService, type ScopeEntry, type ServicePort, type WorkloadFacts, type WorkloadId } from '../model.ts';
+import { IpRangeSet, parseIpRangeSpec } from '../ip/ranges.ts';
+import { ANY_PROTOCOL, type Actor, type IngressService, type LabelId, type ObjectId, type PolicyRule, type ResolveAs, type PolicySnapshot, type PolicyVirtualService, type ScopeEntry, type ServicePort, type WorkloadFacts, type WorkloadId } from '../model.ts';
 import { expandGroupLabels } from '../objects/label-group-graph.ts';
 
 export interface ReferenceResult {
@@ -52,31 +57,31 @@ export class ReferenceCompiler {
           let applies = false;
           let peers: WorkloadFacts[] = [];
           for (const scope of scopes) {
-            if (this.selects(rule.providers, w) && this.inScope(w, scope)) {
+            if (this.selects(rule.providers, w, rule.resolveLabelsAs?.providers) && this.inScope(w, scope)) {
               applies = true;
               for (const v of this.workloads) {
-                if (this.selects(rule.consumers, v) && (rule.unscopedConsumers || this.inScope(v, scope))) peers.push(v);
+                if (this.selects(rule.consumers, v, rule.resolveLabelsAs?.consumers) && (rule.unscopedConsumers || this.inScope(v, scope))) peers.push(v);
               }
             }
           }
-          if (applies) inbound.push(this.emit(rule, `in:${rs.id}:${rule.id}`, peers, rule.consumers, ipSets));
+          if (applies) inbound.push(this.emit(rule, `in:${rs.id}:${rule.id}`, peers, rule.consumers, ipSets, rule.useWorkloadSubnets?.includes('consumers') === true, rule.resolveLabelsAs?.consumers));
           // outbound: w as a consumer
           applies = false;
           peers = [];
           for (const scope of scopes) {
-            if (this.selects(rule.consumers, w) && (rule.unscopedConsumers || this.inScope(w, scope))) {
+            if (this.selects(rule.consumers, w, rule.resolveLabelsAs?.consumers) && (rule.unscopedConsumers || this.inScope(w, scope))) {
               applies = true;
               for (const v of this.workloads) {
-                if (this.selects(rule.providers, v) && this.inScope(v, scope)) peers.push(v);
+                if (this.selects(rule.providers, v, rule.resolveLabelsAs?.providers) && this.inScope(v, scope)) peers.push(v);
               }
             }
           }
-          if (applies) outbound.push(this.emit(rule, `out:${rs.id}:${rule.id}`, peers, rule.providers, ipSets));
+          if (applies) outbound.push(this.emit(rule, `out:${rs.id}:${rule.id}`, peers, rule.providers, ipSets, rule.useWorkloadSubnets?.includes('providers') === true, rule.resolveLabelsAs?.providers));
         }
       }
       for (const b of this.snapshot.enforcementBoundaries ?? []) {
         const deny = (setId: string, peerActors: readonly Actor[]): CompiledRule => ({
-          ...this.emit({ id: b.id, ingressServices: b.ingressServices, providers: b.providers }, setId, this.workloads.filter((v) => this.selects(peerActors, v)), peerActors, ipSets),
+          ...this.emit({ id: b.id, ingressServices: b.ingressServices, providers: b.providers }, setId, this.workloads.filter((v) => this.selects(peerActors, v)), peerActors, ipSets, false),
           action: 'deny',
         });
         if (this.selects(b.providers, w)) inbound.push(deny(`deny-in:${b.id}`, b.consumers));
@@ -97,8 +102,16 @@ export class ReferenceCompiler {
     return { policy, ipSets };
   }
 
-  private emit(rule: Pick<PolicyRule, 'id' | 'ingressServices' | 'providers'>, setId: string, peers: readonly WorkloadFacts[], actors: readonly Actor[], ipSets: Map<IpSetId, CompiledIpSet>): CompiledRule {
-    let members = IpRangeSet.fromIps(peers.flatMap((v) => v.ips.map((ip) => parseIp(ip))));
+  private emit(
+    rule: Pick<PolicyRule, 'id' | 'ingressServices' | 'providers' | 'resolveLabelsAs'>,
+    setId: string,
+    peers: readonly WorkloadFacts[],
+    actors: readonly Actor[],
+    ipSets: Map<IpSetId, CompiledIpSet>,
+    subnets: boolean,
+    resolve: readonly ResolveAs[] = ['workloads'],
+  ): CompiledRule {
+    let members = subnets ? IpRangeSet.fromRanges(peers.flatMap((v) => (v.subnets ?? v.ips).map((net) => parseIpRangeSpec(net)))) : IpRangeSet.fromIps(peers.flatMap((v) => v.ips.map((ip) => parseIp(ip))));
     for (const a of actors) {
       if (a.kind === 'ip_list') {
         const list = this.snapshot.ipLists.find((l) => l.id === a.id);
@@ -108,9 +121,19 @@ export class ReferenceCompiler {
         members = members.union(IpRangeSet.fromIpList(this.virtualService(a.id).ipRanges));
       }
     }
+    for (const vs of this.labelledVirtualServices(actors, resolve)) members = members.union(IpRangeSet.fromIpList(vs.ipRanges));
     const m = members.toMembers();
     ipSets.set(`ref:${setId}`, { id: `ref:${setId}`, members: m, hash: createHash('sha256').update(m.join('\n')).digest('hex') });
-    return { ruleId: rule.id, peers: `ref:${setId}`, services: this.servicesOf(rule.ingressServices, rule.providers) };
+    return { ruleId: rule.id, peers: `ref:${setId}`, services: this.servicesOf(rule.ingressServices, rule.providers, rule.resolveLabelsAs?.providers) };
+  }
+
+  /** the virtual services the label actors select when they resolve as virtual services */
+  private labelledVirtualServices(actors: readonly Actor[], resolve: readonly ResolveAs[] = ['workloads']): PolicyVirtualService[] {
+    if (!resolve.includes('virtual_services')) return [];
+    const labelEntries: ScopeEntry[] = [];
+    for (const a of actors) if (a.kind === 'label' || a.kind === 'label_group') labelEntries.push(a);
+    if (labelEntries.length === 0) return [];
+    return (this.snapshot.virtualServices ?? []).filter((vs) => this.matchesLabels(labelEntries, vs.labels ?? []));
   }
 
   private virtualService(id: ObjectId): PolicyVirtualService {
@@ -119,9 +142,10 @@ export class ReferenceCompiler {
     return vs;
   }
 
-  private servicesOf(ingress: readonly IngressService[], providers: readonly Actor[]): ServicePort[] {
+  private servicesOf(ingress: readonly IngressService[], providers: readonly Actor[], resolve?: readonly ResolveAs[]): ServicePort[] {
     const out: ServicePort[] = [];
     if (ingress.length === 0) for (const a of providers) if (a.kind === 'virtual_service') out.push(...this.virtualService(a.id).servicePorts);
+    if (ingress.length === 0) for (const vs of this.labelledVirtualServices(providers, resolve)) out.push(...vs.servicePorts);
     for (const s of ingress) {
       if (s.kind === 'service') {
         const svc = this.snapshot.services.find((x) => x.id === s.id);
@@ -134,26 +158,31 @@ export class ReferenceCompiler {
     return out.some((p) => p.proto === ANY_PROTOCOL) ? [{ proto: ANY_PROTOCOL }] : out;
   }
 
-  /** an actor list selects v: ams, or v listed, or v matching the label expression of the label actors */
-  private selects(actors: readonly Actor[], v: WorkloadFacts): boolean {
+  /**
+   * an actor list selects v: ams, or v listed, or bound to a listed virtual service, or (label actors resolved
+   * as workloads) v matching the label expression of the label actors, or (resolved as virtual services) v
+   * bound to a virtual service matching it
+   */
+  private selects(actors: readonly Actor[], v: WorkloadFacts, resolve: readonly ResolveAs[] = ['workloads']): boolean {
     for (const a of actors) {
       if (a.kind === 'ams') return true;
       if (a.kind === 'workload' && a.id === v.id) return true;
       if (a.kind === 'virtual_service' && this.virtualService(a.id).workloads.includes(v.id)) return true;
     }
+    if (this.labelledVirtualServices(actors, resolve).some((vs) => vs.workloads.includes(v.id))) return true;
     const labelEntries: ScopeEntry[] = [];
     for (const a of actors) if (a.kind === 'label' || a.kind === 'label_group') labelEntries.push(a);
-    if (labelEntries.length === 0) return false;
-    return this.matchesLabels(labelEntries, v);
+    if (labelEntries.length === 0 || !resolve.includes('workloads')) return false;
+    return this.matchesLabels(labelEntries, v.labels);
   }
 
   private inScope(v: WorkloadFacts, scope: readonly ScopeEntry[]): boolean {
     if (scope.length === 0) return true;
-    return this.matchesLabels(scope, v);
+    return this.matchesLabels(scope, v.labels);
   }
 
   /** labels of the same key OR'ed, different keys AND'ed; a label group stands for its labels (recursively) */
-  private matchesLabels(entries: readonly ScopeEntry[], v: WorkloadFacts): boolean {
+  private matchesLabels(entries: readonly ScopeEntry[], labels: readonly LabelId[]): boolean {
     const allowedByKey = new Map<string, Set<LabelId>>();
     for (const e of entries) {
       let key: string;
@@ -174,7 +203,7 @@ export class ReferenceCompiler {
       allowedByKey.set(key, allowed);
     }
     for (const allowed of allowedByKey.values()) {
-      if (!v.labels.some((l) => allowed.has(l))) return false;
+      if (!labels.some((l) => allowed.has(l))) return false;
     }
     return true;
   }

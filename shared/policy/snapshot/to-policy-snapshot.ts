@@ -1,9 +1,9 @@
 /**
  * The provisioned document in the compiler's normalised model (shared/policy/model.ts).
  * Pure: the same document always gives the same snapshot, sorted by id.
- * Dropped on the way: names, descriptions, external data, rule resolve_labels_as (always workloads),
- * IP list FQDNs (not resolvable by the compiler) and range descriptions, virtual services' FQDN addresses,
- * labels and IP overrides. A virtual service naming a service takes that service's ports.
+ * Dropped on the way: names, descriptions, external data, rule resolve_labels_as when it is the default (workloads),
+ * IP list FQDNs (not resolvable by the compiler) and range descriptions, virtual services' FQDN addresses
+ * and IP overrides. A virtual service naming a service takes that service's ports.
  * Illumio's `proto: -1` ("All Services": every protocol) is the model's ANY_PROTOCOL: one entry `{ proto: -1 }`.
  */
 import type { IngressService, PolicyRule, PolicySnapshot, PolicyVirtualService, ServicePort } from '../model.ts';
@@ -22,6 +22,8 @@ function ingressService(s: IngressService): IngressService {
   return s.kind === 'service' ? { kind: 'service', id: s.id } : { kind: 'port', ...servicePort(s) };
 }
 
+const onlyWorkloads = (list: readonly string[]): boolean => list.length === 0 || list.every((x) => x === 'workloads');
+
 function rule(r: Rule): PolicyRule {
   return {
     id: r.id,
@@ -30,6 +32,10 @@ function rule(r: Rule): PolicyRule {
     consumers: r.consumers.map((a) => ({ ...a })),
     ingressServices: r.ingressServices.map(ingressService),
     unscopedConsumers: r.unscopedConsumers,
+    ...(r.useWorkloadSubnets === undefined || r.useWorkloadSubnets.length === 0 ? {} : { useWorkloadSubnets: [...new Set(r.useWorkloadSubnets)].sort() }),
+    ...(onlyWorkloads(r.resolveLabelsAs.providers) && onlyWorkloads(r.resolveLabelsAs.consumers)
+      ? {}
+      : { resolveLabelsAs: { providers: [...new Set(r.resolveLabelsAs.providers)].sort(), consumers: [...new Set(r.resolveLabelsAs.consumers)].sort() } }),
   };
 }
 
@@ -42,6 +48,7 @@ function virtualServices(document: ActivePolicyDocument): PolicyVirtualService[]
     servicePorts: (vs.serviceId === null ? vs.servicePorts : (services.get(vs.serviceId) ?? [])).map(servicePort),
     ipRanges: vs.serviceAddresses.flatMap((a) => (a.ip === undefined ? [] : [{ fromIp: a.ip, exclusion: false }])),
     workloads: [...new Set(bound.get(vs.id) ?? [])].sort(),
+    ...(vs.labels.length === 0 ? {} : { labels: [...new Set(vs.labels)].sort((a, b) => a - b) }),
   }));
 }
 

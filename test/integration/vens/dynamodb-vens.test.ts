@@ -75,7 +75,7 @@ describe('VEN adapters on DynamoDB Local', () => {
     const item = (await storage.client.send(new GetCommand({ TableName: storage.table, Key: { pk: 'ORG#1#WORKLOADS', sk: `${W}#AGENT#${US}` } }))).Item;
     expect(item).toMatchObject({ origin_region: US, since: 1_000 });
     // the compute pipeline's targeted read: only these workloads, the unknown one absent
-    expect(await workloads.factsOf(1, [W, '99999999-9999-4999-8999-999999999999'])).toEqual([{ id: W, labels: [7], ips: ['10.0.0.5'], enforcementMode: 'selective', managingPceFqdn: 'pce-us.sc.example.com' }]);
+    expect(await workloads.factsOf(1, [W, '99999999-9999-4999-8999-999999999999'])).toEqual([{ id: W, labels: [7], ips: ['10.0.0.5'], subnets: ['10.0.0.0/24'], enforcementMode: 'selective', managingPceFqdn: 'pce-us.sc.example.com' }]);
   });
 
   it('an agent item is written conditionally on what this PCE last wrote', async () => {

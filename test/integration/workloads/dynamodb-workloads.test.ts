@@ -86,7 +86,7 @@ describe('workloads on DynamoDB Local', () => {
     expect(afterContext?.meta.updatedAt).toBe(afterMeta?.meta.updatedAt); // meta untouched
     expect(afterContext?.context).toMatchObject({ online: false, interfaces: [{ address: '10.9.9.9' }] });
 
-    expect(await store.listFacts(1)).toEqual([{ id: w.id, labels: [web.id, prod.id], ips: ['10.9.9.9'], enforcementMode: 'selective', managingPceFqdn: 'pce-eu.sc.example.com' }]);
+    expect(await store.listFacts(1)).toEqual([{ id: w.id, labels: [web.id, prod.id], ips: ['10.9.9.9'], subnets: ['10.9.9.9'], enforcementMode: 'selective', managingPceFqdn: 'pce-eu.sc.example.com' }]);
 
     await service.delete(actor(1), w.id);
     expect(await store.get(1, w.id, { consistent: true })).toBeNull();

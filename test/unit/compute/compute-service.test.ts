@@ -87,6 +87,25 @@ describe('ComputeService: what a run stores', () => {
     expect(head(store)?.rev).toBe(1); // nothing in the index changed
   });
 
+  it('with use_workload_subnets, a subnet change of a peer is a workload change like an IP change: the changed set only, no rules, no pointers', async () => {
+    const { store, service, setFacts, facts, setActive } = setup();
+    const base = snapshot(2, 5432);
+    const rules = base.ruleSets[0]?.rules ?? [];
+    setActive({ version: 2, snapshot: { ...base, ruleSets: [{ id: 1, enabled: true, scopes: [[]], rules: rules.map((r) => ({ ...r, useWorkloadSubnets: ['providers' as const] })) }] } });
+    setFacts(facts().map((f) => (f.id === 'db2' ? { ...f, subnets: ['10.0.1.2'] } : f)));
+    await service.run(provision(2));
+    expect(await peersOfWeb1(store)).toEqual(['10.0.1.1-10.0.1.2']);
+    const before = await policyOf(store, 'web1');
+    const writes = store.writes;
+    // db2's interface gets its prefix: same address, a subnet now
+    setFacts(facts().map((f) => (f.id === 'db2' ? { ...f, subnets: ['10.0.1.0/28'] } : f)));
+    const out = await service.run(changed('db2'));
+    expect(out).toMatchObject({ ipSetsWritten: 1, ruleListsWritten: 0, groupsWritten: 0, pointersWritten: 0 });
+    expect(store.writes).toBe(writes + 1);
+    expect((await policyOf(store, 'web1'))?.rulesHash).toBe(before?.rulesHash);
+    expect(await peersOfWeb1(store)).toEqual(['10.0.1.0-10.0.1.15']);
+  });
+
   it('a provision that leaves the rules as they were writes no item but the head', async () => {
     const { store, service, setActive } = setup();
     await service.run(provision(1));

@@ -521,4 +521,82 @@ describe('policy API (fakes)', () => {
     expect(webOut.map((r) => [r.action ?? 'allow', after.ipSet(r.peers).members])).toEqual(expect.arrayContaining([['allow', ['10.0.0.2']], ['deny', ['10.0.0.2']]]));
     expect(after.compile(w1)?.rulesHash).not.toBe(before.compile(w1)?.rulesHash);
   });
+
+  it('rules: use_workload_subnets as the Terraform provider sends it compiles into the workloads\' interface subnets once provisioned', async () => {
+    const [w1, w2] = ['8d7f52b1-5b5e-4c8a-9a57-000000000011', '8d7f52b1-5b5e-4c8a-9a57-000000000012'];
+    // toFacts: an interface with a prefix gives its network, one without its address
+    const facts = [
+      { id: w1, labels: [], ips: ['10.0.0.1'], subnets: ['10.0.0.0/24'], enforcementMode: 'selective' as const },
+      { id: w2, labels: [], ips: ['10.0.5.2'], subnets: ['10.0.5.2'], enforcementMode: 'selective' as const },
+    ];
+    const compileActive = async () => {
+      const active = await policyStore.readActive(1);
+      if (!active) throw new Error('no active policy');
+      return new PolicyCompiler(toPolicySnapshot(active.document), facts);
+    };
+    const peersOf = (c: PolicyCompiler, dir: 'inbound' | 'outbound') => (c.compile(w1)?.[dir] ?? []).map((r) => c.ipSet(r.peers).members);
+    const rs = await created(`${P}/draft/rule_sets`, { name: 'subnets', scopes: [[]] });
+    // terraform-provider-illumio-core resource_illumio_security_rule_test.go (useWorkloadSubnets config) through models/security_rule.go
+    const rule = await created(`${api(rs.href)}/sec_rules`, {
+      enabled: true,
+      description: 'Terraform Security Rule test',
+      ingress_services: [{ proto: 6, port: 1234 }],
+      resolve_labels_as: { providers: ['workloads'], consumers: ['workloads'] },
+      sec_connect: false,
+      stateless: false,
+      machine_auth: false,
+      providers: [{ actors: 'ams' }],
+      consumers: [{ actors: 'ams' }],
+      unscoped_consumers: false,
+      use_workload_subnets: ['providers', 'consumers'],
+    });
+    expect(rule).toMatchObject({ use_workload_subnets: ['providers', 'consumers'] });
+    expect((await onLeader('POST', P, { update_description: 'subnets' })).status).toBe(201);
+    let c = await compileActive();
+    expect(peersOf(c, 'inbound')).toEqual([['10.0.0.0-10.0.0.255', '10.0.5.2']]);
+    expect(peersOf(c, 'outbound')).toEqual([['10.0.0.0-10.0.0.255', '10.0.5.2']]);
+    // the provider's update: the consumers only; a pending change until provisioned
+    expect((await onLeader('PUT', api(rule.href), { use_workload_subnets: ['consumers'] })).status).toBe(204);
+    expect((await onMember('GET', api(rule.href.replace('/draft/', '/active/')))).body).toMatchObject({ use_workload_subnets: ['providers', 'consumers'] });
+    expect((await onLeader('POST', P, { update_description: 'consumers only' })).status).toBe(201);
+    c = await compileActive();
+    expect(peersOf(c, 'inbound')).toEqual([['10.0.0.0-10.0.0.255', '10.0.5.2']]);
+    expect(peersOf(c, 'outbound')).toEqual([['10.0.0.1', '10.0.5.2']]);
+    expect((await onLeader('PUT', api(rule.href), { use_workload_subnets: [] })).status).toBe(204);
+    expect((await onMember('GET', api(rule.href))).body).toMatchObject({ use_workload_subnets: [] });
+  });
+
+  it('rules: label providers resolved as virtual services (resolve_labels_as.providers ["virtual_services"], no ingress services, as the Terraform provider sends them) reach the virtual services with those labels', async () => {
+    const web = await label('role', 'web');
+    const pg = await label('app', 'pg');
+    const [w1, d1] = ['8d7f52b1-5b5e-4c8a-9a57-000000000021', '8d7f52b1-5b5e-4c8a-9a57-000000000022'];
+    const facts = [
+      { id: w1, labels: [Number(web.split('/').pop())], ips: ['10.0.0.1'], enforcementMode: 'selective' as const },
+      { id: d1, labels: [], ips: ['10.0.0.2'], enforcementMode: 'selective' as const },
+    ];
+    const vs = await created(`${P}/draft/virtual_services`, { name: 'pg', labels: [{ href: pg }], service_ports: [{ proto: 6, port: 5432 }], service_addresses: [{ ip: '10.9.0.1' }] });
+    expect((await onLeader('POST', '/api/v2/orgs/1/service_bindings', [{ virtual_service: { href: vs.href }, workload: { href: `/orgs/1/workloads/${d1}` } }])).status).toBe(201);
+    const rs = await created(`${P}/draft/rule_sets`, { name: 'by vs labels', scopes: [[]] });
+    // resource_illumio_security_rule.go: providers resolved as virtual services only => ingress_services sent empty
+    const body = {
+      enabled: true,
+      resolve_labels_as: { providers: ['virtual_services'], consumers: ['workloads'] },
+      sec_connect: false,
+      stateless: false,
+      machine_auth: false,
+      providers: [{ label: { href: pg } }],
+      consumers: [{ label: { href: web } }],
+      unscoped_consumers: false,
+      ingress_services: [],
+    };
+    expect(await created(`${api(rs.href)}/sec_rules`, body)).toMatchObject({ ingress_services: [], resolve_labels_as: { providers: ['virtual_services'], consumers: ['workloads'] } });
+    // label providers resolved as workloads still need services
+    await refused(`${api(rs.href)}/sec_rules`, { ...body, resolve_labels_as: { providers: ['workloads', 'virtual_services'], consumers: ['workloads'] } }, ['input_validation_error']);
+    expect((await onLeader('POST', P, { update_description: 'vs by labels' })).status).toBe(201);
+    const active = await policyStore.readActive(1);
+    if (!active) throw new Error('no active policy');
+    const c = new PolicyCompiler(toPolicySnapshot(active.document), facts);
+    expect((c.compile(w1)?.outbound ?? []).map((r) => [c.ipSet(r.peers).members, r.services])).toEqual([[['10.0.0.2', '10.9.0.1'], [{ proto: 6, port: 5432 }]]]);
+    expect((c.compile(d1)?.inbound ?? []).map((r) => [c.ipSet(r.peers).members, r.services])).toEqual([[['10.0.0.1'], [{ proto: 6, port: 5432 }]]]);
+  });
 });

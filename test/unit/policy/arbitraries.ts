@@ -2,10 +2,13 @@
  * fast-check arbitraries for random policies and workloads, over small universes so that labels, groups,
  * ports and addresses collide often: 4 label keys x 3 values, 4 label groups (nested, possibly cyclic),
  * 3 services, 3 IP lists over 10.0.0.0/28 and 2001:db8::/125 (with exclusions), up to 4 rule sets,
- * 2 virtual services bound to some of the workloads, up to 3 enforcement boundaries.
+ * 2 virtual services (labelled) bound to some of the workloads, up to 3 enforcement boundaries. Rules resolve
+ * their label actors as workloads, virtual services or both, and sometimes use
+ * workload subnets (either side or both); a workload's interfaces have prefixes /28-/32 (IPv6 /125-/128)
+ * or none, so subnets overlap each other, other workloads' addresses and the IP lists.
  */
 import fc from 'fast-check';
-import { ENFORCEMENT_MODES, type Actor, type IngressService, type IpRange, type PolicyLabel, type PolicyLabelGroup, type PolicyRule, type PolicyEnforcementBoundary, type PolicyRuleSet, type PolicySnapshot, type PolicyVirtualService, type ScopeEntry, type ServicePort, type WorkloadFacts } from '../../../shared/policy/model.ts';
+import { ENFORCEMENT_MODES, type ResolveAs, type RuleSide, type Actor, type IngressService, type IpRange, type PolicyLabel, type PolicyLabelGroup, type PolicyRule, type PolicyEnforcementBoundary, type PolicyRuleSet, type PolicySnapshot, type PolicyVirtualService, type ScopeEntry, type ServicePort, type WorkloadFacts } from '../../../shared/policy/model.ts';
 
 export const KEYS = ['role', 'app', 'env', 'loc'] as const;
 export const LABELS: PolicyLabel[] = KEYS.flatMap((key, k) => [0, 1, 2].map((v) => ({ id: 1 + k * 3 + v, key, value: `${key}-${v}` })));
@@ -19,6 +22,17 @@ export const WORKLOAD_IDS = Array.from({ length: 10 }, (_, i) => `00000000-0000-
 export const v4Address = fc.integer({ min: 0, max: 15 }).map((x) => `10.0.0.${x}`);
 export const v6Address = fc.integer({ min: 0, max: 7 }).map((x) => `2001:db8::${x.toString(16)}`);
 export const workloadIp = fc.oneof({ weight: 3, arbitrary: v4Address }, { weight: 1, arbitrary: v6Address });
+
+/** an interface: its address and its network (a CIDR over the address, or the address when it has no prefix) */
+const workloadInterface: fc.Arbitrary<{ ip: string; net: string }> = fc.oneof(
+  { weight: 3, arbitrary: fc.tuple(v4Address, fc.option(fc.integer({ min: 28, max: 32 }))) },
+  { weight: 1, arbitrary: fc.tuple(v6Address, fc.option(fc.integer({ min: 125, max: 128 }))) },
+).map(([ip, prefix]) => ({ ip, net: prefix === null ? ip : `${ip}/${prefix}` }));
+
+/** a workload's addresses and interface networks (sometimes no `subnets`: the addresses stand for them) */
+export const workloadAddressing: fc.Arbitrary<Pick<WorkloadFacts, 'ips' | 'subnets'>> = fc
+  .tuple(fc.array(workloadInterface, { maxLength: 3 }), fc.nat({ max: 4 }))
+  .map(([interfaces, x]) => ({ ips: interfaces.map((i) => i.ip), ...(x === 0 ? {} : { subnets: interfaces.map((i) => i.net) }) }));
 
 const labelGroup = (id: number): fc.Arbitrary<PolicyLabelGroup> =>
   fc.integer({ min: 0, max: 3 }).chain((k) =>
@@ -82,6 +96,8 @@ const ingress: fc.Arbitrary<IngressService> = fc.oneof(
   servicePort.map((p) => ({ kind: 'port' as const, ...p })),
 );
 
+const resolveAsArb: fc.Arbitrary<ResolveAs[]> = fc.subarray<ResolveAs>(['workloads', 'virtual_services'], { minLength: 1 });
+
 const rule = (id: number): fc.Arbitrary<PolicyRule> =>
   fc.record({
     id: fc.constant(id),
@@ -91,7 +107,10 @@ const rule = (id: number): fc.Arbitrary<PolicyRule> =>
     // empty: the rule takes its virtual-service providers' ports
     ingressServices: fc.oneof({ weight: 6, arbitrary: fc.array(ingress, { minLength: 1, maxLength: 3 }) }, { weight: 1, arbitrary: fc.constant([]) }),
     unscopedConsumers: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
-  });
+    subnetSides: fc.oneof({ weight: 2, arbitrary: fc.constant([] as RuleSide[]) }, { weight: 1, arbitrary: fc.subarray<RuleSide>(['providers', 'consumers'], { minLength: 1 }) }),
+    // label actors resolved as workloads (the default), virtual services, or both
+    resolve: fc.option(fc.record({ providers: resolveAsArb, consumers: resolveAsArb }), { freq: 3 }),
+  }).map(({ subnetSides, resolve, ...r }) => ({ ...r, ...(subnetSides.length === 0 ? {} : { useWorkloadSubnets: subnetSides }), ...(resolve === null ? {} : { resolveLabelsAs: resolve }) }));
 
 const ruleSet = (index: number): fc.Arbitrary<PolicyRuleSet> =>
   fc.integer({ min: 1, max: 5 }).chain((n) =>
@@ -109,6 +128,7 @@ const virtualService = (id: number): fc.Arbitrary<PolicyVirtualService> =>
     servicePorts: fc.array(servicePort, { minLength: 1, maxLength: 2 }),
     ipRanges: fc.array(ipRange.map((r) => ({ ...r, exclusion: false })), { maxLength: 1 }),
     workloads: fc.subarray(WORKLOAD_IDS, { maxLength: 3 }),
+    labels: fc.array(fc.integer({ min: 1, max: 12 }), { maxLength: 3 }),
   });
 
 const boundary = (id: number): fc.Arbitrary<PolicyEnforcementBoundary> =>
@@ -140,7 +160,8 @@ export const workloadLabels: fc.Arbitrary<number[]> = fc
 export const workloadIps = fc.array(workloadIp, { maxLength: 3 });
 export const modeArb = fc.constantFrom(...ENFORCEMENT_MODES);
 
-export const factsFor = (id: string): fc.Arbitrary<WorkloadFacts> => fc.record({ id: fc.constant(id), labels: workloadLabels, ips: workloadIps, enforcementMode: modeArb });
+export const factsFor = (id: string): fc.Arbitrary<WorkloadFacts> =>
+  fc.record({ id: fc.constant(id), labels: workloadLabels, addressing: workloadAddressing, enforcementMode: modeArb }).map(({ addressing, ...f }) => ({ ...f, ...addressing }));
 
 export const workloadsArb: fc.Arbitrary<WorkloadFacts[]> = fc
   .uniqueArray(fc.constantFrom(...WORKLOAD_IDS), { minLength: 2, maxLength: 8 })

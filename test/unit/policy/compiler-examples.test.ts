@@ -277,3 +277,111 @@ describe('stable identifiers', () => {
     });
   });
 });
+
+describe('use_workload_subnets, by example', () => {
+  const nets = (id: string, labels: number[], ips: string[], subnets: string[]): WorkloadFacts => ({ id, labels, ips, subnets, enforcementMode: 'full' });
+  const FLEET: WorkloadFacts[] = [
+    nets('web-1', [L.web], ['10.0.1.1'], ['10.0.1.0/24']),
+    nets('web-2', [L.web], ['10.0.1.7'], ['10.0.1.7/24']), // host bits set: the same network
+    nets('web-3', [L.web], ['10.0.9.9'], ['10.0.9.9']), // an interface without a prefix keeps its address
+    nets('db-1', [L.db], ['10.0.2.5', '2001:db8:2::5'], ['10.0.2.0/24', '2001:db8:2::/64']),
+  ];
+  const compile = (extra: Partial<PolicyRule>, workloads = FLEET) => {
+    const r = rule([lab(L.db)], [lab(L.web)], extra);
+    const snap = snapshot([ruleSet(1, [[]], [r])]);
+    const e = new PolicyCompiler(snap, workloads);
+    assertEngineMatchesReference(snap, workloads, e);
+    return { e, r };
+  };
+
+  it('without the flag each side is its workloads’ addresses', () => {
+    const { e, r } = compile({});
+    expect(peers(e, e.compile('db-1'), 'inbound')).toEqual({ [r.id]: ['10.0.1.1', '10.0.1.7', '10.0.9.9'] });
+    expect(peers(e, e.compile('web-1'), 'outbound')).toEqual({ [r.id]: ['10.0.2.5', '2001:db8:2::5'] });
+  });
+
+  it('consumers: the providers are reached from the consumers’ subnets; the providers stay addresses', () => {
+    const { e, r } = compile({ useWorkloadSubnets: ['consumers'] });
+    expect(peers(e, e.compile('db-1'), 'inbound')).toEqual({ [r.id]: ['10.0.1.0-10.0.1.255', '10.0.9.9'] });
+    expect(peers(e, e.compile('web-1'), 'outbound')).toEqual({ [r.id]: ['10.0.2.5', '2001:db8:2::5'] });
+  });
+
+  it('providers: the consumers reach the providers’ subnets (IPv6 too); the consumers stay addresses', () => {
+    const { e, r } = compile({ useWorkloadSubnets: ['providers'] });
+    expect(peers(e, e.compile('web-3'), 'outbound')).toEqual({ [r.id]: ['10.0.2.0-10.0.2.255', '2001:db8:2::-2001:db8:2:0:ffff:ffff:ffff:ffff'] });
+    expect(peers(e, e.compile('db-1'), 'inbound')).toEqual({ [r.id]: ['10.0.1.1', '10.0.1.7', '10.0.9.9'] });
+  });
+
+  it('both sides, with an IP list on the provider side: subnets and list ranges merge', () => {
+    const r = rule([lab(L.db), { kind: 'ip_list', id: 601 }], [lab(L.web)], { useWorkloadSubnets: ['providers', 'consumers'] });
+    const snap = snapshot([ruleSet(1, [[]], [r])]);
+    const e = new PolicyCompiler(snap, FLEET);
+    assertEngineMatchesReference(snap, FLEET, e);
+    expect(peers(e, e.compile('db-1'), 'inbound')).toEqual({ [r.id]: ['10.0.1.0-10.0.1.255', '10.0.9.9'] });
+    expect(peers(e, e.compile('web-2'), 'outbound')).toEqual({ [r.id]: ['10.0.2.0-10.0.2.255', '10.1.0.0-10.1.4.255', '10.1.6.0-10.1.255.255', '2001:db8:2::-2001:db8:2:0:ffff:ffff:ffff:ffff'] });
+  });
+
+  it('a rule with the flag and one without over the same actors get different sets', () => {
+    const a = rule([lab(L.db)], [lab(L.web)], { useWorkloadSubnets: ['consumers'] });
+    const b = rule([lab(L.db)], [lab(L.web)]);
+    const snap = snapshot([ruleSet(1, [[]], [a, b])]);
+    const e = new PolicyCompiler(snap, FLEET);
+    assertEngineMatchesReference(snap, FLEET, e);
+    expect(peers(e, e.compile('db-1'), 'inbound')).toEqual({ [a.id]: ['10.0.1.0-10.0.1.255', '10.0.9.9'], [b.id]: ['10.0.1.1', '10.0.1.7', '10.0.9.9'] });
+  });
+
+  it('facts without subnets: the addresses stand for them', () => {
+    const workloads = FLEET.map(({ subnets: _subnets, ...w }) => w);
+    const { e, r } = compile({ useWorkloadSubnets: ['consumers'] }, workloads);
+    expect(peers(e, e.compile('db-1'), 'inbound')).toEqual({ [r.id]: ['10.0.1.1', '10.0.1.7', '10.0.9.9'] });
+  });
+
+  it('a subnet change is an incremental set update: only the sets whose contents change, no rules', () => {
+    const { e, r } = compile({ useWorkloadSubnets: ['consumers'] });
+    const setId = e.compile('db-1')?.inbound[0]?.peers as string;
+    const web3 = FLEET[2] as WorkloadFacts;
+    // web-3's interface gets a prefix: its network joins the set
+    expect(e.updateWorkload({ ...web3, subnets: ['10.0.9.9/30'] })).toEqual({ changedIpSets: [setId], rulesChanged: [] });
+    expect(peers(e, e.compile('db-1'), 'inbound')).toEqual({ [r.id]: ['10.0.1.0-10.0.1.255', '10.0.9.8-10.0.9.11'] });
+    // web-2 leaves: web-1 still holds 10.0.1.0/24, nothing changes
+    expect(e.removeWorkload('web-2')).toEqual({ changedIpSets: [], rulesChanged: ['web-2'] });
+    // a nested subnet adds nothing to what the set holds
+    expect(e.updateWorkload(nets('web-4', [L.web], ['10.0.1.200'], ['10.0.1.128/25']))).toMatchObject({ changedIpSets: [] });
+    // the address-only sets of the other direction do not move on a subnet change
+    expect(e.updateWorkload({ ...(FLEET[3] as WorkloadFacts), subnets: ['10.0.2.0/23'] })).toEqual({ changedIpSets: [], rulesChanged: [] });
+    expect(e.ipSet(setId).members).toEqual(['10.0.1.0-10.0.1.255', '10.0.9.8-10.0.9.11']);
+    // web-1 leaves: web-4's /25 is what is left of 10.0.1.0/24
+    expect(e.removeWorkload('web-1')).toEqual({ changedIpSets: [setId], rulesChanged: ['web-1'] });
+    expect(e.ipSet(setId).members).toEqual(['10.0.1.128-10.0.1.255', '10.0.9.8-10.0.9.11']);
+  });
+
+  it('a bad subnet is refused like a bad address, only when a rule uses subnets', () => {
+    const bad = [nets('web-1', [L.web], ['10.0.1.1'], ['10.0.1.0/33'])];
+    expect(() => compile({ useWorkloadSubnets: ['consumers'] }, bad)).toThrow(InvalidIpError);
+    expect(() => new PolicyCompiler(snapshot([ruleSet(1, [[]], [rule([lab(L.db)], [lab(L.web)])])]), bad)).not.toThrow();
+  });
+});
+
+describe('resolve_labels_as, by example', () => {
+  // a virtual service labelled db/crm, bound to the monitoring workload, with an address of its own
+  const withVs = (rules: PolicyRule[]): PolicySnapshot => ({
+    ...snapshot([ruleSet(1, [[]], rules)]),
+    virtualServices: [{ id: 701, servicePorts: [{ proto: 6, port: 8443 }], ipRanges: [{ fromIp: '10.8.0.1', exclusion: false }], workloads: ['mon'], labels: [L.db, L.crm] }],
+  });
+
+  it('label providers resolved as workloads, virtual services or both; no ingress services take the matched virtual services’ ports', () => {
+    const asWorkloads = rule([lab(L.db), lab(L.prod)], [lab(L.web)]);
+    const asVs = rule([lab(L.db)], [lab(L.web)], { ingressServices: [], resolveLabelsAs: { providers: ['virtual_services'], consumers: ['workloads'] } });
+    const asBoth = rule([lab(L.db), lab(L.prod)], [lab(L.erp)], { resolveLabelsAs: { providers: ['workloads', 'virtual_services'], consumers: ['workloads'] } });
+    const snap = withVs([asWorkloads, asVs, asBoth]);
+    const e = new PolicyCompiler(snap, WORKLOADS);
+    assertEngineMatchesReference(snap, WORKLOADS, e);
+    expect(peers(e, e.compile('web-prod'), 'outbound')).toEqual({ [asWorkloads.id]: ['10.0.1.2'], [asVs.id]: ['10.8.0.1', '10.9.0.1'] });
+    expect(e.compile('web-prod')?.outbound.find((r) => r.ruleId === asVs.id)?.services).toEqual([{ proto: 6, port: 8443 }]);
+    // db/prod matches no virtual service label set fully (the service is not prod): both = the workloads only
+    expect(peers(e, e.compile('erp-web'), 'outbound')[asBoth.id]).toEqual(['10.0.1.2']);
+    // the bound workload gets the inbound rule; db workloads do not (their labels resolve as virtual services only)
+    expect(peers(e, e.compile('mon'), 'inbound')).toEqual({ [asVs.id]: ['10.0.1.1', '10.0.2.1', '10.0.3.1', '10.0.4.1'] });
+    expect(e.compile('db-dev')?.inbound.map((r) => r.ruleId)).toEqual([]);
+  });
+});

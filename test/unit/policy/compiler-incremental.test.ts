@@ -4,7 +4,7 @@ import type { CompiledIpSet, CompiledPolicy } from '../../../shared/policy/compi
 import { PolicyCompiler } from '../../../shared/policy/compiler/index.ts';
 import { IpRangeSet } from '../../../shared/policy/ip/index.ts';
 import type { EnforcementMode, PolicySnapshot, WorkloadFacts } from '../../../shared/policy/model.ts';
-import { WORKLOAD_IDS, factsFor, modeArb, scenarioArb, workloadIps, workloadLabels } from './arbitraries.ts';
+import { WORKLOAD_IDS, factsFor, modeArb, scenarioArb, workloadAddressing, workloadIps, workloadLabels } from './arbitraries.ts';
 import { assertEngineMatchesReference } from './helpers.ts';
 
 interface View {
@@ -21,6 +21,7 @@ function view(engine: PolicyCompiler): View {
 type Op =
   | { readonly kind: 'put'; readonly facts: WorkloadFacts }
   | { readonly kind: 'ips'; readonly pick: number; readonly ips: string[] }
+  | { readonly kind: 'interfaces'; readonly pick: number; readonly addressing: Pick<WorkloadFacts, 'ips' | 'subnets'> }
   | { readonly kind: 'labels'; readonly pick: number; readonly labels: number[] }
   | { readonly kind: 'mode'; readonly pick: number; readonly mode: EnforcementMode }
   | { readonly kind: 'remove'; readonly pick: number };
@@ -29,6 +30,7 @@ const pick = fc.nat({ max: 99 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.constantFrom(...WORKLOAD_IDS).chain((id) => factsFor(id).map((facts) => ({ kind: 'put' as const, facts }))),
   fc.record({ kind: fc.constant('ips' as const), pick, ips: workloadIps }),
+  fc.record({ kind: fc.constant('interfaces' as const), pick, addressing: workloadAddressing }),
   fc.record({ kind: fc.constant('labels' as const), pick, labels: workloadLabels }),
   fc.record({ kind: fc.constant('mode' as const), pick, mode: modeArb }),
   fc.record({ kind: fc.constant('remove' as const), pick }),
@@ -48,7 +50,12 @@ function apply(engine: PolicyCompiler, facts: Map<string, WorkloadFacts>, op: Op
     facts.delete(id);
     return engine.removeWorkload(id);
   }
-  const next: WorkloadFacts = op.kind === 'ips' ? { ...cur, ips: op.ips } : op.kind === 'labels' ? { ...cur, labels: op.labels } : { ...cur, enforcementMode: op.mode };
+  const next: WorkloadFacts =
+    op.kind === 'ips'
+      ? { ...cur, ips: op.ips }
+      : op.kind === 'interfaces'
+        ? { id: cur.id, labels: cur.labels, enforcementMode: cur.enforcementMode, ...op.addressing }
+        : op.kind === 'labels' ? { ...cur, labels: op.labels } : { ...cur, enforcementMode: op.mode };
   facts.set(id, next);
   return engine.updateWorkload(next);
 }
@@ -101,6 +108,27 @@ describe('incremental updates', () => {
       { numRuns: 400 },
     );
   });
+
+  it('a subnet-only change (interfaces keep their addresses, change their prefixes) leaves every rulesHash unchanged and changes only the sets holding the workload', () => {
+    fc.assert(
+      fc.property(scenarioArb, pick, fc.array(fc.integer({ min: 28, max: 32 }), { minLength: 3, maxLength: 3 }), ({ snapshot, workloads }, p, prefixes) => {
+        const engine = new PolicyCompiler(snapshot, workloads);
+        const w = workloads[p % workloads.length] as WorkloadFacts;
+        const subnets = w.ips.map((ip, i) => (ip.includes(':') || prefixes[i] === 32 ? ip : `${ip}/${prefixes[i] ?? 32}`));
+        const before = view(engine);
+        const delta = engine.updateWorkload({ ...w, subnets });
+        const after = view(engine);
+        expect(delta.rulesChanged).toEqual([]);
+        for (const [id, policy] of Object.entries(after.policies)) expect(policy).toEqual(before.policies[id]);
+        expect(Object.keys(after.sets)).toEqual(Object.keys(before.sets));
+        expect(delta).toEqual(expectedDelta(before, after));
+        const covers = (members: readonly string[] | undefined, nets: readonly string[]): boolean => nets.some((n) => IpRangeSet.parse(members ?? []).contains(n.split('/')[0] as string));
+        for (const id of delta.changedIpSets) expect(covers(before.sets[id]?.members, w.subnets ?? w.ips) || covers(after.sets[id]?.members, subnets)).toBe(true);
+        expect(view(new PolicyCompiler(snapshot, workloads.map((x) => (x.id === w.id ? { ...w, subnets } : x))))).toEqual(after);
+      }),
+      { numRuns: 400 },
+    );
+  });
 });
 
 function shuffled<T>(xs: readonly T[], seed: number): T[] {
@@ -124,7 +152,13 @@ function permuted(snapshot: PolicySnapshot, seed: number): PolicySnapshot {
     ruleSets: shuffled(snapshot.ruleSets, seed + 8).map((rs) => ({
       ...rs,
       scopes: shuffled(rs.scopes, seed + 9).map((sc) => shuffled(sc, seed + 10)),
-      rules: shuffled(rs.rules, seed + 11).map((r) => ({ ...r, providers: shuffled(r.providers, seed + 12), consumers: shuffled(r.consumers, seed + 13), ingressServices: shuffled(r.ingressServices, seed + 14) })),
+      rules: shuffled(rs.rules, seed + 11).map((r) => ({
+        ...r,
+        providers: shuffled(r.providers, seed + 12),
+        consumers: shuffled(r.consumers, seed + 13),
+        ingressServices: shuffled(r.ingressServices, seed + 14),
+        ...(r.useWorkloadSubnets ? { useWorkloadSubnets: shuffled(r.useWorkloadSubnets, seed + 24) } : {}),
+      })),
     })),
     virtualServices: shuffled(snapshot.virtualServices ?? [], seed + 15).map((vs) => ({ ...vs, servicePorts: shuffled(vs.servicePorts, seed + 16), workloads: shuffled(vs.workloads, seed + 17) })),
     enforcementBoundaries: shuffled(snapshot.enforcementBoundaries ?? [], seed + 18).map((b) => ({ ...b, providers: shuffled(b.providers, seed + 19), consumers: shuffled(b.consumers, seed + 22) })),
@@ -137,7 +171,7 @@ describe('determinism', () => {
       fc.property(scenarioArb, fc.nat(), ({ snapshot, workloads }, seed) => {
         const a = view(new PolicyCompiler(snapshot, workloads));
         expect(view(new PolicyCompiler(snapshot, workloads))).toEqual(a);
-        const shuffledWorkloads = shuffled(workloads, seed).map((w) => ({ ...w, labels: shuffled(w.labels, seed + 20), ips: shuffled(w.ips, seed + 21) }));
+        const shuffledWorkloads = shuffled(workloads, seed).map((w) => ({ ...w, labels: shuffled(w.labels, seed + 20), ips: shuffled(w.ips, seed + 21), ...(w.subnets ? { subnets: shuffled(w.subnets, seed + 23) } : {}) }));
         expect(view(new PolicyCompiler(permuted(snapshot, seed), shuffledWorkloads))).toEqual(a);
       }),
       { numRuns: 300 },
@@ -149,7 +183,7 @@ describe('determinism', () => {
       fc.property(scenarioArb, ({ snapshot, workloads }) => {
         const a = new PolicyCompiler(snapshot, workloads);
         const b = new PolicyCompiler({ ...snapshot, version: snapshot.version + 1 }, workloads);
-        const c = new PolicyCompiler(snapshot, workloads.map((w) => ({ ...w, ips: [] })));
+        const c = new PolicyCompiler(snapshot, workloads.map((w) => ({ ...w, ips: [], subnets: [] })));
         expect(c.ipSetIds()).toEqual(a.ipSetIds());
         for (const w of workloads) {
           const pa = a.compile(w.id);

@@ -191,7 +191,7 @@ describe('merging META and CONTEXT', () => {
       agent: null,
       ven: null,
     });
-    expect(toFacts(w)).toEqual({ id: ID, labels: [5, 9], ips: ['10.1.0.4'], enforcementMode: 'selective', managingPceFqdn: 'eu.sc.example.com' });
+    expect(toFacts(w)).toEqual({ id: ID, labels: [5, 9], ips: ['10.1.0.4'], subnets: ['10.1.0.0/16'], enforcementMode: 'selective', managingPceFqdn: 'eu.sc.example.com' });
   });
 
   it('shows a workload whose context has not arrived with empty context, and skips an orphaned context', () => {
@@ -201,5 +201,18 @@ describe('merging META and CONTEXT', () => {
     const w = workloads[0] as Workload;
     expect(workloadToJson(w)).toMatchObject({ interfaces: [], public_ip: null, online: false, updated_at: new Date(2_000).toISOString() });
     expect(toFacts(w).ips).toEqual([]);
+  });
+
+  it('gives the compiler each interface network for use_workload_subnets: the CIDR with host bits masked, the address of an interface without a prefix', () => {
+    const interfaces = [
+      { name: 'eth0', address: '10.1.7.4', cidr_block: 22, default_gateway_address: null, link_state: 'up' },
+      { name: 'eth1', address: '2001:db8:5:6::7', cidr_block: 64, default_gateway_address: null, link_state: 'up' },
+      { name: 'eth2', address: '192.0.2.9', cidr_block: null, default_gateway_address: null, link_state: null },
+      { name: 'eth3', address: '10.1.6.1', cidr_block: 22, default_gateway_address: null, link_state: null },
+    ];
+    const [w] = mergeWorkloadItems(1, [meta, { ...context, interfaces }]);
+    if (!w) throw new Error('no workload');
+    expect(toFacts(w)).toMatchObject({ ips: ['10.1.7.4', '2001:db8:5:6::7', '192.0.2.9', '10.1.6.1'], subnets: ['10.1.4.0/22', '2001:db8:5:6::/64', '192.0.2.9'] });
+    expect(toFacts({ ...w, context: null })).toMatchObject({ ips: [], subnets: [] });
   });
 });
