@@ -7,7 +7,7 @@
  * without a reload. The Health page refreshes every 3 s here (`/?refresh=3`; 60 s by default).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -53,8 +53,10 @@ describe('web console in Chromium', () => {
     mkdirSync(SHOTS, { recursive: true });
     // the PCEs read the built console when they start
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-console.mjs')], { cwd: ROOT, stdio: 'pipe' });
-    // its own addresses (another worktree's run may use these: CONSOLE_E2E_FIRST_ADDRESS / CONSOLE_E2E_PORT)
-    cluster = await startCluster({ firstAddress: process.env.CONSOLE_E2E_FIRST_ADDRESS ?? '127.0.72.11', port: Number(process.env.CONSOLE_E2E_PORT ?? 19764), timeoutMs: 300_000 });
+    // other addresses and data dir when another run uses these: CONSOLE_E2E_FIRST_ADDRESS, CONSOLE_E2E_PORT, CONSOLE_E2E_DATA_DIR (emptied first)
+    const dataDir = process.env.CONSOLE_E2E_DATA_DIR;
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    cluster = await startCluster({ firstAddress: process.env.CONSOLE_E2E_FIRST_ADDRESS ?? '127.0.72.11', port: Number(process.env.CONSOLE_E2E_PORT ?? 19764), timeoutMs: 300_000, ...(dataDir ? { dataDir } : {}) });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
     // a loaded machine takes minutes to start DynamoDB Local and three PCEs
   }, 360_000);
