@@ -3,21 +3,12 @@
  * answers (an hour at most, no future `since`), and GET /api/v2/supercluster/replication_lag through the API
  * handler (authenticated, 406 on a bad `since`, read on a member too).
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
-import { createApiHandler } from '../../../lambdas/api/app.ts';
-import { generateApiKey } from '../../../shared/auth/api-keys.ts';
-import { JobService } from '../../../shared/jobs/job-service.ts';
-import { LabelService } from '../../../shared/labels/label-service.ts';
 import { computeHealth, type PceStatusReport } from '../../../shared/supercluster/health.ts';
 import { InvalidSinceError, LAG_HISTORY_SECONDS, lagSample, recordLagSample, windowStart, type LagSample } from '../../../shared/supercluster/lag-history.ts';
-import { LeaderView } from '../../../shared/supercluster/leader.ts';
-import { SuperclusterService } from '../../../shared/supercluster/supercluster-service.ts';
-import { WorkloadService } from '../../../shared/workloads/workload-service.ts';
 import { testConfig } from '../../helpers/config.ts';
-import { httpEvent, lambdaContext } from '../../helpers/events.ts';
-import { FakeApiKeyStore, FakeDirectory, FakeLabelStore, FakeLagHistoryStore, FakeLagStore, FakeLeaderStore, FakeRuntimeState, FakeStatusStore } from '../../helpers/fakes.ts';
-import { FakeJobStore, FakeWorkloadStore } from '../../helpers/workload-fakes.ts';
+import { readOnlySuperclusterApi } from '../../helpers/api-deps.ts';
+import { FakeLagHistoryStore, FakeLeaderStore } from '../../helpers/fakes.ts';
 
 const config = testConfig();
 const [us, eu, ap] = config.pces as [(typeof config.pces)[number], (typeof config.pces)[number], (typeof config.pces)[number]];
@@ -75,34 +66,17 @@ describe('lag samples', () => {
 describe('GET /api/v2/supercluster/replication_lag', () => {
   async function setup() {
     const leaderStore = new FakeLeaderStore({ leaderRegion: us.region, leaderFqdn: us.fqdn, epoch: 1, assignedAt: 0, previousLeaderFqdn: null });
-    const labels = new FakeLabelStore(leaderStore);
-    const keys = new FakeApiKeyStore();
-    const key = generateApiKey({ userId: 1, orgId: 1, now: 0 });
-    await keys.put(key.record);
     const history = new FakeLagHistoryStore();
-    const api = (pce: typeof us) => {
-      const leader = new LeaderView(leaderStore, pce.region, 0);
-      const handler = createApiHandler({
-        logger: new Logger({ logLevel: 'SILENT' }),
-        apiKeys: keys,
-        leader,
-        directory: new FakeDirectory(),
-        labels: new LabelService({ labels, leader }),
-        workloads: new WorkloadService({ workloads: new FakeWorkloadStore(leaderStore), labels, leader, pceFqdns: config.pces.map((p) => p.fqdn) }),
-        jobs: new JobService({ jobs: new FakeJobStore() }),
-        supercluster: new SuperclusterService({ config, pce, leader, statuses: new FakeStatusStore(), lags: new FakeLagStore(), runtime: new FakeRuntimeState(), lagHistory: history, now: () => now }),
-      });
-      return (event: ReturnType<typeof httpEvent>) => handler(event, lambdaContext());
-    };
-    return { history, auth: { username: key.record.authUsername, secret: key.secret }, onLeader: api(us), onMember: api(eu) };
+    const api = (pce: typeof us) => readOnlySuperclusterApi({ config, region: pce.region, leaderStore, supercluster: { lagHistory: history, now: () => now } });
+    return { history, onLeader: await api(us), onMember: await api(eu) };
   }
 
   const sampleAt = (at: number, lag: number): LagSample => ({ at, pairs: [{ pceRegion: us.region, peerRegion: eu.region, lagSeconds: lag }, { pceRegion: eu.region, peerRegion: us.region, lagSeconds: null }] });
 
-  it('answers the samples since `since` (default: the last hour), each pair named by its PCEs', async () => {
-    const { history, auth, onMember } = await setup();
+  it('answers a read_only key, on a member too, the samples since `since` (default: the last hour), each pair named by its PCEs', async () => {
+    const { history, onMember } = await setup();
     for (const [at, lag] of [[now - 2 * HOUR, 9], [now - 30 * 60_000, 0.2], [now - 5_000, 0.3]] as const) await history.append(sampleAt(at, lag), at + HOUR);
-    const all = await onMember(httpEvent('GET', '/api/v2/supercluster/replication_lag', { auth }));
+    const all = await onMember.get('/api/v2/supercluster/replication_lag');
     expect(all.statusCode).toBe(200);
     const body = JSON.parse(all.body ?? '') as { pce_fqdn: string; since: string; interval_seconds: number; retention_seconds: number; samples: { at: string; lags: unknown[] }[] };
     expect(body).toMatchObject({ pce_fqdn: eu.fqdn, since: new Date(now - HOUR).toISOString(), interval_seconds: 5, retention_seconds: 3600 });
@@ -112,15 +86,15 @@ describe('GET /api/v2/supercluster/replication_lag', () => {
       { pce_fqdn: us.fqdn, peer_fqdn: eu.fqdn, lag_seconds: 0.3 },
       { pce_fqdn: eu.fqdn, peer_fqdn: us.fqdn, lag_seconds: null },
     ]);
-    const recent = await onMember(httpEvent('GET', `/api/v2/supercluster/replication_lag?since=${encodeURIComponent(new Date(now - 60_000).toISOString())}`, { auth }));
+    const recent = await onMember.get(`/api/v2/supercluster/replication_lag?since=${encodeURIComponent(new Date(now - 60_000).toISOString())}`);
     expect((JSON.parse(recent.body ?? '') as typeof body).samples.map((s) => s.at)).toEqual([new Date(now - 5_000).toISOString()]);
   });
 
   it('needs authentication, and refuses a bad since or another parameter with 406 and an Illumio-style body', async () => {
-    const { auth, onLeader } = await setup();
-    expect((await onLeader(httpEvent('GET', '/api/v2/supercluster/replication_lag'))).statusCode).toBe(401);
+    const { onLeader } = await setup();
+    expect((await onLeader.get('/api/v2/supercluster/replication_lag', false)).statusCode).toBe(401);
     for (const query of ['since=yesterday', 'since=2026-13-45T00:00:00Z', `since=${encodeURIComponent(new Date(now + 2 * HOUR).toISOString())}`, 'max_results=5']) {
-      const res = await onLeader(httpEvent('GET', `/api/v2/supercluster/replication_lag?${query}`, { auth }));
+      const res = await onLeader.get(`/api/v2/supercluster/replication_lag?${query}`);
       expect(res.statusCode, query).toBe(406);
       expect(JSON.parse(res.body ?? ''), query).toEqual([{ token: 'input_validation_error', message: expect.any(String) }]);
     }

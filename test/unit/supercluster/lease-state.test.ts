@@ -3,23 +3,14 @@
  * SuperclusterService.leaderLease over the lease store, and GET /api/v2/supercluster/leader_lease through the API
  * handler (authenticated; 503 leader_lease_unavailable when the authority does not answer; read on a member too).
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
-import { createApiHandler } from '../../../lambdas/api/app.ts';
-import { generateApiKey } from '../../../shared/auth/api-keys.ts';
-import { JobService } from '../../../shared/jobs/job-service.ts';
-import { LabelService } from '../../../shared/labels/label-service.ts';
-import { LeaderView } from '../../../shared/supercluster/leader.ts';
 import { leaseTimings } from '../../../shared/supercluster/lease-config.ts';
 import { leaseState, LeaseUnavailableError, type LeaderLease } from '../../../shared/supercluster/lease.ts';
-import { SuperclusterService } from '../../../shared/supercluster/supercluster-service.ts';
-import { WorkloadService } from '../../../shared/workloads/workload-service.ts';
 import { leaseLine } from '../../../console/src/lease-model.ts';
 import { testConfig } from '../../helpers/config.ts';
-import { httpEvent, lambdaContext } from '../../helpers/events.ts';
-import { FakeApiKeyStore, FakeDirectory, FakeLabelStore, FakeLagStore, FakeLeaderStore, FakeRuntimeState, FakeStatusStore } from '../../helpers/fakes.ts';
+import { readOnlySuperclusterApi } from '../../helpers/api-deps.ts';
+import { FakeLeaderStore } from '../../helpers/fakes.ts';
 import { FakeLeaseStore } from '../../helpers/lease-fakes.ts';
-import { FakeJobStore, FakeWorkloadStore } from '../../helpers/workload-fakes.ts';
 
 const config = testConfig();
 const [us, eu] = config.pces as [(typeof config.pces)[number], (typeof config.pces)[number]];
@@ -59,29 +50,12 @@ describe('leaseState', () => {
 
 describe('GET /api/v2/supercluster/leader_lease', () => {
   async function setup(withLease = true) {
-    const leaderStore = new FakeLeaderStore(record);
-    const labels = new FakeLabelStore(leaderStore);
-    const keys = new FakeApiKeyStore();
-    const key = generateApiKey({ userId: 1, orgId: 1, now: 0 });
-    await keys.put(key.record);
     const store = new FakeLeaseStore();
-    const leader = new LeaderView(leaderStore, eu.region, 0);
-    const supercluster = new SuperclusterService({ config, pce: eu, leader, statuses: new FakeStatusStore(), lags: new FakeLagStore(), runtime: new FakeRuntimeState(), ...(withLease ? { lease: { store, timings } } : {}), now: () => now });
-    const handler = createApiHandler({
-      logger: new Logger({ logLevel: 'SILENT' }),
-      apiKeys: keys,
-      leader,
-      directory: new FakeDirectory(),
-      labels: new LabelService({ labels, leader }),
-      workloads: new WorkloadService({ workloads: new FakeWorkloadStore(leaderStore), labels, leader, pceFqdns: config.pces.map((p) => p.fqdn) }),
-      jobs: new JobService({ jobs: new FakeJobStore() }),
-      supercluster,
-    });
-    const auth = { username: key.record.authUsername, secret: key.secret };
-    return { store, supercluster, get: (withAuth = true) => handler(httpEvent('GET', '/api/v2/supercluster/leader_lease', { auth: withAuth ? auth : null }), lambdaContext()) };
+    const api = await readOnlySuperclusterApi({ config, region: eu.region, leaderStore: new FakeLeaderStore(record), supercluster: { ...(withLease ? { lease: { store, timings } } : {}), now: () => now } });
+    return { store, supercluster: api.supercluster, get: (withAuth = true) => api.get('/api/v2/supercluster/leader_lease', withAuth) };
   }
 
-  it('answers the lease as the authority holds it, on a member too; 401 without a key', async () => {
+  it('answers a read_only key the lease as the authority holds it, on a member too; 401 without a key', async () => {
     const { store, get } = await setup();
     store.stored = lease();
     const res = await get();
