@@ -2,7 +2,8 @@
  * Lambda entry point: scheduled operations of a PCE.
  * - `probe` (default; EventBridge every minute): writes this PCE's replication probe (STATUS item),
  *   PROBES_PER_INVOCATION probes spaced by the config's probe interval, so probes keep the configured
- *   rhythm in AWS as in the local cloud (which invokes it once per interval).
+ *   rhythm in AWS as in the local cloud (which invokes it once per interval); after each, one replication lag
+ *   sample in the local table (shared/supercluster/lag-history.ts).
  * - `reconcile` (EventBridge every hour; the local cloud also at start): puts a reconcile job on this
  *   PCE's compute queue, which recomputes every workload the PCE manages against the active policy and
  *   finishes open provision slices: a job lost or parked in the DLQ is made good without an operator.
@@ -23,6 +24,7 @@ import { sleep } from '../shared/runtime/sleep.ts';
 import { renewWhileLeader } from '../shared/supercluster/lease-keeper.ts';
 import { holdDroppedPce } from '../shared/supercluster/drop.ts';
 import { NORMAL_RUNLEVEL } from '../shared/supercluster/health.ts';
+import { recordLagSample } from '../shared/supercluster/lag-history.ts';
 import { writeProbe } from '../shared/supercluster/probe.ts';
 import { buildPce } from './wiring.ts';
 
@@ -49,14 +51,19 @@ export const handler = async (event: unknown = {}): Promise<void> => {
   }
   for (let i = 0; i < probesPerInvocation; i++) {
     if (i > 0) await sleep(intervalMs);
-    const previous = (await pce.statuses.list()).find((s) => s.region === pce.runtime.region);
+    const reports = await pce.statuses.list();
+    const previous = reports.find((s) => s.region === pce.runtime.region);
     // a PCE dropped from the supercluster (its own replica says so) stays at runlevel 2 until supercluster-rejoin
     const held = await holdDroppedPce({ selfFqdn: pce.runtime.pce.fqdn, drops: pce.drops, runtime: pce.runtimeState, now: Date.now }).catch((err: unknown) => {
       pce.logger.warn('drop check failed', { error: err as Error });
       return null;
     });
     if (held?.lowered) pce.logger.warn('this PCE is dropped from the supercluster: runlevel 2 until pce-ctl supercluster-rejoin');
-    await writeProbe({ pce: pce.runtime.pce, statuses: pce.statuses, lags: pce.lags, runtime: pce.runtimeState, listenOnly: pce.listenOnly, agentCount: pce.agentCount, now: Date.now });
+    const written = await writeProbe({ pce: pce.runtime.pce, statuses: pce.statuses, lags: pce.lags, runtime: pce.runtimeState, listenOnly: pce.listenOnly, agentCount: pce.agentCount, now: Date.now });
+    // the lag history (GET /api/v2/supercluster/replication_lag): every pair as this PCE's /health reports it now
+    await recordLagSample(pce.lagHistory, { config: pce.runtime.config, reports, self: { region: written.region, lags: written.lags }, now: written.writtenAt }).catch((err: unknown) => {
+      pce.logger.warn('replication lag sample not stored', { error: err as Error });
+    });
     const listenOnly = await pce.listenOnly.get();
     if (previous?.listenOnlyEnabledAt != null && listenOnly === null) await reconcile('listen-only mode disabled');
     // below runlevel 5 VENs were handed no new policy (as in listen-only mode): push them what they missed

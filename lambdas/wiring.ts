@@ -45,7 +45,7 @@ import { VenService } from '../shared/ven/ven-service.ts';
 import { WorkloadService } from '../shared/workloads/workload-service.ts';
 import { ServiceBindingService } from '../shared/policy/bindings/service-bindings.ts';
 import { ConsoleSessionService } from '../shared/auth/console-sessions.ts';
-import { consoleUrls, fetchProbe } from '../shared/console/pces.ts';
+import { consoleUrls, fetchProbe, probeNodeAvailable } from '../shared/console/pces.ts';
 import { consoleAssetsDir, loadConsoleAssets } from './api/console-assets.ts';
 
 /** Console sign-in attempts per username per minute on one PCE (after that 429 until the next minute). */
@@ -122,6 +122,8 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
   const { managedWorkloads } = global;
   /** the GSLB switches (global table; read through a short cache): the switch route, and the heartbeat's target_available */
   const gslbSwitches = new GslbSwitchService({ pceFqdns: runtime.config.pces.map((p) => p.fqdn), store: global.gslbSwitches });
+  /** every PCE's console URL: the console's links, and where /health probes a PCE that stopped reporting */
+  const pceUrls = consoleUrls(runtime.config, runtime.consolePceUrls);
   const venAdmin = new VenAdminService({ config: runtime.config, selfFqdn: runtime.pce.fqdn, workloads: workloadStore, leader, heartbeats, policy: venPolicy });
   return {
     runtime,
@@ -133,6 +135,8 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
     leaderRecord: global.leaderRecord,
     statuses,
     lags,
+    /** this PCE's replication lag samples (local table), one per probe */
+    lagHistory: local.lagHistory,
     runtimeState,
     runlevel: { view: runlevel, pceFqdn: runtime.pce.fqdn },
     /** the drop marks (pce-ctl supercluster-drop): the probe holds a dropped PCE at runlevel 2 */
@@ -148,7 +152,7 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
       assets: loadConsoleAssets(consoleAssetsDir()),
       config: runtime.config,
       pceFqdn: runtime.pce.fqdn,
-      urls: consoleUrls(runtime.config, runtime.consolePceUrls),
+      urls: pceUrls,
       probe: fetchProbe,
       signInLimiter: new RateLimiter({ counter: local.requestCounters, limitPerMinute: SIGN_IN_ATTEMPTS_PER_MINUTE }),
     },
@@ -243,6 +247,9 @@ export function buildPce(runtime: PceRuntime = pceRuntimeFromEnv()) {
       listenOnly,
       drops: global.drops,
       replicationChecks: global.replicationChecks,
+      nodeAvailable: (p) => probeNodeAvailable(pceUrls[p.fqdn] ?? `https://${p.fqdn}`, fetchProbe),
+      lagHistory: local.lagHistory,
+      ...(lease ? { lease: { store: lease.leaderLease, timings: leaseTimings(runtime.config.leader_lease) } } : {}),
     }),
   };
 }

@@ -1,33 +1,21 @@
 /**
  * The seed's Health page: a row per PCE with its status (Normal / Warning / Critical) and reasons, leader,
  * runlevel, listen-only, GSLB state, DLQ depth, and replication lag per PCE pair over the last hour. A view over
- * GET /api/v2/health, GET /api/v2/console/pces (whether each PCE's endpoint answers) and the GSLB switches;
- * refreshed every 60 s (or ?refresh=<s>) and on demand. The lag history is what this browser sampled (an hour
- * kept in localStorage); the PCEs keep no history.
+ * GET /api/v2/health, GET /api/v2/console/pces (each PCE's console link), the GSLB switches and
+ * GET /api/v2/supercluster/replication_lag (the lag samples the PCE this console is on keeps: every pair, one
+ * sample per probe interval, an hour); refreshed every 60 s (or ?refresh=<s>) and on demand.
  */
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { call, get, message } from './api.ts';
-import { rowsOf, type PceHealth, type PceRow, type Reachability, type Switch } from './health-model.ts';
-import { LineChart, Section, StatusPill, ago, short, type Series, Head, TableBox } from './ui.tsx';
+import { HOUR_MS, lagSince, mergeLagHistory, rowsOf, type LagHistory, type LagPoint, type PceHealth, type PceRow, type Reachability, type Switch } from './health-model.ts';
+import { LineChart, Section, StatusPill, ago, type Series, Head, TableBox } from './ui.tsx';
 
 export { notNormal, type PceRow } from './health-model.ts';
 
-const HISTORY_KEY = 'pce-console-lag-history';
-const HOUR_MS = 3600_000;
-type Sample = { t: number; lags: Record<string, number | null> };
-
-function recordLag(health: PceHealth[], now: number): Sample[] {
-  let history: Sample[];
-  try {
-    history = JSON.parse(localStorage.getItem(HISTORY_KEY) ?? '[]') as Sample[];
-  } catch {
-    history = [];
-  }
-  const lags: Record<string, number | null> = {};
-  for (const h of health) for (const p of h.network.replication[0]?.details.peers ?? []) lags[`${short(p.fqdn)} → ${short(h.fqdn)}`] = p.lag_seconds;
-  history = [...history.filter((s) => s.t > now - HOUR_MS), { t: now, lags }];
-  localStorage.setItem(HISTORY_KEY, JSON.stringify(history));
-  return history;
+/** The lag points after those known, from the PCE this console is on. */
+async function loadLagHistory(known: LagPoint[], now: number): Promise<{ points: LagPoint[]; answer: LagHistory }> {
+  const answer = await get<LagHistory>(`/api/v2/supercluster/replication_lag?since=${encodeURIComponent(lagSince(known, now))}`);
+  return { points: mergeLagHistory(known, answer, now), answer };
 }
 
 export function refreshSeconds(): number {
@@ -43,23 +31,36 @@ export async function loadRows(selfFqdn: string): Promise<PceRow[]> {
 
 export function HealthPage({ selfFqdn, onRows }: { selfFqdn: string; onRows: (rows: PceRow[]) => void }) {
   const [rows, setRows] = useState<PceRow[] | null>(null);
-  const [history, setHistory] = useState<Sample[]>([]);
+  const [history, setHistory] = useState<LagPoint[]>([]);
+  const [historyOf, setHistoryOf] = useState<LagHistory | null>(null);
+  const [historyError, setHistoryError] = useState<string | null>(null);
+  const historyRef = useRef<LagPoint[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [refreshedAt, setRefreshedAt] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
 
   const refresh = useCallback(async () => {
     setBusy(true);
+    // the lag history is its own request: a failure there leaves the table as it is, and the other way round
+    const lag = loadLagHistory(historyRef.current, Date.now()).then(
+      ({ points, answer }) => {
+        historyRef.current = points;
+        setHistory(points);
+        setHistoryOf(answer);
+        setHistoryError(null);
+      },
+      (err: unknown) => setHistoryError(message(err)),
+    );
     try {
       const next = await loadRows(selfFqdn);
       setRows(next);
       onRows(next);
-      setHistory(recordLag(next.map((r) => r.health), Date.now()));
       setError(null);
       setRefreshedAt(Date.now());
     } catch (err) {
       setError(message(err));
     } finally {
+      await lag;
       setBusy(false);
     }
   }, [onRows, selfFqdn]);
@@ -127,9 +128,11 @@ export function HealthPage({ selfFqdn, onRows }: { selfFqdn: string; onRows: (ro
         </TableBox>
       </Section>
       <Section title="Replication lag per PCE pair, last hour">
-        <p class="muted">
-          Seconds each PCE last took to receive the other's replication probe ({fqdns.length} PCEs, sampled by this console at each refresh).
+        <p class="muted" data-testid="lag-history-source">
+          Seconds each PCE took to receive the other's replication probe, as {historyOf ? historyOf.pce_fqdn : 'this PCE'} reported it in /health: one sample every{' '}
+          {historyOf ? historyOf.interval_seconds : '…'} s kept by that PCE for an hour ({fqdns.length} PCEs, {history.length} samples).
         </p>
+        {historyError ? <p class="error" role="alert">{historyError}</p> : null}
         <LineChart series={series} from={now - HOUR_MS} to={now} unit="s" label="Replication lag per PCE pair over the last hour" />
       </Section>
     </>

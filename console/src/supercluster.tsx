@@ -1,14 +1,21 @@
-/** The supercluster at a glance: members, leader and epoch, each PCE's state, the last replication check. A view over the session, /health and /console/pces. */
+/**
+ * The supercluster at a glance: members, leader and epoch, the leader lease, each PCE's state, the last replication
+ * check. A view over the session, /health, /console/pces and /supercluster/leader_lease.
+ */
 import { useEffect, useState } from 'preact/hooks';
-import { message, type Session } from './api.ts';
+import { get, message, type Session } from './api.ts';
 import { loadRows, type PceRow } from './health.tsx';
+import { leaseLine, type LeaseState } from './lease-model.ts';
 import { Section, StatusPill, ago, Head, TableBox } from './ui.tsx';
 
 export function SuperclusterPage({ session }: { session: Session }) {
   const [rows, setRows] = useState<PceRow[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [lease, setLease] = useState<LeaseState | null>(null);
+  const [leaseError, setLeaseError] = useState<string | null>(null);
   useEffect(() => {
     loadRows(session.pce.fqdn).then(setRows, (err: unknown) => setError(message(err)));
+    get<LeaseState>('/api/v2/supercluster/leader_lease').then(setLease, (err: unknown) => setLeaseError(message(err)));
   }, [session.pce.fqdn]);
   const check = rows?.map((r) => r.health.network.replication[0]?.details.last_check ?? null).find((c) => c !== null) ?? null;
   return (
@@ -20,7 +27,9 @@ export function SuperclusterPage({ session }: { session: Session }) {
           <dt>Epoch</dt>
           <dd>{session.leader?.epoch ?? 'n/a'}</dd>
           <dt>Leader lease</dt>
-          <dd>{rows ? (rows.some((r) => r.health.type === 'leader' && r.status !== 'critical') ? 'held by the leader (writes are fenced by it)' : 'leader not answering: writes wait for a new lease') : '…'}</dd>
+          <dd data-testid="leader-lease" data-held-by-leader={lease ? String(lease.held_by_leader) : undefined}>
+            {lease ? leaseLine(lease) : leaseError ? `unknown: ${leaseError}` : '…'}
+          </dd>
           <dt>This PCE</dt>
           <dd>
             {session.pce.fqdn} ({session.pce.cluster_type})

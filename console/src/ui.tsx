@@ -86,7 +86,7 @@ export function LineChart({ series, from, to, minMax = 1, unit, label }: { serie
   );
 }
 
-export const short = (fqdn: string): string => fqdn.split('.')[0] ?? fqdn;
+export { short } from './health-model.ts';
 
 export const ago = (iso: string | null): string => {
   if (!iso) return 'never';

@@ -64,6 +64,15 @@ export function queryParam(event: HttpEvent, name: string): string | undefined {
   return event.queryStringParameters?.[name];
 }
 
+/** An ISO 8601 timestamp query parameter (ms; undefined when absent); 406 input_validation_error when unreadable. */
+export function timestampParam(event: HttpEvent, name: string): number | undefined {
+  const raw = queryParam(event, name);
+  if (raw === undefined) return undefined;
+  const t = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(raw) ? Date.parse(raw) : NaN;
+  if (!Number.isFinite(t)) throw new ValidationError([{ token: 'input_validation_error', message: `${name} must be an ISO 8601 timestamp such as 2026-01-31T12:00:00Z, got "${raw.slice(0, 40)}"` }]);
+  return t;
+}
+
 /** The `external_data_set` / `external_data_reference` filters most collections take (API.md). */
 export function externalDataFilter(event: HttpEvent): { externalDataSet: string | undefined; externalDataReference: string | undefined } {
   return { externalDataSet: queryParam(event, 'external_data_set'), externalDataReference: queryParam(event, 'external_data_reference') };

@@ -109,6 +109,9 @@ const DECLARED: readonly RoutePermission[] = [
   { method: 'GET', path: '/api/v2/console/session', permission: 'public' },
   { method: 'DELETE', path: '/api/v2/console/session', permission: 'public' },
   { method: 'GET', path: '/api/v2/console/pces', permission: 'read' },
+  // what the console's Health and Supercluster pages read besides /health: any authenticated role
+  { method: 'GET', path: '/api/v2/supercluster/replication_lag', permission: 'read' },
+  { method: 'GET', path: '/api/v2/supercluster/leader_lease', permission: 'read' },
   ...['activate', 'flows', 'goodbye', 'heartbeat', 'policy'].map((p): RoutePermission => ({ method: 'POST', path: `/api/v2/ven/v1/${p}`, permission: 'ven' })),
   { method: 'GET', path: '/api/v2/users/login', permission: 'read' },
   { method: 'GET', path: `${ORG}/jobs/{id}`, permission: 'read' },

@@ -2,7 +2,8 @@
  * Where each PCE's web console is, and whether each PCE's endpoint answers (docs/console.md). The console URL
  * of a PCE is `https://<its FQDN>` in AWS (its regional API's custom domain); the local cloud passes its
  * loopback URLs in CONSOLE_PCE_URLS. Reachability is the node_available check Route 53 makes, made by the PCE
- * serving the console, live (nothing stored): a PCE whose endpoint does not answer is down.
+ * serving the console, live (nothing stored); /api/v2/health makes the same check of a PCE that stopped
+ * reporting (a PCE silent whose endpoint does not answer is down: Critical).
  */
 import { z } from 'zod';
 import type { SuperclusterConfig } from '../supercluster/config.ts';
@@ -42,6 +43,13 @@ export const fetchProbe: StatusProbe = async (url) => {
   }
 };
 
+/** Whether the PCE at `consoleUrl` answers node_available 202 (its status; else what was found). */
+export async function probeNodeAvailable(consoleUrl: string, probe: StatusProbe): Promise<{ reachable: boolean; node_available_status: number | null; error: string | null }> {
+  const outcome = await probe(`${consoleUrl}/api/v2/node_available`);
+  if ('error' in outcome) return { reachable: false, node_available_status: null, error: outcome.error };
+  return { reachable: outcome.status === 202, node_available_status: outcome.status, error: outcome.status === 202 ? null : `node_available answered ${outcome.status}` };
+}
+
 /** Every PCE's reachability from `selfFqdn` (itself answers, by definition). */
 export async function reachability(config: SuperclusterConfig, urls: Record<string, string>, selfFqdn: string, probe: StatusProbe, now: () => number = Date.now): Promise<PceReachability[]> {
   return Promise.all(
@@ -49,10 +57,8 @@ export async function reachability(config: SuperclusterConfig, urls: Record<stri
       const consoleUrl = urls[pce.fqdn] ?? `https://${pce.fqdn}`;
       const base = { fqdn: pce.fqdn, region: pce.region, console_url: consoleUrl };
       if (pce.fqdn === selfFqdn) return { ...base, reachable: true, node_available_status: 202, error: null, checked_at: new Date(now()).toISOString() };
-      const outcome = await probe(`${consoleUrl}/api/v2/node_available`);
-      const checkedAt = new Date(now()).toISOString();
-      if ('error' in outcome) return { ...base, reachable: false, node_available_status: null, error: outcome.error, checked_at: checkedAt };
-      return { ...base, reachable: outcome.status === 202, node_available_status: outcome.status, error: outcome.status === 202 ? null : `node_available answered ${outcome.status}`, checked_at: checkedAt };
+      const found = await probeNodeAvailable(consoleUrl, probe);
+      return { ...base, ...found, checked_at: new Date(now()).toISOString() };
     }),
   );
 }

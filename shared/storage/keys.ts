@@ -26,6 +26,14 @@ export const STATUS_PARTITION = 'PCE_STATUS';
 /** The partition of the replication check results (`pce-ctl supercluster-replication-check`), one item per writer region. */
 export const REPLICATION_CHECK_PARTITION = 'REPLICATION_CHECK';
 
+/** Local table: this PCE's replication lag samples (shared/supercluster/lag-history.ts). */
+export const LAG_HISTORY_PARTITION = 'REPLICATION_LAG_HISTORY';
+
+/** The sort key of the lag sample taken at `at` (ms): `AT#` and 15 digits, so sort keys sort by time. */
+export function lagSampleSortKey(at: number): string {
+  return `AT#${String(Math.max(0, Math.floor(at))).padStart(15, '0')}`;
+}
+
 export const keys = {
   org: (orgId: number) => ({ pk: `ORG#${orgId}`, sk: 'ORG' }),
   leader: () => ({ pk: 'SUPERCLUSTER', sk: 'LEADER' }),
@@ -80,6 +88,8 @@ export const keys = {
   /** local table: what this PCE last measured of a peer's replication lag. */
   replicationLag: (peerRegion: string) => ({ pk: 'REPLICATION', sk: `LAG#${peerRegion}` }),
   replicationLagPrefix: () => ({ pk: 'REPLICATION', skPrefix: 'LAG#' }),
+  /** local table: one replication lag sample of every PCE pair (its time, zero-padded ms, sorts; TTL expires_at) */
+  lagSample: (at: number) => ({ pk: LAG_HISTORY_PARTITION, sk: lagSampleSortKey(at) }),
   /** local table: this PCE's runtime facts (start time, runlevel). */
   runtime: () => ({ pk: 'PCE', sk: 'RUNTIME' }),
   /** local table: a web console session, by the SHA-256 of its token (TTL expires_at) */

@@ -8,11 +8,16 @@
  * to arrive. A PCE's lag is the worst of its peers' lags into it; a peer silent for longer than the
  * probe interval counts as lag too, so a partition shows as growing lag.
  *
+ * A PCE whose last report is older than PCE_SILENT_PROBES probe intervals is probed (its node_available, as
+ * Route 53 checks it): when its endpoint does not answer 202 either, it has failed or is down, and /health says
+ * Critical (`pce_down`, the seed's red badge) at once. A silent PCE whose endpoint still answers is partitioned
+ * from the others' replicas: a Warning (`pce_unreachable`) once its silence passes an interval plus 30 s.
+ *
  * A PCE dropped from the supercluster (`pce-ctl supercluster-drop`) no longer counts: its peers leave it out
  * of their replication status (it is listed, marked dropped). A member whose leader has been silent for
  * LEADER_UNREACHABLE_PROBES probe intervals says so (advisory: the member serves its VENs as before).
  */
-import type { SuperclusterConfig } from './config.ts';
+import type { PceConfig, SuperclusterConfig } from './config.ts';
 import { capacityMessage, FAILOVER_CAPACITY_TOKEN, failoverCapacity } from './gslb-capacity.ts';
 import type { LeaderRecord } from './leader.ts';
 import type { ReplicationCheckResult } from './replication-check.ts';
@@ -21,6 +26,12 @@ export const LAG_WARNING_SECONDS = 30;
 export const NORMAL_RUNLEVEL = 5;
 /** probe intervals of silence after which a member reports its leader unreachable */
 export const LEADER_UNREACHABLE_PROBES = 3;
+/**
+ * Probe intervals without a status from a PCE after which its endpoint is probed: it writes one every interval,
+ * so two intervals of silence mean at least one missed report (in AWS, also the gap of up to ~20 s between two scheduled
+ * invocations: the probe then answers and nothing changes).
+ */
+export const PCE_SILENT_PROBES = 2;
 
 /** What one PCE measured of one peer's replication into it. */
 export interface PeerLag {
@@ -68,6 +79,8 @@ export interface ReplicationCheckView {
 }
 
 export const REPLICATION_DIVERGENCE_TOKEN = 'replication_divergence';
+/** A PCE silent for PCE_SILENT_PROBES intervals whose endpoint does not answer either: Critical. */
+export const PCE_DOWN_TOKEN = 'pce_down';
 
 export interface PeerReplication {
   readonly fqdn: string;
@@ -116,7 +129,51 @@ export interface HealthInput {
   readonly self: { readonly region: string; readonly startedAt: number; readonly runlevel: number; readonly lags: readonly PeerLag[]; readonly deadLetters?: number | null; readonly listenOnlyEnabledAt?: number | null };
   /** the newest replication check result (null: never checked) */
   readonly lastReplicationCheck?: ReplicationCheckResult | null;
+  /**
+   * PCEs (by FQDN) whose endpoint did not answer node_available 202 when probed for this answer (see pcesToProbe),
+   * with what the probe found; counted only while the PCE's last report is older than PCE_SILENT_PROBES intervals.
+   */
+  readonly unanswered?: ReadonlyMap<string, string>;
   readonly now: number;
+}
+
+/** What the replication figures of /health are computed from. */
+export type LagInput = Pick<HealthInput, 'config' | 'reports' | 'now'> & { readonly self: Pick<HealthInput['self'], 'region' | 'lags'> };
+
+/**
+ * The links into `pce` as /health reports them: each peer's lag into it, from the answering PCE's fresh readings
+ * (itself) or from `pce`'s last report (as of when it wrote it). The same figures feed the lag history (lag-history.ts).
+ */
+export function peerReplication(input: LagInput, pce: PceConfig): PeerReplication[] {
+  const { config, now } = input;
+  const intervalMs = config.probe_interval_seconds * 1000;
+  const isSelf = pce.region === input.self.region;
+  const report = input.reports.find((r) => r.region === pce.region);
+  const lags = isSelf ? input.self.lags : (report?.lags ?? []);
+  const asOf = isSelf ? now : (report?.writtenAt ?? now);
+  return config.pces
+    .filter((peer) => peer.region !== pce.region)
+    .map((peer) => {
+      const lag = lags.find((l) => l.peerRegion === peer.region);
+      const ms = effectiveLagMs(lag, asOf, intervalMs);
+      return {
+        fqdn: peer.fqdn,
+        region: peer.region,
+        lag_seconds: ms === null ? null : Math.round(ms / 100) / 10,
+        last_received_at: lag ? new Date(lag.receivedAt).toISOString() : null,
+      };
+    });
+}
+
+/** The other PCEs to probe before computing health: not dropped, and silent for more than PCE_SILENT_PROBES intervals. */
+export function pcesToProbe(input: Pick<HealthInput, 'config' | 'reports' | 'dropped' | 'now'> & { readonly self: Pick<HealthInput['self'], 'region'> }): PceConfig[] {
+  const intervalMs = input.config.probe_interval_seconds * 1000;
+  const dropped = new Set(input.dropped ?? []);
+  return input.config.pces.filter((pce) => {
+    if (pce.region === input.self.region || dropped.has(pce.fqdn)) return false;
+    const report = input.reports.find((r) => r.region === pce.region);
+    return report !== undefined && input.now - report.writtenAt > PCE_SILENT_PROBES * intervalMs;
+  });
 }
 
 function checkView(check: ReplicationCheckResult): ReplicationCheckView {
@@ -142,20 +199,7 @@ export function computeHealth(input: HealthInput): PceHealth[] {
     const notifications: PceHealth['notifications'] = [];
     let status: HealthStatus = 'normal';
 
-    const lags = isSelf ? input.self.lags : (report?.lags ?? []);
-    const asOf = isSelf ? now : (report?.writtenAt ?? now);
-    const peers: PeerReplication[] = config.pces
-      .filter((peer) => peer.region !== pce.region)
-      .map((peer) => {
-        const lag = lags.find((l) => l.peerRegion === peer.region);
-        const ms = effectiveLagMs(lag, asOf, intervalMs);
-        return {
-          fqdn: peer.fqdn,
-          region: peer.region,
-          lag_seconds: ms === null ? null : Math.round(ms / 100) / 10,
-          last_received_at: lag ? new Date(lag.receivedAt).toISOString() : null,
-        };
-      });
+    const peers = peerReplication(input, pce);
     const counted = peers.filter((p) => !dropped.has(p.fqdn));
     const known = counted.map((p) => p.lag_seconds).filter((s): s is number => s !== null);
     const lagSeconds = known.length > 0 ? Math.max(...known) : null;
@@ -178,6 +222,14 @@ export function computeHealth(input: HealthInput): PceHealth[] {
       if (!report) {
         status = 'critical';
         notifications.push({ token: 'pce_not_reporting', severity: 'critical', message: `${pce.fqdn} has never reported its status` });
+      } else if (now - report.writtenAt > PCE_SILENT_PROBES * intervalMs && input.unanswered?.has(pce.fqdn)) {
+        // silent AND its endpoint does not answer: it has failed or is down (the seed's red badge), not merely partitioned
+        status = 'critical';
+        notifications.push({
+          token: PCE_DOWN_TOKEN,
+          severity: 'critical',
+          message: `${pce.fqdn} has failed or is down: no status from it for ${Math.round((now - report.writtenAt) / 1000)} s and its endpoint does not answer node_available (${input.unanswered.get(pce.fqdn) ?? 'no answer'})`,
+        });
       } else if (now - report.writtenAt > intervalMs + LAG_WARNING_SECONDS * 1000) {
         status = worse(status, 'warning');
         notifications.push({

@@ -54,3 +54,56 @@ export function holderMayWrite(lease: Pick<LeaderLease, 'expiresAt'>, timings: P
 export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
 }
+
+/** The lease authority did not answer a read (a partitioned region, or the authority is down). */
+export class LeaseUnavailableError extends Error {
+  override readonly name = 'LeaseUnavailableError';
+}
+
+/** The leader lease as the lease authority holds it, for GET /api/v2/supercluster/leader_lease. */
+export interface LeaseStateJson {
+  /** null: no lease was ever taken */
+  readonly lease: {
+    readonly holder_fqdn: string;
+    readonly holder_region: string;
+    readonly epoch: number;
+    readonly renewed_at: string;
+    readonly expires_at: string;
+    /** the holder writes only until then (expires_at minus the clock-skew bound, its clock) */
+    readonly holder_writes_until: string;
+    /** a successor may take it from then on (expires_at plus the clock-skew bound, its clock) */
+    readonly over_at: string;
+    /** within its term by the answering PCE's clock (now < expires_at) */
+    readonly live: boolean;
+  } | null;
+  /** the leader record of the answering PCE's replica (null: none yet) */
+  readonly leader: { readonly fqdn: string; readonly region: string; readonly epoch: number } | null;
+  /** the lease is live and belongs to that leader record (its region and epoch): the leader may write */
+  readonly held_by_leader: boolean;
+  readonly duration_seconds: number;
+  readonly clock_skew_seconds: number;
+  readonly checked_at: string;
+}
+
+/** What the lease authority holds, read against this replica's leader record at `now`. */
+export function leaseState(lease: LeaderLease | null, leader: { readonly leaderFqdn: string; readonly leaderRegion: string; readonly epoch: number } | null, timings: LeaseTimings, now: number): LeaseStateJson {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const live = lease !== null && now < lease.expiresAt;
+  return {
+    lease: lease && {
+      holder_fqdn: lease.holderFqdn,
+      holder_region: lease.holderRegion,
+      epoch: lease.epoch,
+      renewed_at: iso(lease.renewedAt),
+      expires_at: iso(lease.expiresAt),
+      holder_writes_until: iso(lease.expiresAt - timings.clockSkewMs),
+      over_at: iso(leaseOverAt(lease, timings)),
+      live,
+    },
+    leader: leader && { fqdn: leader.leaderFqdn, region: leader.leaderRegion, epoch: leader.epoch },
+    held_by_leader: lease !== null && live && leader !== null && lease.holderRegion === leader.leaderRegion && lease.epoch === leader.epoch,
+    duration_seconds: timings.durationMs / 1000,
+    clock_skew_seconds: timings.clockSkewMs / 1000,
+    checked_at: iso(now),
+  };
+}

@@ -3,7 +3,7 @@
  * each PCE's stream consumer turns a peer's STATUS arriving through replication into a lag reading.
  */
 import type { PceConfig } from './config.ts';
-import type { PceStatusStore, ReplicationLagStore } from './health.ts';
+import type { PceStatusReport, PceStatusStore, ReplicationLagStore } from './health.ts';
 import type { RuntimeStateStore } from './runtime-state.ts';
 import type { ListenOnlyStore } from '../ven/ports.ts';
 
@@ -19,12 +19,14 @@ export interface ProbeDeps {
   readonly now: () => number;
 }
 
-/** Writes this PCE's probe/status item into the global table. */
-export async function writeProbe(deps: ProbeDeps): Promise<void> {
+/** Writes this PCE's probe/status item into the global table; returns what it wrote. */
+export async function writeProbe(deps: ProbeDeps): Promise<PceStatusReport> {
   const now = deps.now();
   const state = await deps.runtime.getOrCreate({ startedAt: now, runlevel: 5 });
   const [lags, listenOnly, managedVens] = await Promise.all([deps.lags.list(), deps.listenOnly?.get() ?? null, deps.agentCount ? deps.agentCount.get().catch(() => null) : null]);
-  await deps.statuses.put({ region: deps.pce.region, fqdn: deps.pce.fqdn, writtenAt: deps.now(), startedAt: state.startedAt, runlevel: state.runlevel, lags, listenOnlyEnabledAt: listenOnly?.enabledAt ?? null, managedVens });
+  const report: PceStatusReport = { region: deps.pce.region, fqdn: deps.pce.fqdn, writtenAt: deps.now(), startedAt: state.startedAt, runlevel: state.runlevel, lags, listenOnlyEnabledAt: listenOnly?.enabledAt ?? null, managedVens };
+  await deps.statuses.put(report);
+  return report;
 }
 
 /** A peer's status item seen on this region's stream: record how long it took to get here. */

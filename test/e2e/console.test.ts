@@ -7,7 +7,7 @@
  * without a reload. The Health page refreshes every 3 s here (`/?refresh=3`; 60 s by default).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -53,7 +53,10 @@ describe('web console in Chromium', () => {
     mkdirSync(SHOTS, { recursive: true });
     // the PCEs read the built console when they start
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-console.mjs')], { cwd: ROOT, stdio: 'pipe' });
-    cluster = await startCluster({ firstAddress: '127.0.72.11', port: 19764, timeoutMs: 300_000 });
+    // other addresses and data dir when another run uses these: CONSOLE_E2E_FIRST_ADDRESS, CONSOLE_E2E_PORT, CONSOLE_E2E_DATA_DIR (emptied first)
+    const dataDir = process.env.CONSOLE_E2E_DATA_DIR;
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    cluster = await startCluster({ firstAddress: process.env.CONSOLE_E2E_FIRST_ADDRESS ?? '127.0.72.11', port: Number(process.env.CONSOLE_E2E_PORT ?? 19764), timeoutMs: 300_000, ...(dataDir ? { dataDir } : {}) });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
     // a loaded machine takes minutes to start DynamoDB Local and three PCEs
   }, 360_000);
@@ -84,6 +87,8 @@ describe('web console in Chromium', () => {
     await expect.poll(async () => signed.locator('[data-testid=health-table] tbody tr[data-status=normal]').count(), { timeout: 90_000, interval: 1000 }).toBe(3);
     expect(await signed.locator('[data-testid=health-badge]').count()).toBe(0);
     await expect.poll(() => signed.locator('[data-testid=pce-fqdn]').textContent()).toBe(cluster.state.pces[0]?.fqdn);
+    // the lag chart comes from the samples the PCE kept, not from this (new) browser: several at the first load
+    await expect.poll(async () => Number(/(\d+) samples/.exec((await signed.locator('[data-testid=lag-history-source]').textContent()) ?? '')?.[1] ?? 0), { timeout: 30_000 }).toBeGreaterThan(1);
     await signed.context().close();
   });
 
@@ -115,6 +120,10 @@ describe('web console in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Provision' }).count()).toBe(0);
     await page.screenshot({ path: join(SHOTS, 'policy-member.png'), fullPage: true });
     await noSeriousViolations(page, 'member policy page');
+    // the lease as the lease authority holds it, read on a member
+    await page.goto(`${pceUrl(1)}/#/supercluster`);
+    await expect.poll(() => page.locator('[data-testid=leader-lease]').getAttribute('data-held-by-leader'), { timeout: 30_000 }).toBe('true');
+    expect(await page.locator('[data-testid=leader-lease]').textContent()).toContain(`held by the leader ${cluster.state.pces[0]?.fqdn ?? ''}`);
     await page.context().close();
   });
 
@@ -188,8 +197,9 @@ describe('web console in Chromium', () => {
     page.on('framenavigated', (frame) => navigations.push(frame.url()));
     const down = await runCtl(['local', 'region-down', member.region], cluster.stateFile);
     expect(down.code, down.stderr).toBe(0);
-    await expect.poll(() => row.getAttribute('data-status'), { timeout: REFRESH * 1000 * 5, interval: 500 }).toBe('critical');
-    expect(await row.textContent()).toContain('endpoint not answering');
+    // /health: silent for 2 probe intervals (10 s) and its endpoint not answering, then the next refresh
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 60_000, interval: 500 }).toBe('critical');
+    expect(await row.textContent()).toContain('has failed or is down');
     await expect.poll(() => page.locator('[data-testid=health-badge]').textContent()).toBe('1');
     expect(navigations).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'health-region-down.png'), fullPage: true });

@@ -4,6 +4,7 @@ import type { RateWindow, RequestCounterStore } from '../../shared/auth/rate-lim
 import { DuplicateLabelError, type Label, type LabelStore } from '../../shared/labels/label.ts';
 import { WorkloadSettingsChangedError, type StoredWorkloadSettings, type WorkloadSettingsStore } from '../../shared/settings/workload-settings.ts';
 import type { PceStatusReport, PceStatusStore, PeerLag, ReplicationLagStore } from '../../shared/supercluster/health.ts';
+import type { LagHistoryStore, LagSample } from '../../shared/supercluster/lag-history.ts';
 import { FenceFailedError, LeaderChangedError, type LeaderRecord, type LeaderRecordStore, type WriteFence } from '../../shared/supercluster/leader.ts';
 import type { DirectoryStore, Org, User } from '../../shared/supercluster/membership.ts';
 import type { PceRuntimeState, RuntimeStateStore } from '../../shared/supercluster/runtime-state.ts';
@@ -107,6 +108,17 @@ export class FakeLagStore implements ReplicationLagStore {
   }
   async list() {
     return [...this.lags.values()].map(({ peerRegion, lagMs, receivedAt }) => ({ peerRegion, lagMs, receivedAt }));
+  }
+}
+
+/** A PCE's replication lag samples in memory: what the DynamoDB adapter keeps (test/integration/storage/dynamodb-lag-history.test.ts). */
+export class FakeLagHistoryStore implements LagHistoryStore {
+  readonly samples: { sample: LagSample; expiresAt: number }[] = [];
+  async append(sample: LagSample, expiresAt: number) {
+    this.samples.push({ sample, expiresAt });
+  }
+  async since(from: number) {
+    return this.samples.map((s) => s.sample).filter((s) => s.at >= from).sort((a, b) => a.at - b.at);
   }
 }
 

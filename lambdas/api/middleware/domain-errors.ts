@@ -6,7 +6,8 @@
 import { ApiError, NotFoundError, UnavailableError, ValidationError } from '../../../shared/api/errors.ts';
 import { UnknownPceError } from '../../../shared/supercluster/gslb-switch.ts';
 import { RunlevelRestrictedError } from '../../../shared/supercluster/runlevel.ts';
-import { LeaseLostError } from '../../../shared/supercluster/lease.ts';
+import { LeaseLostError, LeaseUnavailableError } from '../../../shared/supercluster/lease.ts';
+import { InvalidSinceError } from '../../../shared/supercluster/lag-history.ts';
 import {
   PairingKeyExpiredError,
   PairingKeyOriginUnreachableError,
@@ -51,6 +52,9 @@ export function toApiError(err: unknown): ApiError | null {
   if (err instanceof RunlevelRestrictedError) return new UnavailableError([{ token: 'runlevel_restricted', message: err.message }], { cause: err });
   // the leader cannot prove its lease (cut off from the lease authority): 503, nothing was written (docs/adr/0012)
   if (err instanceof LeaseLostError) return new RetryLaterError('leader_lease_lost', err.message, LEASE_LOST_RETRY_AFTER_SECONDS, { cause: err });
+  // the lease read route: the authority does not answer this PCE (nothing is known; another PCE may answer)
+  if (err instanceof LeaseUnavailableError) return new UnavailableError([{ token: 'leader_lease_unavailable', message: err.message }], { cause: err });
+  if (err instanceof InvalidSinceError) return new ValidationError([{ token: 'input_validation_error', message: err.message }], { cause: err });
   if (err instanceof PairingKeyOriginUnreachableError) return new RetryLaterError('pairing_key_origin_unreachable', err.message, err.retryAfterSeconds, { cause: err });
   // out of time under load: 503 with Retry-After (the client retries; a write may or may not have taken effect), not a 500
   if (isMiddyTimeout(err)) {

@@ -6,21 +6,13 @@
 import { DEFAULT_EVENT_RESULTS, MAX_EVENT_RESULTS, type AuditTrail } from '../../../shared/audit/audit-trail.ts';
 import { eventToJson } from '../../../shared/audit/event.ts';
 import { notFound, ValidationError } from '../../../shared/api/errors.ts';
-import { json, orgOf, pathParam, queryParam, type HttpEvent } from '../http.ts';
+import { json, orgOf, pathParam, queryParam, timestampParam, type HttpEvent } from '../http.ts';
 import type { ApiRoute } from './route.ts';
 
 const BASE = '/api/v2/orgs/{org}/events';
 
 function invalid(message: string): ValidationError {
   return new ValidationError([{ token: 'input_validation_error', message }]);
-}
-
-function timestamp(event: HttpEvent, name: string): number | undefined {
-  const raw = queryParam(event, name);
-  if (raw === undefined) return undefined;
-  const t = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(raw) ? Date.parse(raw) : NaN;
-  if (!Number.isFinite(t)) throw invalid(`${name} must be an ISO 8601 timestamp such as 2026-01-31T12:00:00Z, got "${raw.slice(0, 40)}"`);
-  return t;
 }
 
 function text(event: HttpEvent, name: string, pattern: RegExp): string | undefined {
@@ -44,8 +36,8 @@ export function eventRoutes(trail: AuditTrail): ApiRoute[] {
       path: BASE,
       handler: async (event, context) => {
         const { orgId } = orgOf(event, context);
-        const since = timestamp(event, 'timestamp[gte]');
-        const until = timestamp(event, 'timestamp[lte]');
+        const since = timestampParam(event, 'timestamp[gte]');
+        const until = timestampParam(event, 'timestamp[lte]');
         if (since !== undefined && until !== undefined && since > until) throw invalid('timestamp[gte] is after timestamp[lte]');
         const eventType = text(event, 'event_type', /^[a-z0-9_]{1,64}\.[a-z0-9_.]{1,64}$/);
         const createdBy = text(event, 'created_by', /^[A-Za-z0-9_/.@+-]{1,128}$/);

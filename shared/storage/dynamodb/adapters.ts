@@ -27,7 +27,7 @@ import { dynamoDbPolicyAdapters } from './policy.ts';
 import { DynamoDbRequestCounterStore } from './rate-limit.ts';
 import { DynamoDbReplicationCheckStore } from './replication-check.ts';
 import { DynamoDbServiceBindingStore } from './service-bindings.ts';
-import { DynamoDbPceStatusStore, DynamoDbReplicationLagStore, DynamoDbRuntimeStateStore } from './supercluster-status.ts';
+import { DynamoDbLagHistoryStore, DynamoDbPceStatusStore, DynamoDbReplicationLagStore, DynamoDbRuntimeStateStore } from './supercluster-status.ts';
 import { DynamoDbVenConnectionStore } from './ven-connections.ts';
 import { DynamoDbAgentCountStore, DynamoDbFlowSummaryStore, DynamoDbHeartbeatStore } from './ven-local.ts';
 import { DynamoDbWorkloadSettingsStore } from './workload-settings.ts';
@@ -79,6 +79,8 @@ export function globalTableAdapters(client: DynamoDBDocumentClient, tableName: s
 export function localTableAdapters(client: DynamoDBDocumentClient, tableName: string) {
   return {
     lags: new DynamoDbReplicationLagStore(client, tableName),
+    /** this PCE's replication lag samples of the last hour (shared/supercluster/lag-history.ts) */
+    lagHistory: new DynamoDbLagHistoryStore(client, tableName),
     runtimeState: new DynamoDbRuntimeStateStore(client, tableName),
     requestCounters: new DynamoDbRequestCounterStore(client, tableName),
     jobs: new DynamoDbJobStore(client, tableName),

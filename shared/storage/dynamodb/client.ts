@@ -41,13 +41,22 @@ export interface PartitionQuery {
   readonly pk: string;
   /** only items whose sort key starts with this */
   readonly skPrefix?: string;
+  /** only items whose sort key is at least this (not with skPrefix) */
+  readonly skFrom?: string;
   readonly consistent?: boolean;
   readonly newestFirst?: boolean;
   /** attributes to return (default: all) */
   readonly attributes?: readonly string[];
 }
 
-/** Every item of one partition (optionally a sort-key prefix), following pagination. */
+function keyCondition(query: PartitionQuery): { KeyConditionExpression: string; ExpressionAttributeValues: Record<string, string> } {
+  if (query.skPrefix !== undefined && query.skFrom !== undefined) throw new Error('queryPartition: skPrefix or skFrom, not both');
+  if (query.skPrefix !== undefined) return { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': query.pk, ':prefix': query.skPrefix } };
+  if (query.skFrom !== undefined) return { KeyConditionExpression: 'pk = :pk AND sk >= :from', ExpressionAttributeValues: { ':pk': query.pk, ':from': query.skFrom } };
+  return { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': query.pk } };
+}
+
+/** Every item of one partition (optionally a sort-key prefix, or from a sort key on), following pagination. */
 export async function queryPartition(client: DynamoDBDocumentClient, tableName: string, query: PartitionQuery): Promise<Record<string, unknown>[]> {
   const names = query.attributes ? Object.fromEntries(query.attributes.map((a, i) => [`#a${i}`, a])) : undefined;
   const items: Record<string, unknown>[] = [];
@@ -56,8 +65,7 @@ export async function queryPartition(client: DynamoDBDocumentClient, tableName: 
     const out: QueryCommandOutput = await client.send(
       new QueryCommand({
         TableName: tableName,
-        KeyConditionExpression: query.skPrefix === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: query.skPrefix === undefined ? { ':pk': query.pk } : { ':pk': query.pk, ':prefix': query.skPrefix },
+        ...keyCondition(query),
         ...(names ? { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names } : {}),
         ConsistentRead: query.consistent ?? false,
         ScanIndexForward: !query.newestFirst,

@@ -1,7 +1,8 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PceStatusReport, PceStatusStore, PeerLag, ReplicationLagStore } from '../../supercluster/health.ts';
+import type { LagHistoryStore, LagSample } from '../../supercluster/lag-history.ts';
 import type { PceRuntimeState, RuntimeStateStore } from '../../supercluster/runtime-state.ts';
-import { keys, stamp } from '../keys.ts';
+import { keys, LAG_HISTORY_PARTITION, lagSampleSortKey, stamp } from '../keys.ts';
 import { isConditionalCheckFailed, queryPartition, type DynamoDBDocumentClient } from './client.ts';
 
 async function queryPrefix(client: DynamoDBDocumentClient, tableName: string, pk: string, skPrefix: string): Promise<Record<string, unknown>[]> {
@@ -81,6 +82,35 @@ export class DynamoDbReplicationLagStore implements ReplicationLagStore {
     const { pk, skPrefix } = keys.replicationLagPrefix();
     const items = await queryPrefix(this.client, this.tableName, pk, skPrefix);
     return items.map((item) => ({ peerRegion: String(item.peer_region), lagMs: Number(item.lag_ms), receivedAt: Number(item.received_at) }));
+  }
+}
+
+/**
+ * REPLICATION_LAG_HISTORY / AT#<ms> items in this PCE's local table: one per probe, each pair as
+ * `[pce region, peer region, lag seconds or null]`, TTL `expires_at` (epoch seconds). DynamoDB deletes expired
+ * items late (up to days), so a read asks for its window's sort keys only.
+ */
+export class DynamoDbLagHistoryStore implements LagHistoryStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async append(sample: LagSample, expiresAt: number): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.lagSample(sample.at), at: sample.at, pairs: sample.pairs.map((p) => [p.pceRegion, p.peerRegion, p.lagSeconds]), expires_at: Math.ceil(expiresAt / 1000) },
+      }),
+    );
+  }
+
+  async since(from: number): Promise<LagSample[]> {
+    const items = await queryPartition(this.client, this.tableName, { pk: LAG_HISTORY_PARTITION, skFrom: lagSampleSortKey(from) });
+    return items.map((item) => ({
+      at: Number(item.at),
+      pairs: ((item.pairs as [string, string, number | null][] | undefined) ?? []).map(([pceRegion, peerRegion, lag]) => ({ pceRegion, peerRegion, lagSeconds: typeof lag === 'number' ? lag : null })),
+    }));
   }
 }
 

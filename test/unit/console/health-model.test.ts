@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { notNormal, rowsOf, type PceHealth, type Reachability } from '../../../console/src/health-model.ts';
+import { HOUR_MS, lagSince, mergeLagHistory, notNormal, rowsOf, type LagHistory, type PceHealth, type Reachability } from '../../../console/src/health-model.ts';
 
 const health = (fqdn: string, status: PceHealth['status'], notifications: PceHealth['notifications'] = []): PceHealth => ({
   fqdn,
@@ -17,14 +17,16 @@ const health = (fqdn: string, status: PceHealth['status'], notifications: PceHea
 const reach = (fqdn: string, reachable: boolean): Reachability => ({ fqdn, region: fqdn, console_url: `http://${fqdn}`, reachable, node_available_status: reachable ? 202 : null, error: reachable ? null : 'ECONNREFUSED' });
 
 describe('Health page model', () => {
-  it('a PCE whose endpoint does not answer is Critical with the reason, whatever /health says', () => {
-    const rows = rowsOf([health('a', 'normal'), health('b', 'warning', [{ token: 'pce_unreachable', severity: 'warning', message: 'no status from b' }])], [reach('a', true), reach('b', false)], [null, null], 'a');
-    expect(rows.map((r) => r.status)).toEqual(['normal', 'critical']);
-    expect(rows[1]?.reasons).toEqual(['endpoint not answering (ECONNREFUSED)', 'no status from b']);
+  it("status and reasons are /health's alone (a stopped PCE is Critical there, pce_down); reachability gives the console link", () => {
+    const down = { token: 'pce_down', severity: 'critical' as const, message: 'b has failed or is down' };
+    const rows = rowsOf([health('a', 'normal'), health('b', 'critical', [down]), health('c', 'normal')], [reach('a', true), reach('b', false), reach('c', false)], [null, null, null], 'a');
+    expect(rows.map((r) => r.status)).toEqual(['normal', 'critical', 'normal']);
+    expect(rows[1]?.reasons).toEqual(['b has failed or is down']);
+    expect(rows[1]?.reach?.console_url).toBe('http://b');
     expect(notNormal(rows)).toEqual({ count: 1, worst: 'critical' });
   });
 
-  it('keeps /health status otherwise; the badge counts warnings too; DLQ known for the serving PCE only', () => {
+  it('the badge counts warnings too; DLQ known for the serving PCE only', () => {
     const rows = rowsOf([health('a', 'warning', [{ token: 'compute_dead_letters', severity: 'warning', message: '4 policy compute job(s) wait' }]), health('b', 'normal')], [reach('a', true), reach('b', true)], [{ pce_fqdn: 'a', failed_over: false }, null], 'a');
     expect(rows.map((r) => [r.status, r.dlq])).toEqual([
       ['warning', 4],
@@ -33,5 +35,31 @@ describe('Health page model', () => {
     expect(notNormal(rows)).toEqual({ count: 1, worst: 'warning' });
     expect(notNormal(rowsOf([health('a', 'normal')], [], [], 'a'))).toEqual({ count: 0, worst: 'normal' });
     expect(rowsOf([health('a', 'normal')], [], [], 'a')[0]?.dlq).toBe(0);
+  });
+});
+
+describe('lag chart points', () => {
+  const now = Date.parse('2026-12-07T20:00:00.000Z');
+  const answer = (...ats: number[]): LagHistory => ({
+    pce_fqdn: 'pce-us.example.com',
+    since: new Date(now - HOUR_MS).toISOString(),
+    interval_seconds: 5,
+    retention_seconds: 3600,
+    samples: ats.map((t) => ({ at: new Date(t).toISOString(), lags: [{ pce_fqdn: 'pce-us.example.com', peer_fqdn: 'pce-eu.example.com', lag_seconds: 0.4 }, { pce_fqdn: 'pce-eu.example.com', peer_fqdn: 'pce-us.example.com', lag_seconds: null }] })),
+  });
+
+  it('asks for the hour first, then only what came after the newest point', () => {
+    expect(lagSince([], now)).toBe(new Date(now - HOUR_MS).toISOString());
+    const first = mergeLagHistory([], answer(now - 10_000, now - 5_000), now);
+    expect(first.map((p) => p.t)).toEqual([now - 10_000, now - 5_000]);
+    expect(first[0]?.lags).toEqual({ 'pce-eu → pce-us': 0.4, 'pce-us → pce-eu': null });
+    expect(lagSince(first, now)).toBe(new Date(now - 5_000 + 1).toISOString());
+  });
+
+  it('adds new samples once, and drops points older than an hour', () => {
+    const known = mergeLagHistory([], answer(now - HOUR_MS + 1_000, now - 5_000), now);
+    const later = now + 5_000;
+    const merged = mergeLagHistory(known, answer(now - 5_000, now), later);
+    expect(merged.map((p) => p.t)).toEqual([now - 5_000, now]);
   });
 });
