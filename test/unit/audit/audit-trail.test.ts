@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lambdas/api/app.ts';
 import { AuditTrail } from '../../../shared/audit/audit-trail.ts';
@@ -6,17 +5,11 @@ import { outcomeOf, isAudited, writeAction } from '../../../shared/audit/classif
 import { eventIdTime, eventToJson, newEventId, type AuditEvent } from '../../../shared/audit/event.ts';
 import type { AuditEventStore, EventQuery } from '../../../shared/audit/ports.ts';
 import { generateApiKey } from '../../../shared/auth/api-keys.ts';
-import { JobService } from '../../../shared/jobs/job-service.ts';
-import { LabelService } from '../../../shared/labels/label-service.ts';
-import { LeaderView } from '../../../shared/supercluster/leader.ts';
-import { SuperclusterService } from '../../../shared/supercluster/supercluster-service.ts';
-import { WorkloadService } from '../../../shared/workloads/workload-service.ts';
 import { testConfig } from '../../helpers/config.ts';
 import { httpEvent, lambdaContext } from '../../helpers/events.ts';
-import { AccessService, apiFencing } from '../../../shared/auth/access-service.ts';
 import { FakeIdentityStore } from '../../helpers/identity-fakes.ts';
-import { FakeDirectory, FakeLabelStore, FakeLagStore, FakeLeaderStore, FakeRuntimeState, FakeStatusStore } from '../../helpers/fakes.ts';
-import { FakeJobStore, FakeWorkloadStore } from '../../helpers/workload-fakes.ts';
+import { baseApiDeps } from '../../helpers/api-deps.ts';
+import { FakeLabelStore, FakeLeaderStore } from '../../helpers/fakes.ts';
 
 class FakeAuditEventStore implements AuditEventStore {
   readonly events: AuditEvent[] = [];
@@ -86,18 +79,9 @@ describe('audit trail middleware (fakes)', () => {
   function pceApi(region: string, leaderStore: FakeLeaderStore, labels: FakeLabelStore, apiKeys: FakeIdentityStore) {
     const pce = config.pces.find((p) => p.region === region);
     if (!pce) throw new Error(region);
-    const leader = new LeaderView(leaderStore, region, 0);
     const handler = createApiHandler({
-      logger: new Logger({ logLevel: 'SILENT' }),
-      apiKeys,
-      leader,
-      directory: new FakeDirectory(),
-      labels: new LabelService({ labels, leader }),
-      workloads: new WorkloadService({ workloads: new FakeWorkloadStore(leaderStore), labels, leader, pceFqdns: config.pces.map((p) => p.fqdn) }),
-      jobs: new JobService({ jobs: new FakeJobStore() }),
-      supercluster: new SuperclusterService({ config, pce, leader, statuses: new FakeStatusStore(), lags: new FakeLagStore(), runtime: new FakeRuntimeState() }),
+      ...baseApiDeps({ config, region, leaderStore, identity: apiKeys, labels }),
       audit: new AuditTrail({ store, pceFqdn: pce.fqdn, region, regions: config.pces.map((p) => p.region), defaultOrgId: 1 }),
-      access: new AccessService({ identity: apiKeys, apiKeys, labels, fencing: apiFencing(leader) }),
     });
     return async (event: ReturnType<typeof httpEvent>) => (await handler(event, lambdaContext())) as { statusCode?: number; body?: string };
   }
