@@ -172,8 +172,13 @@ export function pcesToProbe(input: Pick<HealthInput, 'config' | 'reports' | 'dro
   return input.config.pces.filter((pce) => {
     if (pce.region === input.self.region || dropped.has(pce.fqdn)) return false;
     const report = input.reports.find((r) => r.region === pce.region);
-    return report !== undefined && input.now - report.writtenAt > PCE_SILENT_PROBES * intervalMs;
+    return report !== undefined && silentLongEnoughToProbe(report, input.now, intervalMs);
   });
+}
+
+/** Whether `report` is older than PCE_SILENT_PROBES probe intervals: its PCE is probed, and Critical if that fails. */
+function silentLongEnoughToProbe(report: Pick<PceStatusReport, 'writtenAt'>, now: number, intervalMs: number): boolean {
+  return now - report.writtenAt > PCE_SILENT_PROBES * intervalMs;
 }
 
 function checkView(check: ReplicationCheckResult): ReplicationCheckView {
@@ -222,7 +227,7 @@ export function computeHealth(input: HealthInput): PceHealth[] {
       if (!report) {
         status = 'critical';
         notifications.push({ token: 'pce_not_reporting', severity: 'critical', message: `${pce.fqdn} has never reported its status` });
-      } else if (now - report.writtenAt > PCE_SILENT_PROBES * intervalMs && input.unanswered?.has(pce.fqdn)) {
+      } else if (silentLongEnoughToProbe(report, now, intervalMs) && input.unanswered?.has(pce.fqdn)) {
         // silent AND its endpoint does not answer: it has failed or is down (the seed's red badge), not merely partitioned
         status = 'critical';
         notifications.push({
