@@ -8,17 +8,12 @@ import { createApiHandler } from '../../lambdas/api/app.ts';
 import { buildPce } from '../../lambdas/wiring.ts';
 import { generateApiKey } from '../../shared/auth/api-keys.ts';
 import { COUNTER_GRACE_SECONDS, decide, DEFAULT_API_RATE_LIMIT_PER_MINUTE, RateLimiter, windowAt } from '../../shared/auth/rate-limit.ts';
-import { JobService } from '../../shared/jobs/job-service.ts';
-import { LabelService } from '../../shared/labels/label-service.ts';
 import { localTableName } from '../../shared/storage/tables.ts';
 import { parseSuperclusterConfig } from '../../shared/supercluster/config.ts';
-import { LeaderView } from '../../shared/supercluster/leader.ts';
-import { SuperclusterService } from '../../shared/supercluster/supercluster-service.ts';
-import { WorkloadService } from '../../shared/workloads/workload-service.ts';
 import { rawConfig, testConfig } from '../helpers/config.ts';
 import { httpEvent, lambdaContext } from '../helpers/events.ts';
-import { FakeApiKeyStore, FakeDirectory, FakeLabelStore, FakeLagStore, FakeLeaderStore, FakeRequestCounterStore, FakeRuntimeState, FakeStatusStore } from '../helpers/fakes.ts';
-import { FakeJobStore, FakeWorkloadStore } from '../helpers/workload-fakes.ts';
+import { FakeApiKeyStore, FakeLabelStore, FakeLeaderStore, FakeRequestCounterStore } from '../helpers/fakes.ts';
+import { coreApiDeps } from '../helpers/api-deps.ts';
 
 /** 2026-01-01T00:00:00Z, a minute boundary */
 const T0 = Date.UTC(2026, 0, 1);
@@ -131,21 +126,11 @@ describe('API rate limit (through the API handler, fakes)', () => {
     await keys.put(b.record);
     alice = { username: a.record.authUsername, secret: a.secret };
     bob = { username: b.record.authUsername, secret: b.secret };
-    const pce = config.pces[0];
-    if (!pce) throw new Error('no PCE');
-    const leader = new LeaderView(leaderStore, pce.region, 0);
-    logger = new Logger({ logLevel: 'SILENT' });
-    const handler = createApiHandler({
-      logger,
-      apiKeys: keys,
-      rateLimit: new RateLimiter({ counter, limitPerMinute: LIMIT, now: () => now }),
-      leader,
-      directory: new FakeDirectory(),
-      labels: new LabelService({ labels, leader }),
-      workloads: new WorkloadService({ workloads: new FakeWorkloadStore(leaderStore), labels, leader, pceFqdns: config.pces.map((p) => p.fqdn) }),
-      jobs: new JobService({ jobs: new FakeJobStore() }),
-      supercluster: new SuperclusterService({ config, pce, leader, statuses: new FakeStatusStore(), lags: new FakeLagStore(), runtime: new FakeRuntimeState() }),
-    });
+    const region = config.pces[0]?.region;
+    if (!region) throw new Error('no PCE');
+    const core = coreApiDeps({ config, region, leaderStore, apiKeys: keys, labels });
+    logger = core.logger;
+    const handler = createApiHandler({ ...core, rateLimit: new RateLimiter({ counter, limitPerMinute: LIMIT, now: () => now }) });
     api = (event) => handler(event, lambdaContext());
   });
 

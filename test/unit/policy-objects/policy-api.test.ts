@@ -1,11 +1,9 @@
 /** The versioned policy API through the real middy handler (auth, leader gate, router, errors) over fakes. */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lambdas/api/app.ts';
 import { policyRoutes } from '../../../lambdas/api/routes/policy.ts';
 import { generateApiKey, type ApiKeyRecord } from '../../../shared/auth/api-keys.ts';
 import { JobService } from '../../../shared/jobs/job-service.ts';
-import { LabelService } from '../../../shared/labels/label-service.ts';
 import { PolicyCompiler } from '../../../shared/policy/compiler/index.ts';
 import { toPolicySnapshot } from '../../../shared/policy/snapshot/to-policy-snapshot.ts';
 import { DEFAULT_IP_LIST_NAME, DEFAULT_SERVICE_NAME } from '../../../shared/policy/objects/defaults.ts';
@@ -13,13 +11,12 @@ import { initializeSupercluster } from '../../../shared/supercluster/bootstrap.t
 import { FakeIdentityStore } from '../../helpers/identity-fakes.ts';
 import { LeaderView } from '../../../shared/supercluster/leader.ts';
 import type { MembershipStore, PceMember } from '../../../shared/supercluster/membership.ts';
-import { SuperclusterService } from '../../../shared/supercluster/supercluster-service.ts';
-import { WorkloadService } from '../../../shared/workloads/workload-service.ts';
 import { testConfig } from '../../helpers/config.ts';
 import { httpEvent, lambdaContext } from '../../helpers/events.ts';
-import { FakeApiKeyStore, FakeDirectory, FakeLabelStore, FakeLagStore, FakeLeaderStore, FakeRuntimeState, FakeStatusStore } from '../../helpers/fakes.ts';
+import { FakeApiKeyStore, FakeDirectory, FakeLabelStore, FakeLeaderStore } from '../../helpers/fakes.ts';
 import { FakePolicyStore, FakeServiceBindingStore, fakePolicyApi } from '../../helpers/policy-fakes.ts';
-import { FakeJobStore, FakeWorkloadStore } from '../../helpers/workload-fakes.ts';
+import { coreApiDeps } from '../../helpers/api-deps.ts';
+import { FakeJobStore } from '../../helpers/workload-fakes.ts';
 
 const config = testConfig();
 const [us, eu] = config.pces;
@@ -53,21 +50,10 @@ describe('policy API (fakes)', () => {
   let clock: number;
 
   function pce(region: string) {
-    const p = config.pces.find((x) => x.region === region);
-    if (!p) throw new Error(region);
-    const leader = new LeaderView(leaderStore, region, 0);
+    const core = coreApiDeps({ config, region, leaderStore, apiKeys: keys, labels });
+    const { leader } = core;
     const policy = fakePolicyApi(leader, policyStore, labels, () => ++clock, bindingStore);
-    const handler = createApiHandler({
-      logger: new Logger({ logLevel: 'SILENT' }),
-      apiKeys: keys,
-      leader,
-      directory: new FakeDirectory(),
-      labels: new LabelService({ labels, leader }),
-      workloads: new WorkloadService({ workloads: new FakeWorkloadStore(leaderStore), labels, leader, pceFqdns: config.pces.map((x) => x.fqdn) }),
-      jobs: new JobService({ jobs: new FakeJobStore() }),
-      supercluster: new SuperclusterService({ config, pce: p, leader, statuses: new FakeStatusStore(), lags: new FakeLagStore(), runtime: new FakeRuntimeState() }),
-      policy,
-    });
+    const handler = createApiHandler({ ...core, policy });
     const call = async (method: string, path: string, body?: unknown): Promise<Answer> => {
       const res = await handler(httpEvent(method, path, { auth, ...(body === undefined ? {} : { body }) }), lambdaContext());
       return { status: res.statusCode ?? 0, body: res.body ? (JSON.parse(res.body) as unknown) : null, headers: res.headers ?? {} };

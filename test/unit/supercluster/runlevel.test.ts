@@ -1,20 +1,14 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lambdas/api/app.ts';
 import { generateApiKey } from '../../../shared/auth/api-keys.ts';
-import { JobService } from '../../../shared/jobs/job-service.ts';
-import { LabelService } from '../../../shared/labels/label-service.ts';
 import { SuperclusterUsageError } from '../../../shared/supercluster/errors.ts';
-import { LeaderView } from '../../../shared/supercluster/leader.ts';
 import { holdPolicyBelowRunlevel5, RunlevelView, runlevelServes, setRunlevel } from '../../../shared/supercluster/runlevel.ts';
-import { SuperclusterService } from '../../../shared/supercluster/supercluster-service.ts';
-import { WorkloadService } from '../../../shared/workloads/workload-service.ts';
 import { testConfig, pceAt as pceOf } from '../../helpers/config.ts';
 import { FakeDropTable } from '../../helpers/drop-fakes.ts';
 import { httpEvent, lambdaContext } from '../../helpers/events.ts';
-import { FakeApiKeyStore, FakeDirectory, FakeLabelStore, FakeLagStore, FakeLeaderStore, FakeRuntimeState, FakeStatusStore } from '../../helpers/fakes.ts';
+import { FakeApiKeyStore, FakeLabelStore, FakeLeaderStore, FakeRuntimeState } from '../../helpers/fakes.ts';
 import { FakeClock } from '../../helpers/lease-fakes.ts';
-import { FakeJobStore, FakeWorkloadStore } from '../../helpers/workload-fakes.ts';
+import { coreApiDeps } from '../../helpers/api-deps.ts';
 
 const config = testConfig();
 const pceAt = (i: number) => pceOf(config, i);
@@ -86,16 +80,8 @@ describe('API at runlevels 2 and 1', () => {
     await keys.put(key.record);
     auth = { username: key.record.authUsername, secret: key.secret };
     runtime = new FakeRuntimeState();
-    const leader = new LeaderView(leaderStore, us.region, 0);
     const handler = createApiHandler({
-      logger: new Logger({ logLevel: 'SILENT' }),
-      apiKeys: keys,
-      leader,
-      directory: new FakeDirectory(),
-      labels: new LabelService({ labels, leader }),
-      workloads: new WorkloadService({ workloads: new FakeWorkloadStore(leaderStore), labels, leader, pceFqdns: config.pces.map((p) => p.fqdn) }),
-      jobs: new JobService({ jobs: new FakeJobStore() }),
-      supercluster: new SuperclusterService({ config, pce: us, leader, statuses: new FakeStatusStore(), lags: new FakeLagStore(), runtime }),
+      ...coreApiDeps({ config, region: us.region, leaderStore, apiKeys: keys, labels, supercluster: { runtime } }),
       runlevel: { view: new RunlevelView(runtime, 0), pceFqdn: us.fqdn },
     });
     call = (e) => handler(e, lambdaContext());
